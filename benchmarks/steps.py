@@ -1,0 +1,119 @@
+"""One benchmark step per process (see benchmarks/run.py); prints one JSON line of figures."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import sys
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from benchmarks.run import p, peak_rss_mb
+from catalog_api.search import SearchParams, run_search
+from catalog_api.services import build_services
+from catalog_api.settings import Settings
+from index.store import Conflict, NewSource
+
+
+def settings(database: str) -> Settings:
+    return Settings(
+        database_url=database,
+        harvest_allow_private=True,
+        default_contact_name="Open Data Team",
+        default_contact_email="opendata@example.gov",
+        default_access_level="public",
+        default_publisher="State of Example",
+    )
+
+
+def harvest(database: str, url: str, full: bool) -> dict[str, Any]:
+    services = build_services(settings(database))
+    with contextlib.suppress(Conflict):
+        services.store.add_source(NewSource("bench", "datajson", url), datetime.now(UTC))
+    started = time.perf_counter()
+    report = services.runner.harvest("bench", full=full)
+    seconds = time.perf_counter() - started
+    done = report.new + report.updated
+    return {
+        "status": report.status,
+        "message": report.message,
+        "seconds": seconds,
+        "rate": (done or report.unchanged) / seconds,
+        "new": report.new,
+        "unchanged": report.unchanged,
+        "rss_mb": peak_rss_mb(),
+    }
+
+
+def search(database: str, queries: list[dict[str, Any]]) -> dict[str, Any]:
+    services = build_services(settings(database))
+    params = [_params(q) for q in queries]
+    run_search(services, params[0])  # load the in-memory columns once, as a running server has
+    timings: list[float] = []
+    for _ in range(10):
+        for one in params:
+            started = time.perf_counter()
+            run_search(services, one)
+            timings.append((time.perf_counter() - started) * 1000)
+    floor = _floor_fts(services.settings.resolved_index_path, [q["q"] for q in queries if "q" in q])
+    return {"p50": p(timings, 0.5), "p99": p(timings, 0.99), "floor_p50": floor, "rss_mb": peak_rss_mb()}
+
+
+def _params(query: dict[str, Any]) -> SearchParams:
+    filters = {k: (v,) for k, v in query.items() if k in ("publisher", "keyword", "theme", "format")}
+    since = query.get("modified_since")
+    return SearchParams(
+        q=query.get("q"),
+        filters=filters,
+        modified_since=datetime.fromisoformat(since).replace(tzinfo=UTC) if since else None,
+        sort=query.get("sort"),
+        per_page=20,
+    )
+
+
+def _floor_fts(path: str, words: list[str]) -> float:
+    connection = sqlite3.connect(path)
+    timings: list[float] = []
+    for _ in range(10):
+        for word in words:
+            match = " ".join(f'"{w.rstrip("*")}"' + ("*" if w.endswith("*") else "") for w in word.split())
+            started = time.perf_counter()
+            connection.execute("SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY rank LIMIT 20", (match,)).fetchall()
+            timings.append((time.perf_counter() - started) * 1000)
+    return p(timings, 0.5)
+
+
+def export(database: str) -> dict[str, Any]:
+    from catalog_api.exporting import ExportTally, datajson_chunks
+
+    services = build_services(settings(database))
+    started = time.perf_counter()
+    size = 0
+    tally = ExportTally()
+    with open(os.devnull, "wb") as sink:
+        for chunk in datajson_chunks(services.store, services.settings, tally):
+            size += len(chunk)
+            sink.write(chunk)
+    seconds = time.perf_counter() - started
+    floor_started = time.perf_counter()
+    rows = sum(len(batch) for batch in services.store.iter_export_rows())
+    floor = time.perf_counter() - floor_started
+    return {
+        "seconds": seconds,
+        "mb": size / 1e6,
+        "datasets": tally.exported,
+        "excluded": len(tally.excluded),
+        "rows": rows,
+        "floor_seconds": floor,
+        "rss_mb": peak_rss_mb(),
+    }
+
+
+STEPS = {"harvest": harvest, "search": search, "export": export}
+
+if __name__ == "__main__":
+    arguments = json.loads(os.environ["BENCH_ARGS"])
+    print(json.dumps(STEPS[sys.argv[1]](**arguments)))

@@ -1,0 +1,1 @@
+"""Nutmeg catalog_api."""

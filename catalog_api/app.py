@@ -1,0 +1,44 @@
+"""The app factory: ``create_app(settings)`` builds the store, the index and the routes; nothing happens
+at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from catalog_api import errors
+from catalog_api.routes import api, federation, health
+from catalog_api.services import Services, build_services
+from catalog_api.settings import Settings
+
+API_DESCRIPTION = """
+Search every dataset the catalog federates, read one dataset with its provenance, and follow how each
+source's harvests went. Errors are always `{"error": {"code", "message"}}`. See `/data.json` for the
+DCAT-US 1.1 catalog data.gov harvests.
+"""
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    """A ready-to-serve app; ``services`` may be passed in (tests, the CLI) or are built from settings."""
+    settings = settings or Settings()
+    services = services or build_services(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        services.close()
+
+    app = FastAPI(
+        title=settings.catalog_title,
+        description=API_DESCRIPTION,
+        version="1.0",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    errors.install(app)
+    app.include_router(api.router)
+    app.include_router(federation.router)
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,220 @@
+"""The JSON API under /api/v1: search, datasets, sources, harvest jobs and their errors."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+
+from catalog_api.deps import ServicesDep, SettingsDep, api_url, html_url
+from catalog_api.schemas import (
+    CatalogInfo,
+    DatasetPublic,
+    DatasetSummary,
+    FacetValue,
+    JobPublic,
+    Page,
+    RecordErrorPublic,
+    SearchResponse,
+    SourcePublic,
+)
+from catalog_api.search import SearchParams, run_search
+from catalog_api.settings import Settings
+from index.ids import id_from_slug
+from index.store import JobRow, SourceRow
+from mappings.model import Dataset, RecordIssue
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+
+Values = Annotated[list[str], Query()]
+
+
+@router.get("/datasets", response_model=SearchResponse, summary="Search datasets")
+def search_datasets(
+    services: ServicesDep,
+    q: Annotated[str | None, Query(max_length=500, description="words to search for")] = None,
+    publisher: Values = [],  # noqa: B006 - FastAPI copies defaults
+    keyword: Values = [],  # noqa: B006
+    theme: Values = [],  # noqa: B006
+    format: Values = [],  # noqa: B006
+    license: Values = [],  # noqa: B006
+    accessLevel: Values = [],  # noqa: B006
+    source: Values = [],  # noqa: B006
+    modified_since: Annotated[datetime | date | None, Query(description="ISO date or datetime")] = None,
+    modified_before: Annotated[datetime | date | None, Query(description="ISO date or datetime")] = None,
+    sort: Annotated[Literal["relevance", "modified", "title"] | None, Query()] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(ge=1)] = 20,
+    cursor_: Annotated[str | None, Query(alias="cursor")] = None,
+) -> SearchResponse:
+    filters = {
+        "publisher": publisher,
+        "keyword": keyword,
+        "theme": theme,
+        "format": format,
+        "license": license,
+        "accessLevel": accessLevel,
+        "source": source,
+    }
+    params = SearchParams(
+        q=q,
+        filters={k: tuple(v) for k, v in filters.items() if v},
+        modified_since=_moment(modified_since),
+        modified_before=_moment(modified_before),
+        sort=sort,
+        page=page,
+        per_page=per_page,
+        cursor=cursor_,
+    )
+    outcome = run_search(services, params)
+    settings = services.settings
+    return SearchResponse(
+        total=outcome.result.total,
+        page=outcome.page,
+        per_page=params.per_page,
+        results=[_summary(settings, h.summary, h.score) for h in outcome.result.hits],
+        facets={k: [FacetValue(value=f.value, count=f.count) for f in v] for k, v in outcome.result.facets.items()},
+        next=outcome.next_cursor,
+    )
+
+
+def _moment(value: datetime | date | None) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    return datetime.combine(value, time.min, tzinfo=UTC)
+
+
+def _summary(settings: Settings, summary: Any, score: float) -> DatasetSummary:
+    data = dict(summary)
+    return DatasetSummary(
+        **data,
+        html_url=html_url(settings, data["id"], data["title"]),
+        api_url=api_url(settings, data["id"]),
+        score=round(score, 4) if score else None,
+    )
+
+
+@router.get("/datasets/{dataset_id}", response_model=DatasetPublic, summary="One dataset")
+def get_dataset(dataset_id: str, services: ServicesDep) -> DatasetPublic:
+    record_id = id_from_slug(dataset_id) or dataset_id
+    row = services.store.get_record(record_id)
+    settings = services.settings
+    return DatasetPublic(
+        id=row.id,
+        html_url=html_url(settings, row.id, row.title),
+        api_url=api_url(settings, row.id),
+        dataset=Dataset.model_validate(row.dataset),
+        catalog=CatalogInfo(
+            source=row.source,
+            original_identifier=row.original_identifier,
+            first_seen=row.first_seen,
+            last_changed=row.last_changed,
+            last_seen=row.last_seen,
+            content_hash=row.content_hash,
+            withdrawn=row.withdrawn,
+            withdrawn_at=row.withdrawn_at,
+            issues=[RecordIssue.model_validate(i) for i in row.issues],
+        ),
+    )
+
+
+@router.get("/sources", response_model=Page[SourcePublic], summary="Registered sources")
+def list_sources(services: ServicesDep) -> Page[SourcePublic]:
+    rows = services.store.list_sources()
+    return Page[SourcePublic](results=[_source(services, r) for r in rows], total=len(rows))
+
+
+@router.get("/sources/{name}", response_model=SourcePublic, summary="One source")
+def get_source(name: str, services: ServicesDep) -> SourcePublic:
+    return _source(services, services.store.get_source(name))
+
+
+def _source(services: ServicesDep, row: SourceRow) -> SourcePublic:
+    return SourcePublic(
+        name=row.name,
+        kind=row.kind,
+        url=row.url,
+        title=row.title,
+        description=row.description,
+        publisher=row.publisher,
+        options=row.options,
+        schedule=row.schedule,
+        enabled=row.enabled,
+        created_at=row.created_at,
+        last_success_at=row.last_success_at,
+        last_job_at=row.last_job_at,
+        datasets=services.store.live_count(row.id),
+    )
+
+
+@router.get("/sources/{name}/jobs", response_model=Page[JobPublic], summary="A source's harvest jobs")
+def list_jobs(
+    name: str,
+    services: ServicesDep,
+    settings: SettingsDep,
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> Page[JobPublic]:
+    source = services.store.get_source(name)
+    rows = services.store.list_jobs(source.id, limit=per_page, offset=(page - 1) * per_page)
+    total = services.store.count_jobs(source.id)
+    more = page * per_page < total
+    next_url = f"{settings.base_url}/api/v1/sources/{name}/jobs?page={page + 1}&per_page={per_page}"
+    return Page[JobPublic](results=[_job(source.name, r) for r in rows], total=total, next=next_url if more else None)
+
+
+@router.get("/jobs/{job_id}", response_model=JobPublic, summary="One harvest job")
+def get_job(job_id: int, services: ServicesDep) -> JobPublic:
+    job = services.store.get_job(job_id)
+    source = next(s for s in services.store.list_sources() if s.id == job.source_id)
+    return _job(source.name, job)
+
+
+@router.get("/jobs/{job_id}/errors", response_model=Page[RecordErrorPublic], summary="A job's record errors")
+def job_errors(
+    job_id: int,
+    services: ServicesDep,
+    settings: SettingsDep,
+    q: Annotated[str | None, Query(max_length=200, description="text to look for")] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Page[RecordErrorPublic]:
+    services.store.get_job(job_id)
+    total, rows = services.store.list_errors(job_id=job_id, text=q, limit=per_page, offset=(page - 1) * per_page)
+    more = page * per_page < total
+    query = f"&q={q}" if q else ""
+    next_url = f"{settings.base_url}/api/v1/jobs/{job_id}/errors?page={page + 1}&per_page={per_page}{query}"
+    results = [
+        RecordErrorPublic(
+            record_id=r.record_id,
+            original_identifier=r.original_identifier,
+            path=r.path,
+            message=r.message,
+            severity=r.severity,
+            code=r.code,
+        )
+        for r in rows
+    ]
+    return Page[RecordErrorPublic](results=results, total=total, next=next_url if more else None)
+
+
+def _job(source: str, row: JobRow) -> JobPublic:
+    return JobPublic(
+        id=row.id,
+        source=source,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        status=row.status,
+        listed=row.listed,
+        new=row.new,
+        updated=row.updated,
+        unchanged=row.unchanged,
+        withdrawn=row.withdrawn,
+        failed=row.failed,
+        skipped=row.skipped,
+        message=row.message,
+        stats=row.stats,
+    )

@@ -1,0 +1,142 @@
+"""The API's public shapes (pydantic): what clients can rely on (see docs/api.md for the promise)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from mappings.model import Dataset, RecordIssue
+
+T = TypeVar("T")
+
+
+class Public(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class FacetValue(Public):
+    value: str
+    count: int
+
+
+class DatasetSummary(Public):
+    """One search result."""
+
+    id: str
+    identifier: str
+    title: str
+    description: str = ""
+    publisher: str | None = None
+    keyword: list[str] = Field(default_factory=list)
+    theme: list[str] = Field(default_factory=list)
+    format: list[str] = Field(default_factory=list)
+    license: str | None = None
+    accessLevel: str | None = None
+    modified: str | None = None
+    source: str
+    landingPage: str | None = None
+    html_url: str
+    api_url: str
+    score: float | None = None
+
+
+class SearchResponse(Public):
+    total: int
+    page: int
+    per_page: int
+    results: list[DatasetSummary]
+    facets: dict[str, list[FacetValue]]
+    next: str | None = Field(None, description="opaque cursor for the next page (pass as ?cursor=)")
+
+
+class CatalogInfo(Public):
+    """What the catalog knows about a record besides its metadata."""
+
+    source: str
+    original_identifier: str
+    first_seen: datetime
+    last_changed: datetime
+    last_seen: datetime
+    content_hash: str
+    withdrawn: bool
+    withdrawn_at: datetime | None = None
+    issues: list[RecordIssue] = Field(default_factory=list)
+
+
+class DatasetPublic(Public):
+    id: str
+    html_url: str
+    api_url: str
+    dataset: Dataset
+    catalog: CatalogInfo
+
+
+class SourcePublic(Public):
+    name: str
+    kind: str
+    url: str
+    title: str | None = None
+    description: str | None = None
+    publisher: str | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+    schedule: str | None = None
+    enabled: bool
+    created_at: datetime
+    last_success_at: datetime | None = None
+    last_job_at: datetime | None = None
+    datasets: int = 0
+
+
+class JobPublic(Public):
+    id: int
+    source: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    status: str
+    listed: int
+    new: int
+    updated: int
+    unchanged: int
+    withdrawn: int
+    failed: int
+    skipped: int
+    message: str | None = None
+    stats: dict[str, Any] = Field(default_factory=dict)
+
+
+class RecordErrorPublic(Public):
+    record_id: str | None = None
+    original_identifier: str | None = None
+    path: str
+    message: str
+    severity: str
+    code: str
+
+
+class Page(Public, Generic[T]):
+    """A list envelope: ``results``, ``total`` and the URL of the ``next`` page."""
+
+    results: list[T]
+    total: int
+    next: str | None = None
+
+
+class ExcludedRecord(Public):
+    id: str
+    title: str
+    source: str
+    problems: list[RecordIssue]
+
+
+class ExportReport(Public):
+    profile: str
+    exported: int
+    excluded: list[ExcludedRecord]
+
+
+class HealthStatus(Public):
+    status: str
+    database: dict[str, Any]
+    search: dict[str, Any]

@@ -1,0 +1,41 @@
+"""Everything a running Nutmeg needs, built once from Settings (by ``create_app`` and the CLI alike)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from catalog_api.harvesting import HarvestRunner
+from catalog_api.settings import Settings
+from harvesters.http import HttpClient
+from index.search.base import SearchBackend
+from index.search.factory import open_backend
+from index.store import Store
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    index: SearchBackend
+    runner: HarvestRunner
+
+    def close(self) -> None:
+        self.index.close()
+        self.store.close()
+
+
+def build_services(settings: Settings) -> Services:
+    """Open the store (migrated to the newest schema), the search backend and the harvest runner."""
+    store = Store(settings.database_url)
+    store.migrate()
+    index = open_backend(
+        search_url=settings.search_url,
+        index_path=settings.resolved_index_path,
+        index_name=settings.search_index,
+    )
+
+    def http_factory(allow_private: bool) -> HttpClient:
+        return HttpClient(settings.http_policy(allow_private=allow_private))
+
+    runner = HarvestRunner(store, index, settings, http_factory)
+    return Services(settings, store, index, runner)

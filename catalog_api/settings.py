@@ -1,0 +1,157 @@
+"""The one Settings object: every knob, its default and a one-line description; env vars ``NUTMEG_*``.
+
+Validated once at start; a bad value fails with the key and the value named.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from harvesters.http import DEFAULT_USER_AGENT, HttpPolicy, IPNetwork
+from mappings.datajson import CatalogDefaults
+from mappings.validation import Profile
+
+ACCESS_LEVELS = ("public", "restricted public", "non-public")
+
+
+class Settings(BaseSettings):
+    """Nutmeg's configuration (environment variables prefixed ``NUTMEG_``, or a ``.env`` file)."""
+
+    model_config = SettingsConfigDict(env_prefix="NUTMEG_", env_file=".env", extra="ignore")
+
+    # storage and search
+    database_url: str = Field("sqlite:///nutmeg.db", description="SQLAlchemy URL of the store")
+    index_path: str | None = Field(
+        None, description="embedded search index file (default: beside an SQLite store, else nutmeg-index.db)"
+    )
+    search_url: str | None = Field(None, description="Elasticsearch/OpenSearch URL; unset = the embedded index")
+    search_index: str = Field("nutmeg-datasets", description="index alias name in Elasticsearch/OpenSearch")
+
+    # the catalog itself
+    base_url: str = Field("http://127.0.0.1:8000", description="public URL of this catalog (links, data.json)")
+    catalog_title: str = Field("Nutmeg open data catalog", description="the catalog's name")
+    catalog_description: str = Field(
+        "Datasets from across the state's agencies, cities and offices, searchable in one place.",
+        description="one sentence about the catalog",
+    )
+    federal: bool = Field(False, description="validate and publish data.json against the federal schema")
+    default_publisher: str | None = Field(None, description="publisher for records that lack one (data.json)")
+    default_contact_name: str | None = Field(None, description="contact name for records that lack one")
+    default_contact_email: str | None = Field(None, description="contact email for records that lack one")
+    default_access_level: Literal["public", "restricted public", "non-public"] | None = Field(
+        None, description="accessLevel for records that lack one"
+    )
+    default_bureau_code: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="bureauCode for federal records that lack one (comma-separated)"
+    )
+    default_program_code: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="programCode for federal records that lack one (comma-separated)"
+    )
+
+    # harvesting
+    harvest_allow_private: bool = Field(False, description="allow harvesting loopback/private addresses")
+    harvest_allowed_networks: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="CIDR ranges always allowed (comma-separated), e.g. an intranet"
+    )
+    harvest_timeout: float = Field(30.0, gt=0, description="seconds to wait for a connection or a read")
+    harvest_max_seconds: float = Field(900.0, gt=0, description="seconds one fetch may take in all")
+    harvest_max_bytes: int = Field(1 << 30, gt=0, description="largest response body accepted (bytes)")
+    harvest_max_redirects: int = Field(5, ge=0, description="redirects followed per request")
+    harvest_retries: int = Field(3, ge=0, description="retries on 429/5xx/network errors")
+    harvest_backoff: float = Field(0.5, ge=0, description="first retry delay in seconds (doubles each time)")
+    harvest_host_concurrency: int = Field(2, ge=1, description="requests in flight per host")
+    harvest_host_delay: float = Field(0.0, ge=0, description="seconds between requests to one host")
+    harvest_max_shrink: float = Field(
+        0.5, ge=0, le=1, description="withdraw nothing if a catalog shrinks by more than this share"
+    )
+    harvest_user_agent: str = Field(DEFAULT_USER_AGENT, description="User-Agent sent to sources")
+    harvest_batch: int = Field(500, ge=1, description="records written per store/index batch")
+    harvest_workers: int = Field(0, ge=0, description="processes mapping records (0 = automatic)")
+
+    # API
+    max_per_page: int = Field(100, ge=1, description="largest page size of the search API")
+    max_result_window: int = Field(10_000, ge=1, description="deepest page*per_page; use the cursor past it")
+    demo_root: str | None = Field(None, description="folder of demo catalogs served as file:// (demo only)")
+
+    @field_validator("default_bureau_code", "default_program_code", "harvest_allowed_networks", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("harvest_allowed_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{item!r} is not a CIDR network: {exc}") from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError(f"{value!r}: use sqlite:///path.db or postgresql+psycopg://user@host/db")
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} must start with http:// or https://")
+        return value.rstrip("/")
+
+    # derived values ---------------------------------------------------------------------------------
+
+    @property
+    def resolved_index_path(self) -> str:
+        """Where the embedded index lives."""
+        if self.index_path:
+            return self.index_path
+        if self.database_url in ("sqlite://", "sqlite:///:memory:"):
+            return ":memory:"
+        if self.database_url.startswith("sqlite:///"):
+            database = Path(self.database_url.removeprefix("sqlite:///"))
+            return str(database.with_name(database.stem + "-index.db"))
+        return "nutmeg-index.db"
+
+    @property
+    def profile(self) -> Profile:
+        return Profile.FEDERAL if self.federal else Profile.NON_FEDERAL
+
+    def http_policy(self, *, allow_private: bool = False) -> HttpPolicy:
+        networks: tuple[IPNetwork, ...] = tuple(
+            ipaddress.ip_network(n, strict=False) for n in self.harvest_allowed_networks
+        )
+        return HttpPolicy(
+            timeout=self.harvest_timeout,
+            max_seconds=self.harvest_max_seconds,
+            max_bytes=self.harvest_max_bytes,
+            max_redirects=self.harvest_max_redirects,
+            retries=self.harvest_retries,
+            backoff=self.harvest_backoff,
+            allow_private=self.harvest_allow_private or allow_private,
+            allowed_networks=networks,
+            host_concurrency=self.harvest_host_concurrency,
+            host_delay=self.harvest_host_delay,
+            user_agent=self.harvest_user_agent,
+            file_root=Path(self.demo_root) if self.demo_root else None,
+        )
+
+    def catalog_defaults(self) -> CatalogDefaults:
+        return CatalogDefaults(
+            publisher=self.default_publisher,
+            contact_name=self.default_contact_name,
+            contact_email=self.default_contact_email,
+            access_level=self.default_access_level,
+            bureau_code=tuple(self.default_bureau_code),
+            program_code=tuple(self.default_program_code),
+        )

@@ -1,0 +1,505 @@
+"""The one HTTP layer every harvester uses.
+
+* timeouts per operation and a time budget per fetch; a size cap enforced while streaming, counted after
+  decompression; a redirect limit, every hop checked;
+* retries with exponential backoff on 429 / 5xx / network errors, honouring ``Retry-After``
+  (:func:`failure_policy` is the one place that decides what a status means);
+* conditional GET (ETag / Last-Modified); a per-host concurrency limit and politeness delay;
+* an SSRF guard: every connection goes through :class:`GuardedBackend`, which resolves the host itself,
+  refuses loopback, private, link-local and reserved addresses (unless the operator allows them) and
+  connects to the address it checked — so neither a redirect nor DNS rebinding gets past it.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import functools
+import ipaddress
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+import certifi
+import httpcore
+import httpx
+
+from harvesters.errors import (
+    BlockedAddressError,
+    FetchError,
+    FetchTimeout,
+    ResponseTooLarge,
+    RetriableError,
+)
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+Resolver = Callable[[str, int], list[str]]
+Outcome = Literal["ok", "not-modified", "retry", "fatal"]
+
+DEFAULT_USER_AGENT = "Nutmeg/0.1 (open-data catalog harvester)"
+
+
+@dataclass(frozen=True, slots=True)
+class HttpPolicy:
+    """Limits and manners for outgoing requests (built from Settings by the app)."""
+
+    timeout: float = 30.0
+    max_seconds: float = 900.0
+    max_bytes: int = 1 << 30
+    max_redirects: int = 5
+    retries: int = 3
+    backoff: float = 0.5
+    max_retry_after: float = 60.0
+    allow_private: bool = False
+    allowed_networks: tuple[IPNetwork, ...] = ()
+    host_concurrency: int = 2
+    host_delay: float = 0.0
+    user_agent: str = DEFAULT_USER_AGENT
+    file_root: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """What a conditional GET sends back: the ETag and Last-Modified of the last good fetch."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        if self.etag:
+            out["If-None-Match"] = self.etag
+        if self.last_modified:
+            out["If-Modified-Since"] = self.last_modified
+        return out
+
+
+def failure_policy(status: int) -> Outcome:
+    """The one decision on what an HTTP status means for a harvest."""
+    if status == 304:
+        return "not-modified"
+    if 200 <= status < 300:
+        return "ok"
+    if status in (408, 425, 429) or status >= 500:
+        return "retry"
+    return "fatal"
+
+
+# --- SSRF guard -------------------------------------------------------------------------------------
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    """Resolve ``host`` to its IP addresses with the system resolver."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise httpcore.ConnectError(f"cannot resolve host {host!r}: {exc}") from exc
+    seen: list[str] = []
+    for info in infos:
+        address = str(info[4][0])
+        if address not in seen:
+            seen.append(address)
+    return seen
+
+
+@dataclass(frozen=True, slots=True)
+class AddressGuard:
+    """Decides which IP addresses the harvester may connect to."""
+
+    allow_private: bool = False
+    allowed_networks: tuple[IPNetwork, ...] = ()
+
+    def allows(self, address: str) -> bool:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        if any(ip in network for network in self.allowed_networks):
+            return True
+        return self.allow_private or is_public(ip)
+
+
+def is_public(ip: IPAddress) -> bool:
+    """True for globally routable unicast addresses only."""
+    return not (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_reserved
+        or ip.is_multicast
+        or ip.is_unspecified
+        or not ip.is_global
+    )
+
+
+class GuardedBackend(httpcore.NetworkBackend):
+    """httpcore network backend that only opens TCP connections to addresses the guard allows."""
+
+    def __init__(self, guard: AddressGuard, resolver: Resolver = system_resolver) -> None:
+        self._guard = guard
+        self._resolver = resolver
+        self._inner = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        addresses = self._resolver(host, port)
+        allowed = [a for a in addresses if self._guard.allows(a)]
+        if not allowed:
+            listed = ", ".join(addresses) or "no address"
+            raise BlockedAddressError(
+                f"refused to connect to {host} ({listed}): not a public address; set "
+                "NUTMEG_HARVEST_ALLOW_PRIVATE=1 or the source's allow-private flag to permit it"
+            )
+        error: Exception | None = None
+        for address in allowed:
+            try:
+                return self._inner.connect_tcp(address, port, timeout, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                error = exc
+        assert error is not None
+        raise error
+
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        raise BlockedAddressError("unix sockets are never harvested")
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One verified TLS context per process (loading the CA bundle costs ~20 ms)."""
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+class GuardedTransport(httpx.HTTPTransport):
+    """httpx transport whose connection pool connects through :class:`GuardedBackend`."""
+
+    def __init__(self, backend: GuardedBackend, limits: httpx.Limits) -> None:
+        super().__init__(trust_env=False, limits=limits)
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=_ssl_context(),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=backend,
+        )
+
+
+class FileTransport(httpx.BaseTransport):
+    """Serves ``file://`` URLs below one root folder (the bundled demo catalogs); nothing else."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root.resolve()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        path = Path(request.url.path).resolve()
+        if not path.is_relative_to(self._root) or not path.is_file():
+            return httpx.Response(404, request=request, text="not found")
+        return httpx.Response(200, request=request, stream=_FileStream(path))
+
+
+class _FileStream(httpx.SyncByteStream):
+    def __init__(self, path: Path) -> None:
+        self._path = path
+
+    def __iter__(self) -> Iterator[bytes]:
+        with self._path.open("rb") as handle:
+            while chunk := handle.read(1 << 16):
+                yield chunk
+
+
+# --- politeness --------------------------------------------------------------------------------------
+
+
+class HostThrottle:
+    """At most ``concurrency`` requests in flight per host, ``delay`` seconds apart."""
+
+    def __init__(self, concurrency: int, delay: float) -> None:
+        self._concurrency = max(1, concurrency)
+        self._delay = delay
+        self._lock = threading.Lock()
+        self._slots: dict[str, threading.BoundedSemaphore] = {}
+        self._last: dict[str, float] = {}
+
+    @contextmanager
+    def slot(self, host: str) -> Iterator[None]:
+        with self._lock:
+            semaphore = self._slots.setdefault(host, threading.BoundedSemaphore(self._concurrency))
+        with semaphore:
+            self._wait_turn(host)
+            yield
+
+    def _wait_turn(self, host: str) -> None:
+        if self._delay <= 0:
+            return
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._last.get(host, 0.0) + self._delay)
+            self._last[host] = start
+        if start > now:
+            time.sleep(start - now)
+
+
+# --- the client --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Fetched:
+    """An open response whose body is read through :meth:`iter_bytes` within the caps."""
+
+    url: str
+    status: int
+    headers: httpx.Headers
+    elapsed: float
+    _response: httpx.Response
+    _policy: HttpPolicy
+    _deadline: float
+    bytes_read: int = field(default=0)
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    @property
+    def validators(self) -> Validators:
+        return Validators(self.headers.get("etag"), self.headers.get("last-modified"))
+
+    @property
+    def content_type(self) -> str:
+        value: str = self.headers.get("content-type", "")
+        return value.split(";", 1)[0].strip().lower()
+
+    def iter_bytes(self, chunk_size: int = 1 << 16) -> Iterator[bytes]:
+        try:
+            for chunk in self._response.iter_bytes(chunk_size):
+                self.bytes_read += len(chunk)
+                self._check_limits()
+                yield chunk
+        except httpx.HTTPError as exc:
+            raise FetchError(f"the connection broke while reading {self.url}: {exc}", url=self.url) from exc
+
+    def read(self) -> bytes:
+        return b"".join(self.iter_bytes())
+
+    def _check_limits(self) -> None:
+        if self.bytes_read > self._policy.max_bytes:
+            raise ResponseTooLarge(
+                f"{self.url} is larger than the {self._policy.max_bytes:,}-byte limit (NUTMEG_HARVEST_MAX_BYTES)",
+                url=self.url,
+            )
+        if time.monotonic() > self._deadline:
+            raise FetchTimeout(
+                f"reading {self.url} took longer than {self._policy.max_seconds:g} s (NUTMEG_HARVEST_MAX_SECONDS)",
+                url=self.url,
+            )
+
+
+class HttpClient:
+    """Shared by all harvesters of one process (one connection pool, one throttle)."""
+
+    def __init__(
+        self,
+        policy: HttpPolicy | None = None,
+        *,
+        resolver: Resolver = system_resolver,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.policy = policy or HttpPolicy()
+        guard = AddressGuard(self.policy.allow_private, self.policy.allowed_networks)
+        limits = httpx.Limits(max_connections=32, max_keepalive_connections=8)
+        mounts: dict[str, httpx.BaseTransport | None] = {
+            "http://": GuardedTransport(GuardedBackend(guard, resolver), limits),
+            "https://": GuardedTransport(GuardedBackend(guard, resolver), limits),
+        }
+        if self.policy.file_root is not None:
+            mounts["file://"] = FileTransport(self.policy.file_root)
+        timeout = httpx.Timeout(self.policy.timeout)
+        self._client = httpx.Client(
+            mounts=mounts,
+            timeout=timeout,
+            follow_redirects=False,
+            trust_env=False,
+            headers={"User-Agent": self.policy.user_agent},
+        )
+        self._throttle = HostThrottle(self.policy.host_concurrency, self.policy.host_delay)
+        self._sleep = sleep
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def open(
+        self,
+        url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        headers: Mapping[str, str] | None = None,
+        validators: Validators | None = None,
+        method: str = "GET",
+        content: bytes | None = None,
+    ) -> Iterator[Fetched]:
+        """Open ``url`` (retrying transient failures) and yield the response to stream its body.
+
+        Raises :class:`FetchError` for a final failure; a 304 is returned (``not_modified``).
+        """
+        all_headers = dict(headers or {})
+        if validators is not None:
+            all_headers.update(validators.headers())
+        request = self._client.build_request(method, url, params=params, headers=all_headers, content=content)
+        deadline = time.monotonic() + self.policy.max_seconds
+        response, started = self._send_with_retries(request, deadline)
+        try:
+            elapsed = time.monotonic() - started
+            yield Fetched(
+                str(response.url),
+                response.status_code,
+                response.headers,
+                elapsed,
+                response,
+                self.policy,
+                deadline,
+            )
+        finally:
+            response.close()
+
+    def get_bytes(
+        self,
+        url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        headers: Mapping[str, str] | None = None,
+        validators: Validators | None = None,
+    ) -> tuple[Fetched, bytes]:
+        """Fetch a whole (capped) body; for small documents such as API pages."""
+        with self.open(url, params=params, headers=headers, validators=validators) as fetched:
+            body = b"" if fetched.not_modified else fetched.read()
+            return fetched, body
+
+    def _send_with_retries(self, request: httpx.Request, deadline: float) -> tuple[httpx.Response, float]:
+        attempt = 0
+        while True:
+            started = time.monotonic()
+            try:
+                return self._send_following(request, deadline), started
+            except RetriableError as exc:
+                attempt += 1
+                if attempt > self.policy.retries:
+                    raise FetchError(
+                        f"{request.url} still failing after {self.policy.retries} retries: {exc}",
+                        status=exc.status,
+                        url=str(request.url),
+                    ) from exc
+                wait = self._backoff(attempt, exc.retry_after)
+                if time.monotonic() + wait > deadline:
+                    raise FetchTimeout(f"{request.url}: out of time while retrying ({exc})") from exc
+                self._sleep(wait)
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.policy.max_retry_after)
+        return float(min(self.policy.backoff * (2 ** (attempt - 1)), self.policy.max_retry_after))
+
+    def _send_following(self, request: httpx.Request, deadline: float) -> httpx.Response:
+        origin_scheme = request.url.scheme
+        for _ in range(self.policy.max_redirects + 1):
+            response = self._send_once(request)
+            if not response.has_redirect_location:
+                return self._classify(response)
+            response.close()
+            request = self._redirect_target(response, origin_scheme)
+            if time.monotonic() > deadline:
+                raise FetchTimeout(f"{request.url}: out of time following redirects")
+        raise FetchError(f"more than {self.policy.max_redirects} redirects from {request.url}", url=str(request.url))
+
+    def _send_once(self, request: httpx.Request) -> httpx.Response:
+        host = request.url.host or "file"
+        with self._throttle.slot(host):
+            try:
+                return self._client.send(request, stream=True)
+            except BlockedAddressError:
+                raise
+            except httpx.UnsupportedProtocol as exc:
+                raise FetchError(f"unsupported URL {request.url}: {exc}", url=str(request.url)) from exc
+            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+                raise RetriableError(f"{type(exc).__name__}: {exc or 'no detail'}") from exc
+
+    def _redirect_target(self, response: httpx.Response, origin_scheme: str) -> httpx.Request:
+        target = response.next_request
+        if target is None:
+            raise FetchError(f"{response.url} redirected without a usable Location", url=str(response.url))
+        if target.url.scheme not in ("http", "https") and target.url.scheme != origin_scheme:
+            raise FetchError(f"{response.url} redirected to a {target.url.scheme}: URL", url=str(target.url))
+        return target
+
+    def _classify(self, response: httpx.Response) -> httpx.Response:
+        outcome = failure_policy(response.status_code)
+        if outcome in ("ok", "not-modified"):
+            return response
+        response.close()
+        message = f"HTTP {response.status_code} from {response.url}"
+        if outcome == "retry":
+            raise RetriableError(
+                message,
+                retry_after=parse_retry_after(response.headers.get("retry-after")),
+                status=response.status_code,
+            )
+        raise FetchError(message, status=response.status_code, url=str(response.url))
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+class BodyReader:
+    """A file-like ``read(n)`` over a response body, for streaming parsers such as ijson."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._buffer = b""
+
+    def read(self, size: int = -1) -> bytes:
+        if size < 0:
+            return self._buffer + b"".join(self._chunks)
+        while len(self._buffer) < size:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                break
+            self._buffer += chunk
+        out, self._buffer = self._buffer[:size], self._buffer[size:]
+        return out

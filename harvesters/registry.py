@@ -1,0 +1,36 @@
+"""Harvesters registered by kind, imported lazily (like rdflib's plugin registry)."""
+
+from __future__ import annotations
+
+import importlib
+
+from harvesters.base import Harvester
+
+_KINDS: dict[str, str] = {
+    "datajson": "harvesters.datajson:DataJsonHarvester",
+}
+
+
+class UnknownHarvester(LookupError):
+    """No harvester is registered under that kind."""
+
+
+def known_kinds() -> list[str]:
+    return sorted(_KINDS)
+
+
+def register(kind: str, target: str) -> None:
+    """Register ``"package.module:Class"`` under ``kind`` (used by plugins and tests)."""
+    _KINDS[kind] = target
+
+
+def get_harvester(kind: str) -> type[Harvester]:
+    """The harvester class for ``kind``; unknown kinds list the known ones."""
+    target = _KINDS.get(kind)
+    if target is None:
+        raise UnknownHarvester(f"no harvester {kind!r}; known: {', '.join(known_kinds())}")
+    module_name, _, class_name = target.partition(":")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    if not (isinstance(cls, type) and issubclass(cls, Harvester)):
+        raise UnknownHarvester(f"{target} is not a Harvester")
+    return cls

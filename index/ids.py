@@ -1,0 +1,47 @@
+"""Catalog-wide dataset ids and URL slugs."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import unicodedata
+
+ID_LENGTH = 16
+_ID = re.compile(r"^[a-z2-7]{16}$")
+
+
+def record_id(source: str, identifier: str) -> str:
+    """A stable 16-character id for ``identifier`` within ``source`` (base32 of a keyed hash).
+
+    Identifiers are only unique inside one catalog, so the source name is part of the key; the id
+    survives re-harvests and is safe in URLs.
+    """
+    digest = hashlib.blake2b(f"{source}\x00{identifier}".encode(), digest_size=10).digest()
+    return base64.b32encode(digest).decode("ascii").lower()
+
+
+def is_record_id(value: str) -> bool:
+    return bool(_ID.match(value))
+
+
+def slugify(title: str, limit: int = 60) -> str:
+    """A readable, ASCII, lower-case slug of a title (``"Crime Stats 2012"`` → ``crime-stats-2012``)."""
+    text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii").lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    if len(slug) > limit:
+        slug = slug[:limit].rsplit("-", 1)[0] or slug[:limit]
+    return slug or "dataset"
+
+
+def slug_path(title: str, id_: str) -> str:
+    """``crime-stats-2012-<id>``: the last path segment of a dataset's page."""
+    return f"{slugify(title)}-{id_}"
+
+
+def id_from_slug(segment: str) -> str | None:
+    """The record id at the end of a ``slug-id`` segment (or the segment itself when it is an id)."""
+    candidate = segment[-ID_LENGTH:]
+    if len(segment) > ID_LENGTH and segment[-ID_LENGTH - 1] != "-":
+        return None
+    return candidate if is_record_id(candidate) else None

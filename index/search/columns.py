@@ -1,0 +1,161 @@
+"""In-memory columns that make the embedded index's facets, filters and sorts fast.
+
+Per document (by SQLite rowid, never reused): alive flag, id, modified time, lower-cased title. Per facet:
+a value dictionary and two parallel entry arrays (document, value). Counting a facet over any result set is
+then one vectorized ``bincount(values[mask[docs]])`` — milliseconds at 100k documents, whatever the
+query. Updates only append: a replaced document gets a new rowid and its old rowid is marked dead, so
+stale entries drop out through the alive mask until :meth:`Columns.compact` rebuilds the arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from index.search.base import FACETS, FacetCount
+
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass
+class FacetColumn:
+    """One facet: value dictionary plus (document, value) entries."""
+
+    values: list[str] = field(default_factory=list)
+    exact: dict[str, int] = field(default_factory=dict)
+    folded: dict[str, list[int]] = field(default_factory=dict)
+    docs: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    vals: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    _rank: IntArray | None = None
+
+    def value_id(self, value: str) -> int:
+        vid = self.exact.get(value)
+        if vid is None:
+            vid = len(self.values)
+            self.values.append(value)
+            self.exact[value] = vid
+            self.folded.setdefault(value.casefold(), []).append(vid)
+            self._rank = None
+        return vid
+
+    def append(self, docs: Sequence[int], vals: Sequence[int]) -> None:
+        if docs:
+            self.docs = np.concatenate([self.docs, np.asarray(docs, dtype=np.int64)])
+            self.vals = np.concatenate([self.vals, np.asarray(vals, dtype=np.int64)])
+
+    def matching(self, value: str, size: int) -> BoolArray:
+        """Documents having ``value`` (case-insensitively) as a mask over rowids."""
+        mask = np.zeros(size, dtype=bool)
+        vids = self.folded.get(" ".join(value.split()).casefold())
+        if vids:
+            mask[self.docs[np.isin(self.vals, vids)]] = True
+        return mask
+
+    def counts(self, mask: BoolArray, limit: int) -> list[FacetCount]:
+        """The ``limit`` most frequent values among documents in ``mask`` (count desc, value asc)."""
+        if not len(self.docs):
+            return []
+        counts = np.bincount(self.vals[mask[self.docs]], minlength=len(self.values))
+        present = np.flatnonzero(counts)
+        if not len(present):
+            return []
+        order = np.lexsort((self.rank()[present], -counts[present]))[:limit]
+        return [FacetCount(self.values[present[i]], int(counts[present[i]])) for i in order]
+
+    def rank(self) -> IntArray:
+        """Alphabetical rank of every value id (ties in counts are ordered by value)."""
+        if self._rank is None or len(self._rank) != len(self.values):
+            order = sorted(range(len(self.values)), key=self.values.__getitem__)
+            rank = np.empty(len(self.values), dtype=np.int64)
+            rank[np.asarray(order, dtype=np.int64)] = np.arange(len(order), dtype=np.int64)
+            self._rank = rank
+        return self._rank
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedDoc:
+    """What the columns need of one document row."""
+
+    rowid: int
+    id: str
+    modified: float | None
+    title: str
+    facets: dict[str, list[str]]
+
+
+class Columns:
+    """All in-memory columns of one embedded index (rebuilt on load, extended on change)."""
+
+    def __init__(self) -> None:
+        self.alive: BoolArray = np.zeros(0, dtype=bool)
+        self.modified: FloatArray = np.zeros(0, dtype=np.float64)
+        self.ids: list[str | None] = []
+        self.titles: list[str | None] = []
+        self.facets: dict[str, FacetColumn] = {name: FacetColumn() for name in FACETS}
+        self.dead_entries = 0
+        self._orders: dict[str, IntArray] = {}
+
+    @property
+    def size(self) -> int:
+        return len(self.alive)
+
+    def add(self, docs: Iterable[LoadedDoc]) -> None:
+        batch = list(docs)
+        if not batch:
+            return
+        self._grow(max(d.rowid for d in batch) + 1)
+        entries: dict[str, tuple[list[int], list[int]]] = {name: ([], []) for name in FACETS}
+        for doc in batch:
+            self.alive[doc.rowid] = True
+            self.ids[doc.rowid] = doc.id
+            self.titles[doc.rowid] = doc.title
+            self.modified[doc.rowid] = np.nan if doc.modified is None else doc.modified
+            for name, values in doc.facets.items():
+                column, (rows, vids) = self.facets[name], entries[name]
+                for value in values:
+                    rows.append(doc.rowid)
+                    vids.append(column.value_id(value))
+        for name, (rows, vids) in entries.items():
+            self.facets[name].append(rows, vids)
+        self._orders.clear()
+
+    def kill(self, rowids: Iterable[int]) -> None:
+        for rowid in rowids:
+            if rowid < self.size and self.alive[rowid]:
+                self.alive[rowid] = False
+                self.ids[rowid] = None
+                self.titles[rowid] = None
+                self.dead_entries += 1
+        self._orders.clear()
+
+    def _grow(self, size: int) -> None:
+        if size <= self.size:
+            return
+        extra = size - self.size
+        self.alive = np.concatenate([self.alive, np.zeros(extra, dtype=bool)])
+        self.modified = np.concatenate([self.modified, np.full(extra, np.nan)])
+        self.ids.extend([None] * extra)
+        self.titles.extend([None] * extra)
+
+    def id_rank(self) -> IntArray:
+        """Rank of each rowid's id in ascending id order (dead rowids last)."""
+        return self._order("id", lambda: [self.ids[i] or "\uffff" for i in range(self.size)])
+
+    def title_rank(self) -> IntArray:
+        """Rank of each rowid in (lower-cased title, id) order."""
+        return self._order("title", lambda: [(self.titles[i] or "\uffff", self.ids[i] or "") for i in range(self.size)])
+
+    def _order(self, name: str, keys: Callable[[], Sequence[Any]]) -> IntArray:
+        if name not in self._orders:
+            values = keys()
+            order = sorted(range(len(values)), key=values.__getitem__)
+            rank = np.empty(len(values), dtype=np.int64)
+            rank[np.asarray(order, dtype=np.int64)] = np.arange(len(values), dtype=np.int64)
+            self._orders[name] = rank
+        return self._orders[name]

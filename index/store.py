@@ -1,0 +1,651 @@
+"""The system of record: sources, harvest jobs, records and per-record errors (SQLAlchemy Core).
+
+SQLite (WAL) by default, PostgreSQL with a ``postgresql+psycopg://`` URL; only portable SQL here. The
+search index is derived from this store and can always be rebuilt from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from importlib import resources
+from typing import Any
+
+import orjson
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import (
+    Connection,
+    Engine,
+    RowMapping,
+    and_,
+    bindparam,
+    case,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import StaticPool
+
+from index.tables import harvest_jobs, record_errors, records, sources
+
+RUNNING = "running"
+STALE_JOB = timedelta(hours=6)
+
+
+class StoreError(Exception):
+    """Base for store errors the API and CLI turn into messages."""
+
+
+class NotFound(StoreError):
+    pass
+
+
+class Conflict(StoreError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class NewSource:
+    name: str
+    kind: str
+    url: str
+    title: str | None = None
+    description: str | None = None
+    publisher: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    federal: bool = False
+    allow_private: bool = False
+    schedule: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRow:
+    id: int
+    name: str
+    kind: str
+    url: str
+    title: str | None
+    description: str | None
+    publisher: str | None
+    options: dict[str, Any]
+    federal: bool
+    allow_private: bool
+    schedule: str | None
+    enabled: bool
+    created_at: datetime
+    etag: str | None
+    last_modified: str | None
+    bookmark: str | None
+    last_success_at: datetime | None
+    last_full_harvest_at: datetime | None
+    last_job_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class JobRow:
+    id: int
+    source_id: int
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    listed: int
+    new: int
+    updated: int
+    unchanged: int
+    withdrawn: int
+    failed: int
+    skipped: int
+    message: str | None
+    stats: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class JobOutcome:
+    status: str
+    message: str | None = None
+    listed: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    withdrawn: int = 0
+    failed: int = 0
+    skipped: int = 0
+    stats: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordState:
+    """What the runner needs to know about a stored record to classify a harvested one."""
+
+    id: str
+    content_hash: str
+    withdrawn: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RecordWrite:
+    """A new or changed record as the runner hands it to the store."""
+
+    id: str
+    source_id: int
+    original_identifier: str
+    content_hash: str
+    source_record: bytes
+    dataset: dict[str, Any]
+    datajson: bytes
+    export_problems: dict[str, list[dict[str, Any]]]
+    issues: list[dict[str, Any]]
+    title: str
+    modified_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRow:
+    id: str
+    source_id: int
+    source: str
+    original_identifier: str
+    content_hash: str
+    dataset: dict[str, Any]
+    datajson: bytes
+    export_problems: dict[str, list[dict[str, Any]]]
+    issues: list[dict[str, Any]]
+    title: str
+    modified_at: datetime | None
+    first_seen: datetime
+    last_changed: datetime
+    last_seen: datetime
+    withdrawn: bool
+    withdrawn_at: datetime | None
+    indexed_hash: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRow:
+    id: str
+    title: str
+    source: str
+    datajson: bytes
+    export_problems: dict[str, list[dict[str, Any]]]
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorRow:
+    job_id: int
+    source_id: int
+    record_id: str | None
+    original_identifier: str | None
+    path: str
+    message: str
+    severity: str
+    code: str
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``: SQLite gets WAL, foreign keys and a busy timeout; ``:memory:`` one shared
+    connection."""
+    json_options: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": orjson.loads}
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True, **json_options)
+    memory = url in ("sqlite://", "sqlite:///:memory:")
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        poolclass=StaticPool if memory else None,
+        **json_options,
+    )
+    event.listen(engine, "connect", _sqlite_pragmas(memory))
+    return engine
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode("utf-8")
+
+
+def _sqlite_pragmas(memory: bool) -> Any:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        if not memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return on_connect
+
+
+class Store:
+    """Typed access to the system of record."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- schema ------------------------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest migration (idempotent)."""
+        config = Config()
+        config.set_main_option("script_location", str(resources.files("index") / "migrations"))
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def server_version(self) -> str:
+        with self.engine.connect() as connection:
+            if self.engine.dialect.name == "sqlite":
+                version = connection.exec_driver_sql("select sqlite_version()").scalar()
+                return f"SQLite {version}"
+            return str(connection.exec_driver_sql("select version()").scalar())
+
+    # -- sources -----------------------------------------------------------------------------------
+
+    def add_source(self, new: NewSource, now: datetime) -> SourceRow:
+        values = {**_source_values(new), "created_at": now, "enabled": True}
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(insert(sources).values(**values))
+        except IntegrityError as exc:
+            raise Conflict(f"a source named {new.name!r} already exists") from exc
+        return self.get_source(new.name)
+
+    def get_source(self, name: str) -> SourceRow:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(sources).where(sources.c.name == name)).mappings().first()
+        if row is None:
+            raise NotFound(f"no source named {name!r}")
+        return _source(row)
+
+    def list_sources(self) -> list[SourceRow]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(sources).order_by(sources.c.name)).mappings().all()
+        return [_source(r) for r in rows]
+
+    def remove_source(self, name: str) -> None:
+        source = self.get_source(name)
+        with self.engine.begin() as connection:
+            for table in (record_errors, records, harvest_jobs):
+                connection.execute(delete(table).where(table.c.source_id == source.id))
+            connection.execute(delete(sources).where(sources.c.id == source.id))
+
+    def save_harvest_state(self, source_id: int, **values: Any) -> None:
+        """Store the conditional-GET validators, bookmark and timestamps a run leaves behind."""
+        allowed = {"etag", "last_modified", "bookmark", "last_success_at", "last_full_harvest_at", "last_job_at"}
+        unknown = set(values) - allowed
+        if unknown:
+            raise ValueError(f"not harvest state: {sorted(unknown)}")
+        with self.engine.begin() as connection:
+            connection.execute(update(sources).where(sources.c.id == source_id).values(**values))
+
+    # -- jobs --------------------------------------------------------------------------------------
+
+    def start_job(self, source_id: int, now: datetime) -> int:
+        """Open a job; refuses when another run of the same source is still going."""
+        with self.engine.begin() as connection:
+            running = connection.execute(
+                select(harvest_jobs.c.id, harvest_jobs.c.started_at).where(
+                    harvest_jobs.c.source_id == source_id, harvest_jobs.c.status == RUNNING
+                )
+            ).all()
+            for job_id, started in running:
+                if now - started < STALE_JOB:
+                    raise Conflict(f"job {job_id} of this source is still running (started {started:%H:%M} UTC)")
+                connection.execute(
+                    update(harvest_jobs)
+                    .where(harvest_jobs.c.id == job_id)
+                    .values(status="failed", finished_at=now, message="abandoned: the process stopped")
+                )
+            result = connection.execute(
+                insert(harvest_jobs).values(
+                    source_id=source_id,
+                    started_at=now,
+                    status=RUNNING,
+                    listed=0,
+                    new=0,
+                    updated=0,
+                    unchanged=0,
+                    withdrawn=0,
+                    failed=0,
+                    skipped=0,
+                    stats={},
+                )
+            )
+            job_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
+        assert isinstance(job_id, int)
+        return job_id
+
+    def finish_job(self, job_id: int, outcome: JobOutcome, now: datetime) -> None:
+        values = {
+            "status": outcome.status,
+            "message": outcome.message,
+            "listed": outcome.listed,
+            "new": outcome.new,
+            "updated": outcome.updated,
+            "unchanged": outcome.unchanged,
+            "withdrawn": outcome.withdrawn,
+            "failed": outcome.failed,
+            "skipped": outcome.skipped,
+            "stats": dict(outcome.stats),
+            "finished_at": now,
+        }
+        with self.engine.begin() as connection:
+            connection.execute(update(harvest_jobs).where(harvest_jobs.c.id == job_id).values(**values))
+
+    def list_jobs(self, source_id: int, *, limit: int = 50, offset: int = 0) -> list[JobRow]:
+        query = (
+            select(harvest_jobs)
+            .where(harvest_jobs.c.source_id == source_id)
+            .order_by(harvest_jobs.c.started_at.desc(), harvest_jobs.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        with self.engine.connect() as connection:
+            return [_job(r) for r in connection.execute(query).mappings()]
+
+    def count_jobs(self, source_id: int) -> int:
+        query = select(func.count()).select_from(harvest_jobs).where(harvest_jobs.c.source_id == source_id)
+        with self.engine.connect() as connection:
+            return int(connection.execute(query).scalar_one())
+
+    def get_job(self, job_id: int) -> JobRow:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(harvest_jobs).where(harvest_jobs.c.id == job_id)).mappings().first()
+        if row is None:
+            raise NotFound(f"no harvest job {job_id}")
+        return _job(row)
+
+    # -- per-record errors -------------------------------------------------------------------------
+
+    def add_errors(self, rows: Sequence[ErrorRow]) -> None:
+        if not rows:
+            return
+        with self.engine.begin() as connection:
+            connection.execute(insert(record_errors), [_error_values(r) for r in rows])
+
+    def list_errors(
+        self,
+        *,
+        job_id: int | None = None,
+        record_id: str | None = None,
+        text: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> tuple[int, list[ErrorRow]]:
+        conditions = []
+        if job_id is not None:
+            conditions.append(record_errors.c.job_id == job_id)
+        if record_id is not None:
+            conditions.append(record_errors.c.record_id == record_id)
+        if text:
+            pattern = f"%{text.lower()}%"
+            conditions.append(
+                func.lower(record_errors.c.message).like(pattern)
+                | func.lower(record_errors.c.original_identifier).like(pattern)
+                | func.lower(record_errors.c.path).like(pattern)
+            )
+        where = and_(*conditions) if conditions else None
+        base = select(record_errors)
+        counter = select(func.count()).select_from(record_errors)
+        if where is not None:
+            base, counter = base.where(where), counter.where(where)
+        query = base.order_by(record_errors.c.id).limit(limit).offset(offset)
+        with self.engine.connect() as connection:
+            total = int(connection.execute(counter).scalar_one())
+            rows = [_error(r) for r in connection.execute(query).mappings()]
+        return total, rows
+
+    # -- records -----------------------------------------------------------------------------------
+
+    def record_states(self, source_id: int) -> dict[str, RecordState]:
+        """original identifier → (id, hash, withdrawn) for every record of a source."""
+        query = select(records.c.original_identifier, records.c.id, records.c.content_hash, records.c.withdrawn).where(
+            records.c.source_id == source_id
+        )
+        with self.engine.connect() as connection:
+            return {ident: RecordState(id_, hash_, bool(w)) for ident, id_, hash_, w in connection.execute(query)}
+
+    def write_records(self, new: Sequence[RecordWrite], changed: Sequence[RecordWrite], now: datetime) -> None:
+        """Insert new records and rewrite changed ones (un-withdrawing any that came back)."""
+        with self.engine.begin() as connection:
+            if new:
+                rows = [_record_values(r, now) | {"first_seen": now} for r in new]
+                connection.execute(insert(records), rows)
+            if changed:
+                self._update_changed(connection, changed, now)
+
+    def _update_changed(self, connection: Connection, changed: Sequence[RecordWrite], now: datetime) -> None:
+        values: dict[str, Any] = {c: bindparam(f"v_{c}") for c in _WRITE_COLUMNS}
+        statement = update(records).where(records.c.id == bindparam("v_key")).values(**values)
+        rows = [{f"v_{k}": v for k, v in _record_values(r, now).items()} | {"v_key": r.id} for r in changed]
+        connection.execute(statement, rows)
+
+    def touch_seen(self, ids: Iterable[str], now: datetime) -> None:
+        """Set last_seen of records seen by a run that did not complete (complete runs set the source's
+        ``last_full_harvest_at`` instead, which every live record inherits)."""
+        with self.engine.begin() as connection:
+            statement = update(records).where(records.c.id == bindparam("key")).values(last_seen=now)
+            batch = [{"key": i} for i in ids]
+            if batch:
+                connection.execute(statement, batch)
+
+    def withdraw_missing(self, source_id: int, seen: set[str], now: datetime) -> list[str]:
+        """Mark live records of the source that are not in ``seen`` as withdrawn; returns their ids.
+
+        Their ``last_seen`` becomes the source's previous complete harvest, the last time a full listing
+        had them.
+        """
+        live = select(records.c.id, records.c.last_seen).where(
+            records.c.source_id == source_id, records.c.withdrawn.is_(False)
+        )
+        previous = select(sources.c.last_full_harvest_at).where(sources.c.id == source_id)
+        with self.engine.begin() as connection:
+            last_full = connection.execute(previous).scalar()
+            missing = [(i, seen_at) for i, seen_at in connection.execute(live) if i not in seen]
+            if missing:
+                statement = (
+                    update(records)
+                    .where(records.c.id == bindparam("key"))
+                    .values(withdrawn=True, withdrawn_at=now, indexed_hash=None, last_seen=bindparam("seen"))
+                )
+                rows = [{"key": i, "seen": max(seen_at, last_full) if last_full else seen_at} for i, seen_at in missing]
+                connection.execute(statement, rows)
+        return [i for i, _ in missing]
+
+    def live_count(self, source_id: int | None = None) -> int:
+        query = select(func.count()).select_from(records).where(records.c.withdrawn.is_(False))
+        if source_id is not None:
+            query = query.where(records.c.source_id == source_id)
+        with self.engine.connect() as connection:
+            return int(connection.execute(query).scalar_one())
+
+    def get_record(self, record_id: str) -> RecordRow:
+        query = _record_select().where(records.c.id == record_id)
+        with self.engine.connect() as connection:
+            row = connection.execute(query).mappings().first()
+        if row is None:
+            raise NotFound(f"no dataset with id {record_id!r}")
+        return _record(row)
+
+    def iter_records(
+        self, *, live: bool | None = True, source_id: int | None = None, batch: int = 1000
+    ) -> Iterator[RecordRow]:
+        """Every record (by default the live ones) in id order, fetched in keyset-paged batches."""
+        last = ""
+        while True:
+            query = _record_select().where(records.c.id > last).order_by(records.c.id).limit(batch)
+            if live is not None:
+                query = query.where(records.c.withdrawn.is_(not live))
+            if source_id is not None:
+                query = query.where(records.c.source_id == source_id)
+            with self.engine.connect() as connection:
+                rows = [_record(r) for r in connection.execute(query).mappings()]
+            yield from rows
+            if len(rows) < batch:
+                return
+            last = rows[-1].id
+
+    def iter_export_rows(self, *, batch: int = 2000) -> Iterator[list[ExportRow]]:
+        """Live records' precomputed data.json objects, in id order, a batch at a time."""
+        columns = (
+            records.c.id,
+            records.c.title,
+            sources.c.name,
+            records.c.datajson,
+            records.c.export_problems,
+        )
+        last = ""
+        while True:
+            query = (
+                select(*columns)
+                .join(sources, sources.c.id == records.c.source_id)
+                .where(records.c.withdrawn.is_(False), records.c.id > last)
+                .order_by(records.c.id)
+                .limit(batch)
+            )
+            with self.engine.connect() as connection:
+                rows = [ExportRow(*r) for r in connection.execute(query)]
+            if rows:
+                yield rows
+            if len(rows) < batch:
+                return
+            last = rows[-1].id
+
+    def export_fingerprint(self) -> str:
+        """Changes whenever the set or content of live records changes (for data.json ETags)."""
+        query = select(func.count(), func.max(records.c.last_changed), func.max(records.c.withdrawn_at))
+        with self.engine.connect() as connection:
+            count, changed, withdrawn = connection.execute(query).one()
+        return f"{count}-{changed.isoformat() if changed else ''}-{withdrawn.isoformat() if withdrawn else ''}"
+
+    def index_states(self) -> Iterator[tuple[str, str, str | None, bool]]:
+        """(id, content hash, indexed hash, withdrawn) of every record, in id order."""
+        query = select(records.c.id, records.c.content_hash, records.c.indexed_hash, records.c.withdrawn)
+        with self.engine.connect() as connection:
+            for id_, hash_, indexed, withdrawn in connection.execute(query.order_by(records.c.id)):
+                yield id_, hash_, indexed, bool(withdrawn)
+
+    def mark_indexed(self, pairs: Sequence[tuple[str, str | None]]) -> None:
+        """Record which content hash the search index holds for each id (None: not indexed)."""
+        if not pairs:
+            return
+        statement = update(records).where(records.c.id == bindparam("key")).values(indexed_hash=bindparam("h"))
+        with self.engine.begin() as connection:
+            connection.execute(statement, [{"key": i, "h": h} for i, h in pairs])
+
+    def clear_indexed(self) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(update(records).values(indexed_hash=None))
+
+    def pending_index_ids(self) -> list[str]:
+        """Live records whose current version is not (yet) in the search index."""
+        query = select(records.c.id).where(
+            records.c.withdrawn.is_(False),
+            (records.c.indexed_hash.is_(None)) | (records.c.indexed_hash != records.c.content_hash),
+        )
+        with self.engine.connect() as connection:
+            return [i for (i,) in connection.execute(query)]
+
+    def get_records(self, ids: Sequence[str]) -> list[RecordRow]:
+        out: list[RecordRow] = []
+        for start in range(0, len(ids), 500):
+            query = _record_select().where(records.c.id.in_(ids[start : start + 500]))
+            with self.engine.connect() as connection:
+                out.extend(_record(r) for r in connection.execute(query).mappings())
+        return out
+
+
+_WRITE_COLUMNS = (
+    "content_hash",
+    "source_record",
+    "dataset",
+    "datajson",
+    "export_problems",
+    "issues",
+    "title",
+    "modified_at",
+    "last_changed",
+    "last_seen",
+    "withdrawn",
+    "withdrawn_at",
+)
+
+
+def _record_values(r: RecordWrite, now: datetime) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "source_id": r.source_id,
+        "original_identifier": r.original_identifier,
+        "content_hash": r.content_hash,
+        "source_record": r.source_record,
+        "dataset": r.dataset,
+        "datajson": r.datajson,
+        "export_problems": r.export_problems,
+        "issues": r.issues,
+        "title": r.title,
+        "modified_at": r.modified_at,
+        "last_changed": now,
+        "last_seen": now,
+        "withdrawn": False,
+        "withdrawn_at": None,
+    }
+
+
+def _source_values(new: NewSource) -> dict[str, Any]:
+    return {
+        "name": new.name,
+        "kind": new.kind,
+        "url": new.url,
+        "title": new.title,
+        "description": new.description,
+        "publisher": new.publisher,
+        "options": dict(new.options),
+        "federal": new.federal,
+        "allow_private": new.allow_private,
+        "schedule": new.schedule,
+    }
+
+
+def _source(row: RowMapping) -> SourceRow:
+    return SourceRow(**{k: row[k] for k in SourceRow.__slots__})
+
+
+def _job(row: RowMapping) -> JobRow:
+    return JobRow(**{k: row[k] for k in JobRow.__slots__})
+
+
+def _error_values(row: ErrorRow) -> dict[str, Any]:
+    return {k: getattr(row, k) for k in ErrorRow.__slots__}
+
+
+def _error(row: RowMapping) -> ErrorRow:
+    return ErrorRow(**{k: row[k] for k in ErrorRow.__slots__})
+
+
+def _record_select() -> Any:
+    """Records with their source's name; a live record's ``last_seen`` is at least the source's last
+    complete harvest (every live record was in it), so harvests need not touch every row."""
+    last_seen = case(
+        (
+            and_(records.c.withdrawn.is_(False), sources.c.last_full_harvest_at > records.c.last_seen),
+            sources.c.last_full_harvest_at,
+        ),
+        else_=records.c.last_seen,
+    ).label("last_seen")
+    columns = [c for c in records.c if c.name not in ("source_record", "last_seen")]
+    return select(*columns, last_seen, sources.c.name.label("source")).join(
+        sources, sources.c.id == records.c.source_id
+    )
+
+
+def _record(row: RowMapping) -> RecordRow:
+    return RecordRow(**{k: row[k] for k in RecordRow.__slots__})

@@ -1,0 +1,144 @@
+"""The store's schema (SQLAlchemy Core). Alembic migrations in ``index/migrations`` create it.
+
+Portable SQL only (SQLite and PostgreSQL): JSON columns, UTC timestamps, no dialect-specific types.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite hands back naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use UTC-aware datetimes")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("kind", String(40), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("title", Text),
+    Column("description", Text),
+    Column("publisher", Text),
+    Column("options", JSON, nullable=False),
+    Column("federal", Boolean, nullable=False, default=False),
+    Column("allow_private", Boolean, nullable=False, default=False),
+    Column("schedule", String(40)),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("bookmark", Text),
+    Column("last_success_at", UTCDateTime),
+    Column("last_full_harvest_at", UTCDateTime),
+    Column("last_job_at", UTCDateTime),
+)
+
+harvest_jobs = Table(
+    "harvest_jobs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source_id", Integer, ForeignKey("sources.id", ondelete="CASCADE"), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("status", String(20), nullable=False),
+    Column("listed", Integer, nullable=False, default=0),
+    Column("new", Integer, nullable=False, default=0),
+    Column("updated", Integer, nullable=False, default=0),
+    Column("unchanged", Integer, nullable=False, default=0),
+    Column("withdrawn", Integer, nullable=False, default=0),
+    Column("failed", Integer, nullable=False, default=0),
+    Column("skipped", Integer, nullable=False, default=0),
+    Column("message", Text),
+    Column("stats", JSON, nullable=False),
+    Index("ix_harvest_jobs_source_started", "source_id", "started_at"),
+)
+
+records = Table(
+    "records",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("source_id", Integer, ForeignKey("sources.id", ondelete="CASCADE"), nullable=False),
+    Column("original_identifier", Text, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("source_record", LargeBinary, nullable=False),
+    Column("dataset", JSON, nullable=False),
+    Column("datajson", LargeBinary, nullable=False),
+    Column("export_problems", JSON, nullable=False),
+    Column("issues", JSON, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("modified_at", UTCDateTime),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("last_changed", UTCDateTime, nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False),
+    Column("withdrawn", Boolean, nullable=False, default=False),
+    Column("withdrawn_at", UTCDateTime),
+    Column("indexed_hash", String(64)),
+    UniqueConstraint("source_id", "original_identifier", name="uq_records_source_identifier"),
+    Index("ix_records_source_withdrawn", "source_id", "withdrawn"),
+    Index("ix_records_withdrawn_id", "withdrawn", "id"),
+)
+
+record_errors = Table(
+    "record_errors",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("job_id", Integer, ForeignKey("harvest_jobs.id", ondelete="CASCADE"), nullable=False),
+    Column("source_id", Integer, ForeignKey("sources.id", ondelete="CASCADE"), nullable=False),
+    Column("record_id", String(32)),
+    Column("original_identifier", Text),
+    Column("path", Text, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("severity", String(10), nullable=False),
+    Column("code", String(40), nullable=False),
+    Index("ix_record_errors_job", "job_id"),
+    Index("ix_record_errors_record", "record_id"),
+)

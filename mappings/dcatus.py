@@ -1,0 +1,489 @@
+"""The DCAT-US 1.1 ↔ DCAT correspondence, as tables.
+
+Each row says which predicate a DCAT-US JSON field becomes (the official JSON-LD context
+``catalog.jsonld`` is the reference) and which codec turns the value into RDF terms and back. Two short
+loops apply the tables: :func:`json_to_graph` (a DCAT-US JSON object — a harvested data.json record or
+the model's own JSON form — into a graph) and :func:`graph_to_json` (a dcat:Dataset node of any DCAT graph
+back into DCAT-US JSON, which the model validates).
+
+Choices where DCAT-US JSON and W3C DCAT / DCAT-AP differ (documented in ``docs/mapping.md``):
+
+* ``publisher`` is a ``foaf:Organization`` with both ``foaf:name`` (DCAT-AP) and ``skos:prefLabel``
+  (the DCAT-US context's ``name``); either is read back.
+* ``contactPoint.hasEmail`` becomes ``vcard:hasEmail <mailto:…>`` (vCard 2006); ``vcard:email`` is read too.
+* ``theme`` becomes a ``skos:Concept`` with a ``skos:prefLabel``; ``mediaType`` an IANA media-type IRI.
+* ``temporal`` ``start/end`` becomes a ``dct:PeriodOfTime`` with ``dcat:startDate``/``dcat:endDate``;
+  ``spatial`` a ``dct:Location`` labelled with the published string (plus ``dcat:bbox`` for a bbox).
+* Dates keep their published lexical form (typed ``xsd:date``/``xsd:dateTime`` where they are ISO 8601).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.term import Node
+
+from mappings.graphs import bnode, plain
+from mappings.rdfterms import best_literal, date_literal, iri_or_literal, is_iri
+from mappings.vocab import (
+    DCAT,
+    DCTERMS,
+    FOAF,
+    GSP,
+    IANA_MEDIA,
+    LOCN,
+    ORG,
+    POD,
+    POWDER,
+    RDF,
+    RDFS,
+    SCHEMA,
+    SDO,
+    SKOS,
+    VCARD,
+)
+
+JSONValue = Any  # a value decoded from JSON: str, int, float, bool, None, list or dict
+
+_MEDIA_TYPE = re.compile(r"^[-\w]+/[-\w]+(\.[-\w]+)*([+][-\w]+)?$")
+_NUMBER = r"\s*(-?\d+(?:\.\d+)?)\s*"
+_BBOX = re.compile(rf"^{_NUMBER},{_NUMBER},{_NUMBER},{_NUMBER}$")
+
+
+class Codec:
+    """Turns one JSON value into an RDF node (or None to skip) and an RDF node back into JSON."""
+
+    def to_rdf(self, graph: Graph, value: JSONValue) -> Node | None:
+        raise NotImplementedError
+
+    def from_rdf(self, graph: Graph, node: Node) -> JSONValue:
+        raise NotImplementedError
+
+
+def _scalar(value: JSONValue) -> str | None:
+    """A string for scalar JSON values; None for objects, arrays, null and empty strings."""
+    if type(value) is str:
+        return value if value and not value.isspace() else None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return None
+
+
+class TextCodec(Codec):
+    def to_rdf(self, graph: Graph, value: JSONValue) -> Node | None:
+        text = _scalar(value)
+        return plain(text) if text is not None else None
+
+    def from_rdf(self, graph: Graph, node: Node) -> JSONValue:
+        if isinstance(node, BNode):
+            return _label(graph, node)
+        return str(node)
+
+
+class IriCodec(Codec):
+    def to_rdf(self, graph: Graph, value: JSONValue) -> Node | None:
+        text = _scalar(value)
+        return iri_or_literal(text) if text is not None else None
+
+    def from_rdf(self, graph: Graph, node: Node) -> JSONValue:
+        if isinstance(node, BNode):
+            return _label(graph, node) or _first_str(graph, node, (FOAF.page, SCHEMA.url))
+        return str(node)
+
+
+class DateCodec(Codec):
+    def to_rdf(self, graph: Graph, value: JSONValue) -> Node | None:
+        text = _scalar(value)
+        return date_literal(text) if text is not None else None
+
+    def from_rdf(self, graph: Graph, node: Node) -> JSONValue:
+        return None if isinstance(node, BNode) else str(node)
+
+
+class BoolCodec(Codec):
+    def to_rdf(self, graph: Graph, value: JSONValue) -> Node | None:
+        if isinstance(value, bool):
+            return Literal(value, normalize=False)
+        text = _scalar(value)
+        return plain(text) if text is not None else None
+
+    def from_rdf(self, graph: Graph, node: Node) -> JSONValue:
+        text = str(node).strip().lower()
+        if text in ("true", "1"):
+            return True
+        if text in ("false", "0"):
+            return False
+        return str(node)
+
+
+class ConceptCodec(Codec):
+    """``theme``: a skos:Concept labelled with the published string; IRIs stay IRIs."""
+
+    def to_rdf(self, graph: Graph, value: JSONValue) -> Node | None:
+        text = _scalar(value)
+        if text is None:
+            return None
+        if is_iri(text):
+            return URIRef(text)
+        concept = bnode()
+        graph.add((concept, RDF.type, SKOS.Concept))
+        graph.add((concept, SKOS.prefLabel, plain(text)))
+        return concept
+
+    def from_rdf(self, graph: Graph, node: Node) -> JSONValue:
+        if isinstance(node, Literal):
+            return str(node)
+        label = _label(graph, node)
+        return label if label is not None else (None if isinstance(node, BNode) else str(node))
+
+
+class MediaTypeCodec(Codec):
+    """``mediaType``: an IANA media-type IRI when it is a valid type/subtype, else a literal."""
+
+    def to_rdf(self, graph: Graph, value: JSONValue) -> Node | None:
+        text = _scalar(value)
+        if text is None:
+            return None
+        text = text.strip()
+        return URIRef(IANA_MEDIA + text) if _MEDIA_TYPE.match(text) else plain(text)
+
+    def from_rdf(self, graph: Graph, node: Node) -> JSONValue:
+        if isinstance(node, BNode):
+            return _label(graph, node)
+        text = str(node)
+        for prefix in (IANA_MEDIA, "http://www.iana.org/assignments/media-types/"):
+            if text.startswith(prefix):
+                return text[len(prefix) :]
+        return text
+
+
+class PeriodCodec(Codec):
+    """``temporal``: ``start/end`` → dct:PeriodOfTime; anything else stays a literal."""
+
+    def to_rdf(self, graph: Graph, value: JSONValue) -> Node | None:
+        text = _scalar(value)
+        if text is None:
+            return None
+        parts = text.split("/")
+        if len(parts) != 2 or not all(_is_dateish(p) for p in parts):
+            return plain(text)
+        period = bnode()
+        graph.add((period, RDF.type, DCTERMS.PeriodOfTime))
+        graph.add((period, DCAT.startDate, date_literal(parts[0])))
+        graph.add((period, DCAT.endDate, date_literal(parts[1])))
+        return period
+
+    def from_rdf(self, graph: Graph, node: Node) -> JSONValue:
+        if isinstance(node, Literal):
+            return str(node)
+        start = _first_str(graph, node, (DCAT.startDate, SCHEMA.startDate, SDO.startDate))
+        end = _first_str(graph, node, (DCAT.endDate, SCHEMA.endDate, SDO.endDate))
+        if start and end:
+            return f"{start}/{end}"
+        if start or end:
+            return f"{start or '..'}/{end or '..'}"
+        return _label(graph, node)
+
+
+class LocationCodec(Codec):
+    """``spatial``: an IRI stays an IRI; a string becomes a dct:Location labelled with it."""
+
+    def to_rdf(self, graph: Graph, value: JSONValue) -> Node | None:
+        text = _scalar(value)
+        if text is None:
+            return None
+        if is_iri(text) and text.startswith(("http://", "https://")):
+            return URIRef(text)
+        location = bnode()
+        graph.add((location, RDF.type, DCTERMS.Location))
+        graph.add((location, RDFS.label, plain(text)))
+        bbox = parse_bbox(text)
+        if bbox is not None:
+            graph.add((location, DCAT.bbox, Literal(bbox_wkt(bbox), datatype=GSP.wktLiteral)))
+        return location
+
+    def from_rdf(self, graph: Graph, node: Node) -> JSONValue:
+        if not isinstance(node, BNode):
+            return str(node)
+        label = _first_str(graph, node, (RDFS.label, SKOS.prefLabel, DCTERMS.title))
+        if label:
+            return label
+        geometry = _first_str(graph, node, (DCAT.bbox, LOCN.geometry, GSP.asWKT))
+        return geometry
+
+
+class NestedCodec(Codec):
+    """A JSON object ↔ a typed node described by its own table (publisher, contactPoint, distribution)."""
+
+    def __init__(self, rdf_type: URIRef, fields: Callable[[], tuple[FieldMap, ...]]) -> None:
+        self.rdf_type = rdf_type
+        self._fields = fields
+
+    @property
+    def fields(self) -> tuple[FieldMap, ...]:
+        return self._fields()
+
+    def to_rdf(self, graph: Graph, value: JSONValue) -> Node | None:
+        if not isinstance(value, dict):
+            text = _scalar(value)
+            return plain(text) if text is not None else None
+        node = bnode()
+        graph.add((node, RDF.type, self.rdf_type))
+        json_to_graph(value, self.fields, graph, node)
+        return node
+
+    def from_rdf(self, graph: Graph, node: Node) -> JSONValue:
+        if isinstance(node, Literal):
+            return self.from_literal(str(node))
+        return graph_to_json(graph, node, self.fields)
+
+    def from_literal(self, text: str) -> JSONValue:
+        return None
+
+
+class OrganizationCodec(NestedCodec):
+    def from_literal(self, text: str) -> JSONValue:
+        return {"name": text}
+
+    def from_rdf(self, graph: Graph, node: Node) -> JSONValue:
+        found = super().from_rdf(graph, node)
+        if isinstance(found, dict) and "name" not in found:
+            label = _first_str(graph, node, (VCARD.fn, VCARD["organization-name"], RDFS.label))
+            if label:
+                found["name"] = label
+        return found
+
+
+class ContactCodec(NestedCodec):
+    def from_literal(self, text: str) -> JSONValue:
+        return {"fn": text}
+
+    def from_rdf(self, graph: Graph, node: Node) -> JSONValue:
+        found = super().from_rdf(graph, node)
+        if isinstance(found, dict):
+            if "fn" not in found:
+                name = _first_str(graph, node, (VCARD["organization-name"], FOAF.name, RDFS.label))
+                if name:
+                    found["fn"] = name
+            if "hasEmail" not in found:
+                email = _first_str(graph, node, (VCARD.email, FOAF.mbox))
+                if email:
+                    found["hasEmail"] = email
+            if "hasEmail" in found:
+                found["hasEmail"] = mailto(found["hasEmail"])
+        return found
+
+
+class EmailCodec(Codec):
+    def to_rdf(self, graph: Graph, value: JSONValue) -> Node | None:
+        text = _scalar(value)
+        if text is None:
+            return None
+        text = mailto(text)
+        return URIRef(text) if is_iri(text) else plain(text)
+
+    def from_rdf(self, graph: Graph, node: Node) -> JSONValue:
+        return mailto(str(node))
+
+
+@dataclass(frozen=True, slots=True)
+class FieldMap:
+    """One row of a table: JSON key ↔ predicate, through a codec.
+
+    ``also`` lists predicates other profiles use for the same thing (read when ``predicate`` is absent);
+    ``mirror`` lists predicates written as well, for consumers that expect them.
+    """
+
+    key: str
+    predicate: URIRef
+    codec: Codec
+    many: bool = False
+    also: tuple[URIRef, ...] = ()
+    mirror: tuple[URIRef, ...] = ()
+
+
+TEXT = TextCodec()
+IRI = IriCodec()
+DATE = DateCodec()
+BOOL = BoolCodec()
+
+
+def _organization_fields() -> tuple[FieldMap, ...]:
+    return ORGANIZATION_FIELDS
+
+
+def _contact_fields() -> tuple[FieldMap, ...]:
+    return CONTACT_FIELDS
+
+
+def _distribution_fields() -> tuple[FieldMap, ...]:
+    return DISTRIBUTION_FIELDS
+
+
+ORGANIZATION = OrganizationCodec(FOAF.Organization, _organization_fields)
+CONTACT = ContactCodec(VCARD.Kind, _contact_fields)
+DISTRIBUTION = NestedCodec(DCAT.Distribution, _distribution_fields)
+
+ORGANIZATION_FIELDS: tuple[FieldMap, ...] = (
+    FieldMap("name", FOAF.name, TEXT, also=(SKOS.prefLabel,), mirror=(SKOS.prefLabel,)),
+    FieldMap("subOrganizationOf", ORG.subOrganizationOf, ORGANIZATION),
+)
+
+CONTACT_FIELDS: tuple[FieldMap, ...] = (
+    FieldMap("fn", VCARD.fn, TEXT),
+    FieldMap("hasEmail", VCARD.hasEmail, EmailCodec()),
+)
+
+DISTRIBUTION_FIELDS: tuple[FieldMap, ...] = (
+    FieldMap("title", DCTERMS.title, TEXT),
+    FieldMap("description", DCTERMS.description, TEXT),
+    FieldMap("downloadURL", DCAT.downloadURL, IRI),
+    FieldMap("accessURL", DCAT.accessURL, IRI),
+    FieldMap("mediaType", DCAT.mediaType, MediaTypeCodec()),
+    FieldMap("format", DCTERMS.format, TEXT),
+    FieldMap("conformsTo", DCTERMS.conformsTo, IRI),
+    FieldMap("describedBy", POWDER.describedby, IRI),
+    FieldMap("describedByType", POD.describedByType, TEXT),
+)
+
+DATASET_FIELDS: tuple[FieldMap, ...] = (
+    FieldMap("identifier", DCTERMS.identifier, TEXT),
+    FieldMap("title", DCTERMS.title, TEXT),
+    FieldMap("description", DCTERMS.description, TEXT),
+    FieldMap("keyword", DCAT.keyword, TEXT, many=True),
+    FieldMap("modified", DCTERMS.modified, DATE),
+    FieldMap("publisher", DCTERMS.publisher, ORGANIZATION),
+    FieldMap("contactPoint", DCAT.contactPoint, CONTACT),
+    FieldMap("accessLevel", POD.accessLevel, TEXT),
+    FieldMap("bureauCode", POD.bureauCode, TEXT, many=True),
+    FieldMap("programCode", POD.programCode, TEXT, many=True),
+    FieldMap("license", DCTERMS.license, IRI),
+    FieldMap("rights", DCTERMS.rights, TEXT),
+    FieldMap("spatial", DCTERMS.spatial, LocationCodec()),
+    FieldMap("temporal", DCTERMS.temporal, PeriodCodec()),
+    FieldMap("issued", DCTERMS.issued, DATE),
+    FieldMap("accrualPeriodicity", DCTERMS.accrualPeriodicity, IRI),
+    FieldMap("language", DCTERMS.language, IRI, many=True),
+    FieldMap("dataQuality", POD.dataQuality, BOOL),
+    FieldMap("theme", DCAT.theme, ConceptCodec(), many=True),
+    FieldMap("references", DCTERMS.references, IRI, many=True),
+    FieldMap("landingPage", DCAT.landingPage, IRI),
+    FieldMap("isPartOf", DCTERMS.isPartOf, IRI),
+    FieldMap("systemOfRecords", POD.systemOfRecords, IRI),
+    FieldMap("primaryITInvestmentUII", POD.primaryITInvestmentUII, TEXT),
+    FieldMap("describedBy", POWDER.describedby, IRI),
+    FieldMap("describedByType", POD.describedByType, TEXT),
+    FieldMap("conformsTo", DCTERMS.conformsTo, IRI),
+    FieldMap("distribution", DCAT.distribution, DISTRIBUTION, many=True),
+)
+
+KNOWN_DATASET_KEYS = frozenset(f.key for f in DATASET_FIELDS) | {"@type"}
+KNOWN_DISTRIBUTION_KEYS = frozenset(f.key for f in DISTRIBUTION_FIELDS) | {"@type"}
+
+
+def json_to_graph(obj: Mapping[str, JSONValue], fields: Iterable[FieldMap], graph: Graph, subject: Node) -> None:
+    """Add ``obj``'s mapped fields to ``graph`` as properties of ``subject``.
+
+    Values of the wrong shape (an object where a string belongs, say) are left out here; the schema
+    check that runs beside this reports them, so nothing is dropped silently.
+    """
+    for field in fields:
+        value = obj.get(field.key)
+        if value is None:
+            continue
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            node = field.codec.to_rdf(graph, item)
+            if node is None:
+                continue
+            graph.add((subject, field.predicate, node))
+            for predicate in field.mirror:
+                graph.add((subject, predicate, node))
+
+
+def graph_to_json(graph: Graph, subject: Node, fields: Iterable[FieldMap]) -> dict[str, JSONValue]:
+    """Read ``subject``'s properties back into a DCAT-US JSON object."""
+    properties: dict[Node, list[Node]] = {}
+    for predicate, obj in graph.predicate_objects(subject):
+        properties.setdefault(predicate, []).append(obj)
+    out: dict[str, JSONValue] = {}
+    for field in fields:
+        nodes = _objects(properties, field)
+        if not nodes:
+            continue
+        if field.many:
+            values = [v for v in (field.codec.from_rdf(graph, n) for n in nodes) if v is not None]
+            if values:
+                out[field.key] = _dedupe(values)
+            continue
+        node = best_literal(nodes)
+        value = field.codec.from_rdf(graph, node) if node is not None else None
+        if value is not None:
+            out[field.key] = value
+    return out
+
+
+def _objects(properties: Mapping[Node, list[Node]], field: FieldMap) -> list[Node]:
+    nodes = properties.get(field.predicate)
+    if nodes:
+        return nodes
+    for predicate in field.also:
+        nodes = properties.get(predicate)
+        if nodes:
+            return nodes
+    return []
+
+
+def _dedupe(values: list[JSONValue]) -> list[JSONValue]:
+    seen: list[JSONValue] = []
+    for value in values:
+        if value not in seen:
+            seen.append(value)
+    return seen
+
+
+def _label(graph: Graph, node: Node) -> str | None:
+    return _first_str(graph, node, (SKOS.prefLabel, RDFS.label, DCTERMS.title, FOAF.name))
+
+
+def _first_str(graph: Graph, node: Node, predicates: Iterable[URIRef]) -> str | None:
+    for predicate in predicates:
+        found = best_literal(graph.objects(node, predicate))
+        if found is not None:
+            return str(found)
+    return None
+
+
+def _is_dateish(text: str) -> bool:
+    return bool(re.match(r"^[+-]?\d{4}(-\d{2}(-\d{2})?)?([T ][\d:.]+)?(Z|[+-]\d{2}:?\d{2})?$", text))
+
+
+def mailto(text: str) -> str:
+    """Normalise an email to the ``mailto:`` form DCAT-US uses."""
+    text = text.strip()
+    if text.lower().startswith("mailto:"):
+        return "mailto:" + text[7:]
+    return f"mailto:{text}" if "@" in text else text
+
+
+def parse_bbox(text: str) -> tuple[float, float, float, float] | None:
+    """``"west,south,east,north"`` → floats, when it is a plausible longitude/latitude box."""
+    match = _BBOX.match(text)
+    if not match:
+        return None
+    west, south, east, north = (float(g) for g in match.groups())
+    if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= 90 and -90 <= north <= 90):
+        return None
+    return west, south, east, north
+
+
+def bbox_wkt(bbox: tuple[float, float, float, float]) -> str:
+    west, south, east, north = bbox
+    ring = f"{west} {south}, {east} {south}, {east} {north}, {west} {north}, {west} {south}"
+    return f"POLYGON(({ring}))"
