@@ -206,7 +206,11 @@ class _Job:
             self._save_errors()
 
     def _skip(self, item: SkippedRecord) -> None:
+        """Report a record the harvester could not use; if an earlier version is stored, it stays."""
         self.tally.skipped += 1
+        known = self.known.get(item.identifier) if item.identifier else None
+        if known is not None:
+            self.tally.seen.add(known.id)
         severity = "warning" if item.code in ("duplicate", "not-a-dataset") else "error"
         self._error(None, item.identifier, item.path, item.message, severity, item.code)
 

@@ -288,6 +288,13 @@ class Fetched:
         return value.split(";", 1)[0].strip().lower()
 
     def iter_bytes(self, chunk_size: int = 1 << 16) -> Iterator[bytes]:
+        declared = self.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self._policy.max_bytes and "content-encoding" not in self.headers:
+            raise ResponseTooLarge(
+                f"{self.url} announces {int(declared):,} bytes, over the {self._policy.max_bytes:,}-byte limit "
+                "(NUTMEG_HARVEST_MAX_BYTES)",
+                url=self.url,
+            )
         try:
             for chunk in self._response.iter_bytes(chunk_size):
                 self.bytes_read += len(chunk)

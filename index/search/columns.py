@@ -33,6 +33,8 @@ class FacetColumn:
     docs: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     vals: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     _rank: IntArray | None = None
+    _offsets: IntArray | None = None
+    _by_doc: IntArray | None = None
 
     def value_id(self, value: str) -> int:
         vid = self.exact.get(value)
@@ -48,6 +50,7 @@ class FacetColumn:
         if docs:
             self.docs = np.concatenate([self.docs, np.asarray(docs, dtype=np.int64)])
             self.vals = np.concatenate([self.vals, np.asarray(vals, dtype=np.int64)])
+            self._offsets = self._by_doc = None
 
     def matching(self, value: str, size: int) -> BoolArray:
         """Documents having ``value`` (case-insensitively) as a mask over rowids."""
@@ -57,16 +60,37 @@ class FacetColumn:
             mask[self.docs[np.isin(self.vals, vids)]] = True
         return mask
 
-    def counts(self, mask: BoolArray, limit: int) -> list[FacetCount]:
-        """The ``limit`` most frequent values among documents in ``mask`` (count desc, value asc)."""
+    def counts(self, mask: BoolArray, rows: IntArray, limit: int) -> list[FacetCount]:
+        """The ``limit`` most frequent values among documents in ``mask`` (count desc, value asc).
+
+        ``rows`` are the same documents as rowids: a small result set is counted through the per-document
+        index (work proportional to the result), a large one through the mask (one pass over entries).
+        """
         if not len(self.docs):
             return []
-        counts = np.bincount(self.vals[mask[self.docs]], minlength=len(self.values))
+        small = len(rows) * 8 < len(self.docs)
+        selected = self._entries_of(rows, len(mask)) if small else self.vals[mask[self.docs]]
+        counts = np.bincount(selected, minlength=len(self.values))
         present = np.flatnonzero(counts)
         if not len(present):
             return []
         order = np.lexsort((self.rank()[present], -counts[present]))[:limit]
         return [FacetCount(self.values[present[i]], int(counts[present[i]])) for i in order]
+
+    def _entries_of(self, rows: IntArray, size: int) -> IntArray:
+        """Value ids of every entry of the documents ``rows`` (vectorized gather through a CSR index)."""
+        if self._offsets is None or self._by_doc is None or len(self._offsets) < size + 1:
+            order = np.argsort(self.docs, kind="stable")
+            self._by_doc = self.vals[order]
+            per_doc = np.bincount(self.docs, minlength=size)
+            self._offsets = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(per_doc)])
+        starts = self._offsets[rows]
+        lengths = self._offsets[rows + 1] - starts
+        total = int(lengths.sum())
+        if total == 0:
+            return np.zeros(0, dtype=np.int64)
+        shift = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+        return self._by_doc[shift + np.arange(total, dtype=np.int64)]
 
     def rank(self) -> IntArray:
         """Alphabetical rank of every value id (ties in counts are ordered by value)."""
@@ -142,6 +166,22 @@ class Columns:
         self.modified = np.concatenate([self.modified, np.full(extra, np.nan)])
         self.ids.extend([None] * extra)
         self.titles.extend([None] * extra)
+
+    def order(self, sort: str) -> IntArray:
+        """Alive rowids in ``modified`` (newest first, undated last) or ``title`` order, ties by id;
+        computed once per change of the index."""
+        key = f"order-{sort}"
+        if key not in self._orders:
+            alive = np.flatnonzero(self.alive)
+            if sort == "title":
+                ordering = np.argsort(self.title_rank()[alive], kind="stable")
+            else:
+                modified = self.modified[alive]
+                undated = np.isnan(modified)
+                newest = -np.nan_to_num(modified, nan=-np.inf)
+                ordering = np.lexsort((self.id_rank()[alive], newest, undated))
+            self._orders[key] = alive[ordering]
+        return self._orders[key]
 
     def id_rank(self) -> IntArray:
         """Rank of each rowid's id in ascending id order (dead rowids last)."""

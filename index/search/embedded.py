@@ -11,10 +11,10 @@ a rebuild changes the generation, which triggers a full reload.
 from __future__ import annotations
 
 import bisect
-import math
 import sqlite3
 import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -62,6 +62,7 @@ CREATE TABLE IF NOT EXISTS removed (seq INTEGER PRIMARY KEY AUTOINCREMENT, rowid
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 _FTS_COLUMNS = "title, keywords, description, publisher"
+FTS_CACHE_SIZE = 64
 _BATCH = 500
 
 
@@ -79,6 +80,7 @@ class EmbeddedIndex(SearchBackend):
         self._max_rowid = 0
         self._removed_seq = 0
         self._data_version: int | None = None
+        self._fts_cache: OrderedDict[str, tuple[IntArray, FloatArray]] = OrderedDict()
         self._setup()
 
     def _setup(self) -> None:
@@ -172,6 +174,7 @@ class EmbeddedIndex(SearchBackend):
             if not force and version == self._data_version and self._generation is not None:
                 return
             self._data_version = version
+            self._fts_cache.clear()
             generation = self._conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0]
             if generation != self._generation or self._needs_compaction():
                 self._reload(generation)
@@ -218,8 +221,9 @@ class EmbeddedIndex(SearchBackend):
                 for value in values:
                     mask &= columns.facets[name].matching(value, columns.size)
             mask &= _date_mask(columns.modified, query.modified_since, query.modified_before)
-            facets = {name: columns.facets[name].counts(mask, query.facet_limit) for name in query.facets}
-            rows, keys, hit_scores = self._page(query, mask, scores)
+            matched = np.flatnonzero(mask)
+            facets = {name: columns.facets[name].counts(mask, matched, query.facet_limit) for name in query.facets}
+            rows, keys, hit_scores = self._page(query, mask, matched, scores)
             summaries = self._summaries(rows)
         hits = [Hit(columns.ids[r] or "", s, k, summaries[r]) for r, k, s in zip(rows, keys, hit_scores, strict=True)]
         return SearchResult(int(mask.sum()), hits, facets)
@@ -232,30 +236,46 @@ class EmbeddedIndex(SearchBackend):
             mask = np.ones(size, dtype=bool)
         else:
             mask = np.zeros(size, dtype=bool)
-            sql = f"SELECT rowid, bm25(fts, {', '.join(map(str, WEIGHTS))}) FROM fts WHERE fts MATCH ?"
-            found = self._fts(sql, positive)
-            if found:
-                rowids = np.fromiter((r for r, _ in found), dtype=np.int64, count=len(found))
-                keep = rowids < size
-                mask[rowids[keep]] = True
-                scores[rowids[keep]] = -np.fromiter((s for _, s in found), dtype=np.float64, count=len(found))[keep]
+            rowids, found_scores = self._ranked(positive)
+            keep = rowids < size
+            mask[rowids[keep]] = True
+            scores[rowids[keep]] = found_scores[keep]
         if negative is not None:
-            excluded = [r for (r,) in self._fts("SELECT rowid FROM fts WHERE fts MATCH ?", negative) if r < size]
-            mask[np.asarray(excluded, dtype=np.int64)] = False
+            excluded, _ = self._ranked(negative)
+            mask[excluded[excluded < size]] = False
         return mask, scores
 
-    def _fts(self, sql: str, match: str) -> list[Any]:
+    def _ranked(self, match: str) -> tuple[IntArray, FloatArray]:
+        """Rowids and BM25 scores (higher is better) of the documents matching an FTS5 expression.
+
+        The last few expressions are cached until the index changes: paging through results or
+        clicking facets repeats the same words, and ranking is most of a query's cost.
+        """
+        cached = self._fts_cache.get(match)
+        if cached is not None:
+            self._fts_cache.move_to_end(match)
+            return cached
+        sql = f"SELECT rowid, -bm25(fts, {', '.join(map(str, WEIGHTS))}) FROM fts WHERE fts MATCH ?"
         try:
-            return self._conn.execute(sql, (match,)).fetchall()
+            found = self._conn.execute(sql, (match,)).fetchall()
         except sqlite3.OperationalError as exc:
             raise SearchError(f"cannot search for {match!r}: {exc}") from exc
+        table = np.array(found, dtype=np.float64).reshape(-1, 2)
+        result = (table[:, 0].astype(np.int64), table[:, 1])
+        self._fts_cache[match] = result
+        if len(self._fts_cache) > FTS_CACHE_SIZE:
+            self._fts_cache.popitem(last=False)
+        return result
 
     def _page(
-        self, query: SearchQuery, mask: BoolArray, scores: FloatArray
+        self, query: SearchQuery, mask: BoolArray, rows: IntArray, scores: FloatArray
     ) -> tuple[list[int], list[SortKey], list[float]]:
         columns = self._columns
-        rows = np.flatnonzero(mask)
-        ordered = rows[_ordering(query, columns, rows, scores)]
+        if query.sort == "relevance":
+            ordered = rows[np.lexsort((columns.id_rank()[rows], -scores[rows]))]
+        else:
+            order = columns.order(query.sort)
+            ordered = order[mask[order]]
         if query.after is not None:
             ordered = ordered[_after(query, columns, ordered, scores) :]
         else:
@@ -270,6 +290,11 @@ class EmbeddedIndex(SearchBackend):
         marks = ",".join("?" * len(rowids))
         rows = self._conn.execute(f"SELECT rowid, summary FROM docs WHERE rowid IN ({marks})", rowids)
         return {r: orjson.loads(s) for r, s in rows}
+
+    def drop_caches(self) -> None:
+        """Forget cached query results (benchmarks use it to measure cold queries)."""
+        with self._lock:
+            self._fts_cache.clear()
 
     # -- the rest of the interface -----------------------------------------------------------------
 
@@ -342,17 +367,6 @@ def _date_mask(modified: FloatArray, since: datetime | None, before: datetime | 
         if before is not None:
             mask &= modified < before.timestamp()
     return mask
-
-
-def _ordering(query: SearchQuery, columns: Columns, rows: IntArray, scores: FloatArray) -> IntArray:
-    if query.sort == "title":
-        return np.argsort(columns.title_rank()[rows], kind="stable")
-    ids = columns.id_rank()[rows]
-    if query.sort == "modified":
-        modified = columns.modified[rows]
-        undated = np.isnan(modified)
-        return np.lexsort((ids, -np.nan_to_num(modified, nan=-math.inf), undated))
-    return np.lexsort((ids, -scores[rows]))
 
 
 def _after(query: SearchQuery, columns: Columns, ordered: IntArray, scores: FloatArray) -> int:

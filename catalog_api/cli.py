@@ -1,0 +1,382 @@
+"""The ``nutmeg`` command line. It builds the same app (and services) as the server.
+
+Every failure ends with what to do next; ``--help`` on every command says what it does.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import click
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from catalog_api.app import create_app
+from catalog_api.exporting import ExportTally, datajson_chunks
+from catalog_api.harvesting import HarvestReport
+from catalog_api.schedule import due_sources, parse_interval
+from catalog_api.services import Services
+from catalog_api.settings import Settings
+from harvesters.registry import UnknownHarvester, get_harvester, known_kinds
+from index.documents import doc_from_row
+from index.store import Conflict, NewSource, NotFound
+
+console = Console(stderr=True)
+out = Console()
+
+
+class CliError(click.ClickException):
+    """An error with a next step, printed without a traceback."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message + (f"\n  next: {hint}" if hint else ""))
+
+
+def load_settings(**overrides: Any) -> Settings:
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"NUTMEG_{'_'.join(map(str, e['loc'])).upper()}={e.get('input')!r}: {e['msg']}" for e in exc.errors()
+        )
+        raise CliError(f"bad configuration: {problems}", "fix the environment variable (see README)") from exc
+
+
+@contextmanager
+def services(settings: Settings | None = None) -> Iterator[Services]:
+    """The services of the app the server would build, closed afterwards."""
+    app = create_app(settings or load_settings())
+    built: Services = app.state.services
+    try:
+        yield built
+    finally:
+        built.close()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="nutmeg-catalog", prog_name="nutmeg")
+def main() -> None:
+    """Nutmeg: a federated open-data catalog. Configure with NUTMEG_* environment variables."""
+
+
+# -- sources ---------------------------------------------------------------------------------------
+
+
+@main.group()
+def source() -> None:
+    """Register, list and remove the sources Nutmeg harvests."""
+
+
+@source.command("add")
+@click.argument("name")
+@click.argument("url")
+@click.option("--kind", default="datajson", show_default=True, help=f"harvester kind ({', '.join(known_kinds())})")
+@click.option("--title", help="a human title for the source (required by --kind feed)")
+@click.option("--description", help="what the source publishes")
+@click.option("--publisher", help="publisher for records that name none (and for feeds)")
+@click.option("--keyword", "keywords", multiple=True, help="a keyword (repeatable; feeds)")
+@click.option("--license", "license_", help="licence URL or name (feeds)")
+@click.option("--frequency", help="ISO 8601 repeat, e.g. R/PT5M (feeds)")
+@click.option("--option", "options", multiple=True, metavar="KEY=VALUE", help="a kind-specific option (repeatable)")
+@click.option("--schedule", help="harvest every ISO 8601 duration, e.g. PT6H or P1D (used by `nutmeg worker`)")
+@click.option("--federal", is_flag=True, help="validate records against the federal DCAT-US schema")
+@click.option("--allow-private", is_flag=True, help="allow this source to resolve to private/loopback addresses")
+def source_add(name: str, url: str, kind: str, **fields: Any) -> None:
+    """Register source NAME at URL."""
+    try:
+        get_harvester(kind)
+    except UnknownHarvester as exc:
+        raise CliError(str(exc), "pick one of the known kinds with --kind") from exc
+    if fields["schedule"]:
+        try:
+            parse_interval(fields["schedule"])
+        except ValueError as exc:
+            raise CliError(str(exc), "use an ISO 8601 duration such as PT6H or P1D") from exc
+    new = NewSource(
+        name=name,
+        kind=kind,
+        url=url,
+        title=fields["title"],
+        description=fields["description"],
+        publisher=fields["publisher"],
+        options=_options(fields),
+        federal=fields["federal"],
+        allow_private=fields["allow_private"],
+        schedule=fields["schedule"],
+    )
+    with services() as built:
+        try:
+            built.store.add_source(new, datetime.now(UTC))
+        except Conflict as exc:
+            raise CliError(str(exc), f"choose another name, or `nutmeg source remove {name}` first") from exc
+    out.print(f"added source [bold]{name}[/] ({kind}) → {url}; harvest it with `nutmeg harvest {name}`")
+
+
+def _options(fields: dict[str, Any]) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    if fields["keywords"]:
+        options["keywords"] = list(fields["keywords"])
+    if fields["license_"]:
+        options["license"] = fields["license_"]
+    if fields["frequency"]:
+        options["frequency"] = fields["frequency"]
+    for item in fields["options"]:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise CliError(f"--option {item!r} is not KEY=VALUE", "write it as --option key=value")
+        options[key.strip()] = value
+    return options
+
+
+@source.command("list")
+@click.option("--json", "as_json", is_flag=True, help="print JSON instead of a table")
+def source_list(as_json: bool) -> None:
+    """List registered sources with their last harvest."""
+    with services() as built:
+        rows = built.store.list_sources()
+        counts = {r.name: built.store.live_count(r.id) for r in rows}
+    if as_json:
+        out.print_json(
+            json.dumps([{"name": r.name, "kind": r.kind, "url": r.url, "datasets": counts[r.name]} for r in rows])
+        )
+        return
+    if not rows:
+        out.print("no sources yet; add one with `nutmeg source add NAME URL`")
+        return
+    table = Table("name", "kind", "url", "datasets", "last success", "schedule")
+    for r in rows:
+        last = r.last_success_at.strftime("%Y-%m-%d %H:%M") if r.last_success_at else "never"
+        table.add_row(r.name, r.kind, r.url, str(counts[r.name]), last, r.schedule or "manual")
+    out.print(table)
+
+
+@source.command("remove")
+@click.argument("name")
+@click.confirmation_option(prompt="Remove the source and every record harvested from it?")
+def source_remove(name: str) -> None:
+    """Remove source NAME and its records (they leave search and data.json)."""
+    with services() as built:
+        try:
+            source_row = built.store.get_source(name)
+        except NotFound as exc:
+            raise CliError(str(exc), "see `nutmeg source list`") from exc
+        ids = [r.id for r in built.store.iter_records(live=None, source_id=source_row.id)]
+        built.index.remove(ids)
+        built.store.remove_source(name)
+    out.print(f"removed {name} and {len(ids)} records")
+
+
+# -- harvesting ------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("names", nargs=-1)
+@click.option("--all", "all_", is_flag=True, help="harvest every enabled source")
+@click.option("--full", is_flag=True, help="ignore ETag/Last-Modified and incremental bookmarks")
+@click.option("--accept-shrink", is_flag=True, help="withdraw records even if the catalog shrank a lot")
+def harvest(names: tuple[str, ...], all_: bool, full: bool, accept_shrink: bool) -> None:
+    """Harvest the named sources (or --all). Exits non-zero if any source fails."""
+    if not names and not all_:
+        raise CliError("name the sources to harvest, or pass --all", "nutmeg harvest NAME, or nutmeg harvest --all")
+    failures = 0
+    with services() as built:
+        targets = [s.name for s in built.store.list_sources() if s.enabled] if all_ else list(names)
+        for name in targets:
+            report = _harvest_one(built, name, full=full, accept_shrink=accept_shrink)
+            failures += 0 if report.ok else 1
+    if failures:
+        raise CliError(f"{failures} of {len(targets)} harvests did not succeed", "see the messages above")
+
+
+def _harvest_one(built: Services, name: str, *, full: bool, accept_shrink: bool) -> HarvestReport:
+    try:
+        built.store.get_source(name)
+    except NotFound as exc:
+        raise CliError(str(exc), "see `nutmeg source list`, or add it with `nutmeg source add`") from exc
+    started = time.monotonic()
+    with _progress(name) as update:
+        try:
+            report = built.runner.harvest(name, full=full, accept_shrink=accept_shrink, progress=update)
+        except Conflict as exc:
+            raise CliError(str(exc), "wait for it to finish") from exc
+    _print_report(report, time.monotonic() - started)
+    return report
+
+
+@contextmanager
+def _progress(name: str) -> Iterator[Any]:
+    columns = (
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        TextColumn("{task.completed:,} records"),
+        TextColumn("{task.fields[rate]:,.0f} records/s"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task(f"harvesting {name}", total=None, rate=0.0)
+        started = time.monotonic()
+
+        def update(count: int) -> None:
+            elapsed = max(time.monotonic() - started, 1e-6)
+            progress.update(task, completed=count, rate=count / elapsed)
+
+        yield update
+
+
+def _print_report(report: HarvestReport, seconds: float) -> None:
+    colour = {"succeeded": "green", "unchanged": "green", "suspicious": "yellow"}.get(report.status, "red")
+    done = report.new + report.updated + report.unchanged
+    rate = f", {done / seconds:,.0f} records/s" if seconds > 0 and done else ""
+    out.print(
+        f"[bold]{report.source}[/]: [{colour}]{report.status}[/] in {seconds:.1f} s{rate} — "
+        f"listed {report.listed}, new {report.new}, updated {report.updated}, unchanged {report.unchanged}, "
+        f"withdrawn {report.withdrawn}, failed {report.failed}, skipped {report.skipped}"
+    )
+    if report.message:
+        out.print(f"  {report.message}")
+    if report.failed or report.skipped:
+        out.print(f"  per-record errors: /api/v1/jobs/{report.job_id}/errors")
+
+
+@main.command()
+def worker() -> None:
+    """Harvest every source whose --schedule is due, forever (the harvest worker of a deployment)."""
+    with services() as built:
+        out.print("harvest worker started; sources with a schedule are harvested when due (Ctrl-C stops)")
+        while True:
+            for name in due_sources(built.store.list_sources(), datetime.now(UTC)):
+                _harvest_one(built, name, full=False, accept_shrink=False)
+            time.sleep(30)
+
+
+# -- index and export ------------------------------------------------------------------------------
+
+
+@main.command()
+def reindex() -> None:
+    """Rebuild the search index from the store (searches keep working while it runs)."""
+    with services() as built:
+        total = built.store.live_count()
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("reindexing", total=total)
+
+            def docs() -> Iterator[Any]:
+                for n, row in enumerate(built.store.iter_records(live=True), 1):
+                    if n % 500 == 0:
+                        progress.update(task, completed=n)
+                    yield doc_from_row(row)
+
+            started = time.monotonic()
+            count = built.index.rebuild(docs())
+        built.store.clear_indexed()
+        built.store.mark_indexed([(i, h) for i, h, _, withdrawn in built.store.index_states() if not withdrawn])
+    out.print(f"reindexed {count:,} datasets in {time.monotonic() - started:.1f} s ({built.index.name} index)")
+
+
+@main.group()
+def export() -> None:
+    """Write the catalog in a federation format."""
+
+
+@export.command("datajson")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path), required=False)
+def export_datajson(file: Path | None) -> None:
+    """Write the DCAT-US 1.1 data.json to FILE (or standard output)."""
+    tally = ExportTally()
+    with services() as built:
+        if file is None:
+            for chunk in datajson_chunks(built.store, built.settings, tally):
+                sys.stdout.buffer.write(chunk)
+            sys.stdout.buffer.flush()
+        else:
+            with file.open("wb") as handle:
+                for chunk in datajson_chunks(built.store, built.settings, tally):
+                    handle.write(chunk)
+    console.print(f"exported {tally.exported:,} datasets" + (f" to {file}" if file else ""))
+    if tally.excluded:
+        console.print(f"left out {len(tally.excluded)} records that would make data.json invalid:")
+        for item in tally.excluded[:20]:
+            reasons = "; ".join(f"{p.path}: {p.message}" for p in item.problems[:3])
+            console.print(f"  {item.source}/{item.id} {item.title[:60]!r}: {reasons}")
+        console.print(
+            "  next: set NUTMEG_DEFAULT_PUBLISHER / NUTMEG_DEFAULT_CONTACT_NAME / NUTMEG_DEFAULT_ACCESS_LEVEL, "
+            "or see /api/v1/export/datajson/report"
+        )
+
+
+# -- serving ---------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int, help="uvicorn worker processes")
+@click.option("--demo", is_flag=True, help="harvest the bundled demo catalogs into a fresh database and serve them")
+def serve(host: str, port: int, workers: int, demo: bool) -> None:
+    """Serve the catalog: search API, dataset pages, data.json."""
+    import uvicorn
+
+    if demo:
+        settings = demo_settings(host, port)
+        app = create_app(settings)
+        harvest_demo(app.state.services)
+        out.print(f"demo catalog ready: open http://{host}:{port}/ (API docs at /docs, data.json at /data.json)")
+        uvicorn.run(app, host=host, port=port, log_level="info")
+        return
+    load_settings()
+    if workers > 1:
+        uvicorn.run("catalog_api.app:create_app", factory=True, host=host, port=port, workers=workers)
+        return
+    uvicorn.run(create_app(load_settings()), host=host, port=port)
+
+
+def demo_root() -> Path:
+    return Path(str(resources.files("catalog_api") / "demo"))
+
+
+def demo_settings(host: str, port: int) -> Settings:
+    folder = Path(tempfile.mkdtemp(prefix="nutmeg-demo-"))
+    return load_settings(
+        database_url=f"sqlite:///{folder}/demo.db",
+        base_url=f"http://{host}:{port}",
+        demo_root=str(demo_root()),
+        catalog_title="Nutmeg demo catalog",
+        default_publisher="State of Example Open Data Program",
+        default_contact_name="Open Data Program",
+        default_contact_email="opendata@example.gov",
+        default_access_level="public",
+    )
+
+
+def harvest_demo(built: Services) -> None:
+    """Register and harvest the bundled demo sources (files on disk, no network)."""
+    root = demo_root()
+    for spec in json.loads((root / "sources.json").read_text("utf-8")):
+        new = NewSource(
+            name=spec["name"],
+            kind=spec["kind"],
+            url=(root / spec["file"]).as_uri() if "file" in spec else spec["url"],
+            title=spec.get("title"),
+            description=spec.get("description"),
+            publisher=spec.get("publisher"),
+            options=spec.get("options", {}),
+            federal=spec.get("federal", False),
+        )
+        with suppress(Conflict):
+            built.store.add_source(new, datetime.now(UTC))
+        _harvest_one(built, new.name, full=False, accept_shrink=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,235 @@
+"""The conformance suite every search backend passes (see ``index/search/base.py`` for the semantics).
+
+A backend's test module subclasses :class:`BackendConformance` and provides a ``backend`` fixture that
+returns an empty backend; every expectation here is computed independently from the corpus, so two
+backends that pass return the same ids for the same filters and the same facet counts.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from index.search.base import FACETS, SearchBackend, SearchDoc, SearchQuery, SearchResult
+
+PUBLISHERS = ["Department of Health", "Department of Transportation", "City of Springfield", "Port Authority"]
+KEYWORDS = ["crime", "budget", "transit", "water quality", "schools", "covid-19", "parks", "housing"]
+THEMES = ["Health", "Transportation", "Finance", "Environment"]
+FORMATS = ["CSV", "JSON", "XLSX", "PDF", "GeoJSON"]
+LICENSES = ["CC0-1.0", "CC-BY-4.0", "ODbL-1.0"]
+SOURCES = ["state", "springfield", "port"]
+BASE = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+def corpus(size: int = 240, seed: int = 7) -> list[SearchDoc]:
+    """Deterministic documents with every facet populated unevenly, some undated, some shared titles."""
+    rng = random.Random(seed)
+    docs = []
+    for i in range(size):
+        keywords = tuple(sorted(rng.sample(KEYWORDS, rng.randint(1, 3))))
+        title = f"{keywords[0].title()} report {i % 37}" if i % 11 else "Annual Summary"
+        docs.append(
+            SearchDoc(
+                id=f"doc{i:04d}",
+                title=title,
+                description=f"Records about {' and '.join(keywords)} collected by the agency. Item {i}.",
+                keywords=keywords,
+                themes=tuple(sorted(rng.sample(THEMES, rng.randint(0, 2)))),
+                publisher=rng.choice(PUBLISHERS) if i % 13 else None,
+                formats=tuple(sorted(rng.sample(FORMATS, rng.randint(0, 3)))),
+                license=rng.choice(LICENSES) if i % 5 else None,
+                access_level="public" if i % 9 else "restricted public",
+                source=SOURCES[i % 3],
+                modified=None if i % 17 == 0 else BASE + timedelta(days=(i * 37) % 1500, hours=i % 24),
+                content_hash=f"h{i}",
+                summary={"id": f"doc{i:04d}", "title": title},
+            )
+        )
+    return docs
+
+
+def expected_ids(docs: Iterable[SearchDoc], predicate: Callable[[SearchDoc], bool]) -> set[str]:
+    return {d.id for d in docs if predicate(d)}
+
+
+def expected_facets(docs: Iterable[SearchDoc], limit: int = 20) -> dict[str, list[tuple[str, int]]]:
+    out: dict[str, list[tuple[str, int]]] = {}
+    chosen = list(docs)
+    for name in FACETS:
+        counts = Counter(v for d in chosen for v in d.facet_values(name))
+        out[name] = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    return out
+
+
+def facets_of(result: SearchResult) -> dict[str, list[tuple[str, int]]]:
+    return {name: [(f.value, f.count) for f in values] for name, values in result.facets.items()}
+
+
+def all_ids(backend: SearchBackend, query: SearchQuery) -> list[str]:
+    """Walk every result with the ``after`` cursor, a page of 7 at a time."""
+    ids: list[str] = []
+    after = None
+    while True:
+        page = backend.search(
+            SearchQuery(
+                text=query.text,
+                filters=query.filters,
+                modified_since=query.modified_since,
+                modified_before=query.modified_before,
+                sort=query.sort,
+                limit=7,
+                after=after,
+                facets=(),
+            )
+        )
+        ids.extend(h.id for h in page.hits)
+        if len(page.hits) < 7:
+            return ids
+        after = page.hits[-1].sort_key
+
+
+class BackendConformance:
+    """Subclass and provide a ``backend`` fixture yielding an empty backend."""
+
+    @pytest.fixture
+    def docs(self) -> list[SearchDoc]:
+        return corpus()
+
+    @pytest.fixture
+    def loaded(self, backend: SearchBackend, docs: list[SearchDoc]) -> SearchBackend:
+        backend.index(docs)
+        return backend
+
+    def test_match_all_counts_and_facets(self, loaded: SearchBackend, docs: list[SearchDoc]) -> None:
+        result = loaded.search(SearchQuery(limit=5))
+        assert result.total == len(docs)
+        assert facets_of(result) == expected_facets(docs)
+
+    @pytest.mark.parametrize("facet", FACETS)
+    def test_each_filter_matches_independent_count(
+        self, loaded: SearchBackend, docs: list[SearchDoc], facet: str
+    ) -> None:
+        values = sorted({v for d in docs for v in d.facet_values(facet)})
+        assert values, facet
+        for value in values[:4]:
+            query = SearchQuery(filters={facet: (value.upper(),)}, limit=500, sort="title")
+            result = loaded.search(query)
+            chosen = [d for d in docs if value in d.facet_values(facet)]
+            assert {h.id for h in result.hits} == {d.id for d in chosen}
+            assert result.total == len(chosen)
+            assert facets_of(result) == expected_facets(chosen)
+
+    def test_filters_are_anded(self, loaded: SearchBackend, docs: list[SearchDoc]) -> None:
+        filters = {"keyword": ("crime", "budget"), "source": ("state",)}
+        result = loaded.search(SearchQuery(filters=filters, limit=500))
+        want = expected_ids(docs, lambda d: {"crime", "budget"} <= set(d.keywords) and d.source == "state")
+        assert {h.id for h in result.hits} == want
+        assert result.total == len(want)
+
+    def test_unknown_value_matches_nothing(self, loaded: SearchBackend) -> None:
+        assert loaded.search(SearchQuery(filters={"publisher": ("Nobody at all",)})).total == 0
+
+    def test_modified_range(self, loaded: SearchBackend, docs: list[SearchDoc]) -> None:
+        since, before = BASE + timedelta(days=200), BASE + timedelta(days=900)
+        result = loaded.search(SearchQuery(modified_since=since, modified_before=before, limit=500))
+        want = expected_ids(docs, lambda d: d.modified is not None and since <= d.modified < before)
+        assert {h.id for h in result.hits} == want
+
+    def test_text_words_are_anded(self, loaded: SearchBackend, docs: list[SearchDoc]) -> None:
+        result = loaded.search(SearchQuery(text="water quality schools", limit=500))
+        want = expected_ids(docs, lambda d: {"water quality", "schools"} <= set(d.keywords))
+        assert {h.id for h in result.hits} == want
+
+    def test_phrase_prefix_and_exclusion(self, loaded: SearchBackend, docs: list[SearchDoc]) -> None:
+        phrase = loaded.search(SearchQuery(text='"water quality"', limit=500))
+        assert {h.id for h in phrase.hits} == expected_ids(docs, lambda d: "water quality" in d.keywords)
+        prefix = loaded.search(SearchQuery(text="hous*", limit=500))
+        assert {h.id for h in prefix.hits} == expected_ids(docs, lambda d: "housing" in d.keywords)
+        excluded = loaded.search(SearchQuery(text="crime -budget", limit=500))
+        want = expected_ids(docs, lambda d: "crime" in d.keywords and "budget" not in d.keywords)
+        assert {h.id for h in excluded.hits} == want
+
+    def test_text_and_filter_facets(self, loaded: SearchBackend, docs: list[SearchDoc]) -> None:
+        result = loaded.search(SearchQuery(text="transit", filters={"theme": ("Health",)}, limit=500))
+        chosen = [d for d in docs if "transit" in d.keywords and "Health" in d.themes]
+        assert {h.id for h in result.hits} == {d.id for d in chosen}
+        assert facets_of(result) == expected_facets(chosen)
+
+    def test_sort_by_modified(self, loaded: SearchBackend, docs: list[SearchDoc]) -> None:
+        ids = [h.id for h in loaded.search(SearchQuery(sort="modified", limit=500)).hits]
+        dated = sorted((d for d in docs if d.modified), key=lambda d: (-d.modified.timestamp(), d.id))  # type: ignore[union-attr]
+        undated = sorted(d.id for d in docs if d.modified is None)
+        assert ids == [d.id for d in dated] + undated
+
+    def test_sort_by_title(self, loaded: SearchBackend, docs: list[SearchDoc]) -> None:
+        ids = [h.id for h in loaded.search(SearchQuery(sort="title", limit=500)).hits]
+        assert ids == [d.id for d in sorted(docs, key=lambda d: (d.title.lower(), d.id))]
+
+    def test_relevance_prefers_title_matches(self, backend: SearchBackend) -> None:
+        base = corpus(3)
+        in_title = _doc(base[0], id="t", title="Budget of the city", description="Figures.")
+        in_text = _doc(base[1], id="d", title="City figures", description="The budget, line by line.")
+        backend.index([in_text, in_title])
+        hits = backend.search(SearchQuery(text="budget", sort="relevance")).hits
+        assert [h.id for h in hits] == ["t", "d"]
+        assert hits[0].score > hits[1].score
+
+    @pytest.mark.parametrize("sort", ["relevance", "modified", "title"])
+    def test_cursor_walks_every_result_once(self, loaded: SearchBackend, docs: list[SearchDoc], sort: str) -> None:
+        query = SearchQuery(text="crime" if sort == "relevance" else None, sort=sort)  # type: ignore[arg-type]
+        walked = all_ids(loaded, query)
+        full = [h.id for h in loaded.search(SearchQuery(text=query.text, sort=query.sort, limit=500)).hits]
+        assert walked == full
+        assert len(set(walked)) == len(walked)
+
+    def test_offset_paging(self, loaded: SearchBackend) -> None:
+        full = [h.id for h in loaded.search(SearchQuery(sort="title", limit=100)).hits]
+        pages = [loaded.search(SearchQuery(sort="title", offset=o, limit=25)).hits for o in range(0, 100, 25)]
+        assert [h.id for page in pages for h in page] == full
+
+    def test_replace_and_remove(self, loaded: SearchBackend, docs: list[SearchDoc]) -> None:
+        changed = _doc(docs[0], title="Entirely different zebra title", content_hash="new")
+        loaded.index([changed])
+        assert loaded.search(SearchQuery()).total == len(docs)
+        assert [h.id for h in loaded.search(SearchQuery(text="zebra")).hits] == [docs[0].id]
+        assert loaded.hashes()[docs[0].id] == "new"
+        loaded.remove([docs[0].id, docs[1].id, "never-indexed"])
+        assert loaded.search(SearchQuery()).total == len(docs) - 2
+        assert loaded.search(SearchQuery(text="zebra")).total == 0
+        assert docs[1].id not in loaded.hashes()
+
+    def test_rebuild_replaces_everything(self, loaded: SearchBackend, docs: list[SearchDoc]) -> None:
+        count = loaded.rebuild(iter(docs[:50]))
+        assert count == 50
+        assert loaded.search(SearchQuery()).total == 50
+        assert set(loaded.hashes()) == {d.id for d in docs[:50]}
+
+    def test_summaries_come_back(self, loaded: SearchBackend, docs: list[SearchDoc]) -> None:
+        hit = loaded.search(SearchQuery(filters={"source": ("port",)}, sort="title", limit=1)).hits[0]
+        assert hit.summary["id"] == hit.id
+        assert hit.summary["title"]
+
+    def test_suggest(self, loaded: SearchBackend) -> None:
+        suggestions = loaded.suggest("annual su")
+        assert suggestions
+        assert all(s.lower().startswith("annual su") for s in suggestions)
+        assert loaded.suggest("x") == []
+
+    def test_health(self, loaded: SearchBackend, docs: list[SearchDoc]) -> None:
+        health = loaded.health()
+        assert health.ok
+        assert health.documents == len(docs)
+
+    def test_hostile_text_never_breaks(self, loaded: SearchBackend) -> None:
+        for text in ['"', "AND OR NOT", "a*b*", "(((", "title:x", "-", "*", "NEAR(a b)", "é", "💥", "'"]:
+            loaded.search(SearchQuery(text=text))
+
+
+def _doc(base: SearchDoc, **changes: object) -> SearchDoc:
+    values = {name: getattr(base, name) for name in SearchDoc.__slots__}  # type: ignore[attr-defined]
+    values.update(changes)
+    return SearchDoc(**values)  # type: ignore[arg-type]
