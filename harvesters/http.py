@@ -374,6 +374,8 @@ class HttpClient:
         Raises :class:`FetchError` for a final failure; a 304 is returned (``not_modified``).
         """
         all_headers = dict(headers or {})
+        if url.startswith("file:///"):
+            url = "file://localhost/" + url.removeprefix("file:///")  # httpx takes host-less URLs as relative
         if validators is not None:
             all_headers.update(validators.headers())
         request = self._client.build_request(method, url, params=params, headers=all_headers, content=content)
