@@ -9,9 +9,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from catalog_api import errors
-from catalog_api.routes import api, federation, health
+from catalog_api.routes import api, dataset_page, federation, health
 from catalog_api.services import Services, build_services
 from catalog_api.settings import Settings
+from catalog_api.templating import make_templates
 
 API_DESCRIPTION = """
 Search every dataset the catalog federates, read one dataset with its provenance, and follow how each
@@ -37,8 +38,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.templates = make_templates()
     errors.install(app)
     app.include_router(api.router)
     app.include_router(federation.router)
     app.include_router(health.router)
+    app.include_router(dataset_page.router)
     return app

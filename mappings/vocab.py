@@ -33,6 +33,7 @@ BINDINGS: dict[str, Namespace] = {
     "locn": LOCN,
     "org": ORG,
     "pod": POD,
+    "powder": POWDER,
     "gsp": GSP,
     "hydra": HYDRA,
     "xsd": Namespace(str(XSD)),

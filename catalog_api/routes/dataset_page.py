@@ -1,0 +1,63 @@
+"""``/dataset/{slug-id}``: a dataset's page, and its JSON and RDF forms by extension or Accept."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import RedirectResponse, Response
+
+from catalog_api.deps import ServicesDep
+from catalog_api.errors import ApiError
+from catalog_api.negotiation import choose, split_extension
+from catalog_api.representations import alternates, dataset_url, json_response, rdf_response
+from catalog_api.templating import templates
+from index.ids import id_from_slug, slug_path
+from mappings.model import Dataset
+from mappings.schemaorg import schema_org_dataset
+
+router = APIRouter(tags=["pages"])
+
+
+@router.get("/dataset/{segment}", summary="A dataset's page (HTML, JSON or DCAT RDF)", response_model=None)
+def dataset_page(
+    segment: str,
+    request: Request,
+    services: ServicesDep,
+    accept: Annotated[str | None, Header()] = None,
+) -> Response:
+    stem, extension = split_extension(segment)
+    record_id = id_from_slug(stem)
+    if record_id is None:
+        raise ApiError(404, "not_found", f"no dataset at /dataset/{segment}; dataset URLs end with their id")
+    record = services.store.get_record(record_id)
+    if record.withdrawn:
+        raise ApiError(410, "gone", f"dataset {record_id} was withdrawn by its source")
+    settings = services.settings
+    fmt = extension or choose(accept)
+    if fmt is None:
+        raise ApiError(
+            406,
+            "not_acceptable",
+            "available as text/html, application/json, text/turtle, "
+            "application/ld+json, application/rdf+xml and application/n-triples",
+        )
+    if fmt == "json":
+        return json_response(record)
+    if fmt != "html":
+        return rdf_response(settings, record, fmt)
+    canonical = slug_path(record.title, record.id)
+    if stem != canonical:
+        return RedirectResponse(f"/dataset/{canonical}", status_code=301)
+    dataset = Dataset.model_validate(record.dataset)
+    page_url = dataset_url(settings, record)
+    context = {
+        "dataset": dataset,
+        "record": record,
+        "canonical": page_url,
+        "alternates": alternates(settings, record),
+        "jsonld": orjson.dumps(schema_org_dataset(dataset, url=page_url)).decode().replace("</", "<\\/"),
+        "catalog_title": settings.catalog_title,
+    }
+    return templates(request).TemplateResponse(request, "dataset.html", context, headers={"Vary": "Accept"})
