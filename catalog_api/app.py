@@ -24,12 +24,14 @@ DCAT-US 1.1 catalog data.gov harvests.
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     """A ready-to-serve app; ``services`` may be passed in (tests, the CLI) or are built from settings."""
     settings = settings or Settings()
+    owned = services is None
     services = services or build_services(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
-        services.close()
+        if owned:  # services handed in belong to the caller (the CLI, tests)
+            services.close()
 
     app = FastAPI(
         title=settings.catalog_title,

@@ -16,33 +16,11 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from mappings.dcatus import KNOWN_DATASET_KEYS, KNOWN_DISTRIBUTION_KEYS, mailto
+from mappings.frequencies import FREQUENCIES
 from mappings.model import RecordIssue, Severity
 
 Record = dict[str, Any]
 
-FREQUENCIES: dict[str, str] = {
-    "decennial": "R/P10Y",
-    "quadrennial": "R/P4Y",
-    "annual": "R/P1Y",
-    "yearly": "R/P1Y",
-    "bimonthly": "R/P2M",
-    "semiweekly": "R/P3.5D",
-    "daily": "R/P1D",
-    "biweekly": "R/P2W",
-    "semiannual": "R/P6M",
-    "biennial": "R/P2Y",
-    "triennial": "R/P3Y",
-    "three times a week": "R/P0.33W",
-    "three times a month": "R/P0.33M",
-    "continuous": "R/PT1S",
-    "monthly": "R/P1M",
-    "quarterly": "R/P3M",
-    "semimonthly": "R/P0.5M",
-    "three times a year": "R/P4M",
-    "weekly": "R/P1W",
-    "hourly": "R/PT1H",
-    "irregular": "irregular",
-}
 
 # v1.0 key → v1.1 key, for fields that only changed name.
 RENAMES: dict[str, str] = {

@@ -170,6 +170,7 @@ class RecordRow:
 @dataclass(frozen=True, slots=True)
 class ExportRow:
     id: str
+    identifier: str
     title: str
     source: str
     datajson: bytes
@@ -498,6 +499,7 @@ class Store:
         """Live records' precomputed data.json objects, in id order, a batch at a time."""
         columns = (
             records.c.id,
+            records.c.original_identifier,
             records.c.title,
             sources.c.name,
             records.c.datajson,

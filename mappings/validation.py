@@ -96,6 +96,13 @@ def _fast_validator(profile: Profile) -> Callable[[Any], Any]:
     return validate
 
 
+@cache
+def required_fields(profile: Profile) -> frozenset[str]:
+    """Top-level fields the profile's dataset schema requires."""
+    schema, _ = _registry(profile)
+    return frozenset(schema.get("required", ()))
+
+
 def is_valid(record: Mapping[str, Any], profile: Profile) -> bool:
     """The fast check: True when ``record`` satisfies the profile's schema."""
     try:
