@@ -250,14 +250,21 @@ def _print_report(report: HarvestReport, seconds: float) -> None:
 
 
 @main.command()
-def worker() -> None:
+@click.option("--once", is_flag=True, help="harvest what is due now, then exit (for cron)")
+@click.option("--interval", default=30.0, show_default=True, help="seconds between checks")
+def worker(once: bool, interval: float) -> None:
     """Harvest every source whose --schedule is due, forever (the harvest worker of a deployment)."""
     with services() as built:
-        out.print("harvest worker started; sources with a schedule are harvested when due (Ctrl-C stops)")
+        if not once:
+            out.print("harvest worker started; sources with a schedule are harvested when due (Ctrl-C stops)")
         while True:
-            for name in due_sources(built.store.list_sources(), datetime.now(UTC)):
+            due = due_sources(built.store.list_sources(), datetime.now(UTC))
+            for name in due:
                 _harvest_one(built, name, full=False, accept_shrink=False)
-            time.sleep(30)
+            if once:
+                out.print(f"harvested {len(due)} due source(s)")
+                return
+            time.sleep(interval)
 
 
 # -- index and export ------------------------------------------------------------------------------

@@ -92,7 +92,7 @@ class DataJsonHarvester(Harvester):
         run.complete = True
 
     def _read(self, fetched: Fetched, run: HarvestRun) -> Iterator[HarvestItem]:
-        stream = JsonByteStream(fetched.iter_bytes())
+        stream = JsonByteStream(fetched.iter_bytes(), encoding=fetched.charset)
         first = stream.first_byte()
         if first not in (b"{", b"["):
             raise ParseError(_not_json_message(fetched, stream.head))
@@ -105,9 +105,7 @@ class DataJsonHarvester(Harvester):
                 run.listed += 1
                 yield self._item(raw, index, dialect, seen)
         except ijson.JSONError as exc:
-            raise ParseError(
-                f"{fetched.url} stopped being valid JSON after {run.listed} datasets: {_first_line(exc)}"
-            ) from exc
+            raise ParseError(_parse_failure(fetched, run.listed, exc)) from exc
         if run.listed == 0 and first == b"{" and _DATASET_KEY.search(stream.head) is None:
             raise ParseError(f"{fetched.url} is JSON but not a DCAT-US catalog (no 'dataset' array)")
 
@@ -178,6 +176,16 @@ def _identifier(raw: Mapping[str, Any]) -> str | None:
 
 def _text(value: Any) -> bool:
     return isinstance(value, str | int | float) and not isinstance(value, bool) and bool(str(value).strip())
+
+
+def _parse_failure(fetched: Fetched, listed: int, exc: Exception) -> str:
+    detail = _first_line(exc)
+    if "UTF8" in detail or "UTF-8" in detail:
+        return (
+            f"{fetched.url} is not valid UTF-8 (after {listed} datasets); JSON must be UTF-8 unless the "
+            "server declares another charset in its Content-Type"
+        )
+    return f"{fetched.url} stopped being valid JSON after {listed} datasets: {detail}"
 
 
 def _first_line(exc: Exception) -> str:

@@ -287,6 +287,16 @@ class Fetched:
         value: str = self.headers.get("content-type", "")
         return value.split(";", 1)[0].strip().lower()
 
+    @property
+    def charset(self) -> str | None:
+        """The charset the Content-Type declares, lower-cased (None when it declares none)."""
+        value: str = self.headers.get("content-type", "")
+        for param in value.split(";")[1:]:
+            key, _, found = param.strip().partition("=")
+            if key.strip().lower() == "charset" and found.strip():
+                return found.strip().strip('"').lower()
+        return None
+
     def iter_bytes(self, chunk_size: int = 1 << 16) -> Iterator[bytes]:
         declared = self.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self._policy.max_bytes and "content-encoding" not in self.headers:

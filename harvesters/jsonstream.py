@@ -73,8 +73,9 @@ class DepthGuard:
 class JsonByteStream:
     """File-like ``read(n)`` over body chunks: BOM handled, depth guarded, head kept for sniffing."""
 
-    def __init__(self, chunks: Iterator[bytes], *, max_depth: int = MAX_DEPTH) -> None:
+    def __init__(self, chunks: Iterator[bytes], *, max_depth: int = MAX_DEPTH, encoding: str | None = None) -> None:
         self._chunks = chunks
+        self._encoding = encoding
         self._guard = DepthGuard(max_depth)
         self._buffer = b""
         self._pending = b""
@@ -116,7 +117,7 @@ class JsonByteStream:
             if chunk is None:
                 break
             raw += chunk
-        self._chunks = _decoded(raw, self._chunks)
+        self._chunks = _decoded(raw, self._chunks, self._encoding)
         first = next(self._chunks, b"")
         self.head = first[:HEAD_BYTES]
         self._pending = first
@@ -133,14 +134,25 @@ class JsonByteStream:
         return chunk
 
 
-def _decoded(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
-    """Yield UTF-8 bytes: ``first`` + ``rest`` with any BOM removed and UTF-16/32 transcoded."""
+def _decoded(first: bytes, rest: Iterator[bytes], declared: str | None) -> Iterator[bytes]:
+    """Yield UTF-8 bytes: ``first`` + ``rest`` with any BOM removed, UTF-16/32 and a declared non-UTF-8
+    charset (``Content-Type: ...; charset=iso-8859-1``) transcoded."""
     for bom, encoding in _BOMS:
         if first.startswith(bom):
             if encoding == "utf-8":
                 return _chain(first[len(bom) :], rest)
             return _transcode(first[len(bom) :], rest, encoding)
+    if declared and _known(declared) and codecs.lookup(declared).name not in ("utf-8", "ascii"):
+        return _transcode(first, rest, declared)
     return _chain(first, rest)
+
+
+def _known(encoding: str) -> bool:
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        return False
+    return True
 
 
 def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
