@@ -487,3 +487,29 @@ def bbox_wkt(bbox: tuple[float, float, float, float]) -> str:
     west, south, east, north = bbox
     ring = f"{west} {south}, {east} {south}, {east} {north}, {west} {north}, {west} {south}"
     return f"POLYGON(({ring}))"
+
+
+def table_markdown() -> str:
+    """The correspondence as a Markdown table (``docs/mapping.md`` embeds it; a test keeps them equal)."""
+    lines = ["| DCAT-US field | predicate | also read from | value |", "|---|---|---|---|"]
+    for prefix, fields in (
+        ("", DATASET_FIELDS),
+        ("distribution[].", DISTRIBUTION_FIELDS),
+        ("publisher.", ORGANIZATION_FIELDS),
+        ("contactPoint.", CONTACT_FIELDS),
+    ):
+        for field in fields:
+            also = ", ".join(_curie(p) for p in field.also) or ""
+            kind = type(field.codec).__name__.removesuffix("Codec").lower()
+            many = " (many)" if field.many else ""
+            lines.append(f"| `{prefix}{field.key}` | `{_curie(field.predicate)}` | {also} | {kind}{many} |")
+    return "\n".join(lines) + "\n"
+
+
+def _curie(iri: URIRef) -> str:
+    from mappings.vocab import BINDINGS
+
+    for prefix, namespace in BINDINGS.items():
+        if str(iri).startswith(str(namespace)):
+            return f"{prefix}:{str(iri)[len(str(namespace)) :]}"
+    return str(iri)
