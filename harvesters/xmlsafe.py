@@ -44,7 +44,7 @@ def parse_xml(data: bytes, *, where: str, recover: bool = False) -> etree._Eleme
         raise ParseError(f"{where} returned an empty body")
     try:
         root = etree.fromstring(data, _parser(recover))
-    except etree.XMLSyntaxError as exc:
+    except (etree.XMLSyntaxError, ValueError) as exc:
         raise ParseError(f"{where} is not well-formed XML: {exc}") from exc
     if root is None:
         raise ParseError(f"{where} is not XML (nothing could be read)")
