@@ -40,7 +40,8 @@ def parse_xml(data: bytes, *, where: str, recover: bool = False) -> etree._Eleme
     ``recover`` reads ill-formed documents leniently (feeds with a stray ``&``); it never turns
     entity handling back on.
     """
-    if not data.strip():
+    data = data.lstrip()  # whitespace before the XML declaration is common in hand-made files
+    if not data:
         raise ParseError(f"{where} returned an empty body")
     try:
         root = etree.fromstring(data, _parser(recover))

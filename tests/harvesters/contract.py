@@ -116,7 +116,7 @@ class HarvesterContract:
         assert report.failed == 0
         assert _searchable(services) == len(stored)
         if scenario.paged:
-            assert len({s.path for s in scenario.server.requests}) > 1, "a paged scenario should take several pages"
+            assert len(scenario.server.requests) > 1, "a paged scenario should take several pages"
 
     def test_a_repeated_page_token_fails_the_job(
         self, harvest: Callable[..., HarvestReport], scenario: Scenario, services: Services
