@@ -19,6 +19,7 @@ import socket
 import ssl
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -44,6 +45,9 @@ Resolver = Callable[[str, int], list[str]]
 Outcome = Literal["ok", "not-modified", "retry", "fatal"]
 
 DEFAULT_USER_AGENT = "Nutmeg/0.1 (open-data catalog harvester)"
+# Only encodings :class:`BoundedDecoder` can inflate in bounded steps are asked for.
+ACCEPT_ENCODING = "gzip, deflate"
+_INFLATE_STEP = 1 << 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +234,8 @@ class _FileStream(httpx.SyncByteStream):
 
 
 class HostThrottle:
-    """At most ``concurrency`` requests in flight per host, ``delay`` seconds apart."""
+    """At most ``concurrency`` requests in flight per host (held until the body is read), each request to
+    a host ``delay`` seconds after the one before it."""
 
     def __init__(self, concurrency: int, delay: float) -> None:
         self._concurrency = max(1, concurrency)
@@ -244,10 +249,9 @@ class HostThrottle:
         with self._lock:
             semaphore = self._slots.setdefault(host, threading.BoundedSemaphore(self._concurrency))
         with semaphore:
-            self._wait_turn(host)
             yield
 
-    def _wait_turn(self, host: str) -> None:
+    def wait_turn(self, host: str) -> None:
         if self._delay <= 0:
             return
         with self._lock:
@@ -298,6 +302,8 @@ class Fetched:
         return None
 
     def iter_bytes(self, chunk_size: int = 1 << 16) -> Iterator[bytes]:
+        """The decoded body in chunks; the size cap counts decoded bytes and is checked every 64 KiB
+        of output, so a compression bomb never inflates past it in memory."""
         declared = self.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self._policy.max_bytes and "content-encoding" not in self.headers:
             raise ResponseTooLarge(
@@ -305,13 +311,20 @@ class Fetched:
                 "(NUTMEG_HARVEST_MAX_BYTES)",
                 url=self.url,
             )
+        decoder = BoundedDecoder(self.headers.get("content-encoding", ""), url=self.url)
         try:
-            for chunk in self._response.iter_bytes(chunk_size):
-                self.bytes_read += len(chunk)
-                self._check_limits()
-                yield chunk
+            for raw in self._response.iter_raw(chunk_size):
+                for chunk in decoder.feed(raw):
+                    yield self._counted(chunk)
+            for chunk in decoder.flush():
+                yield self._counted(chunk)
         except httpx.HTTPError as exc:
             raise FetchError(f"the connection broke while reading {self.url}: {exc}", url=self.url) from exc
+
+    def _counted(self, chunk: bytes) -> bytes:
+        self.bytes_read += len(chunk)
+        self._check_limits()
+        return chunk
 
     def read(self) -> bytes:
         return b"".join(self.iter_bytes())
@@ -327,6 +340,58 @@ class Fetched:
                 f"reading {self.url} took longer than {self._policy.max_seconds:g} s (NUTMEG_HARVEST_MAX_SECONDS)",
                 url=self.url,
             )
+
+
+class BoundedDecoder:
+    """Undoes ``Content-Encoding: gzip`` / ``deflate`` at most 64 KiB of output at a time.
+
+    httpx inflates each network chunk whole, so one 64 KiB chunk of a deflate bomb becomes ~64 MB before
+    any size check runs; here the caller sees (and counts) every 64 KiB as it is produced.
+    """
+
+    def __init__(self, encoding: str, *, url: str) -> None:
+        self._url = url
+        names = [e.strip().lower() for e in encoding.split(",") if e.strip() and e.strip().lower() != "identity"]
+        if len(names) > 1 or (names and names[0] not in ("gzip", "x-gzip", "deflate")):
+            raise FetchError(f"{url} sent Content-Encoding {encoding!r}, which was not asked for", url=url)
+        self._encoding = names[0] if names else None
+        self._inflater: zlib._Decompress | None = None
+        if self._encoding in ("gzip", "x-gzip"):
+            self._inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        if self._encoding is None:
+            if data:
+                yield data
+            return
+        if self._inflater is None:  # deflate: zlib-wrapped as the RFC says, or raw as some servers send
+            self._inflater = zlib.decompressobj(zlib.MAX_WBITS if _is_zlib_header(data) else -zlib.MAX_WBITS)
+        yield from self._inflate(data)
+
+    def flush(self) -> Iterator[bytes]:
+        if self._inflater is None:
+            return
+        yield from self._inflate(b"")
+        tail = self._inflater.flush()
+        if tail:
+            yield tail
+
+    def _inflate(self, data: bytes) -> Iterator[bytes]:
+        assert self._inflater is not None
+        try:
+            while True:
+                out = self._inflater.decompress(data, _INFLATE_STEP)
+                if out:
+                    yield out
+                data = self._inflater.unconsumed_tail
+                if not data and len(out) < _INFLATE_STEP:
+                    return
+        except zlib.error as exc:
+            raise FetchError(f"{self._url}: the {self._encoding} body is corrupt ({exc})", url=self._url) from exc
+
+
+def _is_zlib_header(data: bytes) -> bool:
+    return len(data) >= 2 and (data[0] & 0x0F) == 8 and ((data[0] << 8) | data[1]) % 31 == 0
 
 
 class HttpClient:
@@ -354,7 +419,7 @@ class HttpClient:
             timeout=timeout,
             follow_redirects=False,
             trust_env=False,
-            headers={"User-Agent": self.policy.user_agent},
+            headers={"User-Agent": self.policy.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
         )
         self._throttle = HostThrottle(self.policy.host_concurrency, self.policy.host_delay)
         self._sleep = sleep
@@ -381,7 +446,9 @@ class HttpClient:
     ) -> Iterator[Fetched]:
         """Open ``url`` (retrying transient failures) and yield the response to stream its body.
 
-        Raises :class:`FetchError` for a final failure; a 304 is returned (``not_modified``).
+        Raises :class:`FetchError` for a final failure; a 304 is returned (``not_modified``). The request
+        holds one of its host's concurrency slots until the body is closed, so never open a second
+        request to the same host while one is open.
         """
         all_headers = dict(headers or {})
         if url.startswith("file:///"):
@@ -390,6 +457,10 @@ class HttpClient:
             all_headers.update(validators.headers())
         request = self._client.build_request(method, url, params=params, headers=all_headers, content=content)
         deadline = time.monotonic() + self.policy.max_seconds
+        with self._throttle.slot(request.url.host or "file"):
+            yield from self._opened(request, deadline)
+
+    def _opened(self, request: httpx.Request, deadline: float) -> Iterator[Fetched]:
         response, started = self._send_with_retries(request, deadline)
         try:
             elapsed = time.monotonic() - started
@@ -455,16 +526,15 @@ class HttpClient:
         raise FetchError(f"more than {self.policy.max_redirects} redirects from {request.url}", url=str(request.url))
 
     def _send_once(self, request: httpx.Request) -> httpx.Response:
-        host = request.url.host or "file"
-        with self._throttle.slot(host):
-            try:
-                return self._client.send(request, stream=True)
-            except BlockedAddressError:
-                raise
-            except httpx.UnsupportedProtocol as exc:
-                raise FetchError(f"unsupported URL {request.url}: {exc}", url=str(request.url)) from exc
-            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-                raise RetriableError(f"{type(exc).__name__}: {exc or 'no detail'}") from exc
+        self._throttle.wait_turn(request.url.host or "file")
+        try:
+            return self._client.send(request, stream=True)
+        except BlockedAddressError:
+            raise
+        except httpx.UnsupportedProtocol as exc:
+            raise FetchError(f"unsupported URL {request.url}: {exc}", url=str(request.url)) from exc
+        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            raise RetriableError(f"{type(exc).__name__}: {exc or 'no detail'}") from exc
 
     def _redirect_target(self, response: httpx.Response, origin_scheme: str) -> httpx.Request:
         target = response.next_request

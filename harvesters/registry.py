@@ -8,6 +8,14 @@ from harvesters.base import Harvester
 
 _KINDS: dict[str, str] = {
     "datajson": "harvesters.datajson:DataJsonHarvester",
+    "dcat": "harvesters.dcat:DcatHarvester",
+    "ckan": "harvesters.ckan:CkanHarvester",
+    "socrata": "harvesters.socrata:SocrataHarvester",
+    "feed": "harvesters.feed:FeedHarvester",
+    "rss": "harvesters.feed:RssHarvester",
+    "html": "harvesters.html:HtmlHarvester",
+    "iso": "harvesters.iso:WafHarvester",
+    "csw": "harvesters.iso:CswHarvester",
 }
 
 

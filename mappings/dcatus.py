@@ -122,6 +122,16 @@ class BoolCodec(Codec):
         return str(node)
 
 
+class KeywordCodec(TextCodec):
+    """``keyword``: schema.org ``keywords`` is often one comma-separated string; DCAT has one per value."""
+
+    def from_rdf(self, graph: Graph, node: Node) -> JSONValue:
+        text = super().from_rdf(graph, node)
+        if isinstance(text, str) and "," in text and isinstance(node, Literal):
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return text
+
+
 class ConceptCodec(Codec):
     """``theme``: a skos:Concept labelled with the published string; IRIs stay IRIs."""
 
@@ -154,13 +164,38 @@ class MediaTypeCodec(Codec):
         return URIRef(IANA_MEDIA + text) if _MEDIA_TYPE.match(text) else plain(text)
 
     def from_rdf(self, graph: Graph, node: Node) -> JSONValue:
-        if isinstance(node, BNode):
-            return _label(graph, node)
+        if isinstance(node, BNode):  # DCAT-AP 1.x: [ a dct:IMT; rdf:value "text/csv"; rdfs:label "CSV" ]
+            found = _first_str(graph, node, (RDF.value, *LABELS))
+            return found.split(";", 1)[0].strip() if found else None
         text = str(node)
-        for prefix in (IANA_MEDIA, "http://www.iana.org/assignments/media-types/"):
+        for prefix in MEDIA_TYPE_PREFIXES:
             if text.startswith(prefix):
                 return text[len(prefix) :]
-        return text
+        return text.split(";", 1)[0].strip()  # schema.org encodingFormat may carry "; version=1"
+
+
+class FormatCodec(TextCodec):
+    """``format``: DCAT-AP writes an EU file-type IRI (``…/file-type/CSV``) or a labelled node."""
+
+    def from_rdf(self, graph: Graph, node: Node) -> JSONValue:
+        if isinstance(node, URIRef):
+            return _last_segment(str(node))
+        return super().from_rdf(graph, node)
+
+
+class VocabularyCodec(IriCodec):
+    """A controlled-vocabulary IRI read into the DCAT-US form through a table keyed by the IRI's last
+    segment (lower case): EU and Dublin Core frequencies, EU languages, EU access rights."""
+
+    def __init__(self, table: Mapping[str, str]) -> None:
+        self.table = table
+
+    def from_rdf(self, graph: Graph, node: Node) -> JSONValue:
+        if isinstance(node, URIRef):
+            return self.table.get(_last_segment(str(node)).lower(), str(node))
+        if isinstance(node, Literal):
+            return self.table.get(str(node).strip().lower(), str(node))
+        return super().from_rdf(graph, node)
 
 
 class PeriodCodec(Codec):
@@ -211,11 +246,12 @@ class LocationCodec(Codec):
     def from_rdf(self, graph: Graph, node: Node) -> JSONValue:
         if not isinstance(node, BNode):
             return str(node)
-        label = _first_str(graph, node, (RDFS.label, SKOS.prefLabel, DCTERMS.title))
-        if label:
-            return label
-        geometry = _first_str(graph, node, (DCAT.bbox, LOCN.geometry, GSP.asWKT))
-        return geometry
+        geometry = _first_str(graph, node, (DCAT.bbox, LOCN.geometry, GSP.asWKT, SCHEMA.box, SDO.box))
+        envelope = geometry_bbox(geometry) if geometry else None
+        if envelope is not None:
+            return ",".join(f"{v:g}" for v in envelope)
+        label = _first_str(graph, node, (RDFS.label, SKOS.prefLabel, DCTERMS.title, SCHEMA.name, SDO.name))
+        return label or geometry
 
 
 class NestedCodec(Codec):
@@ -255,8 +291,9 @@ class OrganizationCodec(NestedCodec):
         found = super().from_rdf(graph, node)
         if isinstance(found, dict) and "name" not in found:
             label = _first_str(graph, node, (VCARD.fn, VCARD["organization-name"], RDFS.label))
-            if label:
-                found["name"] = label
+            if not label:
+                return None  # an organization IRI the document does not describe: nothing to show
+            found["name"] = label
         return found
 
 
@@ -330,57 +367,138 @@ ORGANIZATION = OrganizationCodec(FOAF.Organization, _organization_fields)
 CONTACT = ContactCodec(VCARD.Kind, _contact_fields)
 DISTRIBUTION = NestedCodec(DCAT.Distribution, _distribution_fields)
 
+
+def _schema(name: str) -> tuple[URIRef, URIRef]:
+    """A schema.org property in both namespaces met in the wild (http and https)."""
+    return SCHEMA[name], SDO[name]
+
+
+# Controlled vocabularies other profiles use, read into the DCAT-US form (keyed by the IRI's last segment).
+FREQUENCIES: dict[str, str] = {
+    # EU frequency authority table (DCAT-AP) and Dublin Core Collection Description frequencies
+    "continuous": "R/PT1S",
+    "cont": "R/PT1S",
+    "updated_cont": "R/PT1S",
+    "hourly": "R/PT1H",
+    "daily": "R/P1D",
+    "daily_2": "R/PT12H",
+    "weekly": "R/P1W",
+    "weekly_2": "R/P3.5D",
+    "weekly_3": "R/P0.33W",
+    "biweekly": "R/P2W",
+    "monthly": "R/P1M",
+    "monthly_2": "R/P0.5M",
+    "monthly_3": "R/P0.33M",
+    "semimonthly": "R/P0.5M",
+    "bimonthly": "R/P2M",
+    "quarterly": "R/P3M",
+    "annual_2": "R/P6M",
+    "semiannual": "R/P6M",
+    "annual": "R/P1Y",
+    "annual_3": "R/P4M",
+    "biennial": "R/P2Y",
+    "triennial": "R/P3Y",
+    "quadrennial": "R/P4Y",
+    "decennial": "R/P10Y",
+    "irreg": "irregular",
+    "irregular": "irregular",
+}
+
+LANGUAGES: dict[str, str] = {
+    # EU language authority table (ISO 639-3 style codes) → the ISO 639-1 tags DCAT-US uses
+    "eng": "en",
+    "fra": "fr",
+    "fre": "fr",
+    "deu": "de",
+    "ger": "de",
+    "spa": "es",
+    "ita": "it",
+    "nld": "nl",
+    "dut": "nl",
+    "por": "pt",
+    "cat": "ca",
+    "pol": "pl",
+    "swe": "sv",
+    "dan": "da",
+    "fin": "fi",
+    "ell": "el",
+    "gre": "el",
+    "ces": "cs",
+    "cze": "cs",
+    "hun": "hu",
+    "ron": "ro",
+    "rum": "ro",
+    "zho": "zh",
+    "chi": "zh",
+    "jpn": "ja",
+    "kor": "ko",
+    "rus": "ru",
+    "ara": "ar",
+    "vie": "vi",
+}
+
+ACCESS_RIGHTS: dict[str, str] = {
+    # EU access-right authority table (DCAT-AP dct:accessRights) → DCAT-US accessLevel
+    "public": "public",
+    "restricted": "restricted public",
+    "non_public": "non-public",
+}
+
+FREQUENCY = VocabularyCodec(FREQUENCIES)
+LANGUAGE = VocabularyCodec(LANGUAGES)
+ACCESS_LEVEL = VocabularyCodec(ACCESS_RIGHTS)
+
 ORGANIZATION_FIELDS: tuple[FieldMap, ...] = (
-    FieldMap("name", FOAF.name, TEXT, also=(SKOS.prefLabel,), mirror=(SKOS.prefLabel,)),
+    FieldMap("name", FOAF.name, TEXT, also=(SKOS.prefLabel, *_schema("name")), mirror=(SKOS.prefLabel,)),
     FieldMap("subOrganizationOf", ORG.subOrganizationOf, ORGANIZATION),
 )
 
 CONTACT_FIELDS: tuple[FieldMap, ...] = (
-    FieldMap("fn", VCARD.fn, TEXT),
-    FieldMap("hasEmail", VCARD.hasEmail, EmailCodec()),
+    FieldMap("fn", VCARD.fn, TEXT, also=_schema("name")),
+    FieldMap("hasEmail", VCARD.hasEmail, EmailCodec(), also=_schema("email")),
 )
 
 DISTRIBUTION_FIELDS: tuple[FieldMap, ...] = (
-    FieldMap("title", DCTERMS.title, TEXT),
-    FieldMap("description", DCTERMS.description, TEXT),
-    FieldMap("downloadURL", DCAT.downloadURL, IRI),
-    FieldMap("accessURL", DCAT.accessURL, IRI),
-    FieldMap("mediaType", DCAT.mediaType, MediaTypeCodec()),
-    FieldMap("format", DCTERMS.format, TEXT),
+    FieldMap("title", DCTERMS.title, TEXT, also=_schema("name")),
+    FieldMap("description", DCTERMS.description, TEXT, also=_schema("description")),
+    FieldMap("downloadURL", DCAT.downloadURL, IRI, also=_schema("contentUrl")),
+    FieldMap("accessURL", DCAT.accessURL, IRI, also=_schema("url")),
+    FieldMap("mediaType", DCAT.mediaType, MediaTypeCodec(), also=_schema("encodingFormat")),
+    FieldMap("format", DCTERMS.format, FormatCodec(), also=_schema("fileFormat")),
     FieldMap("conformsTo", DCTERMS.conformsTo, IRI),
     FieldMap("describedBy", POWDER.describedby, IRI),
     FieldMap("describedByType", POD.describedByType, TEXT),
 )
 
 DATASET_FIELDS: tuple[FieldMap, ...] = (
-    FieldMap("identifier", DCTERMS.identifier, TEXT),
-    FieldMap("title", DCTERMS.title, TEXT),
-    FieldMap("description", DCTERMS.description, TEXT),
-    FieldMap("keyword", DCAT.keyword, TEXT, many=True),
-    FieldMap("modified", DCTERMS.modified, DATE),
-    FieldMap("publisher", DCTERMS.publisher, ORGANIZATION),
-    FieldMap("contactPoint", DCAT.contactPoint, CONTACT),
-    FieldMap("accessLevel", POD.accessLevel, TEXT),
+    FieldMap("identifier", DCTERMS.identifier, TEXT, also=_schema("identifier")),
+    FieldMap("title", DCTERMS.title, TEXT, also=_schema("name")),
+    FieldMap("description", DCTERMS.description, TEXT, also=_schema("description")),
+    FieldMap("keyword", DCAT.keyword, KeywordCodec(), many=True, also=_schema("keywords")),
+    FieldMap("modified", DCTERMS.modified, DATE, also=_schema("dateModified")),
+    FieldMap("publisher", DCTERMS.publisher, ORGANIZATION, also=(*_schema("publisher"), *_schema("creator"))),
+    FieldMap("contactPoint", DCAT.contactPoint, CONTACT, also=_schema("contactPoint")),
+    FieldMap("accessLevel", POD.accessLevel, ACCESS_LEVEL, also=(DCTERMS.accessRights,)),
     FieldMap("bureauCode", POD.bureauCode, TEXT, many=True),
     FieldMap("programCode", POD.programCode, TEXT, many=True),
-    FieldMap("license", DCTERMS.license, IRI),
+    FieldMap("license", DCTERMS.license, IRI, also=_schema("license")),
     FieldMap("rights", DCTERMS.rights, TEXT),
-    FieldMap("spatial", DCTERMS.spatial, LocationCodec()),
-    FieldMap("temporal", DCTERMS.temporal, PeriodCodec()),
-    FieldMap("issued", DCTERMS.issued, DATE),
-    FieldMap("accrualPeriodicity", DCTERMS.accrualPeriodicity, IRI),
-    FieldMap("language", DCTERMS.language, IRI, many=True),
+    FieldMap("spatial", DCTERMS.spatial, LocationCodec(), also=_schema("spatialCoverage")),
+    FieldMap("temporal", DCTERMS.temporal, PeriodCodec(), also=_schema("temporalCoverage")),
+    FieldMap("issued", DCTERMS.issued, DATE, also=_schema("datePublished")),
+    FieldMap("accrualPeriodicity", DCTERMS.accrualPeriodicity, FREQUENCY),
+    FieldMap("language", DCTERMS.language, LANGUAGE, many=True, also=_schema("inLanguage")),
     FieldMap("dataQuality", POD.dataQuality, BOOL),
     FieldMap("theme", DCAT.theme, ConceptCodec(), many=True),
     FieldMap("references", DCTERMS.references, IRI, many=True),
-    FieldMap("landingPage", DCAT.landingPage, IRI),
+    FieldMap("landingPage", DCAT.landingPage, IRI, also=_schema("url")),
     FieldMap("isPartOf", DCTERMS.isPartOf, IRI),
     FieldMap("systemOfRecords", POD.systemOfRecords, IRI),
     FieldMap("primaryITInvestmentUII", POD.primaryITInvestmentUII, TEXT),
     FieldMap("describedBy", POWDER.describedby, IRI),
     FieldMap("describedByType", POD.describedByType, TEXT),
     FieldMap("conformsTo", DCTERMS.conformsTo, IRI),
-    FieldMap("distribution", DCAT.distribution, DISTRIBUTION, many=True),
+    FieldMap("distribution", DCAT.distribution, DISTRIBUTION, many=True, also=_schema("distribution")),
 )
 
 KNOWN_DATASET_KEYS = frozenset(f.key for f in DATASET_FIELDS) | {"@type"}
@@ -418,7 +536,7 @@ def graph_to_json(graph: Graph, subject: Node, fields: Iterable[FieldMap]) -> di
         if not nodes:
             continue
         if field.many:
-            values = [v for v in (field.codec.from_rdf(graph, n) for n in nodes) if v is not None]
+            values = _flat(field.codec.from_rdf(graph, n) for n in nodes)
             if values:
                 out[field.key] = _dedupe(values)
             continue
@@ -440,6 +558,16 @@ def _objects(properties: Mapping[Node, list[Node]], field: FieldMap) -> list[Nod
     return []
 
 
+def _flat(found: Iterable[JSONValue]) -> list[JSONValue]:
+    out: list[JSONValue] = []
+    for value in found:
+        if isinstance(value, list):
+            out.extend(v for v in value if v is not None)
+        elif value is not None:
+            out.append(value)
+    return out
+
+
 def _dedupe(values: list[JSONValue]) -> list[JSONValue]:
     seen: list[JSONValue] = []
     for value in values:
@@ -448,8 +576,16 @@ def _dedupe(values: list[JSONValue]) -> list[JSONValue]:
     return seen
 
 
+LABELS: tuple[URIRef, ...] = (SKOS.prefLabel, RDFS.label, DCTERMS.title, FOAF.name, SCHEMA.name, SDO.name)
+MEDIA_TYPE_PREFIXES = (IANA_MEDIA, "http://www.iana.org/assignments/media-types/")
+
+
 def _label(graph: Graph, node: Node) -> str | None:
-    return _first_str(graph, node, (SKOS.prefLabel, RDFS.label, DCTERMS.title, FOAF.name))
+    return _first_str(graph, node, LABELS)
+
+
+def _last_segment(iri: str) -> str:
+    return re.split(r"[/#]", iri.rstrip("/#"))[-1]
 
 
 def _first_str(graph: Graph, node: Node, predicates: Iterable[URIRef]) -> str | None:
@@ -513,3 +649,34 @@ def _curie(iri: URIRef) -> str:
         if str(iri).startswith(str(namespace)):
             return f"{prefix}:{str(iri)[len(str(namespace)) :]}"
     return str(iri)
+
+
+_COORDINATE = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+
+
+def geometry_bbox(text: str) -> tuple[float, float, float, float] | None:
+    """The envelope of a WKT or GeoJSON geometry (longitude/latitude pairs), or a ``w,s,e,n`` box.
+
+    schema.org ``box`` is ``"south west north east"``; it is read as such when the text has exactly four
+    numbers separated by spaces and no geometry keyword.
+    """
+    stripped = text.strip()
+    box = parse_bbox(stripped)
+    if box is not None:
+        return box
+    numbers = [float(n) for n in _COORDINATE.findall(stripped)]
+    if len(numbers) == 4 and not re.search(r"[A-Za-z{]", stripped):
+        south, west, north, east = numbers
+        return _valid_box(west, south, east, north)
+    if len(numbers) < 4 or len(numbers) % 2 or not re.search(r"(?i)polygon|point|linestring|coordinates", stripped):
+        return None
+    if "crs84" not in stripped.lower() and stripped.startswith("<"):
+        return None  # a WKT literal with an explicit CRS IRI: axis order unknown
+    xs, ys = numbers[0::2], numbers[1::2]
+    return _valid_box(min(xs), min(ys), max(xs), max(ys))
+
+
+def _valid_box(west: float, south: float, east: float, north: float) -> tuple[float, float, float, float] | None:
+    if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
+        return None
+    return west, south, east, north

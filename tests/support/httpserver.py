@@ -10,14 +10,26 @@ from __future__ import annotations
 import hashlib
 import http.server
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 Body = bytes | Path | Callable[[], Iterator[bytes]]
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that hung up (a harvester stopping at its size or time cap) is not an error."""
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -48,15 +60,18 @@ class Seen:
     path: str
     headers: dict[str, str]
     method: str = "GET"
+    body: bytes = b""
+
+    @property
+    def query(self) -> dict[str, list[str]]:
+        return parse_qs(urlsplit(self.path).query, keep_blank_values=True)
+
+    def param(self, name: str, default: str | None = None) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else default
 
 
-class _QuietServer(http.server.ThreadingHTTPServer):
-    """Clients that hang up mid-response are part of the tests; don't print their tracebacks."""
-
-    daemon_threads = True
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        pass
+Responder = Callable[[Seen], Route]
 
 
 class LoopbackServer:
@@ -64,6 +79,7 @@ class LoopbackServer:
 
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Route] = {}
+        self.responders: dict[str, Responder] = {}
         self.requests: list[Seen] = []
         outer = self
 
@@ -79,11 +95,10 @@ class LoopbackServer:
             def do_POST(self) -> None:
                 outer._handle(self)
 
-        self._server = _QuietServer((host, 0), Handler)
-        self._server.daemon_threads = True
+        self._server = _Server((host, 0), Handler)
         self.host = host
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 
     def __enter__(self) -> LoopbackServer:
         self._thread.start()
@@ -100,6 +115,11 @@ class LoopbackServer:
         self.routes[path] = route
         return self.url(path)
 
+    def respond(self, path: str, responder: Responder) -> str:
+        """Answer ``path`` with whatever ``responder`` makes of each request (fake APIs that page)."""
+        self.responders[path] = responder
+        return self.url(path)
+
     def seen(self, path: str) -> list[Seen]:
         return [r for r in self.requests if r.path.split("?", 1)[0] == path]
 
@@ -108,10 +128,11 @@ class LoopbackServer:
     def _handle(self, handler: http.server.BaseHTTPRequestHandler) -> None:
         path = handler.path.split("?", 1)[0]
         length = int(handler.headers.get("Content-Length") or 0)
-        if length:
-            handler.rfile.read(length)
-        self.requests.append(Seen(handler.path, dict(handler.headers.items()), handler.command))
-        route = self.routes.get(path)
+        body = handler.rfile.read(length) if length else b""
+        seen = Seen(handler.path, dict(handler.headers.items()), handler.command, body)
+        self.requests.append(seen)
+        responder = self.responders.get(path)
+        route = responder(seen) if responder is not None else self.routes.get(path)
         try:
             if route is None:
                 self._send(handler, 404, b'{"error": "not found"}', "application/json", {})
