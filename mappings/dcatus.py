@@ -171,7 +171,7 @@ class MediaTypeCodec(Codec):
         for prefix in MEDIA_TYPE_PREFIXES:
             if text.startswith(prefix):
                 return text[len(prefix) :]
-        return text.split(";", 1)[0].strip()  # schema.org encodingFormat may carry "; version=1"
+        return text  # a literal stays as published ("; charset=..." is repaired for data.json on export)
 
 
 class FormatCodec(TextCodec):
@@ -193,9 +193,7 @@ class VocabularyCodec(IriCodec):
     def from_rdf(self, graph: Graph, node: Node) -> JSONValue:
         if isinstance(node, URIRef):
             return self.table.get(_last_segment(str(node)).lower(), str(node))
-        if isinstance(node, Literal):
-            return self.table.get(str(node).strip().lower(), str(node))
-        return super().from_rdf(graph, node)
+        return super().from_rdf(graph, node)  # a literal stays as published (the model keeps source values)
 
 
 class PeriodCodec(Codec):
@@ -247,10 +245,12 @@ class LocationCodec(Codec):
         if not isinstance(node, BNode):
             return str(node)
         geometry = _first_str(graph, node, (DCAT.bbox, LOCN.geometry, GSP.asWKT, SCHEMA.box, SDO.box))
+        label = _first_str(graph, node, (RDFS.label, SKOS.prefLabel, DCTERMS.title, SCHEMA.name, SDO.name))
+        if label and (geometry is None or parse_bbox(label) is not None):
+            return label  # a box written as text (as Nutmeg writes it) or a named place without geometry
         envelope = geometry_bbox(geometry) if geometry else None
         if envelope is not None:
             return ",".join(f"{v:g}" for v in envelope)
-        label = _first_str(graph, node, (RDFS.label, SKOS.prefLabel, DCTERMS.title, SCHEMA.name, SDO.name))
         return label or geometry
 
 

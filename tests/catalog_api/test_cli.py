@@ -104,7 +104,7 @@ def test_harvest_failure_exits_non_zero_with_the_reason(env: dict[str, str], htt
 def test_unknown_things_name_what_is_known(env: dict[str, str]) -> None:
     code, output = run("source", "add", "x", "https://example.gov/data.json", "--kind", "ftp")
     assert code == 1
-    assert "no harvester 'ftp'; known: datajson" in output
+    assert "no harvester 'ftp'; known: ckan, csw, datajson, dcat, feed, html, iso, rss, socrata" in output
     code, output = run("harvest", "ghost")
     assert code == 1
     assert "no source named 'ghost'" in output
