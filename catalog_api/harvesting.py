@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from catalog_api.preparing import Failed, Outcome, PrepareContext, Prepared, Preparer, default_workers
@@ -137,7 +137,8 @@ class HarvestRunner:
         try:
             with self._http_factory(source.allow_private) as http, fewer_collections():
                 harvester = harvester_class(_config(source), http)
-                job.consume(harvester.records(_state(source, full), run))
+                full_every = timedelta(days=self.settings.harvest_full_every_days)
+                job.consume(harvester.records(_state(source, full, full_every, self._clock()), run))
             outcome = job.conclude(accept_shrink)
         except SourceError as exc:
             outcome = job.failed(str(exc))
@@ -385,8 +386,14 @@ def _config(source: SourceRow) -> SourceConfig:
     return SourceConfig(source.name, source.kind, source.url, options, source.federal)
 
 
-def _state(source: SourceRow, full: bool) -> HarvestState:
-    if full:
+def _state(source: SourceRow, full: bool, full_every: timedelta, now: datetime) -> HarvestState:
+    """What to send the harvester: validators and bookmark, unless this run must be complete.
+
+    Incremental sources (CKAN's metadata_modified bookmark) only learn of deletions on a full run, so a
+    full run happens at least every ``full_every`` (NUTMEG_HARVEST_FULL_EVERY_DAYS).
+    """
+    stale = source.last_full_harvest_at is None or now - source.last_full_harvest_at >= full_every
+    if full or (source.bookmark is not None and stale):
         return HarvestState(validators=None, bookmark=None, full=True)
     validators = Validators(source.etag, source.last_modified) if (source.etag or source.last_modified) else None
     return HarvestState(validators=validators, bookmark=source.bookmark, full=source.bookmark is None)

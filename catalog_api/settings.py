@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     harvest_max_shrink: float = Field(
         0.5, ge=0, le=1, description="withdraw nothing if a catalog shrinks by more than this share"
     )
+    harvest_full_every_days: float = Field(
+        7.0, gt=0, description="an incremental source gets a full run (finding deletions) at least this often"
+    )
     harvest_user_agent: str = Field(DEFAULT_USER_AGENT, description="User-Agent sent to sources")
     harvest_batch: int = Field(500, ge=1, description="records written per store/index batch")
     harvest_workers: int = Field(0, ge=0, description="processes mapping records (0 = automatic)")

@@ -155,3 +155,26 @@ def test_ckan_error_answers_fail_the_job(http_server: LoopbackServer, services: 
     assert report.status == "failed"
     assert "not a CKAN package_search answer" in (report.message or "")
     assert (DATA / "ckan").is_dir()
+
+
+def test_an_incremental_source_gets_a_full_run_every_week(http_server: LoopbackServer, services: Services) -> None:
+    """Deletions only show on full runs, so a bookmark older than NUTMEG_HARVEST_FULL_EVERY_DAYS is ignored."""
+    from datetime import UTC, datetime, timedelta
+
+    from catalog_api.harvesting import HarvestRunner
+
+    ckan = FakeCkan(http_server)
+    add_source(services, "src", ckan.source_url(), kind="ckan", options=ckan.options)
+    now = [datetime(2030, 1, 1, tzinfo=UTC)]
+    runner = HarvestRunner(
+        services.store, services.index, services.settings, services.runner._http_factory, clock=lambda: now[0]
+    )
+    runner.harvest("src")
+    now[0] += timedelta(days=1)
+    runner.harvest("src")
+    assert _SINCE.search(http_server.seen(SEARCH)[-1].param("fq", "") or "")
+    removed = ckan.packages.pop(0)
+    now[0] += timedelta(days=7)
+    report = runner.harvest("src")
+    assert not _SINCE.search(http_server.seen(SEARCH)[-1].param("fq", "") or "")
+    assert report.withdrawn == (0 if removed.get("private") else 1)
