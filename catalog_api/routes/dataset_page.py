@@ -13,6 +13,7 @@ from catalog_api.errors import ApiError
 from catalog_api.negotiation import choose, split_extension
 from catalog_api.representations import alternates, dataset_url, json_response, rdf_response
 from catalog_api.templating import templates
+from catalog_api.web.dataset_view import bbox_words, distributions, other_forms
 from index.ids import id_from_slug, slug_path
 from mappings.model import Dataset
 from mappings.schemaorg import schema_org_dataset
@@ -59,5 +60,9 @@ def dataset_page(
         "alternates": alternates(settings, record),
         "jsonld": orjson.dumps(schema_org_dataset(dataset, url=page_url)).decode().replace("</", "<\\/"),
         "catalog_title": settings.catalog_title,
+        "distributions": distributions(dataset),
+        "forms": other_forms(settings, record),
+        "bbox": bbox_words(dataset),
+        "source_title": services.store.get_source(record.source).title,
     }
     return templates(request).TemplateResponse(request, "dataset.html", context, headers={"Vary": "Accept"})
