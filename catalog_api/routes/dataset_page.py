@@ -58,7 +58,7 @@ def dataset_page(
         "record": record,
         "canonical": page_url,
         "alternates": alternates(settings, record),
-        "jsonld": orjson.dumps(schema_org_dataset(dataset, url=page_url)).decode().replace("</", "<\\/"),
+        "jsonld": _script_json(schema_org_dataset(dataset, url=page_url)),
         "catalog_title": settings.catalog_title,
         "distributions": distributions(dataset),
         "forms": other_forms(settings, record),
@@ -66,3 +66,9 @@ def dataset_page(
         "source_title": services.store.get_source(record.source).title,
     }
     return templates(request).TemplateResponse(request, "dataset.html", context, headers={"Vary": "Accept"})
+
+
+def _script_json(value: object) -> str:
+    """JSON safe inside ``<script>``: no ``<``, ``>`` or ``&`` that the HTML parser could act on."""
+    text = orjson.dumps(value).decode()
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
