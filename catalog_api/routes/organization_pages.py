@@ -9,23 +9,24 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from catalog_api.deps import ServicesDep
 from catalog_api.errors import ApiError
+from catalog_api.services import Services
 from catalog_api.templating import templates
 from catalog_api.web.links import organization_slug
 from catalog_api.web.organization_view import organization_page
-from catalog_api.web.organizations import named_by, publishers
+from catalog_api.web.organizations import Publisher, named_by, publishers
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 
 @router.get("/organization", response_class=HTMLResponse)
 def organizations(request: Request, services: ServicesDep) -> HTMLResponse:
-    every = sorted(publishers(services.index), key=lambda p: p.name.casefold())
+    every = sorted(_publishers(services), key=lambda p: p.name.casefold())
     return templates(request).TemplateResponse(request, "organizations.html", {"publishers": every})
 
 
 @router.get("/organization/{slug}", response_class=HTMLResponse, response_model=None)
 def organization(slug: str, request: Request, services: ServicesDep) -> Response:
-    candidates = publishers(services.index)
+    candidates = _publishers(services)
     matches = named_by(slug, candidates)
     if not matches:
         canonical = organization_slug(slug)
@@ -37,3 +38,7 @@ def organization(slug: str, request: Request, services: ServicesDep) -> Response
     others = [p for p in matches if p is not chosen]
     page = organization_page(services, chosen, others, datetime.now(UTC))
     return templates(request).TemplateResponse(request, "organization.html", {"org": page, "now": datetime.now(UTC)})
+
+
+def _publishers(services: Services) -> list[Publisher]:
+    return publishers(services.index, (s.publisher for s in services.store.list_sources()))

@@ -36,7 +36,7 @@ PERIODICITY: dict[str, str] = {
 # (upper bound, unit seconds, singular name) for "3 hours ago"
 _AGO_UNITS: tuple[tuple[float, int, str], ...] = (
     (90, 1, "second"),
-    (90 * 60, 60, "minute"),
+    (3570, 60, "minute"),  # 59.5 minutes: an hour from there on
     (36 * 3600, 3600, "hour"),
     (45 * 86400, 86400, "day"),
     (540 * 86400, 30 * 86400, "month"),

@@ -8,6 +8,7 @@ others by ``?name=``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from catalog_api.web.links import organization_path, organization_slug
@@ -30,10 +31,17 @@ class Publisher:
         return organization_path(self.name)
 
 
-def publishers(index: SearchBackend) -> list[Publisher]:
-    """Every publisher with its live dataset count, most datasets first."""
+def publishers(index: SearchBackend, registered: Iterable[str | None] = ()) -> list[Publisher]:
+    """Every publisher with its live dataset count, most datasets first; then the ``registered`` ones
+    (sources' publishers) that no dataset names yet, so a source's publisher link always leads somewhere."""
     query = SearchQuery(limit=0, sort="modified", facets=("publisher",), facet_limit=MAX_PUBLISHERS)
-    return [Publisher(f.value, f.count) for f in index.search(query).facets["publisher"]]
+    found = [Publisher(f.value, f.count) for f in index.search(query).facets["publisher"]]
+    slugs = {p.slug for p in found}
+    for name in dict.fromkeys(n.strip() for n in registered if n and n.strip()):
+        if organization_slug(name) not in slugs:
+            found.append(Publisher(name, 0))
+            slugs.add(organization_slug(name))
+    return found
 
 
 def named_by(slug: str, candidates: list[Publisher]) -> list[Publisher]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 from typing import Any, cast
 from urllib.parse import urlencode
 
@@ -272,6 +273,7 @@ def pagination(state: SearchState, total: int, max_pages: int) -> Pagination | N
         return None
     current = min(state.page, pages)
     numbers = sorted({1, pages, *range(max(1, current - PAGE_WINDOW), min(pages, current + PAGE_WINDOW) + 1)})
+    numbers = sorted({*numbers, *(a + 1 for a, b in pairwise(numbers) if b - a == 2)})  # no "…" for one page
     links: list[PageLink] = []
     for position, number in enumerate(numbers):
         if position and number - numbers[position - 1] > 1:
