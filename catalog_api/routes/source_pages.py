@@ -18,7 +18,8 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 @router.get("/source", response_class=HTMLResponse)
 def sources(request: Request, services: ServicesDep) -> HTMLResponse:
     now = datetime.now(UTC)
-    rows = [source_health(services.store, s, now) for s in services.store.list_sources()]
+    every = sorted(services.store.list_sources(), key=lambda s: (s.title or s.name).casefold())
+    rows = [source_health(services.store, s, now) for s in every]
     return templates(request).TemplateResponse(request, "sources.html", {"sources": rows, "now": now})
 
 
