@@ -110,7 +110,7 @@ def test_additions_and_newest_match_the_store(site: Site, board: Node) -> None:
     assert len(columns) == 30
     drawn = {c.get("data-day"): int(c.get("data-total")) for c in columns if c.get("data-total") != "0"}
     assert drawn == dict(per_day)
-    newest = sorted(live, key=lambda r: (-r.first_seen.timestamp(), r.title, r.id))[:10]
+    newest = sorted(live, key=lambda r: (r.first_seen, r.id), reverse=True)[:10]
     shown = [li.find("a").text() for li in board.find("ol", class_="newest").find_all("li")]
     assert shown == [r.title for r in newest]
 
