@@ -159,24 +159,27 @@ def _percent(value: int, of: int) -> float:
     return round(100 * value / of, 3) if of else 0.0
 
 
+NICE = (1, 2, 3, 4, 5, 6, 8, 10)  # axis tops, times a power of ten
+
+
 def nice_top(largest: int) -> int:
-    """The smallest 1, 2 or 5 × 10^k at or above ``largest`` (at least 1), for an axis."""
+    """The smallest of 1, 2, 3, 4, 5, 6, 8 × 10^k at or above ``largest`` (at least 1), for an axis."""
     if largest <= 1:
         return 1
     magnitude = int(10 ** math.floor(math.log10(largest)))
-    for step in (1, 2, 5, 10):
+    for step in NICE:
         if step * magnitude >= largest:
             return step * magnitude
     raise AssertionError("unreachable: 10 × magnitude exceeds largest")
 
 
 def tick_values(top: int) -> list[int]:
-    """0, the top, and whole steps between (at most five lines)."""
-    for parts in (4, 5, 2, 1):
+    """0, the top, and whole steps between (at most six lines)."""
+    for parts in (4, 5, 3, 2, 1):
         if top % parts == 0:
             step = top // parts
             return list(range(0, top + 1, step))
-    return [0, top]
+    raise AssertionError("unreachable: every top divides by 1")
 
 
 def short_day(value: date) -> str:

@@ -44,7 +44,8 @@ def test_an_empty_stack_has_no_segments() -> None:
 
 
 @pytest.mark.parametrize(
-    ("largest", "top"), [(0, 1), (1, 1), (2, 2), (3, 5), (7, 10), (11, 20), (250, 500), (1685, 2000), (5000, 5000)]
+    ("largest", "top"),
+    [(0, 1), (1, 1), (2, 2), (3, 3), (6, 6), (7, 8), (9, 10), (11, 20), (250, 300), (1685, 2000), (7001, 8000)],
 )
 def test_nice_top(largest: int, top: int) -> None:
     assert nice_top(largest) == top
@@ -53,6 +54,8 @@ def test_nice_top(largest: int, top: int) -> None:
 def test_ticks_divide_the_axis_evenly() -> None:
     assert tick_values(2000) == [0, 500, 1000, 1500, 2000]
     assert tick_values(5) == [0, 1, 2, 3, 4, 5]
+    assert tick_values(6) == [0, 2, 4, 6]
+    assert tick_values(3) == [0, 1, 2, 3]
     assert tick_values(1) == [0, 1]
 
 
