@@ -13,6 +13,7 @@ from catalog_api.routes import api, dataset_page, federation, health
 from catalog_api.services import Services, build_services
 from catalog_api.settings import Settings
 from catalog_api.templating import make_templates
+from catalog_api.web.site import install_site
 
 API_DESCRIPTION = """
 Search every dataset the catalog federates, read one dataset with its provenance, and follow how each
@@ -46,4 +47,5 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(federation.router)
     app.include_router(health.router)
     app.include_router(dataset_page.router)
+    install_site(app, settings)
     return app

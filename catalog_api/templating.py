@@ -1,17 +1,57 @@
-"""Jinja2 templates for the server-rendered pages (autoescaped; built once per app)."""
+"""Jinja2 templates for the server-rendered pages (autoescaped; built once per app).
+
+The filters and globals the templates use are registered here, so every page formats dates, counts and
+links the same way.
+"""
 
 from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
+
+from catalog_api.web import formatting, links, text
+from catalog_api.web.dataset_view import email_href, safe_url
+from catalog_api.web.health import status_tone, status_words
+from mappings.derive import license_label
+
+FILTERS: dict[str, Any] = {
+    "day": formatting.day,
+    "moment": formatting.moment,
+    "iso": formatting.iso,
+    "ago": formatting.ago,
+    "number": formatting.number,
+    "plural": formatting.plural,
+    "elapsed": formatting.elapsed,
+    "interval_words": formatting.interval_words,
+    "periodicity": formatting.periodicity,
+    "temporal": formatting.temporal,
+    "paragraphs": text.paragraphs,
+    "summary": text.summary,
+    "safe_url": safe_url,
+    "email_href": email_href,
+    "license_label": license_label,
+}
+GLOBALS: dict[str, Any] = {
+    "dataset_path": links.dataset_path,
+    "organization_path": links.organization_path,
+    "source_path": links.source_path,
+    "search_path": links.search_path,
+    "status_tone": status_tone,
+    "status_words": status_words,
+}
 
 
 def make_templates() -> Jinja2Templates:
     folder = Path(str(resources.files("catalog_api") / "templates"))
-    return Jinja2Templates(directory=str(folder))
+    env = Environment(loader=FileSystemLoader(folder), autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(FILTERS)
+    env.globals.update(GLOBALS)
+    return Jinja2Templates(env=env)
 
 
 def templates(request: Request) -> Jinja2Templates:

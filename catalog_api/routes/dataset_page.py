@@ -13,6 +13,7 @@ from catalog_api.errors import ApiError
 from catalog_api.negotiation import choose, split_extension
 from catalog_api.representations import alternates, dataset_url, json_response, rdf_response
 from catalog_api.templating import templates
+from catalog_api.web.dataset_view import bbox_words, distributions, other_forms
 from index.ids import id_from_slug, slug_path
 from mappings.model import Dataset
 from mappings.schemaorg import schema_org_dataset
@@ -57,7 +58,17 @@ def dataset_page(
         "record": record,
         "canonical": page_url,
         "alternates": alternates(settings, record),
-        "jsonld": orjson.dumps(schema_org_dataset(dataset, url=page_url)).decode().replace("</", "<\\/"),
+        "jsonld": _script_json(schema_org_dataset(dataset, url=page_url)),
         "catalog_title": settings.catalog_title,
+        "distributions": distributions(dataset),
+        "forms": other_forms(settings, record),
+        "bbox": bbox_words(dataset),
+        "source_title": services.store.get_source(record.source).title,
     }
     return templates(request).TemplateResponse(request, "dataset.html", context, headers={"Vary": "Accept"})
+
+
+def _script_json(value: object) -> str:
+    """JSON safe inside ``<script>``: no ``<``, ``>`` or ``&`` that the HTML parser could act on."""
+    text = orjson.dumps(value).decode()
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

@@ -1,0 +1,31 @@
+"""``/source`` and ``/source/{name}``: every source's harvest health, and one source's history and errors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from catalog_api.deps import ServicesDep
+from catalog_api.templating import templates
+from catalog_api.web.health import source_health
+from catalog_api.web.source_view import SourceQuery, source_page
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+
+@router.get("/source", response_class=HTMLResponse)
+def sources(request: Request, services: ServicesDep) -> HTMLResponse:
+    now = datetime.now(UTC)
+    every = sorted(services.store.list_sources(), key=lambda s: (s.title or s.name).casefold())
+    rows = [source_health(services.store, s, now) for s in every]
+    return templates(request).TemplateResponse(request, "sources.html", {"sources": rows, "now": now})
+
+
+@router.get("/source/{name}", response_class=HTMLResponse)
+def source(name: str, request: Request, services: ServicesDep) -> HTMLResponse:
+    now = datetime.now(UTC)
+    query = SourceQuery.from_query(request.query_params)
+    page = source_page(services.store, services.store.get_source(name), query, now)
+    return templates(request).TemplateResponse(request, "source.html", {"page": page, "now": now})

@@ -1,0 +1,1 @@
+"""The catalog's web face: view models, formatting and charts for the server-rendered pages."""

@@ -1,0 +1,100 @@
+"""The catalog dashboard's numbers: datasets per publisher, theme and format (search facets), each
+publisher's freshness, harvests per day and additions per day (the store), and the newest datasets."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from catalog_api.services import Services
+from catalog_api.web.charts import BarChart, ColumnChart, Series, StackedRow, bar_chart, column_chart, stacked_row
+from catalog_api.web.freshness import SERIES as FRESHNESS_SERIES
+from catalog_api.web.freshness import freshness
+from catalog_api.web.health import status_tone
+from catalog_api.web.links import organization_path, search_path
+from index.search.base import SearchQuery
+from index.stats import NewRecord, additions, jobs_since, newest_records
+from index.store import JobRow
+
+TOP = 12
+DAYS = 30
+NEWEST = 10
+MAX_VALUES = 10_000
+HARVEST_SERIES: tuple[Series, ...] = (
+    Series("ok", "Succeeded or unchanged"),
+    Series("warn", "Held back (catalog shrank)"),
+    Series("bad", "Failed"),
+)
+ADDITION_SERIES: tuple[Series, ...] = (Series("added", "Datasets added"),)
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    now: datetime
+    datasets: int
+    publishers: int
+    sources: int
+    without_publisher: int
+    by_publisher: BarChart
+    by_theme: BarChart
+    by_format: BarChart
+    freshness_series: tuple[Series, ...]
+    freshness: list[StackedRow]
+    harvests: ColumnChart
+    additions: ColumnChart
+    newest: list[NewRecord]
+
+    @property
+    def harvest_failures(self) -> int:
+        return sum(b.value for c in self.harvests.columns for b in c.blocks if b.series.key == "bad")
+
+
+def build_dashboard(services: Services, now: datetime) -> Dashboard:
+    index = services.index
+    query = SearchQuery(limit=0, sort="modified", facets=("publisher", "theme", "format"), facet_limit=MAX_VALUES)
+    result = index.search(query)
+    counts = {name: [(f.value, f.count) for f in values] for name, values in result.facets.items()}
+    days = [now.date() - timedelta(days=DAYS - 1 - i) for i in range(DAYS)]
+    return Dashboard(
+        now=now,
+        datasets=result.total,
+        publishers=len(counts["publisher"]),
+        sources=len(services.store.list_sources()),
+        without_publisher=result.total - sum(c for _, c in counts["publisher"]),
+        by_publisher=bar_chart(counts["publisher"], organization_path, TOP),
+        by_theme=bar_chart(counts["theme"], lambda v: search_path(theme=v), TOP),
+        by_format=bar_chart(counts["format"], lambda v: search_path(format=v), TOP),
+        freshness_series=FRESHNESS_SERIES,
+        freshness=_freshness_rows(services, now, [name for name, _ in counts["publisher"][:TOP]]),
+        harvests=harvest_chart(days, [job for _, job in jobs_since(services.store, _midnight(days[0]))]),
+        additions=column_chart(days, ADDITION_SERIES, [[n] for n in additions(services.store, _bounds(days))]),
+        newest=newest_records(services.store, NEWEST),
+    )
+
+
+def _freshness_rows(services: Services, now: datetime, names: list[str]) -> list[StackedRow]:
+    table = freshness(services.index, now)
+    rows = [table[name] for name in names if name in table]
+    return [stacked_row(f.publisher, organization_path(f.publisher), f.counts, FRESHNESS_SERIES) for f in rows]
+
+
+def harvest_chart(days: Sequence[date], jobs: Sequence[JobRow]) -> ColumnChart:
+    """Finished jobs per day, by outcome (running jobs are left out until they end)."""
+    position = {day: i for i, day in enumerate(days)}
+    keys = [s.key for s in HARVEST_SERIES]
+    values = [[0] * len(keys) for _ in days]
+    for job in jobs:
+        tone = status_tone(job.status)
+        slot = position.get(job.started_at.astimezone(UTC).date())
+        if slot is not None and tone in keys:
+            values[slot][keys.index(tone)] += 1
+    return column_chart(days, HARVEST_SERIES, values)
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _bounds(days: Sequence[date]) -> list[datetime]:
+    return [_midnight(d) for d in days] + [_midnight(days[-1] + timedelta(days=1))]

@@ -1,0 +1,77 @@
+"""How a source's harvests are going: its last job, last success, record errors and next run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from catalog_api.schedule import parse_interval
+from index.store import JobRow, SourceRow, Store
+
+Tone = Literal["ok", "warn", "bad", "info", "none"]
+
+# job status → (tone, words)
+STATUS: dict[str, tuple[Tone, str]] = {
+    "succeeded": ("ok", "Succeeded"),
+    "unchanged": ("ok", "Unchanged"),
+    "suspicious": ("warn", "Held back"),
+    "failed": ("bad", "Failed"),
+    "running": ("info", "Running"),
+}
+
+
+def status_tone(status: str | None) -> Tone:
+    return STATUS.get(status or "", ("none", ""))[0]
+
+
+def status_words(status: str | None) -> str:
+    if status is None:
+        return "Never harvested"
+    return STATUS.get(status, ("none", status.capitalize()))[1]
+
+
+@dataclass(frozen=True, slots=True)
+class NextRun:
+    """When the worker will next harvest a source."""
+
+    at: datetime | None
+    words: str  # "due now", "on demand", "disabled", or empty when ``at`` says it
+
+
+def next_run(source: SourceRow, now: datetime) -> NextRun:
+    if not source.enabled:
+        return NextRun(None, "disabled")
+    if not source.schedule:
+        return NextRun(None, "on demand")
+    try:
+        interval = parse_interval(source.schedule)
+    except ValueError:
+        return NextRun(None, f"unreadable schedule {source.schedule!r}")
+    if source.last_job_at is None or source.last_job_at + interval <= now:
+        return NextRun(None, "due now")
+    return NextRun(source.last_job_at + interval, "")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceHealth:
+    source: SourceRow
+    datasets: int
+    last_job: JobRow | None
+    last_job_errors: int
+    next_run: NextRun
+
+    @property
+    def tone(self) -> Tone:
+        return status_tone(self.last_job.status if self.last_job else None)
+
+    @property
+    def words(self) -> str:
+        return status_words(self.last_job.status if self.last_job else None)
+
+
+def source_health(store: Store, source: SourceRow, now: datetime) -> SourceHealth:
+    jobs = store.list_jobs(source.id, limit=1)
+    last = jobs[0] if jobs else None
+    errors = store.list_errors(job_id=last.id, limit=0)[0] if last else 0
+    return SourceHealth(source, store.live_count(source.id), last, errors, next_run(source, now))

@@ -1,0 +1,77 @@
+"""What an organization's page shows: its datasets, topics and formats, how fresh its data is, and how
+the harvests of the sources that bring its datasets in are going."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from catalog_api.search import SearchParams, run_search
+from catalog_api.services import Services
+from catalog_api.web.charts import Series, StackedRow, stacked_row
+from catalog_api.web.freshness import SERIES as FRESHNESS_SERIES
+from catalog_api.web.freshness import freshness
+from catalog_api.web.health import SourceHealth, source_health
+from catalog_api.web.links import organization_slug
+from catalog_api.web.organizations import Publisher
+from catalog_api.web.search_view import ResultView, result_view
+from index.search.base import FacetCount
+from index.store import NotFound
+
+RECENT = 10
+FACETS = ("theme", "format", "keyword", "source")
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationPage:
+    publisher: Publisher
+    parent: str | None
+    others: list[Publisher]  # other publishers with the same slug
+    recent: list[ResultView]
+    facets: dict[str, list[FacetCount]]
+    freshness_series: tuple[Series, ...]
+    freshness: StackedRow | None
+    sources: list[SourceHealth]
+
+
+def organization_page(
+    services: Services, publisher: Publisher, others: list[Publisher], now: datetime
+) -> OrganizationPage:
+    filters = {"publisher": (publisher.name,)}
+    params = SearchParams(filters=filters, sort="modified", per_page=RECENT, facets=FACETS, facet_limit=10)
+    result = run_search(services, params).result
+    table = freshness(services.index, now, filters)
+    fresh = table.get(publisher.name)
+    return OrganizationPage(
+        publisher=publisher,
+        parent=_parent(services, result.hits[0].id) if result.hits else None,
+        others=others,
+        recent=[result_view(hit.summary) for hit in result.hits],
+        facets=result.facets,
+        freshness_series=FRESHNESS_SERIES,
+        freshness=stacked_row(publisher.name, None, fresh.counts, FRESHNESS_SERIES) if fresh else None,
+        sources=_sources(services, publisher, [f.value for f in result.facets.get("source", [])], now),
+    )
+
+
+def _parent(services: Services, record_id: str) -> str | None:
+    """The organization the publisher is part of (``subOrganizationOf``), as its newest dataset says."""
+    try:
+        record = services.store.get_record(record_id)
+    except NotFound:
+        return None
+    publisher: dict[str, Any] = record.dataset.get("publisher") or {}
+    parent = publisher.get("subOrganizationOf") or {}
+    name = parent.get("name") if isinstance(parent, dict) else None
+    return name if isinstance(name, str) and name.strip() else None
+
+
+def _sources(services: Services, publisher: Publisher, names: list[str], now: datetime) -> list[SourceHealth]:
+    """Sources that brought in the publisher's datasets, and sources registered for it (even empty ones)."""
+    chosen = [
+        s
+        for s in services.store.list_sources()
+        if s.name in names or (s.publisher and organization_slug(s.publisher) == publisher.slug)
+    ]
+    return [source_health(services.store, s, now) for s in chosen]

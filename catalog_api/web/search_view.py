@@ -1,0 +1,288 @@
+"""The search page's state (words, filters, sort, page) read from the URL, and what the page shows.
+
+Every control on the page is a link or a GET form built from :class:`SearchState`, so the page works
+without JavaScript, every view has a shareable URL, and the back button does what people expect.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from itertools import pairwise
+from typing import Any, cast
+from urllib.parse import urlencode
+
+from starlette.datastructures import QueryParams
+
+from catalog_api.errors import ApiError
+from catalog_api.search import SearchOutcome, SearchParams
+from catalog_api.web.links import dataset_path, organization_path
+from catalog_api.web.text import summary
+from index.search.base import FACETS, SORTS, FacetCount, Sort
+
+PER_PAGE = 20
+FACETS_SHOWN = 8
+FACETS_EXPANDED = 50
+MAX_QUERY = 500
+MAX_VALUES = 10
+PAGE_WINDOW = 2
+
+# facet → (heading, the word for one value), in the order the page lists them
+FACET_LABELS: dict[str, tuple[str, str]] = {
+    "publisher": ("Publisher", "publishers"),
+    "theme": ("Topic", "topics"),
+    "format": ("Format", "formats"),
+    "keyword": ("Tag", "tags"),
+    "license": ("License", "licenses"),
+    "accessLevel": ("Access", "access levels"),
+    "source": ("Source", "sources"),
+}
+SORT_LABELS: dict[str, str] = {"relevance": "Best match", "modified": "Last modified", "title": "Title A–Z"}
+assert set(FACET_LABELS) == set(FACETS), "every facet of the index has a label"
+assert set(SORT_LABELS) == set(SORTS), "every sort of the index has a label"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchState:
+    """What the person asked for, as read from (and written back to) the query string."""
+
+    q: str = ""
+    filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    sort: Sort | None = None
+    page: int = 1
+    expand: str | None = None
+
+    @classmethod
+    def from_query(cls, query: QueryParams, max_pages: int) -> SearchState:
+        q = " ".join(query.get("q", "").split())
+        if len(q) > MAX_QUERY:
+            raise ApiError(400, "bad_parameter", f"the search words are longer than {MAX_QUERY} characters")
+        filters = {name: _values(query, name) for name in FACET_LABELS}
+        sort = query.get("sort") or None
+        if sort is not None and sort not in SORTS:
+            raise ApiError(400, "bad_parameter", f"sort must be one of {', '.join(SORTS)} (got {sort!r})")
+        page = _page(query.get("page"), max_pages)
+        expand = query.get("expand") if query.get("expand") in FACET_LABELS else None
+        return cls(q, {k: v for k, v in filters.items() if v}, cast(Sort | None, sort), page, expand)
+
+    @property
+    def effective_sort(self) -> Sort:
+        if self.sort == "relevance" and not self.q:
+            return "modified"
+        return self.sort or ("relevance" if self.q else "modified")
+
+    def params(self, *, per_page: int = PER_PAGE) -> SearchParams:
+        limit = FACETS_EXPANDED if self.expand else FACETS_SHOWN + 1
+        return SearchParams(
+            q=self.q or None,
+            filters=self.filters,
+            sort=self.effective_sort,
+            page=self.page,
+            per_page=per_page,
+            facet_limit=limit,
+        )
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """The query string's (name, value) pairs, in a stable order, defaults left out."""
+        out: list[tuple[str, str]] = [("q", self.q)] if self.q else []
+        for name in FACET_LABELS:
+            out += [(name, value) for value in self.filters.get(name, ())]
+        if self.sort and self.sort != ("relevance" if self.q else "modified"):
+            out.append(("sort", self.sort))
+        if self.page > 1:
+            out.append(("page", str(self.page)))
+        if self.expand:
+            out.append(("expand", self.expand))
+        return out
+
+    def url(self) -> str:
+        pairs = self.pairs()
+        return "/?" + urlencode(pairs) if pairs else "/"
+
+    def changed(self, **changes: Any) -> SearchState:
+        """A new state; any change but the page goes back to page 1."""
+        if "page" not in changes:
+            changes["page"] = 1
+        return replace(self, **changes)
+
+    def toggled(self, facet: str, value: str) -> SearchState:
+        current = self.filters.get(facet, ())
+        values = tuple(v for v in current if v != value) if value in current else (*current, value)
+        filters = {**self.filters, facet: values}
+        return self.changed(filters={k: v for k, v in filters.items() if v})
+
+
+def _values(query: QueryParams, name: str) -> tuple[str, ...]:
+    values = tuple(dict.fromkeys(" ".join(v.split()) for v in query.getlist(name) if v.strip()))
+    if len(values) > MAX_VALUES:
+        raise ApiError(400, "bad_parameter", f"at most {MAX_VALUES} values of '{name}' at once")
+    return values
+
+
+def _page(text: str | None, max_pages: int) -> int:
+    if text is None or text == "":
+        return 1
+    if not text.isdigit() or int(text) < 1:
+        raise ApiError(400, "bad_parameter", f"page must be a whole number from 1 (got {text!r})")
+    page = int(text)
+    if page > max_pages:
+        raise ApiError(
+            400,
+            "bad_parameter",
+            f"page {page} is past the last page shown ({max_pages}); narrow the search with words or filters",
+        )
+    return page
+
+
+# -- what the page shows -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FacetLink:
+    value: str
+    count: int
+    href: str
+    selected: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FacetView:
+    name: str
+    label: str
+    links: list[FacetLink]
+    more_href: str | None
+    more_label: str
+    less_href: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Chip:
+    label: str
+    value: str
+    remove_href: str
+
+
+@dataclass(frozen=True, slots=True)
+class PageLink:
+    number: int | None  # None: a gap ("…")
+    href: str
+    current: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Pagination:
+    first: int
+    last: int
+    links: list[PageLink]
+    prev_href: str | None
+    next_href: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ResultView:
+    id: str
+    title: str
+    href: str
+    publisher: str | None
+    publisher_href: str | None
+    summary: str
+    formats: list[str]
+    modified: str | None
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    state: SearchState
+    total: int
+    results: list[ResultView]
+    facets: list[FacetView]
+    chips: list[Chip]
+    pagination: Pagination | None
+    sorts: list[tuple[str, str]]
+    clear_href: str | None
+    message: str | None = None
+
+
+def search_page(state: SearchState, outcome: SearchOutcome, max_pages: int) -> SearchPage:
+    result = outcome.result
+    return SearchPage(
+        state=state,
+        total=result.total,
+        results=[result_view(hit.summary) for hit in result.hits],
+        facets=[_facet(state, name, result.facets.get(name, []), result.total) for name in FACET_LABELS],
+        chips=chips(state),
+        pagination=pagination(state, result.total, max_pages),
+        sorts=[(k, v) for k, v in SORT_LABELS.items() if k != "relevance" or state.q],
+        clear_href="/" if state.q or state.filters else None,
+    )
+
+
+def failed_page(state: SearchState, message: str) -> SearchPage:
+    """The page for words the index cannot search for: the form, the chips, and what went wrong."""
+    sorts = [(k, v) for k, v in SORT_LABELS.items() if k != "relevance" or state.q]
+    return SearchPage(state, 0, [], [], chips(state), None, sorts, "/", message)
+
+
+def result_view(data: Mapping[str, Any]) -> ResultView:
+    publisher = data.get("publisher")
+    return ResultView(
+        id=data["id"],
+        title=data["title"],
+        href=dataset_path(data["title"], data["id"]),
+        publisher=publisher,
+        publisher_href=organization_path(publisher) if publisher else None,
+        summary=summary(data.get("description")),
+        formats=list(data.get("format") or []),
+        modified=data.get("modified"),
+        source=data["source"],
+    )
+
+
+def _facet(state: SearchState, name: str, counts: Sequence[FacetCount], total: int) -> FacetView:
+    label, plural_word = FACET_LABELS[name]
+    selected = state.filters.get(name, ())
+    expanded = state.expand == name
+    shown = list(counts) if expanded else list(counts[:FACETS_SHOWN])
+    missing = [FacetCount(v, total) for v in selected if v.casefold() not in {c.value.casefold() for c in shown}]
+    links = [
+        FacetLink(c.value, c.count, state.toggled(name, c.value).url(), c.value.casefold() in _folded(selected))
+        for c in [*missing, *shown]
+    ]
+    more = None if expanded or len(counts) <= FACETS_SHOWN else replace(state, expand=name).url()
+    less = replace(state, expand=None).url() if expanded else None
+    return FacetView(name, label, links, more, f"More {plural_word}", less)
+
+
+def _folded(values: Sequence[str]) -> set[str]:
+    return {v.casefold() for v in values}
+
+
+def chips(state: SearchState) -> list[Chip]:
+    """One removable chip per applied filter (and one for the words)."""
+    out = [Chip("Search", f"“{state.q}”", state.changed(q="").url())] if state.q else []
+    for name, (label, _) in FACET_LABELS.items():
+        out += [Chip(label, value, state.toggled(name, value).url()) for value in state.filters.get(name, ())]
+    return out
+
+
+def pagination(state: SearchState, total: int, max_pages: int) -> Pagination | None:
+    pages = min(math.ceil(total / PER_PAGE), max_pages)
+    if pages <= 1:
+        return None
+    current = min(state.page, pages)
+    numbers = sorted({1, pages, *range(max(1, current - PAGE_WINDOW), min(pages, current + PAGE_WINDOW) + 1)})
+    numbers = sorted({*numbers, *(a + 1 for a, b in pairwise(numbers) if b - a == 2)})  # no "…" for one page
+    links: list[PageLink] = []
+    for position, number in enumerate(numbers):
+        if position and number - numbers[position - 1] > 1:
+            links.append(PageLink(None, ""))
+        links.append(PageLink(number, state.changed(page=number).url(), number == current))
+    return Pagination(
+        first=(current - 1) * PER_PAGE + 1,
+        last=min(current * PER_PAGE, total),
+        links=links,
+        prev_href=state.changed(page=current - 1).url() if current > 1 else None,
+        next_href=state.changed(page=current + 1).url() if current < pages else None,
+    )
