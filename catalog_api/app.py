@@ -3,6 +3,7 @@ at import time."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -30,6 +31,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # load the search index's in-memory columns now, not on the first visitor's search
+        threading.Thread(target=services.index.warm, name="index-warm", daemon=True).start()
         yield
         if owned:  # services handed in belong to the caller (the CLI, tests)
             services.close()

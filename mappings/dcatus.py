@@ -50,7 +50,7 @@ from mappings.vocab import (
 JSONValue = Any  # a value decoded from JSON: str, int, float, bool, None, list or dict
 
 _MEDIA_TYPE = re.compile(r"^[-\w]+/[-\w]+(\.[-\w]+)*([+][-\w]+)?$")
-_NUMBER = r"\s*(-?\d+(?:\.\d+)?)\s*"
+_NUMBER = r"\s*([+-]?\d+(?:\.\d+)?)\s*"
 _BBOX = re.compile(rf"^{_NUMBER},{_NUMBER},{_NUMBER},{_NUMBER}$")
 
 

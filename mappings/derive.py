@@ -5,6 +5,7 @@ All of it is tables plus short lookups, so a new format or licence is one line.
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, date, datetime
 from urllib.parse import urlsplit
@@ -211,8 +212,9 @@ def bbox(dataset: Dataset) -> tuple[float, float, float, float] | None:
 
 
 def facet_value(value: str) -> str:
-    """The display form of a facet value: whitespace collapsed, trimmed."""
-    return " ".join(value.split())
+    """The display form of a facet value: HTML entities decoded (some exporters write ``&amp;``),
+    whitespace collapsed, trimmed."""
+    return " ".join(html.unescape(value).split())
 
 
 def keyword_value(value: str) -> str:

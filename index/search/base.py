@@ -141,5 +141,8 @@ class SearchBackend(ABC):
     def suggest(self, prefix: str, limit: int = 10) -> list[str]:
         """Titles and keywords starting with ``prefix`` (type-ahead)."""
 
+    def warm(self) -> None:  # noqa: B027 - optional hook
+        """Load whatever the first search would otherwise load (called in the background at start)."""
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

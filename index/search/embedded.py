@@ -291,6 +291,9 @@ class EmbeddedIndex(SearchBackend):
         rows = self._conn.execute(f"SELECT rowid, summary FROM docs WHERE rowid IN ({marks})", rowids)
         return {r: orjson.loads(s) for r, s in rows}
 
+    def warm(self) -> None:
+        self._refresh()
+
     def drop_caches(self) -> None:
         """Forget cached query results (benchmarks use it to measure cold queries)."""
         with self._lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -20,7 +21,7 @@ SOURCES = {"cdc": "datajson/cdc.gov.data.json", "phl": "datajson/gsa-harvester-d
 
 
 def _fold(text: str) -> str:
-    return " ".join(text.split())
+    return " ".join(html.unescape(text).split())
 
 
 def _records() -> list[tuple[str, dict[str, Any]]]:
