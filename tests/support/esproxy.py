@@ -1,0 +1,112 @@
+"""A loopback proxy that lets the official Elasticsearch client talk to the OpenSearch test node.
+
+Maven Central has the Elasticsearch 8 server jar and its netty4 module, but not ``analysis-common`` (the
+english analyzer, the lowercase normalizer) nor x-pack ``spatial`` (geo_shape), so no Elasticsearch node that
+can hold Nutmeg's mapping can be started from it. The Elasticsearch client path therefore runs against
+the OpenSearch node (same query DSL for everything Nutmeg sends) through this proxy, which supplies what
+the client checks and nothing else:
+
+* requests: ``application/vnd.elasticsearch+json; compatible-with=N`` (and ``+x-ndjson``) become the plain
+  media types OpenSearch understands;
+* responses: every one carries ``X-Elastic-Product: Elasticsearch`` (the client refuses others), and the
+  root document (``GET /``) reads as Elasticsearch of the client's major version, so product detection
+  picks the Elasticsearch client.
+
+It records the media types it rewrote, so a test can show the official client really spoke through it.
+"""
+
+from __future__ import annotations
+
+import http.server
+import re
+import threading
+from typing import Any
+
+import httpx
+import orjson
+
+_COMPAT = re.compile(r"application/vnd\.elasticsearch\+([a-z-]+)\s*;\s*compatible-with=\d+")
+_HOP = {
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "content-length",
+    "host",
+    "accept-encoding",
+    "content-encoding",
+}
+
+
+class ElasticsearchFacade:
+    """``with ElasticsearchFacade(upstream, major=9) as proxy: proxy.url`` — an Elasticsearch look-alike."""
+
+    def __init__(self, upstream: str, major: int) -> None:
+        self.upstream = upstream.rstrip("/")
+        self.major = major
+        self.seen_media_types: set[str] = set()
+        self._client = httpx.Client(timeout=60)
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def __enter__(self) -> ElasticsearchFacade:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._client.close()
+
+    def _handler(self) -> type[http.server.BaseHTTPRequestHandler]:
+        facade = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _forward(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                headers = {k: facade.rewrite(v) for k, v in self.headers.items() if k.lower() not in _HOP}
+                upstream = facade._client.request(
+                    self.command, facade.upstream + self.path, headers=headers, content=body
+                )
+                content = upstream.content
+                if self.command == "GET" and self.path.split("?")[0] in ("", "/") and upstream.status_code == 200:
+                    content = facade.root_document(content)
+                self.send_response(upstream.status_code)
+                for key, value in upstream.headers.items():
+                    if key.lower() not in _HOP:
+                        self.send_header(key, value)
+                self.send_header("X-Elastic-Product", "Elasticsearch")
+                self.send_header("Content-Length", str(len(content)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(content)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _forward
+
+        return Handler
+
+    def rewrite(self, value: str) -> str:
+        match = _COMPAT.search(value)
+        if match is None:
+            return value
+        self.seen_media_types.add(match.group(0))
+        return _COMPAT.sub(lambda m: f"application/{m.group(1)}", value)
+
+    def root_document(self, content: bytes) -> bytes:
+        document = orjson.loads(content)
+        version = document["version"]
+        version.pop("distribution", None)
+        version |= {"number": f"{self.major}.0.0", "build_flavor": "default"}
+        document["tagline"] = "You Know, for Search"
+        return orjson.dumps(document)
