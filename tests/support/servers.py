@@ -25,6 +25,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 HERE = Path(__file__).resolve().parent
@@ -120,6 +121,10 @@ class OpenSearchNode:
         if not ready.wait(NODE_START_TIMEOUT) or self.process.poll() is not None:
             self.kill()
             pytest.fail("the OpenSearch test node did not start:\n" + "\n".join(self.output[-40:]))
+        # a restarted node answers before its shards are back: wait until they are
+        health = httpx.get(f"{self.url}/_cluster/health", params={"wait_for_status": "yellow", "timeout": "60s"})
+        if health.json().get("status") not in ("green", "yellow"):
+            pytest.fail(f"the OpenSearch test node stayed {health.json().get('status')} after starting")
 
     def _read(self, process: subprocess.Popen[str], ready: threading.Event) -> None:
         assert process.stdout is not None
