@@ -13,6 +13,9 @@ the client checks and nothing else:
   picks the Elasticsearch client.
 
 It records the media types it rewrote, so a test can show the official client really spoke through it.
+With ``pose=False`` it forwards untouched, and ``busy`` makes the next ``_bulk`` requests come back 429
+(``"request"``: the whole request refused; ``"item"``: the first item of the response refused), as a
+cluster under load answers.
 """
 
 from __future__ import annotations
@@ -40,9 +43,12 @@ _HOP = {
 class ElasticsearchFacade:
     """``with ElasticsearchFacade(upstream, major=9) as proxy: proxy.url`` — an Elasticsearch look-alike."""
 
-    def __init__(self, upstream: str, major: int) -> None:
+    def __init__(self, upstream: str, major: int = 9, *, pose: bool = True) -> None:
         self.upstream = upstream.rstrip("/")
         self.major = major
+        self.pose = pose
+        self.busy: list[str] = []
+        self.bulk_requests = 0
         self.seen_media_types: set[str] = set()
         self._client = httpx.Client(timeout=60)
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -75,18 +81,32 @@ class ElasticsearchFacade:
             def _forward(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
+                bulk = self.path.split("?")[0].endswith("/_bulk")
+                facade.bulk_requests += bulk
+                fault = facade.busy.pop(0) if bulk and facade.busy else None
+                if fault == "request":
+                    self._reply(
+                        429, orjson.dumps({"error": {"type": "es_rejected_execution_exception"}, "status": 429})
+                    )
+                    return
                 headers = {k: facade.rewrite(v) for k, v in self.headers.items() if k.lower() not in _HOP}
                 upstream = facade._client.request(
                     self.command, facade.upstream + self.path, headers=headers, content=body
                 )
                 content = upstream.content
-                if self.command == "GET" and self.path.split("?")[0] in ("", "/") and upstream.status_code == 200:
+                if facade.pose and self.command == "GET" and self.path.split("?")[0] in ("", "/"):
                     content = facade.root_document(content)
-                self.send_response(upstream.status_code)
-                for key, value in upstream.headers.items():
-                    if key.lower() not in _HOP:
-                        self.send_header(key, value)
-                self.send_header("X-Elastic-Product", "Elasticsearch")
+                if fault == "item":
+                    content = refuse_first_item(content)
+                extra = {k: v for k, v in upstream.headers.items() if k.lower() not in _HOP}
+                self._reply(upstream.status_code, content, extra)
+
+            def _reply(self, status: int, content: bytes, headers: dict[str, str] | None = None) -> None:
+                self.send_response(status)
+                for key, value in (headers or {"content-type": "application/json"}).items():
+                    self.send_header(key, value)
+                if facade.pose:
+                    self.send_header("X-Elastic-Product", "Elasticsearch")
                 self.send_header("Content-Length", str(len(content)))
                 self.end_headers()
                 if self.command != "HEAD":
@@ -97,6 +117,8 @@ class ElasticsearchFacade:
         return Handler
 
     def rewrite(self, value: str) -> str:
+        if not self.pose:
+            return value
         match = _COMPAT.search(value)
         if match is None:
             return value
@@ -110,3 +132,13 @@ class ElasticsearchFacade:
         version |= {"number": f"{self.major}.0.0", "build_flavor": "default"}
         document["tagline"] = "You Know, for Search"
         return orjson.dumps(document)
+
+
+def refuse_first_item(content: bytes) -> bytes:
+    """A bulk response whose first item was rejected for load (the document is retried; indexing is
+    idempotent by id, so the real write that did happen does no harm)."""
+    response = orjson.loads(content)
+    (action,) = response["items"][0]
+    response["items"][0][action] |= {"status": 429, "error": {"type": "es_rejected_execution_exception"}}
+    response["errors"] = True
+    return orjson.dumps(response)
