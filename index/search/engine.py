@@ -13,9 +13,13 @@ raises :class:`~index.search.base.BackendUnavailable`: the harvest runner keeps 
 the API answers 503. The connection is made lazily, so Nutmeg starts (and harvests into the store) while the
 engine is down.
 
+Visibility: bulk writes do not force a refresh (a forced refresh per harvest batch halves indexing
+throughput); the index refreshes itself every second, and a process that wrote refreshes before its own
+next read, so a write is searchable in that process as soon as ``index()`` returns (the interface's
+promise) and in every other process within a second.
+
 Options ride on the URL's query string: ``?shards=1&replicas=1&refresh=wait_for`` (defaults: one shard,
-no replicas — a single node —, and ``refresh=true`` so a write is searchable when ``index()`` returns, as
-the backend interface promises).
+no replicas — a single node —, and ``refresh=false``: the bulk requests' refresh parameter as above).
 """
 
 from __future__ import annotations
@@ -69,7 +73,7 @@ class IndexingError(EngineError):
 class EngineOptions:
     shards: int = 1
     replicas: int = 0
-    refresh: str = "true"
+    refresh: str = "false"
     retries: int = 8
     backoff: float = 0.25
     concurrency: int = 2
@@ -82,7 +86,7 @@ class EngineOptions:
         unknown = set(values) - {"shards", "replicas", "refresh"}
         if unknown:
             raise ValueError(f"unknown NUTMEG_SEARCH_URL option(s) {sorted(unknown)}; known: shards, replicas, refresh")
-        refresh = values.get("refresh", "true")
+        refresh = values.get("refresh", "false")
         if refresh not in ("true", "false", "wait_for"):
             raise ValueError(f"NUTMEG_SEARCH_URL refresh={refresh!r}: use true, wait_for or false")
         return cls(shards=int(values.get("shards", 1)), replicas=int(values.get("replicas", 0)), refresh=refresh)
@@ -122,6 +126,7 @@ class EngineIndex(SearchBackend):
         self._lock = threading.Lock()
         self._conn: EngineClient | None = None
         self._ensured = False
+        self._dirty = False  # this process wrote since its last refresh
 
     # -- connection --------------------------------------------------------------------------------
 
@@ -201,11 +206,13 @@ class EngineIndex(SearchBackend):
     def index(self, docs: Sequence[SearchDoc]) -> None:
         if docs:
             unique = list({d.id: d for d in docs}.values())
+            self._dirty = True
             self._writer(self.alias, self.options.refresh, concurrency=1).write(unique)
 
     def remove(self, ids: Sequence[str]) -> None:
         if ids:
             client = self._client()
+            self._dirty = True
             for start in range(0, len(ids), self.options.batch_docs):
                 lines = dsl.delete_actions(self.alias, ids[start : start + self.options.batch_docs])
                 _Writer(client, self.options, self.options.refresh, 1).send_lines(lines)
@@ -218,10 +225,13 @@ class EngineIndex(SearchBackend):
             client.call("DELETE", f"/{leftover}")
         current = [name for name, live in versions.items() if live]
         new = self._version_name(max((int(n.rsplit("-", 1)[1]) for n in versions), default=0) + 1)
-        client.call("PUT", f"/{new}", self._index_body(refresh_interval="-1"))
+        body = self._index_body(refresh_interval="-1")
+        body["settings"]["index"]["translog.durability"] = "async"  # a failed build is thrown away anyway
+        client.call("PUT", f"/{new}", body)
         try:
             count = _Writer(client, self.options, "false", self.options.concurrency, index=new).write(docs)
-            client.call("PUT", f"/{new}/_settings", {"index": {"refresh_interval": "1s"}})
+            settled = {"refresh_interval": "1s", "translog.durability": "request"}
+            client.call("PUT", f"/{new}/_settings", {"index": settled})
             client.call("POST", f"/{new}/_refresh")
             actions = [{"remove": {"index": old, "alias": self.alias}} for old in current]
             client.call("POST", "/_aliases", {"actions": [*actions, {"add": {"index": new, "alias": self.alias}}]})
@@ -251,7 +261,17 @@ class EngineIndex(SearchBackend):
         return SearchResult(dsl.total(response), dsl.hits(query.sort, response), dsl.facets(response))
 
     def _search_raw(self, body: Mapping[str, Any]) -> Any:
-        return self._retrying_missing(lambda client: client.call("POST", f"/{self.alias}/_search", body))
+        return self._retrying_missing(lambda client: self._read(client, body))
+
+    def _read(self, client: EngineClient, body: Mapping[str, Any]) -> Any:
+        self._refresh_if_dirty(client)
+        return client.call("POST", f"/{self.alias}/_search", body)
+
+    def _refresh_if_dirty(self, client: EngineClient) -> None:
+        """Make this process's own writes visible to its next read (others see them within a second)."""
+        if self._dirty and self.options.refresh == "false":
+            client.call("POST", f"/{self.alias}/_refresh")
+            self._dirty = False
 
     def hashes(self) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -276,6 +296,7 @@ class EngineIndex(SearchBackend):
         try:
             client = self._client()
             cluster = client.call("GET", "/_cluster/health", timeout=HEALTH_TIMEOUT)
+            self._refresh_if_dirty(client)
             count = client.call("GET", f"/{self.alias}/_count", timeout=HEALTH_TIMEOUT)["count"]
         except BackendUnavailable as exc:
             return BackendHealth(False, self.name, detail=str(exc))

@@ -8,7 +8,7 @@ field               what it is for
 ==================  =========================================================================================
 ``title``           english-analysed text (stemmed, weight 10) + ``.plain`` (unstemmed, for prefixes)
                     + ``.sort`` (lower-cased keyword: A→Z sorting, type-ahead)
-``description``     english-analysed text (weight 1) + ``.plain``
+``description``     english-analysed text (weight 1); analysed once only, it is most of the text
 facet fields        raw ``keyword`` (facet buckets are the exact value) + ``.folded`` (lowercase normalizer:
                     filters match case-insensitively); ``keyword`` and ``publisher`` also ``.text``
                     (english, weights 5 and 2) and ``.plain``
@@ -39,7 +39,7 @@ PLAIN_FIELDS: tuple[tuple[str, float], ...] = (
     ("title.plain", 10.0),
     ("keyword.plain", 5.0),
     ("publisher.plain", 2.0),
-    ("description.plain", 1.0),
+    ("description", 1.0),  # stemmed: a prefix longer than a description word's stem can miss it
 )
 TEXT_FACETS = ("keyword", "publisher")
 MAX_KEYWORD_CHARS = 8191  # 4 bytes a char stays under Lucene's 32766-byte term limit
@@ -75,7 +75,7 @@ def _properties() -> dict[str, Any]:
             "analyzer": "english",
             "fields": {"plain": plain, "sort": _folded_keyword()},
         },
-        "description": {"type": "text", "analyzer": "english", "fields": {"plain": plain}},
+        "description": {"type": "text", "analyzer": "english"},
         "modified": {"type": "date", "format": "epoch_millis"},
         "spatial": {"type": "geo_shape", "ignore_malformed": True},
         "summary": {"type": "object", "enabled": False},

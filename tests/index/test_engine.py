@@ -50,6 +50,7 @@ def test_rebuild_swaps_the_alias_while_searches_keep_answering(opensearch_node: 
     index = open_engine(opensearch_node.url, alias)
     docs = corpus(600)
     index.index(docs)
+    assert index.search(SearchQuery()).total == 600  # the writer's read refreshes: all 600 visible to others
     totals: list[int] = []
     errors: list[BaseException] = []
     done = threading.Event()

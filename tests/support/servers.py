@@ -86,10 +86,12 @@ def opensearch_classpath() -> str:
 class OpenSearchNode:
     """One single-node cluster on 127.0.0.1; :meth:`stop` and :meth:`start` keep its data (fault tests)."""
 
-    def __init__(self, classpath: str, home: Path, heap: str = "512m") -> None:
+    def __init__(self, classpath: str, home: Path, heap: str = "512m", *, quick_start: bool = True) -> None:
         self.classpath = classpath
         self.home = home
         self.heap = heap
+        # tests want a node up fast (client JIT, serial GC); benchmarks want the server JVM's defaults
+        self.jvm_flags = ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"] if quick_start else []
         self.port = free_port()
         self.process: subprocess.Popen[str] | None = None
         self.output: list[str] = []
@@ -103,8 +105,7 @@ class OpenSearchNode:
             "java",
             f"-Xms{self.heap}",
             f"-Xmx{self.heap}",
-            "-XX:+UseSerialGC",
-            "-XX:TieredStopAtLevel=1",
+            *self.jvm_flags,
             "-Djava.awt.headless=true",
             "-Dlog4j2.disable.jmx=true",
             "-cp",
