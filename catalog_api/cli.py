@@ -32,7 +32,7 @@ from catalog_api.settings import Settings
 from harvesters.registry import UnknownHarvester, get_harvester, known_kinds
 from index.documents import doc_from_row
 from index.search.base import BackendUnavailable
-from index.store import Conflict, NewSource, NotFound
+from index.store import Conflict, NewSource, NotFound, Store
 
 console = Console(stderr=True)
 out = Console()
@@ -298,6 +298,17 @@ def reindex() -> None:
 
 
 _ENGINE_DOWN_HINT = "start it (`nutmeg doctor` shows what is wrong), then run the command again"
+
+
+@main.command()
+def migrate() -> None:
+    """Bring the store's schema to the newest version (deployments run it once before the API starts)."""
+    store = Store(load_settings().database_url)
+    try:
+        store.migrate()
+    finally:
+        store.close()
+    out.print("the store's schema is up to date")
 
 
 @main.command()

@@ -74,7 +74,7 @@ def check_database(store: Store) -> Finding:
             "database",
             False,
             f"{version}; schema at revision {current or 'none'}, the code expects {head}",
-            next_step="run any nutmeg command that opens the store (e.g. `nutmeg source list`): it migrates",
+            next_step="run `nutmeg migrate`",
         )
     return Finding("database", True, f"{version}; schema at revision {current} (newest); {live:,} live datasets")
 
