@@ -84,7 +84,13 @@ def _properties() -> dict[str, Any]:
         fields: dict[str, Any] = {"folded": _folded_keyword()}
         if name in TEXT_FACETS:
             fields |= {"text": {"type": "text", "analyzer": "english"}, "plain": plain}
-        properties[name] = {"type": "keyword", "ignore_above": MAX_KEYWORD_CHARS, "fields": fields}
+        # facet buckets come from global ordinals: build them at refresh, not on the first search after it
+        properties[name] = {
+            "type": "keyword",
+            "ignore_above": MAX_KEYWORD_CHARS,
+            "eager_global_ordinals": True,
+            "fields": fields,
+        }
     return properties
 
 
