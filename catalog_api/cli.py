@@ -316,12 +316,12 @@ def doctor() -> None:
     """Check the store and the search engine, and compare the index with the store (missing, extra, stale)."""
     findings = diagnose(load_settings())
     for finding in findings:
-        mark = "[green]ok[/]" if finding.ok else "[red]FAIL[/]"
-        out.print(f"{mark:>14}  [bold]{finding.name}[/]: {finding.summary}", soft_wrap=True)
+        mark = "[green]  ok[/]" if finding.ok else "[red]FAIL[/]"
+        out.print(f"{mark}  [bold]{finding.name}[/]: {finding.summary}", soft_wrap=True)
         for detail in finding.details:
-            out.print(f"        {detail}", soft_wrap=True)
+            out.print(f"      {detail}", soft_wrap=True)
         if finding.next_step:
-            out.print(f"        next: {finding.next_step}", soft_wrap=True)
+            out.print(f"      next: {finding.next_step}", soft_wrap=True)
     failed = [f.name for f in findings if not f.ok]
     if failed:
         raise CliError(f"{len(failed)} check(s) failed: {', '.join(failed)}", "follow the 'next:' lines above")

@@ -61,7 +61,7 @@ def check_database(store: Store) -> Finding:
     try:
         version = store.server_version()
         current, head = _revisions(store)
-        live = store.live_count()
+        live = store.live_count() if current == head else 0
     except SQLAlchemyError as exc:
         return Finding(
             "database",
