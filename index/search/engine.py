@@ -15,8 +15,8 @@ engine is down.
 
 Visibility: bulk writes do not force a refresh (a forced refresh per harvest batch halves indexing
 throughput); the index refreshes itself every second, and a process that wrote refreshes before its own
-next read, so a write is searchable in that process as soon as ``index()`` returns (the interface's
-promise) and in every other process within a second.
+next read and when it closes the backend, so a write is searchable in that process as soon as ``index()``
+returns (the interface's promise), and in every other process within a second or once the writer is done.
 
 Options ride on the URL's query string: ``?shards=1&replicas=1&refresh=wait_for`` (defaults: one shard,
 no replicas — a single node —, and ``refresh=false``: the bulk requests' refresh parameter as above).
@@ -195,8 +195,12 @@ class EngineIndex(SearchBackend):
             return action(self._client())
 
     def close(self) -> None:
+        """Release the connection; writes not yet refreshed are made visible first (a CLI harvest that
+        ends is searchable, and ``nutmeg doctor`` right after it sees everything)."""
         with self._lock:
             if self._conn is not None:
+                with suppress(EngineError, BackendUnavailable):
+                    self._refresh_if_dirty(self._conn)
                 self._conn.close()
                 self._conn = None
                 self._ensured = False
