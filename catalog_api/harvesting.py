@@ -138,7 +138,6 @@ class HarvestRunner:
             with self._http_factory(source.allow_private) as http, fewer_collections():
                 harvester = harvester_class(_config(source), http)
                 job.consume(harvester.records(_state(source, full), run))
-            job.catch_up()
             outcome = job.conclude(accept_shrink)
         except SourceError as exc:
             outcome = job.failed(str(exc))
@@ -312,6 +311,7 @@ class _Job:
     # -- ending the job ----------------------------------------------------------------------------
 
     def conclude(self, accept_shrink: bool) -> JobOutcome:
+        self.catch_up()
         store, now = self.runner.store, self.runner._clock()
         if self.run.not_modified:
             store.save_harvest_state(self.source.id, last_success_at=now, last_full_harvest_at=now, last_job_at=now)

@@ -1,7 +1,9 @@
-"""The store, the same tests on SQLite and on a real PostgreSQL server (same migrations, portable SQL)."""
+"""The store on SQLite and on a real PostgreSQL server (same migrations, portable SQL): the tests of
+``test_store`` again (when that module is present) and a life of records, both against both databases."""
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,6 +13,9 @@ from sqlalchemy import inspect
 
 from index.ids import record_id
 from index.store import Conflict, ErrorRow, JobOutcome, NewSource, NotFound, RecordWrite, Store
+
+if importlib.util.find_spec("tests.index.test_store") is not None:
+    from tests.index.test_store import *  # noqa: F403 (the SQLite store tests, re-run with the fixture below)
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
 
@@ -47,7 +52,7 @@ def test_migrations_create_the_schema_and_run_twice(store: Store) -> None:
     assert store.server_version().split()[0] in ("SQLite", "PostgreSQL")
 
 
-def test_sources(store: Store) -> None:
+def test_source_rows_round_trip(store: Store) -> None:
     added = store.add_source(NewSource("s", "datajson", "https://x.test/data.json", options={"k": [1, 2]}), T0)
     assert added.created_at == T0
     assert added.created_at.tzinfo is not None
@@ -140,6 +145,6 @@ def test_errors_are_searchable(store: Store) -> None:
     assert store.list_errors(job_id=job)[0] == 2
 
 
-def test_naive_datetimes_are_refused(store: Store) -> None:
+def test_naive_datetimes_never_reach_the_database(store: Store) -> None:
     with pytest.raises(Exception, match="naive datetime"):
         store.add_source(NewSource("s", "datajson", "https://x.test"), datetime(2026, 1, 1))  # noqa: DTZ001
