@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,6 +39,7 @@ def node() -> Iterator[OpenSearchNode]:
     one.start()
     yield one
     one.stop()
+    shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture
