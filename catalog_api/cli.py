@@ -23,6 +23,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from catalog_api.app import create_app
+from catalog_api.doctor import diagnose
 from catalog_api.exporting import ExportTally, datajson_chunks
 from catalog_api.harvesting import HarvestReport
 from catalog_api.schedule import due_sources, parse_interval
@@ -30,7 +31,8 @@ from catalog_api.services import Services
 from catalog_api.settings import Settings
 from harvesters.registry import UnknownHarvester, get_harvester, known_kinds
 from index.documents import doc_from_row
-from index.store import Conflict, NewSource, NotFound
+from index.search.base import BackendUnavailable
+from index.store import Conflict, NewSource, NotFound, Store
 
 console = Console(stderr=True)
 out = Console()
@@ -172,7 +174,10 @@ def source_remove(name: str) -> None:
         except NotFound as exc:
             raise CliError(str(exc), "see `nutmeg source list`") from exc
         ids = [r.id for r in built.store.iter_records(live=None, source_id=source_row.id)]
-        built.index.remove(ids)
+        try:
+            built.index.remove(ids)
+        except BackendUnavailable as exc:
+            raise CliError(f"nothing removed: the search engine is unavailable ({exc})", _ENGINE_DOWN_HINT) from exc
         built.store.remove_source(name)
     out.print(f"removed {name} and {len(ids)} records")
 
@@ -275,6 +280,7 @@ def reindex() -> None:
     """Rebuild the search index from the store (searches keep working while it runs)."""
     with services() as built:
         total = built.store.live_count()
+        sent: list[tuple[str, str | None]] = []
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("reindexing", total=total)
 
@@ -282,13 +288,51 @@ def reindex() -> None:
                 for n, row in enumerate(built.store.iter_records(live=True), 1):
                     if n % 500 == 0:
                         progress.update(task, completed=n)
+                    sent.append((row.id, row.content_hash))
                     yield doc_from_row(row)
 
             started = time.monotonic()
-            count = built.index.rebuild(docs())
+            try:
+                count = built.index.rebuild(docs())
+            except BackendUnavailable as exc:
+                raise CliError(f"the search engine is unavailable: {exc}", _ENGINE_DOWN_HINT) from exc
+        # the index now holds exactly what was sent; records changed while it ran are caught up after
         built.store.clear_indexed()
-        built.store.mark_indexed([(i, h) for i, h, _, withdrawn in built.store.index_states() if not withdrawn])
-    out.print(f"reindexed {count:,} datasets in {time.monotonic() - started:.1f} s ({built.index.name} index)")
+        built.store.mark_indexed(sent)
+        caught_up = built.runner.index_pending()
+    extra = f", then {caught_up:,} changed meanwhile" if caught_up else ""
+    out.print(f"reindexed {count:,} datasets in {time.monotonic() - started:.1f} s{extra} ({built.index.name} index)")
+
+
+_ENGINE_DOWN_HINT = "start it (`nutmeg doctor` shows what is wrong), then run the command again"
+
+
+@main.command()
+def migrate() -> None:
+    """Bring the store's schema to the newest version (deployments run it once before the API starts)."""
+    store = Store(load_settings().database_url)
+    try:
+        store.migrate()
+    finally:
+        store.close()
+    out.print("the store's schema is up to date")
+
+
+@main.command()
+def doctor() -> None:
+    """Check the store and the search engine, and compare the index with the store (missing, extra, stale)."""
+    findings = diagnose(load_settings())
+    for finding in findings:
+        mark = "[green]  ok[/]" if finding.ok else "[red]FAIL[/]"
+        out.print(f"{mark}  [bold]{finding.name}[/]: {finding.summary}", soft_wrap=True)
+        for detail in finding.details:
+            out.print(f"      {detail}", soft_wrap=True)
+        if finding.next_step:
+            out.print(f"      next: {finding.next_step}", soft_wrap=True)
+    failed = [f.name for f in findings if not f.ok]
+    if failed:
+        raise CliError(f"{len(failed)} check(s) failed: {', '.join(failed)}", "follow the 'next:' lines above")
+    out.print("everything is in order")
 
 
 @main.group()

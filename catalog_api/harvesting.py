@@ -150,14 +150,23 @@ class HarvestRunner:
         return _report(source.name, job_id, outcome, time.monotonic() - started)
 
     def index_pending(self) -> int:
-        """Index live records the search index does not have yet (after an engine outage)."""
+        """Bring the search index up to the store after an engine outage: index the live records it lacks
+        (or holds an older version of) and remove the withdrawn ones it still has; returns how many.
+
+        Raises ``BackendUnavailable`` if the engine is still down (what was done so far stays done)."""
+        batch = self.settings.harvest_batch
+        removals = self.store.pending_removal_ids()
+        for start in range(0, len(removals), batch):
+            chunk = removals[start : start + batch]
+            self.index.remove(chunk)
+            self.store.mark_indexed([(i, None) for i in chunk])
         ids = self.store.pending_index_ids()
-        for start in range(0, len(ids), self.settings.harvest_batch):
-            rows = self.store.get_records(ids[start : start + self.settings.harvest_batch])
+        for start in range(0, len(ids), batch):
+            rows = self.store.get_records(ids[start : start + batch])
             docs = [search_doc(r.id, r.source, r.content_hash, Dataset.model_validate(r.dataset)) for r in rows]
             self.index.index(docs)
             self.store.mark_indexed([(d.id, d.content_hash) for d in docs])
-        return len(ids)
+        return len(ids) + len(removals)
 
 
 class _Job:
@@ -182,6 +191,8 @@ class _Job:
         self.known = runner.store.record_states(source.id)
         self.previous_live = sum(1 for s in self.known.values() if not s.withdrawn)
         self.pending: list[tuple[HarvestedRecord, RecordState | None]] = []
+        self.engine_down = False  # after one failure, the rest of the job leaves indexing to the catch-up
+        self.caught_up = 0
         settings = runner.settings
         context = PrepareContext(source.name, source.id, source.publisher, settings.profile)
         self.preparer = Preparer(context, workers=default_workers(settings.harvest_workers), parallel=parallel)
@@ -267,13 +278,25 @@ class _Job:
     def _index(self, docs: Sequence[SearchDoc]) -> None:
         if not docs:
             return
+        if not self.engine_down:
+            try:
+                self.runner.index.index(docs)
+            except BackendUnavailable as exc:
+                self.engine_down = True
+                log.warning("search engine unavailable; records are stored and left for indexing later: %s", exc)
+            else:
+                self.runner.store.mark_indexed([(d.id, d.content_hash) for d in docs])
+                return
+        self.tally.not_indexed += len(docs)
+
+    def catch_up(self) -> None:
+        """Index whatever an earlier outage (or this job's) left out, if the engine answers now."""
         try:
-            self.runner.index.index(docs)
+            self.caught_up = self.runner.index_pending()
         except BackendUnavailable as exc:
-            self.tally.not_indexed += len(docs)
-            log.warning("search engine unavailable, %d records left for the next index run: %s", len(docs), exc)
+            log.warning("search engine still unavailable; indexing stays pending: %s", exc)
             return
-        self.runner.store.mark_indexed([(d.id, d.content_hash) for d in docs])
+        self.tally.not_indexed = 0
 
     def _error(
         self, rid: str | None, identifier: str | None, path: str, message: str, severity: str, code: str
@@ -289,6 +312,7 @@ class _Job:
     # -- ending the job ----------------------------------------------------------------------------
 
     def conclude(self, accept_shrink: bool) -> JobOutcome:
+        self.catch_up()
         store, now = self.runner.store, self.runner._clock()
         if self.run.not_modified:
             store.save_harvest_state(self.source.id, last_success_at=now, last_full_harvest_at=now, last_job_at=now)
@@ -326,7 +350,9 @@ class _Job:
         try:
             self.runner.index.remove(ids)
         except BackendUnavailable as exc:
-            log.warning("search engine unavailable; withdrawn records stay in it until reindex: %s", exc)
+            log.warning("search engine unavailable; withdrawn records leave it on the next run: %s", exc)
+            return
+        self.runner.store.mark_indexed([(i, None) for i in ids])
 
     def _save_state(self, now: datetime, *, full: bool) -> None:
         validators = self.run.validators or Validators()
@@ -363,6 +389,8 @@ class _Job:
             stats["notes"] = list(self.run.notes)
         if t.not_indexed:
             stats["not_indexed"] = t.not_indexed
+        if self.caught_up:
+            stats["indexed_after_outage"] = self.caught_up
         return JobOutcome(
             status=status,
             message=message,

@@ -443,7 +443,8 @@ class Store:
         """Mark live records of the source that are not in ``seen`` as withdrawn; returns their ids.
 
         Their ``last_seen`` becomes the source's previous complete harvest, the last time a full listing
-        had them.
+        had them. ``indexed_hash`` is left alone: they are in the search index until the runner removes them
+        (see :meth:`pending_removal_ids`).
         """
         live = select(records.c.id, records.c.last_seen).where(
             records.c.source_id == source_id, records.c.withdrawn.is_(False)
@@ -456,7 +457,7 @@ class Store:
                 statement = (
                     update(records)
                     .where(records.c.id == bindparam("key"))
-                    .values(withdrawn=True, withdrawn_at=now, indexed_hash=None, last_seen=bindparam("seen"))
+                    .values(withdrawn=True, withdrawn_at=now, last_seen=bindparam("seen"))
                 )
                 rows = [{"key": i, "seen": max(seen_at, last_full) if last_full else seen_at} for i, seen_at in missing]
                 connection.execute(statement, rows)
@@ -554,6 +555,12 @@ class Store:
             records.c.withdrawn.is_(False),
             (records.c.indexed_hash.is_(None)) | (records.c.indexed_hash != records.c.content_hash),
         )
+        with self.engine.connect() as connection:
+            return [i for (i,) in connection.execute(query)]
+
+    def pending_removal_ids(self) -> list[str]:
+        """Withdrawn records still in the search index (their removal failed while the engine was down)."""
+        query = select(records.c.id).where(records.c.withdrawn.is_(True), records.c.indexed_hash.is_not(None))
         with self.engine.connect() as connection:
             return [i for (i,) in connection.execute(query)]
 

@@ -17,6 +17,7 @@ from catalog_api.services import Services, build_services
 from catalog_api.settings import Settings
 from index.store import NewSource
 from tests.support.httpserver import LoopbackServer, Route
+from tests.support.servers import opensearch_node, postgres_server, postgres_url  # noqa: F401 (fixtures)
 
 DATA = Path(__file__).parent / "data"
 SHARED_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"

@@ -1,0 +1,315 @@
+"""The index mapping, the documents and the queries Nutmeg sends to Elasticsearch and OpenSearch alike.
+
+Pure functions from :mod:`index.search.base` types to request bodies and back; the products differ only in
+transport (:mod:`index.search.engine_clients`), never here. The field layout:
+
+==================  =========================================================================================
+field               what it is for
+==================  =========================================================================================
+``title``           english-analysed text (stemmed, weight 10) + ``.plain`` (unstemmed, for prefixes)
+                    + ``.sort`` (lower-cased keyword: A→Z sorting, type-ahead)
+``description``     english-analysed text (weight 1); analysed once only, it is most of the text
+facet fields        raw ``keyword`` (facet buckets are the exact value) + ``.folded`` (lowercase normalizer:
+                    filters match case-insensitively); ``keyword`` and ``publisher`` also ``.text``
+                    (english, weights 5 and 2) and ``.plain``
+``modified``        epoch milliseconds (date); undated documents sort last
+``spatial``         geo_shape envelope from ``SearchDoc.bbox`` (malformed boxes are ignored, not fatal)
+``hash``            the store's content hash (compared by ``nutmeg doctor``)
+``summary``         stored, not indexed: what a hit shows
+==================  =========================================================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from index.search.base import FACETS, FacetCount, Hit, SearchDoc, SearchError, SearchQuery, SortKey
+from index.search.text import Term, parse
+
+# Field weights, the same as the embedded index's: title and keywords over description.
+TEXT_FIELDS: tuple[tuple[str, float], ...] = (
+    ("title", 10.0),
+    ("keyword.text", 5.0),
+    ("publisher.text", 2.0),
+    ("description", 1.0),
+)
+PLAIN_FIELDS: tuple[tuple[str, float], ...] = (
+    ("title.plain", 10.0),
+    ("keyword.plain", 5.0),
+    ("publisher.plain", 2.0),
+    ("description", 1.0),  # stemmed: a prefix longer than a description word's stem can miss it
+)
+TEXT_FACETS = ("keyword", "publisher")
+MAX_KEYWORD_CHARS = 8191  # 4 bytes a char stays under Lucene's 32766-byte term limit
+# Sort value Elasticsearch/OpenSearch report for a document without ``modified`` sorted last in a
+# descending sort; the cursor maps it to ``None`` and back.
+MISSING_DESC = -(2**63)
+HASH_PAGE = 5000
+
+
+def index_body(*, shards: int = 1, replicas: int = 0, refresh_interval: str = "1s") -> dict[str, Any]:
+    """Settings and mappings of one versioned index."""
+    return {
+        "settings": {
+            "index": {
+                "number_of_shards": shards,
+                "number_of_replicas": replicas,
+                "refresh_interval": refresh_interval,
+                "max_result_window": 10_000,
+            },
+            "analysis": {"normalizer": {"folded": {"type": "custom", "filter": ["lowercase", "trim"]}}},
+        },
+        "mappings": {"dynamic": "strict", "properties": _properties()},
+    }
+
+
+def _properties() -> dict[str, Any]:
+    plain = {"type": "text", "analyzer": "standard"}
+    properties: dict[str, Any] = {
+        "id": {"type": "keyword"},
+        "hash": {"type": "keyword", "index": False},
+        "title": {
+            "type": "text",
+            "analyzer": "english",
+            "fields": {"plain": plain, "sort": _folded_keyword()},
+        },
+        "description": {"type": "text", "analyzer": "english"},
+        "modified": {"type": "date", "format": "epoch_millis"},
+        "spatial": {"type": "geo_shape", "ignore_malformed": True},
+        "summary": {"type": "object", "enabled": False},
+    }
+    for name in FACETS:
+        fields: dict[str, Any] = {"folded": _folded_keyword()}
+        if name in TEXT_FACETS:
+            fields |= {"text": {"type": "text", "analyzer": "english"}, "plain": plain}
+        # facet buckets come from global ordinals: build them at refresh, not on the first search after it
+        properties[name] = {
+            "type": "keyword",
+            "ignore_above": MAX_KEYWORD_CHARS,
+            "eager_global_ordinals": True,
+            "fields": fields,
+        }
+    return properties
+
+
+def _folded_keyword() -> dict[str, Any]:
+    return {"type": "keyword", "normalizer": "folded", "ignore_above": MAX_KEYWORD_CHARS}
+
+
+# -- documents --------------------------------------------------------------------------------------
+
+
+def document(doc: SearchDoc) -> dict[str, Any]:
+    """The ``_source`` of one search document."""
+    body: dict[str, Any] = {
+        "id": doc.id,
+        "hash": doc.content_hash,
+        "title": doc.title,
+        "description": doc.description,
+        "modified": millis(doc.modified) if doc.modified is not None else None,
+        "summary": dict(doc.summary),
+    }
+    for name in FACETS:
+        body[name] = list(doc.facet_values(name))
+    if doc.bbox is not None:
+        body["spatial"] = envelope(doc.bbox)
+    return body
+
+
+def envelope(bbox: tuple[float, float, float, float]) -> dict[str, Any]:
+    """A geo_shape envelope (upper-left, lower-right) from west, south, east, north."""
+    west, south, east, north = bbox
+    return {"type": "envelope", "coordinates": [[west, max(south, north)], [east, min(south, north)]]}
+
+
+def millis(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return round(moment.timestamp() * 1000)
+
+
+# -- queries ----------------------------------------------------------------------------------------
+
+
+def search_body(query: SearchQuery) -> dict[str, Any]:
+    """The request body of one search: query, sort, paging, facets."""
+    body: dict[str, Any] = {
+        "query": _query(query),
+        "sort": _sort(query.sort),
+        "size": query.limit,
+        "track_total_hits": True,
+        "_source": ["summary"],
+    }
+    if query.after is not None:
+        body["search_after"] = search_after(query.sort, query.after)
+    elif query.offset:
+        body["from"] = query.offset
+    if query.facets:
+        body["aggs"] = {name: _facet_agg(name, query.facet_limit) for name in _known(query.facets)}
+    return body
+
+
+def _query(query: SearchQuery) -> dict[str, Any]:
+    must: list[dict[str, Any]] = []
+    must_not: list[dict[str, Any]] = []
+    for term in parse(query.text):
+        (must_not if term.negated else must).append(text_clause(term))
+    filters = [_filter(name, value) for name, values in query.filters.items() for value in values]
+    date_range = _date_range(query)
+    if date_range:
+        filters.append({"range": {"modified": date_range}})
+    if not (must or must_not or filters):
+        return {"match_all": {}}
+    return {"bool": {"must": must, "must_not": must_not, "filter": filters}}
+
+
+def text_clause(term: Term) -> dict[str, Any]:
+    """One parsed term: every word must appear in some field, weighted by field."""
+    if term.prefix:
+        return {
+            "bool": {
+                "should": [{"prefix": {f: {"value": term.text.lower(), "boost": w}}} for f, w in PLAIN_FIELDS],
+                "minimum_should_match": 1,
+            }
+        }
+    kind = "phrase" if term.phrase else "best_fields"
+    clause: dict[str, Any] = {"query": term.text, "type": kind, "fields": [f"{f}^{w:g}" for f, w in TEXT_FIELDS]}
+    if not term.phrase:
+        clause |= {"operator": "and", "zero_terms_query": "all"}
+    return {"multi_match": clause}
+
+
+def _filter(name: str, value: str) -> dict[str, Any]:
+    if name not in FACETS:
+        raise SearchError(f"unknown facet {name!r}; known: {', '.join(FACETS)}")
+    return {"term": {f"{name}.folded": " ".join(value.split()).lower()}}
+
+
+def _date_range(query: SearchQuery) -> dict[str, int]:
+    bounds: dict[str, int] = {}
+    if query.modified_since is not None:
+        bounds["gte"] = millis(query.modified_since)
+    if query.modified_before is not None:
+        bounds["lt"] = millis(query.modified_before)
+    return bounds
+
+
+def _sort(sort: str) -> list[Any]:
+    if sort == "title":
+        return [{"title.sort": {"order": "asc", "missing": "_last"}}, {"id": "asc"}]
+    if sort == "modified":
+        return [{"modified": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
+    return [{"_score": "desc"}, {"id": "asc"}]
+
+
+def _known(facets: Sequence[str]) -> list[str]:
+    unknown = [f for f in facets if f not in FACETS]
+    if unknown:
+        raise SearchError(f"unknown facet {unknown[0]!r}; known: {', '.join(FACETS)}")
+    return list(facets)
+
+
+def _facet_agg(name: str, limit: int) -> dict[str, Any]:
+    order = [{"_count": "desc"}, {"_key": "asc"}]
+    return {"terms": {"field": name, "size": max(limit, 1), "order": order}}
+
+
+# -- cursors ----------------------------------------------------------------------------------------
+
+
+def search_after(sort: str, key: SortKey) -> list[Any]:
+    """The engine's ``search_after`` values for a hit's sort key (the inverse of :func:`sort_key`)."""
+    try:
+        first, id_ = key
+        if sort == "modified":
+            return [MISSING_DESC if first is None else round(float(first) * 1000), str(id_)]
+        if sort == "title":
+            return [str(first), str(id_)]
+        return [float(first), str(id_)]
+    except (TypeError, ValueError) as exc:
+        raise SearchError(f"cursor {key!r} does not fit sort {sort!r}") from exc
+
+
+def sort_key(sort: str, values: Sequence[Any]) -> SortKey:
+    """A hit's sort key in the shape every backend uses: (score | seconds | lower-cased title, id)."""
+    first, id_ = values[0], str(values[1])
+    if sort == "modified":
+        return (None if first is None or int(first) == MISSING_DESC else int(first) / 1000, id_)
+    if sort == "title":
+        return ("" if first is None else str(first), id_)
+    return (float(first), id_)
+
+
+# -- responses --------------------------------------------------------------------------------------
+
+
+def hits(sort: str, response: Mapping[str, Any]) -> list[Hit]:
+    out = []
+    for hit in response["hits"]["hits"]:
+        source = hit.get("_source") or {}
+        score = float(hit["_score"]) if hit.get("_score") is not None else 0.0
+        out.append(Hit(hit["_id"], score, sort_key(sort, hit["sort"]), source.get("summary") or {}))
+    return out
+
+
+def facets(response: Mapping[str, Any]) -> dict[str, list[FacetCount]]:
+    aggregations = response.get("aggregations") or {}
+    return {
+        name: [FacetCount(str(b["key"]), int(b["doc_count"])) for b in agg["buckets"]]
+        for name, agg in aggregations.items()
+    }
+
+
+def total(response: Mapping[str, Any]) -> int:
+    value = response["hits"]["total"]
+    return int(value["value"] if isinstance(value, Mapping) else value)
+
+
+# -- the rest of the interface ----------------------------------------------------------------------
+
+
+def hashes_body(after: str | None) -> dict[str, Any]:
+    """One page of (id, hash) pairs in id order."""
+    body: dict[str, Any] = {
+        "query": {"match_all": {}},
+        "sort": [{"id": "asc"}],
+        "size": HASH_PAGE,
+        "_source": ["hash"],
+        "track_total_hits": False,
+    }
+    if after is not None:
+        body["search_after"] = [after]
+    return body
+
+
+def suggest_body(prefix: str, limit: int) -> dict[str, Any]:
+    """Titles beginning with ``prefix`` first, then titles with a word run beginning with it."""
+    folded = " ".join(prefix.split()).lower()
+    return {
+        "query": {
+            "bool": {
+                "should": [
+                    {"prefix": {"title.sort": {"value": folded, "boost": 3.0}}},
+                    {"match_phrase_prefix": {"title.plain": {"query": folded, "max_expansions": 50}}},
+                ],
+                "minimum_should_match": 1,
+            }
+        },
+        "size": limit * 3,
+        "_source": ["title"],
+        "sort": [{"_score": "desc"}, {"title.sort": "asc"}, {"id": "asc"}],
+    }
+
+
+def bulk_actions(index: str, docs: Sequence[SearchDoc]) -> list[dict[str, Any]]:
+    lines: list[dict[str, Any]] = []
+    for doc in docs:
+        lines.append({"index": {"_index": index, "_id": doc.id}})
+        lines.append(document(doc))
+    return lines
+
+
+def delete_actions(index: str, ids: Sequence[str]) -> list[dict[str, Any]]:
+    return [{"delete": {"_index": index, "_id": i}} for i in ids]

@@ -1,0 +1,166 @@
+"""The Elasticsearch/OpenSearch backend passes the backend conformance suite against a real OpenSearch node,
+and keeps its promises about aliases, rebuilds and bulk writes."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from index.search.base import BackendUnavailable, SearchDoc, SearchQuery
+from index.search.engine import EngineIndex, EngineOptions, open_engine
+from tests.index.conformance import BackendConformance, corpus
+from tests.support.esproxy import ElasticsearchFacade
+from tests.support.servers import OpenSearchNode, free_port
+
+pytestmark = pytest.mark.engine
+
+
+class TestOpenSearchConformance(BackendConformance):
+    @pytest.fixture
+    def backend(self, opensearch_node: OpenSearchNode, alias: str) -> Iterator[EngineIndex]:
+        index = open_engine(opensearch_node.url, alias)
+        yield index
+        index.close()
+
+
+# -- beyond the conformance suite: aliases, rebuilds, bulk backpressure, outages ------------------------
+
+
+def _indexes(node: OpenSearchNode, alias: str) -> dict[str, list[str]]:
+    """index name → its aliases, for every versioned index of ``alias``."""
+    found = httpx.get(f"{node.url}/{alias}-*/_alias").json()
+    return {name: sorted(v["aliases"]) for name, v in found.items()}
+
+
+def test_first_use_creates_a_versioned_index_behind_the_alias(opensearch_node: OpenSearchNode, alias: str) -> None:
+    index = open_engine(opensearch_node.url, alias)
+    assert index.search(SearchQuery()).total == 0
+    assert _indexes(opensearch_node, alias) == {f"{alias}-000001": [alias]}
+    mapping = httpx.get(f"{opensearch_node.url}/{alias}/_mapping").json()[f"{alias}-000001"]["mappings"]
+    assert mapping["properties"]["title"]["analyzer"] == "english"
+    assert mapping["properties"]["publisher"]["fields"]["folded"]["normalizer"] == "folded"
+    assert mapping["properties"]["spatial"]["type"] == "geo_shape"
+    index.close()
+
+
+def test_rebuild_swaps_the_alias_while_searches_keep_answering(opensearch_node: OpenSearchNode, alias: str) -> None:
+    index = open_engine(opensearch_node.url, alias)
+    docs = corpus(600)
+    index.index(docs)
+    assert index.search(SearchQuery()).total == 600  # the writer's read refreshes: all 600 visible to others
+    totals: list[int] = []
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def search_all_the_time() -> None:
+        reader = open_engine(opensearch_node.url, alias)
+        while not done.is_set():
+            try:
+                totals.append(reader.search(SearchQuery(limit=1)).total)
+            except BaseException as exc:  # any failure during the swap is what this test is about
+                errors.append(exc)
+        reader.close()
+
+    thread = threading.Thread(target=search_all_the_time)
+    thread.start()
+    try:
+        assert index.rebuild(iter(docs[:250])) == 250
+        assert index.rebuild(iter(docs[:300])) == 300
+    finally:
+        done.set()
+        thread.join()
+    assert not errors
+    assert totals
+    assert set(totals) <= {600, 250, 300}  # never empty, never half-built
+    assert _indexes(opensearch_node, alias) == {f"{alias}-000003": [alias]}  # old versions removed
+    assert index.search(SearchQuery()).total == 300
+    index.close()
+
+
+def test_a_failed_rebuild_leaves_the_live_index_alone(opensearch_node: OpenSearchNode, alias: str) -> None:
+    index = open_engine(opensearch_node.url, alias)
+    docs = corpus(50)
+    index.index(docs)
+
+    def broken() -> Iterator[SearchDoc]:
+        yield from docs[:20]
+        raise RuntimeError("the store went away mid-rebuild")
+
+    with pytest.raises(RuntimeError, match="mid-rebuild"):
+        index.rebuild(broken())
+    assert _indexes(opensearch_node, alias) == {f"{alias}-000001": [alias]}
+    assert index.search(SearchQuery()).total == 50
+    index.close()
+
+
+def test_a_crashed_rebuild_is_cleaned_up_by_the_next(opensearch_node: OpenSearchNode, alias: str) -> None:
+    index = open_engine(opensearch_node.url, alias)
+    index.index(corpus(10))
+    httpx.put(f"{opensearch_node.url}/{alias}-000002", json={}).raise_for_status()  # left by a killed process
+    assert index.rebuild(iter(corpus(5))) == 5
+    assert _indexes(opensearch_node, alias) == {f"{alias}-000003": [alias]}
+    index.close()
+
+
+@pytest.mark.parametrize("fault", ["request", "item"])
+def test_bulk_retries_what_a_busy_cluster_refuses(opensearch_node: OpenSearchNode, alias: str, fault: str) -> None:
+    with ElasticsearchFacade(opensearch_node.url, pose=False) as proxy:
+        index = EngineIndex(proxy.url, alias, EngineOptions(backoff=0.01))
+        index.index(corpus(30))
+        proxy.busy = [fault, fault]
+        before = proxy.bulk_requests
+        docs = corpus(40)
+        index.index(docs)
+        assert proxy.bulk_requests - before == 3  # refused twice, then accepted
+        assert index.search(SearchQuery()).total == 40
+        assert index.hashes() == {d.id: d.content_hash for d in docs}
+        index.close()
+
+
+def test_a_cluster_that_stays_busy_counts_as_unavailable(opensearch_node: OpenSearchNode, alias: str) -> None:
+    with ElasticsearchFacade(opensearch_node.url, pose=False) as proxy:
+        index = EngineIndex(proxy.url, alias, EngineOptions(backoff=0.01, retries=2))
+        proxy.busy = ["request"] * 3
+        with pytest.raises(BackendUnavailable, match="overloaded"):
+            index.index(corpus(5))
+        index.close()
+
+
+def test_batches_split_by_count_and_bytes(opensearch_node: OpenSearchNode, alias: str) -> None:
+    with ElasticsearchFacade(opensearch_node.url, pose=False) as proxy:
+        index = EngineIndex(proxy.url, alias, EngineOptions(batch_docs=100, batch_bytes=20_000))
+        assert index.rebuild(iter(corpus(240))) == 240
+        assert proxy.bulk_requests >= 3  # 100 + 100 + 40 documents, fewer bytes per request than that
+        assert index.search(SearchQuery()).total == 240
+        index.close()
+
+
+def test_nothing_listening_is_unavailable() -> None:
+    index = open_engine(f"http://127.0.0.1:{free_port()}", "nutmeg-nowhere")
+    with pytest.raises(BackendUnavailable):
+        index.search(SearchQuery())
+    with pytest.raises(BackendUnavailable):
+        index.index(corpus(1))
+    health = index.health()
+    assert not health.ok
+    assert "no search engine answers" in (health.detail or "")
+
+
+def test_url_options_and_bad_configuration() -> None:
+    index = open_engine("http://elastic:s3cret@127.0.0.1:9/?replicas=1&refresh=wait_for", "nutmeg-x")
+    assert (index.options.replicas, index.options.refresh, index.url) == (
+        1,
+        "wait_for",
+        "http://elastic:s3cret@127.0.0.1:9/",
+    )
+    with pytest.raises(ValueError, match="unknown NUTMEG_SEARCH_URL option"):
+        open_engine("http://127.0.0.1:9/?shard=2", "nutmeg-x")
+    with pytest.raises(ValueError, match="NUTMEG_SEARCH_INDEX"):
+        open_engine("http://127.0.0.1:9", "Upper Case")
+    with pytest.raises(BackendUnavailable) as caught:
+        open_engine("http://elastic:s3cret@127.0.0.1:9", "nutmeg-x").search(SearchQuery())
+    assert "s3cret" not in str(caught.value)
+    assert "elastic:***@127.0.0.1:9" in str(caught.value)
