@@ -266,10 +266,22 @@ def worker(once: bool, interval: float) -> None:
             due = due_sources(built.store.list_sources(), datetime.now(UTC))
             for name in due:
                 _harvest_one(built, name, full=False, accept_shrink=False)
+            _catch_up_index(built)
             if once:
                 out.print(f"harvested {len(due)} due source(s)")
                 return
             time.sleep(interval)
+
+
+def _catch_up_index(built: Services) -> None:
+    """After a search-engine outage, index what the store has and the index lacks (quietly retried)."""
+    try:
+        caught_up = built.runner.index_pending()
+    except BackendUnavailable as exc:
+        console.print(f"search engine still unavailable ({exc}); will retry")
+        return
+    if caught_up:
+        out.print(f"search index caught up with {caught_up} record(s)")
 
 
 # -- index and export ------------------------------------------------------------------------------

@@ -191,3 +191,19 @@ def test_serve_demo_as_a_real_process(tmp_path: Path) -> None:
         process.terminate()
         process.wait(timeout=20)
         log.close()
+
+
+def test_worker_catches_the_index_up(env: dict[str, str], http_server: LoopbackServer) -> None:
+    """Records the index missed (an engine outage) are indexed by the worker even if no source is due."""
+    from catalog_api.cli import services
+
+    url = http_server.route("/cftc.json", Route(body=DATA / "datajson/gsa-harvester-dcatus.json"))
+    run("source", "add", "cftc", url)
+    run("harvest", "cftc")
+    with services() as built:
+        built.store.clear_indexed()
+    code, output = run("worker", "--once")
+    assert code == 0, output
+    assert "caught up with 7 record(s)" in output
+    code, output = run("worker", "--once")
+    assert "caught up" not in output
