@@ -331,7 +331,7 @@ class EmbeddedIndex(SearchBackend):
                 rows = self._conn.execute(sql, (f"title : ({positive})", limit * 3)).fetchall()
             except sqlite3.OperationalError:
                 return []
-        return list(dict.fromkeys(title for (title,) in rows))[:limit]
+        return list(dict.fromkeys(" ".join(title.split()) for (title,) in rows))[:limit]
 
 
 def _row(doc: SearchDoc) -> tuple[Any, ...]:
@@ -344,7 +344,7 @@ def _row(doc: SearchDoc) -> tuple[Any, ...]:
         " ".join(doc.keywords),
         doc.description,
         doc.publisher or "",
-        doc.title.lower(),
+        doc.title.strip().lower(),
         modified,
         orjson.dumps(facets),
         orjson.dumps(dict(doc.summary)),

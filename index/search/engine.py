@@ -294,7 +294,7 @@ class EngineIndex(SearchBackend):
             return []
         response = self._search_raw(dsl.suggest_body(prefix, limit))
         titles = [(h.get("_source") or {}).get("title") for h in response["hits"]["hits"]]
-        return list(dict.fromkeys(t for t in titles if t))[:limit]
+        return list(dict.fromkeys(" ".join(t.split()) for t in titles if t))[:limit]
 
     def health(self) -> BackendHealth:
         try:

@@ -32,6 +32,8 @@ def corpus(size: int = 240, seed: int = 7) -> list[SearchDoc]:
     for i in range(size):
         keywords = tuple(sorted(rng.sample(KEYWORDS, rng.randint(1, 3))))
         title = f"{keywords[0].title()} report {i % 37}" if i % 11 else "Annual Summary"
+        if i % 23 == 1:
+            title = f"  {title}"  # leading spaces do not sort first
         docs.append(
             SearchDoc(
                 id=f"doc{i:04d}",
@@ -167,7 +169,7 @@ class BackendConformance:
 
     def test_sort_by_title(self, loaded: SearchBackend, docs: list[SearchDoc]) -> None:
         ids = [h.id for h in loaded.search(SearchQuery(sort="title", limit=500)).hits]
-        assert ids == [d.id for d in sorted(docs, key=lambda d: (d.title.lower(), d.id))]
+        assert ids == [d.id for d in sorted(docs, key=lambda d: (d.title.strip().lower(), d.id))]
 
     def test_relevance_prefers_title_matches(self, backend: SearchBackend) -> None:
         base = corpus(3)
