@@ -1,24 +1,25 @@
 """data.json out: every live dataset, streamed, valid against the configured DCAT-US 1.1 schema.
 
 Each record's data.json object and its schema problems were computed at harvest time, so a complete
-record is copied as bytes. A record with problems gets the catalog's defaults (publisher, contact,
-access level; bureau/program codes when federal) and is checked again; if it still fails, it is left
-out and listed with the reason in the export report — the document itself is never invalid.
+record is copied as bytes. A record with problems is repaired for export (``mappings.datajson_export``:
+values normalized to the schema's form, invalid optional values dropped, required ones filled from the
+catalog's defaults) and checked again; if it still fails, it is left out and listed with the reason in the
+export report — the document itself is never invalid.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 import orjson
 
 from catalog_api.settings import Settings
 from index.store import ExportRow, Store
-from mappings.datajson import apply_defaults, catalog_header
+from mappings.datajson import catalog_header
+from mappings.datajson_export import Adjustment, make_exportable
 from mappings.model import RecordIssue
-from mappings.validation import validate
 
 
 @dataclass
@@ -33,19 +34,27 @@ class Excluded:
 class ExportTally:
     exported: int = 0
     excluded: list[Excluded] = field(default_factory=list)
+    adjusted: Counter[Adjustment] = field(default_factory=Counter)
+
+    def count(self, row: ExportRow, body: bytes | None, problems: list[RecordIssue], done: list[Adjustment]) -> None:
+        """Tally one record: exported (with what was done to it, once per kind) or left out."""
+        if body is None:
+            self.excluded.append(Excluded(row.id, row.title, row.source, problems))
+            return
+        self.exported += 1
+        self.adjusted.update(set(done))
 
 
-def exportable(row: ExportRow, settings: Settings) -> tuple[bytes | None, list[RecordIssue]]:
-    """The record's data.json bytes, or None and the problems that keep it out."""
+def exportable(row: ExportRow, settings: Settings) -> tuple[bytes | None, list[RecordIssue], list[Adjustment]]:
+    """The record's data.json bytes (or None and the problems that keep it out) and what was adjusted."""
     profile = settings.profile
     if row.export_problems.get(profile.value) == []:
-        return row.datajson, []
-    record: dict[str, Any] = orjson.loads(row.datajson)
-    apply_defaults(record, settings.catalog_defaults(), settings.federal)
-    problems = validate(record, profile)
-    if problems:
-        return None, problems
-    return orjson.dumps(record), []
+        return row.datajson, [], []
+    changed = row.last_changed.date().isoformat()
+    result = make_exportable(orjson.loads(row.datajson), settings.catalog_defaults(), profile, last_changed=changed)
+    if result.record is None:
+        return None, result.problems, result.adjustments
+    return orjson.dumps(result.record), [], result.adjustments
 
 
 def datajson_chunks(store: Store, settings: Settings, tally: ExportTally | None = None) -> Iterator[bytes]:
@@ -57,13 +66,11 @@ def datajson_chunks(store: Store, settings: Settings, tally: ExportTally | None 
     for batch in store.iter_export_rows():
         parts: list[bytes] = []
         for row in batch:
-            body, problems = exportable(row, settings)
-            if body is None:
-                tally.excluded.append(Excluded(row.id, row.title, row.source, problems))
-                continue
-            parts.append(body)
+            body, problems, done = exportable(row, settings)
+            tally.count(row, body, problems, done)
+            if body is not None:
+                parts.append(body)
         if parts:
-            tally.exported += len(parts)
             yield (b"" if first else b",") + b",".join(parts)
             first = False
     yield b"]}"
@@ -74,9 +81,5 @@ def export_report(store: Store, settings: Settings) -> ExportTally:
     tally = ExportTally()
     for batch in store.iter_export_rows():
         for row in batch:
-            body, problems = exportable(row, settings)
-            if body is None:
-                tally.excluded.append(Excluded(row.id, row.title, row.source, problems))
-            else:
-                tally.exported += 1
+            tally.count(row, *exportable(row, settings))
     return tally

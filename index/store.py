@@ -174,6 +174,7 @@ class ExportRow:
     source: str
     datajson: bytes
     export_problems: dict[str, list[dict[str, Any]]]
+    last_changed: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -502,6 +503,7 @@ class Store:
             sources.c.name,
             records.c.datajson,
             records.c.export_problems,
+            records.c.last_changed,
         )
         last = ""
         while True:
