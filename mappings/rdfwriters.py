@@ -7,7 +7,7 @@ where it is used (``[ ... ]`` in Turtle, an embedded node object in JSON-LD) and
 escape every term by the grammar (IRIREF and STRING_LITERAL_QUOTE of RDF 1.1 Turtle/N-Triples). They work
 on any rdflib graph; the tests parse their output back with rdflib and compare by isomorphism.
 
-RDF/XML still goes through rdflib (``rdf_out.serialize``).
+RDF/XML still goes through rdflib (``rdf_out.serialize``), after removing the characters XML cannot carry.
 """
 
 from __future__ import annotations
@@ -280,10 +280,37 @@ def _has_surrogate(text: str) -> bool:
     return any(0xD800 <= ord(c) <= 0xDFFF for c in text) if not text.isascii() else False
 
 
-WRITERS: dict[str, Callable[[Graph], bytes]] = {"ttl": turtle, "nt": ntriples, "jsonld": jsonld}
+# -- RDF/XML ---------------------------------------------------------------------------------------
+
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def rdfxml(graph: Graph) -> bytes:
+    """RDF/XML by rdflib, after removing from literals the characters XML 1.0 cannot carry at all (a
+    harvested title may hold a NUL or a vertical tab; rdflib would write them and break the document)."""
+    dirty = [(s, p, o) for s, p, o in graph if isinstance(o, Literal) and _NOT_XML.search(str(o))]
+    if dirty:
+        graph = _copy(graph)
+        for s, p, o in dirty:
+            assert isinstance(o, Literal)
+            graph.remove((s, p, o))
+            clean = Literal(_NOT_XML.sub("", str(o)), lang=o.language, datatype=o.datatype, normalize=False)
+            graph.add((s, p, clean))
+    return rdflib_serialize(graph, "rdf")
+
+
+def _copy(graph: Graph) -> Graph:
+    copied = Graph()
+    for prefix, namespace in graph.namespaces():
+        copied.bind(prefix, namespace)
+    for triple in graph:
+        copied.add(triple)
+    return copied
+
+
+WRITERS: dict[str, Callable[[Graph], bytes]] = {"ttl": turtle, "nt": ntriples, "jsonld": jsonld, "rdf": rdfxml}
 
 
 def write(graph: Graph, fmt: str) -> bytes:
-    """The graph in ``fmt`` (``ttl``, ``nt``, ``jsonld`` here; ``rdf`` by rdflib's RDF/XML writer)."""
-    writer = WRITERS.get(fmt)
-    return writer(graph) if writer is not None else rdflib_serialize(graph, fmt)
+    """The graph in ``fmt``: ``ttl``, ``nt``, ``jsonld`` or ``rdf``."""
+    return WRITERS[fmt](graph)

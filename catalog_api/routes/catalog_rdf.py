@@ -25,7 +25,8 @@ Page = Annotated[int, Query(ge=1, description="page number (1 is the first); pag
 RDF_MEDIA = ", ".join(media for _, media in FORMATS.values())
 
 
-@router.api_route("/catalog", methods=["GET", "HEAD"], summary="The catalog as DCAT RDF, by Accept header")
+@router.head("/catalog", include_in_schema=False)
+@router.get("/catalog", summary="The catalog as DCAT RDF, by Accept header")
 def negotiated_catalog(
     request: Request, services: ServicesDep, page: Page = 1, accept: Annotated[str | None, Header()] = None
 ) -> Response:
@@ -40,9 +41,9 @@ def negotiated_catalog(
     return response
 
 
-@router.api_route(
+@router.head("/catalog.{fmt}", include_in_schema=False)
+@router.get(
     "/catalog.{fmt}",
-    methods=["GET", "HEAD"],
     summary="One page of the catalog as DCAT-AP RDF (ttl, rdf, jsonld or nt)",
     responses={304: {"description": "unchanged since the ETag the client sent"}},
 )

@@ -13,9 +13,9 @@ from catalog_api.schemas import Adjusted, ExcludedRecord, ExportReport
 router = APIRouter(tags=["federation"])
 
 
-@router.api_route(
+@router.head("/data.json", include_in_schema=False)
+@router.get(
     "/data.json",
-    methods=["GET", "HEAD"],
     summary="The catalog as DCAT-US 1.1 data.json",
     response_class=StreamingResponse,
     responses={304: {"description": "unchanged since the ETag or date the client sent"}},

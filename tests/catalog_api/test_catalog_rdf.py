@@ -12,7 +12,7 @@ from rdflib import Graph, Literal, URIRef
 from catalog_api.app import create_app
 from catalog_api.services import Services, build_services
 from mappings.vocab import DCAT, DCTERMS, FOAF, HYDRA, RDF
-from tests.conftest import DATA, harvest_file, make_settings
+from tests.conftest import DATA, add_source, harvest_file, make_settings, serve_json
 from tests.support.httpserver import LoopbackServer
 from tests.support.rdfcompare import parse, same_graph
 from tests.support.shacl import shacl_results, violations
@@ -180,3 +180,29 @@ def test_what_dcat_ap_needs_is_filled_or_left_out(
             assert graph.value(distribution, DCAT.accessURL) is not None
     results = shacl_results(graph, recommended=True)
     assert not [r for r in results if r[0] == "Violation"]
+
+
+def test_hostile_text_still_makes_parseable_rdf(
+    services: Services, client: TestClient, http_server: LoopbackServer
+) -> None:
+    nasty = 'NUL \x00, bell \x07, vertical tab \x0b, quote " backslash \\ newline \n and ]]> <tag> & \ud800'
+    record = {
+        "title": f"Hostile {nasty}",
+        "description": nasty,
+        "identifier": "hostile-1",
+        "keyword": [nasty],
+        "theme": [nasty],
+        "publisher": {"name": nasty},
+        "distribution": [{"downloadURL": "https://example.gov/a b.csv", "title": nasty}],
+        "accessLevel": "public",
+    }
+    add_source(services, "hostile", serve_json(http_server, "/hostile.json", {"dataset": [record]}))
+    assert services.runner.harvest("hostile").new == 1
+    page = client.get("/api/v1/datasets").json()["results"][0]["html_url"].removeprefix("http://catalog.test")
+    for fmt in MEDIA:
+        for url in (f"/catalog.{fmt}", f"{page}.{fmt}"):
+            graph = _get(client, url, fmt)
+            titles = [str(t) for t in graph.objects(None, DCTERMS.title) if str(t).startswith("Hostile")]
+            assert titles, (fmt, url)
+            assert "]]> <tag> &" in titles[0]
+            assert violations(graph) == {}
