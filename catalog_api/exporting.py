@@ -36,13 +36,30 @@ class ExportTally:
     excluded: list[Excluded] = field(default_factory=list)
     adjusted: Counter[Adjustment] = field(default_factory=Counter)
 
-    def count(self, row: ExportRow, body: bytes | None, problems: list[RecordIssue], done: list[Adjustment]) -> None:
-        """Tally one record: exported (with what was done to it, once per kind) or left out."""
+    published: dict[str, str] = field(default_factory=dict)  # identifier → id of the record published
+
+    def count(self, row: ExportRow, body: bytes | None, problems: list[RecordIssue], done: list[Adjustment]) -> bool:
+        """Tally one record: exported (with what was done to it, once per kind) or left out; True if exported.
+
+        Identifiers must be unique in a data.json; when two sources list the same dataset, the first
+        record (in id order) is published and the others are reported.
+        """
         if body is None:
             self.excluded.append(Excluded(row.id, row.title, row.source, problems))
-            return
+            return False
+        first = self.published.setdefault(row.original_identifier, row.id)
+        if first != row.id:
+            duplicate = RecordIssue(
+                path="identifier",
+                message=f"identifier {row.original_identifier!r} is already published by dataset {first}; "
+                "data.json identifiers must be unique",
+                code="duplicate",
+            )
+            self.excluded.append(Excluded(row.id, row.title, row.source, [duplicate]))
+            return False
         self.exported += 1
         self.adjusted.update(set(done))
+        return True
 
 
 def exportable(row: ExportRow, settings: Settings) -> tuple[bytes | None, list[RecordIssue], list[Adjustment]]:
@@ -67,8 +84,8 @@ def datajson_chunks(store: Store, settings: Settings, tally: ExportTally | None 
         parts: list[bytes] = []
         for row in batch:
             body, problems, done = exportable(row, settings)
-            tally.count(row, body, problems, done)
-            if body is not None:
+            if tally.count(row, body, problems, done):
+                assert body is not None
                 parts.append(body)
         if parts:
             yield (b"" if first else b",") + b",".join(parts)

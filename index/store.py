@@ -175,6 +175,7 @@ class ExportRow:
     datajson: bytes
     export_problems: dict[str, list[dict[str, Any]]]
     last_changed: datetime
+    original_identifier: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -504,6 +505,7 @@ class Store:
             records.c.datajson,
             records.c.export_problems,
             records.c.last_changed,
+            records.c.original_identifier,
         )
         last = ""
         while True:

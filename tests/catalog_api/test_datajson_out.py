@@ -138,3 +138,16 @@ def test_etag_follows_the_settings_that_shape_the_document(filled: Services, htt
     federal = make_settings(**DEFAULTS, federal=True)
     other = Services(federal, filled.store, filled.index, filled.runner)
     assert TestClient(create_app(federal, other)).get("/data.json").headers["etag"] != plain
+
+
+def test_a_dataset_two_sources_list_is_published_once(filled: Services, http_server: LoopbackServer) -> None:
+    harvest_file(filled, http_server, "datajson/ckanext-datajson-geospatial.data.json", name="state")
+    harvest_file(filled, http_server, "datajson/catalog.data.gov-harvest-source.data.json", name="federal")
+    tally = ExportTally()
+    document = _export(filled, filled.settings, tally)
+    identifiers = [d["identifier"] for d in document["dataset"]]
+    assert len(identifiers) == len(set(identifiers)) == filled.store.live_count() - 1
+    assert "tl_2013_us_county.shp.xml" in identifiers
+    (duplicate,) = tally.excluded
+    assert duplicate.problems[0].code == "duplicate"
+    assert "tl_2013_us_county.shp.xml" in duplicate.problems[0].message

@@ -22,9 +22,9 @@ def free_port(host: str = "127.0.0.1") -> int:
 class LiveServer:
     """``with LiveServer(app) as server: requests.get(server.url + "/data.json")``"""
 
-    def __init__(self, app: FastAPI, host: str = "127.0.0.1") -> None:
+    def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int | None = None) -> None:
         self.host = host
-        self.port = free_port(host)
+        self.port = port or free_port(host)
         config = uvicorn.Config(app, host=host, port=self.port, log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
