@@ -21,6 +21,7 @@ import orjson
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
+from mappings.graphs import RecordStore
 from mappings.rdf_out import serialize as rdflib_serialize
 from mappings.vocab import RDF, XSD
 
@@ -67,10 +68,20 @@ class _Shape:
     @classmethod
     def of(cls, graph: Graph) -> _Shape:
         shape = cls()
-        for s, p, o in graph:
-            shape.subjects.setdefault(s, {}).setdefault(p, []).append(o)
-            if type(o) is BNode or isinstance(o, BNode):
-                shape.references[o] = shape.references.get(o, 0) + 1
+        store = graph.store
+        if isinstance(store, RecordStore):  # the catalog's own graphs: read the index, not triple by triple
+            shape.subjects = {
+                s: {p: list(objects) for p, objects in by.items()} for s, by in store.by_subject().items()
+            }
+        else:
+            for s, p, o in graph:
+                shape.subjects.setdefault(s, {}).setdefault(p, []).append(o)
+        references = shape.references
+        for properties in shape.subjects.values():
+            for objects in properties.values():
+                for o in objects:
+                    if isinstance(o, BNode):
+                        references[o] = references.get(o, 0) + 1
         return shape
 
     def nested(self, node: Node) -> bool:
@@ -132,8 +143,19 @@ def ntriples(graph: Graph) -> bytes:
                 cache[node] = found
         return found
 
-    lines = [f"{term(s)} {term(p)} {term(o)} .\n" for s, p, o in graph]
+    lines = [f"{term(s)} {term(p)} {term(o)} .\n" for s, p, o in _triples(graph)]
     return "".join(lines).encode("utf-8")
+
+
+def _triples(graph: Graph) -> Iterator[tuple[Node, Node, Node]]:
+    store = graph.store
+    if not isinstance(store, RecordStore):
+        yield from graph
+        return
+    for s, by in store.by_subject().items():
+        for p, objects in by.items():
+            for o in objects:
+                yield s, p, o
 
 
 def _nt_term(node: Node, labels: _Labels) -> str:
