@@ -2,6 +2,7 @@
 
     python -m benchmarks.outputs                 # 100,000 datasets
     python -m benchmarks.outputs --count 20000   # quicker
+    python -m benchmarks.outputs --database sqlite:////tmp/nutmeg-bench-outputs-x/bench.db   # again, no harvest
 
 Targets (issue #5): a /catalog.ttl page of 1,000 datasets ≤ 1 s; the sitemap index and one 50,000-URL
 sitemap file ≤ 2 s each; /search.atom p50 within 2× the JSON search API's p50 for the same queries.
@@ -69,20 +70,27 @@ def search_p50(client: TestClient, drop: Callable[[], None], url: str) -> float:
     return statistics.median(timings)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--count", type=int, default=100_000)
-    args = parser.parse_args()
+def harvested(count: int) -> str:
+    """A fresh store holding the synthetic catalog of ``count`` datasets (harvested in a child process)."""
     OUT.mkdir(exist_ok=True)
-    catalog = OUT / f"catalog-{args.count}.json"
+    catalog = OUT / f"catalog-{count}.json"
     if not catalog.exists():
-        write_catalog(catalog, args.count)
+        write_catalog(catalog, count)
     server, base = serve(OUT)
     work = Path(tempfile.mkdtemp(prefix="nutmeg-bench-outputs-"))
     database = f"sqlite:///{work}/bench.db"
     harvest = child("harvest", database=database, url=f"{base}/{catalog.name}", full=False)
     server.shutdown()
     print(f"harvested {harvest['new']:,} datasets in {harvest['seconds']:.0f} s; store in {work}")
+    return database
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--database", help="measure an already harvested store (an SQLAlchemy URL) instead")
+    args = parser.parse_args()
+    database = args.database or harvested(args.count)
 
     services = build_services(bench_settings(database))
     drop = getattr(services.index, "drop_caches", lambda: None)

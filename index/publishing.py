@@ -69,8 +69,12 @@ _LIVE = records.c.withdrawn.is_(False)
 
 
 def catalog_version(store: Store) -> CatalogVersion:
+    """Read from ``ix_records_withdrawn_id_changed`` and the few withdrawn rows, never the wide rows.
+
+    (A record that comes back has its ``withdrawn_at`` cleared, so only withdrawn rows carry one.)
+    """
     live = select(func.count(), func.max(records.c.last_changed)).where(_LIVE)
-    withdrawn = select(func.max(records.c.withdrawn_at))
+    withdrawn = select(func.max(records.c.withdrawn_at)).where(records.c.withdrawn.is_(True))
     with store.engine.connect() as connection:
         count, changed = connection.execute(live).one()
         newest_withdrawal = connection.execute(withdrawn).scalar()

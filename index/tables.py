@@ -125,6 +125,7 @@ records = Table(
     UniqueConstraint("source_id", "original_identifier", name="uq_records_source_identifier"),
     Index("ix_records_source_withdrawn", "source_id", "withdrawn"),
     Index("ix_records_withdrawn_id", "withdrawn", "id"),
+    Index("ix_records_withdrawn_id_changed", "withdrawn", "id", "last_changed"),
 )
 
 record_errors = Table(
