@@ -54,6 +54,7 @@ def validators_for(version: CatalogVersion, settings: Settings, variant: str) ->
             settings.catalog_title,
             settings.catalog_description,
             repr(settings.catalog_defaults()),
+            f"{settings.catalog_page_size}/{settings.sitemap_size}",
         )
     )
     digest = hashlib.blake2b(shape.encode("utf-8"), digest_size=16).hexdigest()
