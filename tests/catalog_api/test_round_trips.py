@@ -17,7 +17,7 @@ from mappings.model import Dataset
 from mappings.rdfterms import date_literal
 from tests.conftest import add_source, harvest_file, make_settings
 from tests.support.httpserver import LoopbackServer
-from tests.support.liveserver import LiveServer, free_port
+from tests.support.liveserver import LiveServer
 
 FIXTURES = (
     "ckanext-datajson-arm.data.json",
@@ -35,24 +35,25 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-PORT = free_port()
-
-
 @pytest.fixture(scope="module")
-def first() -> Iterator[Services]:
-    """The catalog being harvested: several real catalogs, some needing the export's repairs. Its public
-    URL is the loopback address it is served at, so the links it publishes (Hydra pages) work."""
-    settings = make_settings(**DEFAULTS, catalog_page_size=40, base_url=f"http://127.0.0.1:{PORT}")
-    services = build_services(settings)
+def first() -> Iterator[LiveServer]:
+    """The catalog being harvested, served on loopback: several real catalogs, some needing the export's
+    repairs. Its public URL is the address it is served at, so the links it publishes (Hydra pages) work."""
+    server = LiveServer()
+    services = build_services(make_settings(**DEFAULTS, catalog_page_size=40, base_url=server.url))
     with LoopbackServer() as sources:
         for number, name in enumerate(FIXTURES):
             harvest_file(services, sources, f"datajson/{name}", f"src{number}")
-    yield services
+    server.app = create_app(services.settings, services)
+    with server:
+        yield server
     services.close()
 
 
-def _serve(services: Services) -> LiveServer:
-    return LiveServer(create_app(services.settings, services), port=PORT)
+def _services(server: LiveServer) -> Services:
+    assert server.app is not None
+    services: Services = server.app.state.services
+    return services
 
 
 @pytest.fixture
@@ -67,25 +68,24 @@ def _exported(url: str) -> dict[str, dict[str, Any]]:
     return {d["identifier"]: d for d in document["dataset"]}
 
 
-def test_data_json_round_trip(first: Services, second: Services) -> None:
-    with _serve(first) as server:
-        published = _exported(server.url)
-        assert len(published) == first.store.live_count() - 1 > 180  # one dataset is listed by two sources
-        add_source(second, "nutmeg", f"{server.url}/data.json")
-        report = second.runner.harvest("nutmeg")
-        assert report.status == "succeeded", report.message
-        assert (report.new, report.failed, report.skipped) == (len(published), 0, 0)
-        harvested = {r.original_identifier: r for r in second.store.iter_records()}
-        assert set(harvested) == set(published)
-        for identifier, record in harvested.items():
-            # what the second catalog holds is exactly what the first one published
-            assert orjson.loads(record.datajson) == published[identifier], identifier
-            assert record.export_problems == {"non-federal": []}
-        # and it republishes the same datasets
-        with LiveServer(create_app(second.settings, second)) as again:
-            assert _exported(again.url) == published
-        # nothing changed: the first catalog answers the second's If-None-Match with 304
-        assert second.runner.harvest("nutmeg").status == "unchanged"
+def test_data_json_round_trip(first: LiveServer, second: Services) -> None:
+    published = _exported(first.url)
+    assert len(published) == _services(first).store.live_count() - 1 > 180  # one dataset is listed twice
+    add_source(second, "nutmeg", f"{first.url}/data.json")
+    report = second.runner.harvest("nutmeg")
+    assert report.status == "succeeded", report.message
+    assert (report.new, report.failed, report.skipped) == (len(published), 0, 0)
+    harvested = {r.original_identifier: r for r in second.store.iter_records()}
+    assert set(harvested) == set(published)
+    for identifier, record in harvested.items():
+        # what the second catalog holds is exactly what the first one published
+        assert orjson.loads(record.datajson) == published[identifier], identifier
+        assert record.export_problems == {"non-federal": []}
+    # and it republishes the same datasets
+    with LiveServer(create_app(second.settings, second)) as again:
+        assert _exported(again.url) == published
+    # nothing changed: the first catalog answers the second's If-None-Match with 304
+    assert second.runner.harvest("nutmeg").status == "unchanged"
 
 
 def _dcat_harvester_missing() -> str | None:
@@ -116,15 +116,14 @@ def _core(dataset: Dataset) -> dict[str, Any]:
 
 
 @pytest.mark.skipif(_dcat_harvester_missing() is not None, reason=_dcat_harvester_missing() or "")
-def test_catalog_ttl_round_trip(first: Services, second: Services) -> None:
-    with _serve(first) as server:
-        add_source(second, "nutmeg", f"{server.url}/catalog.ttl", kind="dcat")
-        report = second.runner.harvest("nutmeg")
-        assert report.status == "succeeded", report.message
-        pages = -(-first.store.live_count() // first.settings.catalog_page_size)
-        assert pages > 1  # the harvester followed the Hydra pages
-        published = {r.original_identifier: Dataset.model_validate(r.dataset) for r in first.store.iter_records()}
-        harvested = {r.original_identifier: Dataset.model_validate(r.dataset) for r in second.store.iter_records()}
-        assert set(harvested) == set(published)
-        for identifier, dataset in harvested.items():
-            assert _core(dataset) == _core(published[identifier]), identifier
+def test_catalog_ttl_round_trip(first: LiveServer, second: Services) -> None:
+    source = _services(first)
+    add_source(second, "nutmeg", f"{first.url}/catalog.ttl", kind="dcat")
+    report = second.runner.harvest("nutmeg")
+    assert report.status == "succeeded", report.message
+    assert source.store.live_count() > 2 * source.settings.catalog_page_size  # it followed the Hydra pages
+    published = {r.original_identifier: Dataset.model_validate(r.dataset) for r in source.store.iter_records()}
+    harvested = {r.original_identifier: Dataset.model_validate(r.dataset) for r in second.store.iter_records()}
+    assert set(harvested) == set(published)
+    for identifier, dataset in harvested.items():
+        assert _core(dataset) == _core(published[identifier]), identifier
