@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from catalog_api.settings import Settings
-from catalog_api.xmltext import DECLARATION, element, wrap
+from catalog_api.xmltext import DECLARATION, element, text, wrap
 from index.ids import slug_path
 from index.publishing import Chunk, iter_live
 from index.store import Store
@@ -45,7 +45,7 @@ def pages_document(settings: Settings, newest: datetime | None) -> bytes:
 def dataset_file(settings: Settings, store: Store, number: int) -> Iterator[bytes]:
     """Sitemap file ``number`` (from 1), streamed."""
     size = settings.sitemap_size
-    prefix = f"<url><loc>{_escaped_base(settings)}/dataset/"
+    prefix = f"<url><loc>{text(settings.base_url)}/dataset/"
     yield (DECLARATION + f'<urlset xmlns="{SITEMAP}">').encode("utf-8")
     lines: list[str] = []
     for item in iter_live(store, offset=(number - 1) * size, limit=size):
@@ -54,10 +54,6 @@ def dataset_file(settings: Settings, store: Store, number: int) -> Iterator[byte
             yield "".join(lines).encode("utf-8")
             lines.clear()
     yield ("".join(lines) + "</urlset>").encode("utf-8")
-
-
-def _escaped_base(settings: Settings) -> str:
-    return element("x", settings.base_url)[3:-4]
 
 
 def robots_txt(settings: Settings) -> str:

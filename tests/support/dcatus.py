@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft4Validator, FormatChecker
+from jsonschema import Draft4Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
@@ -36,5 +36,3 @@ def catalog_errors(document: Any, profile: str) -> list[str]:
     errors = catalog_validator(profile).iter_errors(document)
     return [f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}" for e in errors]
 
-
-__all__ = ["FormatChecker", "catalog_errors", "catalog_validator"]
