@@ -35,4 +35,3 @@ def catalog_errors(document: Any, profile: str) -> list[str]:
     """Every schema error of a data.json document, as ``path: message`` lines."""
     errors = catalog_validator(profile).iter_errors(document)
     return [f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}" for e in errors]
-
