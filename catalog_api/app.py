@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from catalog_api import errors
-from catalog_api.routes import api, dataset_page, federation, health
+from catalog_api.routes import api, catalog_rdf, ckan_api, dataset_page, discovery, federation, health
 from catalog_api.services import Services, build_services
 from catalog_api.settings import Settings
 from catalog_api.templating import make_templates
@@ -50,5 +50,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(federation.router)
     app.include_router(health.router)
     app.include_router(dataset_page.router)
+    app.include_router(catalog_rdf.router)
+    app.include_router(discovery.router)
+    app.include_router(ckan_api.router)
     install_site(app, settings)
     return app

@@ -26,12 +26,11 @@ from index.ids import record_id
 from index.search.base import SearchDoc
 from index.store import RecordWrite
 from mappings.datajson import dataset_to_datajson
-from mappings.datajson_export import publishable
 from mappings.derive import parse_modified
 from mappings.errors import MappingError
 from mappings.model import Dataset, Organization, RecordIssue
 from mappings.rdf_model import dataset_from_graph
-from mappings.validation import Profile
+from mappings.validation import Profile, validate
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +72,8 @@ def prepare(item: HarvestedRecord, existed: bool, ctx: PrepareContext) -> Outcom
         return Failed(rid, item.identifier, getattr(exc, "path", "$"), f"record not stored: {exc}")
     issues = list(materialized.issues)
     dataset = with_source_publisher(dataset, ctx.source_publisher, issues)
-    datajson, notes, blocking = publishable(dataset_to_datajson(dataset), ctx.profile)
-    issues.extend(notes)
-    problems = {ctx.profile.value: [i.model_dump() for i in blocking]}
+    datajson = dataset_to_datajson(dataset)
+    problems = {ctx.profile.value: [i.model_dump() for i in validate(datajson, ctx.profile)]}
     write = RecordWrite(
         id=rid,
         source_id=ctx.source_id,

@@ -9,8 +9,10 @@ from fastapi.responses import Response
 from catalog_api.settings import Settings
 from index.ids import slug_path
 from index.store import RecordRow
+from mappings.catalog_rdf import CatalogDescription, Entry, dataset_document
 from mappings.model import Dataset
-from mappings.rdf_out import FORMATS, dataset_graph, serialize
+from mappings.rdf_out import FORMATS
+from mappings.rdfwriters import write
 
 
 def dataset_url(settings: Settings, record: RecordRow) -> str:
@@ -26,11 +28,32 @@ def alternates(settings: Settings, record: RecordRow) -> list[tuple[str, str, st
     return forms
 
 
+def catalog_description(settings: Settings) -> CatalogDescription:
+    """The catalog as its DCAT RDF describes it; its publisher is the default publisher, else its title."""
+    return CatalogDescription(
+        iri=f"{settings.base_url}/catalog",
+        homepage=f"{settings.base_url}/",
+        title=settings.catalog_title,
+        description=settings.catalog_description,
+        publisher=settings.default_publisher or settings.catalog_title,
+        base_url=settings.base_url,
+    )
+
+
+def entry(settings: Settings, record: RecordRow) -> Entry:
+    """A stored record as the DCAT RDF publishes it (with its catalog record's dates)."""
+    return Entry(
+        dataset=Dataset.model_validate(record.dataset),
+        iri=dataset_url(settings, record),
+        first_seen=record.first_seen,
+        last_changed=record.last_changed,
+    )
+
+
 def rdf_response(settings: Settings, record: RecordRow, fmt: str) -> Response:
-    dataset = Dataset.model_validate(record.dataset)
-    graph = dataset_graph(dataset, dataset_url(settings, record))
+    graph = dataset_document(entry(settings, record), catalog_description(settings))
     _, media = FORMATS[fmt]
-    return Response(serialize(graph, fmt), media_type=media, headers={"Vary": "Accept"})
+    return Response(write(graph, fmt), media_type=media, headers={"Vary": "Accept"})
 
 
 def json_response(record: RecordRow) -> Response:

@@ -130,10 +130,19 @@ class ExcludedRecord(Public):
     problems: list[RecordIssue]
 
 
+class Adjusted(Public):
+    """How many exported records had ``field`` normalized, dropped (invalid) or filled (missing)."""
+
+    action: str
+    field: str
+    records: int
+
+
 class ExportReport(Public):
     profile: str
     exported: int
     excluded: list[ExcludedRecord]
+    adjusted: list[Adjusted] = Field(default_factory=list)
 
 
 class HealthStatus(Public):

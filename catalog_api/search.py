@@ -24,6 +24,7 @@ class SearchParams:
     cursor: str | None = None
     facets: tuple[str, ...] = FACETS
     facet_limit: int = 20
+    start: int | None = None  # an explicit offset (CKAN's ``start``) instead of ``page``
 
     @property
     def effective_sort(self) -> Sort:
@@ -50,17 +51,28 @@ class SearchOutcome:
     next_cursor: str | None
 
 
-def run_search(services: Services, params: SearchParams) -> SearchOutcome:
-    """Validate paging, run the query on the configured backend, and make the next cursor."""
+def run_search(services: Services, params: SearchParams, *, max_per_page: int | None = None) -> SearchOutcome:
+    """Validate paging, run the query on the configured backend, and make the next cursor.
+
+    ``max_per_page`` lets an API with its own documented limit (CKAN's 1,000 rows) raise the settings'.
+    """
     settings = services.settings
-    if params.per_page > settings.max_per_page:
-        raise ApiError(400, "bad_parameter", f"parameter 'per_page' must be at most {settings.max_per_page}")
+    limit = max_per_page or settings.max_per_page
+    if params.per_page > limit:
+        raise ApiError(400, "bad_parameter", f"parameter 'per_page' must be at most {limit}")
     if params.modified_since and params.modified_before and params.modified_since >= params.modified_before:
         raise ApiError(400, "bad_parameter", "parameter 'modified_since' must be before 'modified_before'")
     after, page = None, params.page
     if params.cursor:
         after, page = cursor.decode(params.cursor, params.fingerprint())
-    elif params.page * params.per_page > settings.max_result_window:
+    elif params.start is not None and params.start + params.per_page > settings.max_result_window:
+        raise ApiError(
+            400,
+            "bad_parameter",
+            f"start {params.start} + rows {params.per_page} goes past {settings.max_result_window} results; "
+            "narrow the query with filters",
+        )
+    elif params.start is None and params.page * params.per_page > settings.max_result_window:
         raise ApiError(
             400,
             "bad_parameter",
@@ -73,7 +85,7 @@ def run_search(services: Services, params: SearchParams) -> SearchOutcome:
         modified_since=params.modified_since,
         modified_before=params.modified_before,
         sort=params.effective_sort,
-        offset=(page - 1) * params.per_page,
+        offset=params.start if params.start is not None and not params.cursor else (page - 1) * params.per_page,
         limit=params.per_page,
         after=after,
         facets=params.facets,

@@ -81,6 +81,12 @@ class Settings(BaseSettings):
     max_result_window: int = Field(10_000, ge=1, description="deepest page*per_page; use the cursor past it")
     demo_root: str | None = Field(None, description="folder of demo catalogs served as file:// (demo only)")
 
+    # published outputs (DCAT catalog pages, sitemaps)
+    catalog_page_size: int = Field(1000, ge=1, le=10_000, description="datasets per /catalog.{ttl,rdf,jsonld,nt} page")
+    sitemap_size: int = Field(
+        50_000, ge=1, le=50_000, description="dataset URLs per sitemap file (protocol max 50,000)"
+    )
+
     @field_validator("default_bureau_code", "default_program_code", "harvest_allowed_networks", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:

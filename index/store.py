@@ -170,11 +170,12 @@ class RecordRow:
 @dataclass(frozen=True, slots=True)
 class ExportRow:
     id: str
-    identifier: str
+    original_identifier: str
     title: str
     source: str
     datajson: bytes
     export_problems: dict[str, list[dict[str, Any]]]
+    last_changed: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -505,6 +506,7 @@ class Store:
             sources.c.name,
             records.c.datajson,
             records.c.export_problems,
+            records.c.last_changed,
         )
         last = ""
         while True:

@@ -126,6 +126,7 @@ records = Table(
     Index("ix_records_source_withdrawn", "source_id", "withdrawn"),
     Index("ix_records_withdrawn_id", "withdrawn", "id"),
     Index("ix_records_withdrawn_first_seen", "withdrawn", "first_seen", "id"),
+    Index("ix_records_withdrawn_id_changed", "withdrawn", "id", "last_changed"),
 )
 
 record_errors = Table(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from rdflib import BNode, Graph, Literal, URIRef
@@ -112,6 +112,10 @@ class RecordStore(Store):
 
     def predicate_objects_of(self, subject: Node) -> list[tuple[Node, Node]]:
         return [(p, o) for p, objects in self._spo.get(subject, {}).items() for o in objects]
+
+    def by_subject(self) -> Mapping[Node, Mapping[Node, Mapping[Node, None]]]:
+        """The subject → predicate → objects index itself, in insertion order (for writers; read only)."""
+        return self._spo
 
 
 _RECORD = URIRef("urn:nutmeg:record")

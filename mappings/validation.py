@@ -168,3 +168,33 @@ def _message(error: jsonschema.ValidationError) -> str:
 def _short(value: object) -> str:
     text = json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def leaf_errors(record: Mapping[str, Any], profile: Profile) -> list[jsonschema.ValidationError]:
+    """Every schema error of ``record`` at the value that causes it.
+
+    An ``anyOf`` failure (``distribution`` is "an array or null") is replaced by the errors of the branch
+    whose type matched, recursively, so each error's ``absolute_path`` names one bad value
+    (``distribution[2].mediaType``) even when several values of one field are bad.
+    """
+    if is_valid(record, profile):
+        return []
+    found: list[jsonschema.ValidationError] = []
+    for error in _full_validator(profile).iter_errors(record):
+        found.extend(_leaves(error))
+    return found
+
+
+def _leaves(error: jsonschema.ValidationError) -> Iterator[jsonschema.ValidationError]:
+    if error.validator not in ("anyOf", "oneOf") or not error.context:
+        yield error
+        return
+    branches: dict[Any, list[jsonschema.ValidationError]] = {}
+    for sub in error.context:
+        branches.setdefault(sub.schema_path[0] if sub.schema_path else None, []).append(sub)
+    typed = [b for b in branches.values() if not any(e.validator == "type" and not e.relative_path for e in b)]
+    if len(typed) != 1:
+        yield error
+        return
+    for sub in typed[0]:
+        yield from _leaves(sub)

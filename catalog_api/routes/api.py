@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
@@ -19,7 +18,8 @@ from catalog_api.schemas import (
     SearchResponse,
     SourcePublic,
 )
-from catalog_api.search import SearchParams, run_search
+from catalog_api.search import run_search
+from catalog_api.search_params import SearchParamsDep
 from catalog_api.settings import Settings
 from index.ids import id_from_slug
 from index.store import JobRow, SourceRow
@@ -27,46 +27,9 @@ from mappings.model import Dataset, RecordIssue
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
-Values = Annotated[list[str], Query()]
-
 
 @router.get("/datasets", response_model=SearchResponse, summary="Search datasets")
-def search_datasets(
-    services: ServicesDep,
-    q: Annotated[str | None, Query(max_length=500, description="words to search for")] = None,
-    publisher: Values = [],  # noqa: B006 - FastAPI copies defaults
-    keyword: Values = [],  # noqa: B006
-    theme: Values = [],  # noqa: B006
-    format: Values = [],  # noqa: B006
-    license: Values = [],  # noqa: B006
-    accessLevel: Values = [],  # noqa: B006
-    source: Values = [],  # noqa: B006
-    modified_since: Annotated[datetime | date | None, Query(description="ISO date or datetime")] = None,
-    modified_before: Annotated[datetime | date | None, Query(description="ISO date or datetime")] = None,
-    sort: Annotated[Literal["relevance", "modified", "title"] | None, Query()] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    per_page: Annotated[int, Query(ge=1)] = 20,
-    cursor_: Annotated[str | None, Query(alias="cursor")] = None,
-) -> SearchResponse:
-    filters = {
-        "publisher": publisher,
-        "keyword": keyword,
-        "theme": theme,
-        "format": format,
-        "license": license,
-        "accessLevel": accessLevel,
-        "source": source,
-    }
-    params = SearchParams(
-        q=q,
-        filters={k: tuple(v) for k, v in filters.items() if v},
-        modified_since=_moment(modified_since),
-        modified_before=_moment(modified_before),
-        sort=sort,
-        page=page,
-        per_page=per_page,
-        cursor=cursor_,
-    )
+def search_datasets(services: ServicesDep, params: SearchParamsDep) -> SearchResponse:
     outcome = run_search(services, params)
     settings = services.settings
     return SearchResponse(
@@ -77,14 +40,6 @@ def search_datasets(
         facets={k: [FacetValue(value=f.value, count=f.count) for f in v] for k, v in outcome.result.facets.items()},
         next=outcome.next_cursor,
     )
-
-
-def _moment(value: datetime | date | None) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-    return datetime.combine(value, time.min, tzinfo=UTC)
 
 
 def _summary(settings: Settings, summary: Any, score: float) -> DatasetSummary:
