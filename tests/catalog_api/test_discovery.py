@@ -277,3 +277,9 @@ def test_robots_txt_points_at_the_sitemap(catalog: TestClient) -> None:
     assert robots.can_fetch("Googlebot", f"{BASE}/sitemap.xml")
     assert not robots.can_fetch("Googlebot", f"{BASE}/api/v1/datasets?q=x")
     assert not robots.can_fetch("Googlebot", f"{BASE}/search.atom?q=x")
+
+
+def test_pages_advertise_the_opensearch_description(client: TestClient) -> None:
+    """Browsers and search appliances find the description from any page."""
+    page = client.get("/", headers={"Accept": "text/html"}).text
+    assert '<link rel="search" type="application/opensearchdescription+xml" href="/opensearch.xml"' in page
