@@ -13,7 +13,7 @@ from catalog_api.harvesting import HarvestReport
 from catalog_api.services import Services
 from harvesters.ckan import package_to_dcatus, portal_url
 from tests.conftest import DATA, add_source, load
-from tests.harvesters.contract import HarvesterContract, Scenario
+from tests.harvesters.contract import PagedHarvesterContract, Scenario
 from tests.support.httpserver import LoopbackServer, Route, Seen
 
 SEARCH = "/api/3/action/package_search"
@@ -70,7 +70,7 @@ class FakeCkan(Scenario):
         assert services.store.get_source("src").bookmark == "2030-01-01T00:00:00.000000"
 
 
-class TestCkanContract(HarvesterContract):
+class TestCkanContract(PagedHarvesterContract):
     @pytest.fixture
     def scenario(self, http_server: LoopbackServer) -> Scenario:
         return FakeCkan(http_server)

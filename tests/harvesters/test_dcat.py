@@ -14,7 +14,7 @@ from mappings.rdf_out import dataset_graph
 from mappings.rdfterms import best_literal
 from mappings.vocab import DCAT, DCTERMS, RDF
 from tests.conftest import DATA, add_source
-from tests.harvesters.contract import HarvesterContract, Scenario
+from tests.harvesters.contract import PagedHarvesterContract, Scenario
 from tests.support.httpserver import LoopbackServer, Route, Seen
 
 RDF_FIXTURES = sorted(p.name for p in (DATA / "rdf").iterdir())
@@ -62,7 +62,7 @@ class PagedCatalog(Scenario):
         assert all("If-None-Match" not in s.headers for s in self.server.requests)
 
 
-class TestDcatContract(HarvesterContract):
+class TestDcatContract(PagedHarvesterContract):
     @pytest.fixture
     def scenario(self, http_server: LoopbackServer) -> Scenario:
         return PagedCatalog(http_server)

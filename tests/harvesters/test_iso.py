@@ -14,7 +14,7 @@ from harvesters.errors import ParseError
 from harvesters.iso import NS, waf_links, xml_to_dcatus
 from harvesters.xmlsafe import parse_xml
 from tests.conftest import DATA, add_source
-from tests.harvesters.contract import HarvesterContract, Scenario
+from tests.harvesters.contract import HarvesterContract, PagedHarvesterContract, Scenario
 from tests.support.httpserver import LoopbackServer, Route, Seen
 
 WAF_FILES = [
@@ -139,7 +139,7 @@ class TestWafContract(HarvesterContract):
         return Waf(http_server)
 
 
-class TestCswContract(HarvesterContract):
+class TestCswContract(PagedHarvesterContract):
     @pytest.fixture
     def scenario(self, http_server: LoopbackServer) -> Scenario:
         return FakeCsw(http_server)

@@ -13,7 +13,7 @@ from catalog_api.services import Services
 from harvesters.errors import ParseError
 from harvesters.socrata import asset_to_dcatus, discovery_url, is_public
 from tests.conftest import DATA, add_source, load
-from tests.harvesters.contract import HarvesterContract, Scenario
+from tests.harvesters.contract import PagedHarvesterContract, Scenario
 from tests.support.httpserver import LoopbackServer, Route, Seen
 
 CATALOG = "/api/catalog/v1"
@@ -61,7 +61,7 @@ class FakeDiscovery(Scenario):
         assert changed.unchanged == len(self.results) - 1
 
 
-class TestSocrataContract(HarvesterContract):
+class TestSocrataContract(PagedHarvesterContract):
     @pytest.fixture
     def scenario(self, http_server: LoopbackServer) -> Scenario:
         return FakeDiscovery(http_server)
