@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from catalog_api.preparing import Failed, Outcome, PrepareContext, Prepared, Preparer, default_workers
 from catalog_api.settings import Settings
@@ -66,23 +65,13 @@ def fewer_collections() -> Iterator[None]:
         gc.unfreeze()
 
 
-@dataclass
-class HarvestReport:
-    """What one job did, for the CLI, the API and the logs."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HarvestReport(JobOutcome):
+    """What one job did (its stored outcome), for the CLI, the API and the logs."""
 
     source: str
     job_id: int
-    status: str
-    message: str | None
-    listed: int = 0
-    new: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    withdrawn: int = 0
-    failed: int = 0
-    skipped: int = 0
     seconds: float = 0.0
-    stats: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -428,18 +417,5 @@ def _state(source: SourceRow, full: bool, full_every: timedelta, now: datetime) 
 
 
 def _report(source: str, job_id: int, outcome: JobOutcome, seconds: float) -> HarvestReport:
-    return HarvestReport(
-        source=source,
-        job_id=job_id,
-        status=outcome.status,
-        message=outcome.message,
-        listed=outcome.listed,
-        new=outcome.new,
-        updated=outcome.updated,
-        unchanged=outcome.unchanged,
-        withdrawn=outcome.withdrawn,
-        failed=outcome.failed,
-        skipped=outcome.skipped,
-        seconds=seconds,
-        stats=dict(outcome.stats),
-    )
+    fields = {name: getattr(outcome, name) for name in JobOutcome.__dataclass_fields__}
+    return HarvestReport(**fields, source=source, job_id=job_id, seconds=seconds)
