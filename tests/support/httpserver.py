@@ -183,7 +183,8 @@ class LoopbackServer:
         handler.send_header("Content-Type", content_type)
         if "Content-Length" not in headers:
             handler.send_header("Content-Length", str(len(payload)) if status != 304 else "0")
-        else:
+        else:  # a made-up length: the connection cannot be reused, and the client is told so
+            handler.send_header("Connection", "close")
             handler.close_connection = True
         for key, value in headers.items():
             handler.send_header(key, value)
@@ -218,6 +219,7 @@ class LoopbackServer:
         handler.send_response(route.status)
         handler.send_header("Content-Type", route.content_type)
         handler.send_header("Transfer-Encoding", "chunked")
+        handler.send_header("Connection", "close")  # closed after the body, as the client is told
         for key, value in route.headers.items():
             handler.send_header(key, value)
         handler.end_headers()
