@@ -177,14 +177,25 @@ class _Job:
         self.run = run
         self.tally = tally
         self.progress = progress
-        self.known = runner.store.record_states(source.id)
-        self.previous_live = sum(1 for s in self.known.values() if not s.withdrawn)
+        self._known: dict[str, RecordState] | None = None
         self.pending: list[tuple[HarvestedRecord, RecordState | None]] = []
         self.engine_down = False  # after one failure, the rest of the job leaves indexing to the catch-up
         self.caught_up = 0
         settings = runner.settings
         context = PrepareContext(source.name, source.id, source.publisher, settings.profile)
         self.preparer = Preparer(context, workers=default_workers(settings.harvest_workers), parallel=parallel)
+
+    @property
+    def known(self) -> dict[str, RecordState]:
+        """The source's stored records by original identifier, loaded on first use (a 304 never needs
+        them)."""
+        if self._known is None:
+            self._known = self.runner.store.record_states(self.source.id)
+        return self._known
+
+    @property
+    def previous_live(self) -> int:
+        return sum(1 for state in self.known.values() if not state.withdrawn)
 
     # -- reading the harvester ---------------------------------------------------------------------
 
@@ -325,10 +336,11 @@ class _Job:
     def _shrink_message(self) -> str | None:
         limit = float(self.source.options.get("max_shrink", self.runner.settings.harvest_max_shrink))
         kept = len(self.tally.seen)
-        if self.previous_live == 0 or kept >= self.previous_live * (1 - limit):
+        previous = self.previous_live
+        if previous == 0 or kept >= previous * (1 - limit):
             return None
         return (
-            f"the catalog shrank from {self.previous_live} to {kept} datasets (more than {limit:.0%}); "
+            f"the catalog shrank from {previous} to {kept} datasets (more than {limit:.0%}); "
             f"nothing was withdrawn. If the source really dropped them, run "
             f"`nutmeg harvest {self.source.name} --accept-shrink`"
         )

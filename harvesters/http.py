@@ -197,7 +197,7 @@ class GuardedTransport(httpx.HTTPTransport):
     """httpx transport whose connection pool connects through :class:`GuardedBackend`."""
 
     def __init__(self, backend: GuardedBackend, limits: httpx.Limits) -> None:
-        super().__init__(trust_env=False, limits=limits)
+        super().__init__(verify=_ssl_context(), trust_env=False, limits=limits)
         self._pool = httpcore.ConnectionPool(
             ssl_context=_ssl_context(),
             max_connections=limits.max_connections,
@@ -416,6 +416,7 @@ class HttpClient:
         timeout = httpx.Timeout(self.policy.timeout)
         self._client = httpx.Client(
             mounts=mounts,
+            verify=_ssl_context(),
             timeout=timeout,
             follow_redirects=False,
             trust_env=False,

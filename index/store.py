@@ -447,22 +447,24 @@ class Store:
         had them. ``indexed_hash`` is left alone: they are in the search index until the runner removes them
         (see :meth:`pending_removal_ids`).
         """
-        live = select(records.c.id, records.c.last_seen).where(
-            records.c.source_id == source_id, records.c.withdrawn.is_(False)
-        )
+        live = select(records.c.id).where(records.c.source_id == source_id, records.c.withdrawn.is_(False))
         previous = select(sources.c.last_full_harvest_at).where(sources.c.id == source_id)
         with self.engine.begin() as connection:
             last_full = connection.execute(previous).scalar()
-            missing = [(i, seen_at) for i, seen_at in connection.execute(live) if i not in seen]
-            if missing:
-                statement = (
-                    update(records)
-                    .where(records.c.id == bindparam("key"))
-                    .values(withdrawn=True, withdrawn_at=now, last_seen=bindparam("seen"))
-                )
-                rows = [{"key": i, "seen": max(seen_at, last_full) if last_full else seen_at} for i, seen_at in missing]
-                connection.execute(statement, rows)
-        return [i for i, _ in missing]
+            missing = [i for (i,) in connection.execute(live) if i not in seen]
+            for start in range(0, len(missing), 500):
+                self._withdraw(connection, missing[start : start + 500], last_full, now)
+        return missing
+
+    def _withdraw(self, connection: Connection, ids: list[str], last_full: datetime | None, now: datetime) -> None:
+        seen_at = select(records.c.id, records.c.last_seen).where(records.c.id.in_(ids))
+        rows = [{"key": i, "seen": max(at, last_full) if last_full else at} for i, at in connection.execute(seen_at)]
+        statement = (
+            update(records)
+            .where(records.c.id == bindparam("key"))
+            .values(withdrawn=True, withdrawn_at=now, last_seen=bindparam("seen"))
+        )
+        connection.execute(statement, rows)
 
     def live_count(self, source_id: int | None = None) -> int:
         query = select(func.count()).select_from(records).where(records.c.withdrawn.is_(False))
@@ -540,23 +542,36 @@ class Store:
                 yield id_, hash_, indexed, bool(withdrawn)
 
     def mark_indexed(self, pairs: Sequence[tuple[str, str | None]]) -> None:
-        """Record which content hash the search index holds for each id (None: not indexed)."""
-        if not pairs:
-            return
-        statement = update(records).where(records.c.id == bindparam("key")).values(indexed_hash=bindparam("h"))
+        """Record which content hash the search index holds for each id (None: not indexed).
+
+        A hash is only recorded while it is still the record's current one: if the record changed after
+        that version was sent to the index, it stays pending (see :meth:`pending_index_ids`).
+        """
+        indexed = [{"key": i, "h": h} for i, h in pairs if h is not None]
+        removed = [{"key": i} for i, h in pairs if h is None]
+        current = (
+            update(records)
+            .where(records.c.id == bindparam("key"), records.c.content_hash == bindparam("h"))
+            .values(indexed_hash=bindparam("h"))
+        )
+        cleared = update(records).where(records.c.id == bindparam("key")).values(indexed_hash=None)
         with self.engine.begin() as connection:
-            connection.execute(statement, [{"key": i, "h": h} for i, h in pairs])
+            if indexed:
+                connection.execute(current, indexed)
+            if removed:
+                connection.execute(cleared, removed)
 
     def clear_indexed(self) -> None:
         with self.engine.begin() as connection:
             connection.execute(update(records).values(indexed_hash=None))
 
     def pending_index_ids(self) -> list[str]:
-        """Live records whose current version is not (yet) in the search index."""
-        query = select(records.c.id).where(
-            records.c.withdrawn.is_(False),
-            (records.c.indexed_hash.is_(None)) | (records.c.indexed_hash != records.c.content_hash),
-        )
+        """Live records whose current version is not (yet) in the search index.
+
+        Writing a record clears its ``indexed_hash`` and indexing it sets it, so this is one seek on
+        ``ix_records_withdrawn_indexed`` — cheap enough for every job to ask.
+        """
+        query = select(records.c.id).where(records.c.withdrawn.is_(False), records.c.indexed_hash.is_(None))
         with self.engine.connect() as connection:
             return [i for (i,) in connection.execute(query)]
 
@@ -588,6 +603,7 @@ _WRITE_COLUMNS = (
     "last_seen",
     "withdrawn",
     "withdrawn_at",
+    "indexed_hash",
 )
 
 
@@ -608,6 +624,7 @@ def _record_values(r: RecordWrite, now: datetime) -> dict[str, Any]:
         "last_seen": now,
         "withdrawn": False,
         "withdrawn_at": None,
+        "indexed_hash": None,  # not in the search index until mark_indexed says so
     }
 
 

@@ -127,6 +127,7 @@ records = Table(
     Index("ix_records_withdrawn_id", "withdrawn", "id"),
     Index("ix_records_withdrawn_first_seen", "withdrawn", "first_seen", "id"),
     Index("ix_records_withdrawn_id_changed", "withdrawn", "id", "last_changed"),
+    Index("ix_records_withdrawn_indexed", "withdrawn", "indexed_hash"),
 )
 
 record_errors = Table(
