@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from catalog_api import errors
 from catalog_api.routes import api, catalog_rdf, ckan_api, dataset_page, discovery, federation, health
+from catalog_api.runtime import tune_collector
 from catalog_api.services import Services, build_services
 from catalog_api.settings import Settings
 from catalog_api.templating import make_templates
@@ -32,7 +33,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # load the search index's in-memory columns now, not on the first visitor's search
-        threading.Thread(target=services.index.warm, name="index-warm", daemon=True).start()
+        warming = threading.Thread(target=services.index.warm, name="index-warm", daemon=True)
+        warming.start()
+        tune_collector()
         yield
         if owned:  # services handed in belong to the caller (the CLI, tests)
             services.close()

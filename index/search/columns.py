@@ -183,6 +183,16 @@ class Columns:
             self._orders[key] = alive[ordering]
         return self._orders[key]
 
+    def prepare(self) -> None:
+        """Compute now what the first searches would otherwise compute: sort orders, value ranks and the
+        per-document facet indexes."""
+        self.order("modified")
+        self.order("title")
+        for column in self.facets.values():
+            column.rank()
+            column.counts(self.alive, np.zeros(0, dtype=np.int64), 1)
+            column.counts(self.alive, np.flatnonzero(self.alive)[:1], 1)
+
     def id_rank(self) -> IntArray:
         """Rank of each rowid's id in ascending id order (dead rowids last)."""
         return self._order("id", lambda: [self.ids[i] or "\uffff" for i in range(self.size)])

@@ -292,7 +292,9 @@ class EmbeddedIndex(SearchBackend):
         return {r: orjson.loads(s) for r, s in rows}
 
     def warm(self) -> None:
-        self._refresh()
+        with self._lock:
+            self._refresh()
+            self._columns.prepare()
 
     def drop_caches(self) -> None:
         """Forget cached query results (benchmarks use it to measure cold queries)."""
