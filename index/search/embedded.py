@@ -81,6 +81,7 @@ class EmbeddedIndex(SearchBackend):
         self._removed_seq = 0
         self._data_version: int | None = None
         self._fts_cache: OrderedDict[str, tuple[IntArray, FloatArray]] = OrderedDict()
+        self._written = False
         self._setup()
 
     def _setup(self) -> None:
@@ -100,13 +101,13 @@ class EmbeddedIndex(SearchBackend):
         with self._lock, self._transaction():
             for start in range(0, len(docs), _BATCH):
                 self._write(docs[start : start + _BATCH])
-        self._refresh(force=True)
+        self._written = True  # columns catch up on the next search (a harvest never searches)
 
     def remove(self, ids: Sequence[str]) -> None:
         with self._lock, self._transaction():
             for start in range(0, len(ids), _BATCH):
                 self._delete(ids[start : start + _BATCH])
-        self._refresh(force=True)
+        self._written = True  # columns catch up on the next search (a harvest never searches)
 
     def rebuild(self, docs: Iterable[SearchDoc]) -> int:
         count = 0
@@ -119,7 +120,7 @@ class EmbeddedIndex(SearchBackend):
                 self._write(batch, replace=False)
                 count += len(batch)
             self._conn.execute("INSERT INTO fts(fts) VALUES ('optimize')")
-        self._refresh(force=True)
+        self._written = True  # columns catch up on the next search (a harvest never searches)
         return count
 
     @contextmanager
@@ -168,11 +169,14 @@ class EmbeddedIndex(SearchBackend):
 
     # -- keeping the columns current ---------------------------------------------------------------
 
-    def _refresh(self, *, force: bool = False) -> None:
+    def _refresh(self) -> None:
+        """Bring the in-memory columns up to the file: this connection's own writes (which
+        ``data_version`` does not report) or another process's."""
         with self._lock:
             version = self._conn.execute("PRAGMA data_version").fetchone()[0]
-            if not force and version == self._data_version and self._generation is not None:
+            if not self._written and version == self._data_version and self._generation is not None:
                 return
+            self._written = False
             self._data_version = version
             self._fts_cache.clear()
             generation = self._conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0]
