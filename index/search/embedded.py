@@ -80,7 +80,7 @@ class EmbeddedIndex(SearchBackend):
         self._max_rowid = 0
         self._removed_seq = 0
         self._data_version: int | None = None
-        self._fts_cache: OrderedDict[str, tuple[IntArray, FloatArray]] = OrderedDict()
+        self._fts_cache: OrderedDict[tuple[str, bool], tuple[IntArray, FloatArray]] = OrderedDict()
         self._written = False
         self._setup()
 
@@ -240,33 +240,36 @@ class EmbeddedIndex(SearchBackend):
             mask = np.ones(size, dtype=bool)
         else:
             mask = np.zeros(size, dtype=bool)
-            rowids, found_scores = self._ranked(positive)
+            rowids, found_scores = self._ranked(positive, scored=query.sort == "relevance")
             keep = rowids < size
             mask[rowids[keep]] = True
             scores[rowids[keep]] = found_scores[keep]
         if negative is not None:
-            excluded, _ = self._ranked(negative)
+            excluded, _ = self._ranked(negative, scored=False)
             mask[excluded[excluded < size]] = False
         return mask, scores
 
-    def _ranked(self, match: str) -> tuple[IntArray, FloatArray]:
-        """Rowids and BM25 scores (higher is better) of the documents matching an FTS5 expression.
+    def _ranked(self, match: str, *, scored: bool) -> tuple[IntArray, FloatArray]:
+        """Rowids and BM25 scores (higher is better) of the documents matching an FTS5 expression;
+        without ``scored`` (sorting by date or title) ranking is skipped and the scores are zero.
 
         The last few expressions are cached until the index changes: paging through results or
         clicking facets repeats the same words, and ranking is most of a query's cost.
         """
-        cached = self._fts_cache.get(match)
-        if cached is not None:
-            self._fts_cache.move_to_end(match)
-            return cached
-        sql = f"SELECT rowid, -bm25(fts, {', '.join(map(str, WEIGHTS))}) FROM fts WHERE fts MATCH ?"
+        for key in ((match, True), (match, scored)):
+            cached = self._fts_cache.get(key)
+            if cached is not None:
+                self._fts_cache.move_to_end(key)
+                return cached
+        weights = ", ".join(map(str, WEIGHTS))
+        score = f"-bm25(fts, {weights})" if scored else "0.0"
         try:
-            found = self._conn.execute(sql, (match,)).fetchall()
+            found = self._conn.execute(f"SELECT rowid, {score} FROM fts WHERE fts MATCH ?", (match,)).fetchall()
         except sqlite3.OperationalError as exc:
             raise SearchError(f"cannot search for {match!r}: {exc}") from exc
         table = np.array(found, dtype=np.float64).reshape(-1, 2)
         result = (table[:, 0].astype(np.int64), table[:, 1])
-        self._fts_cache[match] = result
+        self._fts_cache[(match, scored)] = result
         if len(self._fts_cache) > FTS_CACHE_SIZE:
             self._fts_cache.popitem(last=False)
         return result
