@@ -527,13 +527,6 @@ class Store:
                 return
             last = rows[-1].id
 
-    def export_fingerprint(self) -> str:
-        """Changes whenever the set or content of live records changes (for data.json ETags)."""
-        query = select(func.count(), func.max(records.c.last_changed), func.max(records.c.withdrawn_at))
-        with self.engine.connect() as connection:
-            count, changed, withdrawn = connection.execute(query).one()
-        return f"{count}-{changed.isoformat() if changed else ''}-{withdrawn.isoformat() if withdrawn else ''}"
-
     def index_states(self) -> Iterator[tuple[str, str, str | None, bool]]:
         """(id, content hash, indexed hash, withdrawn) of every record, in id order."""
         query = select(records.c.id, records.c.content_hash, records.c.indexed_hash, records.c.withdrawn)
