@@ -35,6 +35,8 @@ class FacetColumn:
     _rank: IntArray | None = None
     _offsets: IntArray | None = None
     _by_doc: IntArray | None = None
+    _value_offsets: IntArray | None = None
+    _by_value: IntArray | None = None
 
     def value_id(self, value: str) -> int:
         vid = self.exact.get(value)
@@ -51,46 +53,59 @@ class FacetColumn:
             self.docs = np.concatenate([self.docs, np.asarray(docs, dtype=np.int64)])
             self.vals = np.concatenate([self.vals, np.asarray(vals, dtype=np.int64)])
             self._offsets = self._by_doc = None
+            self._value_offsets = self._by_value = None
 
     def matching(self, value: str, size: int) -> BoolArray:
         """Documents having ``value`` (case-insensitively) as a mask over rowids."""
         mask = np.zeros(size, dtype=bool)
         vids = self.folded.get(" ".join(value.split()).casefold())
         if vids:
-            mask[self.docs[np.isin(self.vals, vids)]] = True
+            offsets, by_value = self._value_index()
+            for vid in vids:
+                mask[by_value[offsets[vid] : offsets[vid + 1]]] = True
         return mask
 
-    def counts(self, mask: BoolArray, rows: IntArray, limit: int) -> list[FacetCount]:
-        """The ``limit`` most frequent values among documents in ``mask`` (count desc, value asc).
+    def _value_index(self) -> tuple[IntArray, IntArray]:
+        """Documents of each value id, value by value (a CSR index: a filter reads only its own value's entries)."""
+        if self._value_offsets is None or self._by_value is None or len(self._value_offsets) != len(self.values) + 1:
+            order = np.argsort(self.vals, kind="stable")
+            self._by_value = self.docs[order]
+            per_value = np.bincount(self.vals, minlength=len(self.values))
+            self._value_offsets = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(per_value)])
+        return self._value_offsets, self._by_value
+
+    def tally(self, mask: BoolArray, rows: IntArray) -> IntArray:
+        """How many documents in ``mask`` have each value id.
 
         ``rows`` are the same documents as rowids: a small result set is counted through the per-document
         index (work proportional to the result), a large one through the mask (one pass over entries).
         """
         if not len(self.docs):
-            return []
+            return np.zeros(len(self.values), dtype=np.int64)
         small = len(rows) * 8 < len(self.docs)
         selected = self._entries_of(rows, len(mask)) if small else self.vals[mask[self.docs]]
-        counts = np.bincount(selected, minlength=len(self.values))
+        return np.bincount(selected, minlength=len(self.values))
+
+    def top(self, counts: IntArray, limit: int) -> list[FacetCount]:
+        """The ``limit`` most frequent values of a tally (count desc, value asc)."""
         present = np.flatnonzero(counts)
         if not len(present):
             return []
+        if len(present) > limit * 4:  # only values that can reach the top need ordering
+            threshold = np.partition(counts[present], len(present) - limit)[len(present) - limit]
+            present = present[counts[present] >= threshold]
         order = np.lexsort((self.rank()[present], -counts[present]))[:limit]
         return [FacetCount(self.values[present[i]], int(counts[present[i]])) for i in order]
+
+    def counts(self, mask: BoolArray, rows: IntArray, limit: int) -> list[FacetCount]:
+        """The ``limit`` most frequent values among documents in ``mask`` (count desc, value asc)."""
+        return self.top(self.tally(mask, rows), limit)
 
     def _entries_of(self, rows: IntArray, size: int) -> IntArray:
         """Value ids of every entry of the documents ``rows`` (vectorized gather through a CSR index)."""
         if self._offsets is None or self._by_doc is None or len(self._offsets) < size + 1:
-            order = np.argsort(self.docs, kind="stable")
-            self._by_doc = self.vals[order]
-            per_doc = np.bincount(self.docs, minlength=size)
-            self._offsets = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(per_doc)])
-        starts = self._offsets[rows]
-        lengths = self._offsets[rows + 1] - starts
-        total = int(lengths.sum())
-        if total == 0:
-            return np.zeros(0, dtype=np.int64)
-        shift = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-        return self._by_doc[shift + np.arange(total, dtype=np.int64)]
+            self._offsets, self._by_doc = _by_document(self.docs, self.vals, size)
+        return _gather(rows, self._offsets, self._by_doc)
 
     def rank(self) -> IntArray:
         """Alphabetical rank of every value id (ties in counts are ordered by value)."""
@@ -100,6 +115,24 @@ class FacetColumn:
             rank[np.asarray(order, dtype=np.int64)] = np.arange(len(order), dtype=np.int64)
             self._rank = rank
         return self._rank
+
+
+def _by_document(docs: IntArray, vals: IntArray, size: int) -> tuple[IntArray, IntArray]:
+    """A CSR index of (document, value) entries: offsets per document, and the values in document order."""
+    order = np.argsort(docs, kind="stable")
+    per_doc = np.bincount(docs, minlength=size)
+    return np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(per_doc)]), vals[order]
+
+
+def _gather(rows: IntArray, offsets: IntArray, values: IntArray) -> IntArray:
+    """The values of every document in ``rows`` from a CSR index, in one vectorized pass."""
+    starts = offsets[rows]
+    lengths = offsets[rows + 1] - starts
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    shift = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+    return values[shift + np.arange(total, dtype=np.int64)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,13 +201,15 @@ class Columns:
         self.titles.extend([None] * extra)
 
     def order(self, sort: str) -> IntArray:
-        """Alive rowids in ``modified`` (newest first, undated last) or ``title`` order, ties by id;
-        computed once per change of the index."""
+        """Alive rowids in ``modified`` (newest first, undated last), ``title`` or else id order, ties by
+        id; computed once per change of the index."""
         key = f"order-{sort}"
         if key not in self._orders:
             alive = np.flatnonzero(self.alive)
             if sort == "title":
                 ordering = np.argsort(self.title_rank()[alive], kind="stable")
+            elif sort != "modified":
+                ordering = np.argsort(self.id_rank()[alive], kind="stable")
             else:
                 modified = self.modified[alive]
                 undated = np.isnan(modified)
@@ -183,15 +218,46 @@ class Columns:
             self._orders[key] = alive[ordering]
         return self._orders[key]
 
+    def tallies(self, names: Sequence[str], mask: BoolArray, rows: IntArray) -> dict[str, IntArray]:
+        """Value counts of each facet in ``names`` over the documents in ``mask`` (``rows``: the same
+        documents as rowids). A small result set is counted for every facet at once, through one
+        per-document index of all facets' entries; a large one facet by facet through the mask."""
+        total = sum(len(column.docs) for column in self.facets.values())
+        if len(rows) * 8 * len(self.facets) >= total:
+            return {name: self.facets[name].tally(mask, rows) for name in names}
+        if "entries" not in self._orders:
+            bases = np.cumsum([0] + [len(column.values) for column in self.facets.values()])
+            docs = np.concatenate([column.docs for column in self.facets.values()])
+            vals = np.concatenate([c.vals + base for c, base in zip(self.facets.values(), bases, strict=False)])
+            self._orders["entry-offsets"], self._orders["entries"] = _by_document(docs, vals, self.size)
+            self._orders["entry-bases"] = bases.astype(np.int64)
+        bases = self._orders["entry-bases"]
+        counts = np.bincount(
+            _gather(rows, self._orders["entry-offsets"], self._orders["entries"]), minlength=int(bases[-1])
+        )
+        slices = {name: counts[bases[i] : bases[i + 1]] for i, name in enumerate(self.facets)}
+        return {name: slices[name] for name in names}
+
+    def tally_all(self, name: str) -> IntArray:
+        """A facet's value counts over every live document (a browse with no words or filters: the home
+        page); computed once per change of the index, like the sort orders."""
+        key = f"tally-{name}"
+        if key not in self._orders:
+            self._orders[key] = self.facets[name].tally(self.alive, np.flatnonzero(self.alive))
+        return self._orders[key]
+
     def prepare(self) -> None:
         """Compute now what the first searches would otherwise compute: sort orders, value ranks and the
         per-document facet indexes."""
         self.order("modified")
         self.order("title")
-        for column in self.facets.values():
+        self.order("relevance")
+        for name, column in self.facets.items():
             column.rank()
-            column.counts(self.alive, np.zeros(0, dtype=np.int64), 1)
+            column._value_index()
             column.counts(self.alive, np.flatnonzero(self.alive)[:1], 1)
+            self.tally_all(name)
+        self.tallies(list(self.facets), self.alive, np.flatnonzero(self.alive)[:1])
 
     def id_rank(self) -> IntArray:
         """Rank of each rowid's id in ascending id order (dead rowids last)."""

@@ -18,6 +18,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -217,22 +218,31 @@ class EmbeddedIndex(SearchBackend):
         with self._lock:
             self._refresh()
             columns = self._columns
-            mask, scores = self._matches(query)
+            mask, scores, worded = self._matches(query)
             mask &= columns.alive
             for name, values in query.filters.items():
                 if name not in columns.facets:
                     raise SearchError(f"unknown facet {name!r}; known: {', '.join(FACETS)}")
                 for value in values:
                     mask &= columns.facets[name].matching(value, columns.size)
-            mask &= _date_mask(columns.modified, query.modified_since, query.modified_before)
+            dated = query.modified_since is not None or query.modified_before is not None
+            if dated:
+                mask &= _date_mask(columns.modified, query.modified_since, query.modified_before)
             matched = np.flatnonzero(mask)
-            facets = {name: columns.facets[name].counts(mask, matched, query.facet_limit) for name in query.facets}
-            rows, keys, hit_scores = self._page(query, mask, matched, scores)
+            everything = not worded and not query.filters and not dated and "-" not in (query.text or "")
+            if everything:
+                tallies = {name: columns.tally_all(name) for name in query.facets}
+            else:
+                tallies = columns.tallies(query.facets, mask, matched)
+            facets = {name: columns.facets[name].top(tallies[name], query.facet_limit) for name in query.facets}
+            rows, keys, hit_scores = self._page(query, mask, matched, scores, ranked=worded)
             summaries = self._summaries(rows)
         hits = [Hit(columns.ids[r] or "", s, k, summaries[r]) for r, k, s in zip(rows, keys, hit_scores, strict=True)]
-        return SearchResult(int(mask.sum()), hits, facets)
+        return SearchResult(len(matched), hits, facets)
 
-    def _matches(self, query: SearchQuery) -> tuple[BoolArray, FloatArray]:
+    def _matches(self, query: SearchQuery) -> tuple[BoolArray, FloatArray, bool]:
+        """Documents matching the words (all when there are none), their scores, and whether any word
+        was searched for."""
         size = self._columns.size
         scores = np.zeros(size, dtype=np.float64)
         positive, negative = to_fts5(parse(query.text))
@@ -247,7 +257,7 @@ class EmbeddedIndex(SearchBackend):
         if negative is not None:
             excluded, _ = self._ranked(negative, scored=False)
             mask[excluded[excluded < size]] = False
-        return mask, scores
+        return mask, scores, positive is not None or negative is not None
 
     def _ranked(self, match: str, *, scored: bool) -> tuple[IntArray, FloatArray]:
         """Rowids and BM25 scores (higher is better) of the documents matching an FTS5 expression;
@@ -267,7 +277,7 @@ class EmbeddedIndex(SearchBackend):
             found = self._conn.execute(f"SELECT rowid, {score} FROM fts WHERE fts MATCH ?", (match,)).fetchall()
         except sqlite3.OperationalError as exc:
             raise SearchError(f"cannot search for {match!r}: {exc}") from exc
-        table = np.array(found, dtype=np.float64).reshape(-1, 2)
+        table = np.fromiter(chain.from_iterable(found), dtype=np.float64, count=2 * len(found)).reshape(-1, 2)
         result = (table[:, 0].astype(np.int64), table[:, 1])
         self._fts_cache[(match, scored)] = result
         if len(self._fts_cache) > FTS_CACHE_SIZE:
@@ -275,13 +285,18 @@ class EmbeddedIndex(SearchBackend):
         return result
 
     def _page(
-        self, query: SearchQuery, mask: BoolArray, rows: IntArray, scores: FloatArray
+        self, query: SearchQuery, mask: BoolArray, rows: IntArray, scores: FloatArray, *, ranked: bool
     ) -> tuple[list[int], list[SortKey], list[float]]:
         columns = self._columns
-        if query.sort == "relevance":
+        if query.sort == "relevance" and ranked:
+            wanted = query.offset + query.limit
+            if query.after is None and wanted > 0 and 4 * wanted < len(rows):  # order only rows that can reach the page
+                row_scores = scores[rows]
+                threshold = np.partition(row_scores, len(rows) - wanted)[len(rows) - wanted]
+                rows = rows[row_scores >= threshold]
             ordered = rows[np.lexsort((columns.id_rank()[rows], -scores[rows]))]
         else:
-            order = columns.order(query.sort)
+            order = columns.order(query.sort)  # without words every score is 0: relevance order is id order
             ordered = order[mask[order]]
         if query.after is not None:
             ordered = ordered[_after(query, columns, ordered, scores) :]

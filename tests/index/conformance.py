@@ -161,6 +161,25 @@ class BackendConformance:
         assert {h.id for h in result.hits} == {d.id for d in chosen}
         assert facets_of(result) == expected_facets(chosen)
 
+    def test_narrow_result_facets(self, loaded: SearchBackend, docs: list[SearchDoc]) -> None:
+        # a handful of hits among many documents: counted per document, not by a pass over every entry
+        result = loaded.search(SearchQuery(text="crime", filters={"source": ("port",), "theme": ("Finance",)}))
+        chosen = [d for d in docs if "crime" in d.keywords and d.source == "port" and "Finance" in d.themes]
+        assert 0 < len(chosen) < 20
+        assert {h.id for h in result.hits} == {d.id for d in chosen}
+        assert facets_of(result) == expected_facets(chosen)
+
+    def test_without_words_relevance_is_id_order(self, loaded: SearchBackend, docs: list[SearchDoc]) -> None:
+        ids = [h.id for h in loaded.search(SearchQuery(filters={"source": ("state",)}, limit=500)).hits]
+        assert ids == sorted(d.id for d in docs if d.source == "state")
+
+    def test_relevance_pages_follow_the_full_order(self, loaded: SearchBackend) -> None:
+        # many hits share a score: every page must cut the same (score, id) order the full list has
+        full = [h.id for h in loaded.search(SearchQuery(text="crime", limit=500)).hits]
+        assert len(full) > 40
+        pages = [loaded.search(SearchQuery(text="crime", offset=o, limit=5)).hits for o in range(0, 40, 5)]
+        assert [h.id for page in pages for h in page] == full[:40]
+
     def test_sort_by_modified(self, loaded: SearchBackend, docs: list[SearchDoc]) -> None:
         ids = [h.id for h in loaded.search(SearchQuery(sort="modified", limit=500)).hits]
         dated = sorted((d for d in docs if d.modified), key=lambda d: (-d.modified.timestamp(), d.id))  # type: ignore[union-attr]
