@@ -124,7 +124,7 @@ class HarvestRunner:
         tally = _Tally()
         job = _Job(self, source, job_id, run, tally, progress, harvester_class.parallel_safe)
         try:
-            with self._http_factory(source.allow_private) as http, fewer_collections():
+            with self._http_factory(source.allow_private) as http, fewer_collections(), self.index.bulk_load():
                 harvester = harvester_class(_config(source), http)
                 full_every = timedelta(days=self.settings.harvest_full_every_days)
                 job.consume(harvester.records(_state(source, full, full_every, self._clock()), run))

@@ -15,7 +15,8 @@ Semantics shared by all backends (the conformance suite in ``tests/index/conform
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -146,3 +147,9 @@ class SearchBackend(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
+
+    @contextmanager
+    def bulk_load(self) -> Iterator[None]:
+        """Around a harvest job: a backend may trade how soon other processes see writes for indexing
+        speed while the job writes, and must make every write visible when the block ends."""
+        yield

@@ -138,12 +138,44 @@ def test_batches_split_by_count_and_bytes(opensearch_node: OpenSearchNode, alias
         index.close()
 
 
-def test_nothing_listening_is_unavailable() -> None:
+def _refresh_interval(node: OpenSearchNode, alias: str) -> str:
+    (settings,) = httpx.get(f"{node.url}/{alias}/_settings").json().values()
+    interval: str = settings["settings"]["index"]["refresh_interval"]
+    return interval
+
+
+def test_a_bulk_load_refreshes_less_often_and_shows_everything_when_it_ends(
+    opensearch_node: OpenSearchNode, alias: str
+) -> None:
+    writer, reader = open_engine(opensearch_node.url, alias), open_engine(opensearch_node.url, alias)
+    docs = corpus(300)
+    with writer.bulk_load():
+        writer.index(docs[:100])
+        assert _refresh_interval(opensearch_node, alias) == "1s"  # one batch is not worth two settings changes
+        with writer.bulk_load():  # a second job in the same process
+            writer.index(docs[100:200])
+            assert _refresh_interval(opensearch_node, alias) == "30s"
+        assert _refresh_interval(opensearch_node, alias) == "30s"  # the first job still writes
+        writer.index(docs[200:])
+        assert reader.search(SearchQuery()).total < 300  # the last batch waits for the next refresh
+    assert _refresh_interval(opensearch_node, alias) == "1s"
+    assert reader.search(SearchQuery()).total == 300  # the end refreshed: another process sees it all at once
+    with writer.bulk_load():
+        writer.index(docs[:10])
+    assert _refresh_interval(opensearch_node, alias) == "1s"
+    writer.close()
+    reader.close()
+
+
+def test_nothing_listening_is_unavailable(caplog: pytest.LogCaptureFixture) -> None:
     index = open_engine(f"http://127.0.0.1:{free_port()}", "nutmeg-nowhere")
     with pytest.raises(BackendUnavailable):
         index.search(SearchQuery())
-    with pytest.raises(BackendUnavailable):
-        index.index(corpus(1))
+    with caplog.at_level("INFO", logger="nutmeg.engine"), index.bulk_load():
+        for _ in range(2):  # the second write first tries to relax the refresh interval: that fails quietly
+            with pytest.raises(BackendUnavailable):
+                index.index(corpus(1))
+    assert "could not relax the refresh interval" in caplog.text
     health = index.health()
     assert not health.ok
     assert "no search engine answers" in (health.detail or "")
