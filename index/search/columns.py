@@ -60,18 +60,13 @@ class FacetColumn:
         mask = np.zeros(size, dtype=bool)
         vids = self.folded.get(" ".join(value.split()).casefold())
         if vids:
-            offsets, by_value = self._value_index()
-            for vid in vids:
-                mask[by_value[offsets[vid] : offsets[vid + 1]]] = True
+            mask[_gather(np.asarray(vids, dtype=np.int64), *self._value_index())] = True
         return mask
 
     def _value_index(self) -> tuple[IntArray, IntArray]:
         """Documents of each value id, value by value (a CSR index: a filter reads only its own value's entries)."""
         if self._value_offsets is None or self._by_value is None or len(self._value_offsets) != len(self.values) + 1:
-            order = np.argsort(self.vals, kind="stable")
-            self._by_value = self.docs[order]
-            per_value = np.bincount(self.vals, minlength=len(self.values))
-            self._value_offsets = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(per_value)])
+            self._value_offsets, self._by_value = _csr(self.vals, self.docs, len(self.values))
         return self._value_offsets, self._by_value
 
     def tally(self, mask: BoolArray, rows: IntArray) -> IntArray:
@@ -104,7 +99,7 @@ class FacetColumn:
     def _entries_of(self, rows: IntArray, size: int) -> IntArray:
         """Value ids of every entry of the documents ``rows`` (vectorized gather through a CSR index)."""
         if self._offsets is None or self._by_doc is None or len(self._offsets) < size + 1:
-            self._offsets, self._by_doc = _by_document(self.docs, self.vals, size)
+            self._offsets, self._by_doc = _csr(self.docs, self.vals, size)
         return _gather(rows, self._offsets, self._by_doc)
 
     def rank(self) -> IntArray:
@@ -117,15 +112,16 @@ class FacetColumn:
         return self._rank
 
 
-def _by_document(docs: IntArray, vals: IntArray, size: int) -> tuple[IntArray, IntArray]:
-    """A CSR index of (document, value) entries: offsets per document, and the values in document order."""
-    order = np.argsort(docs, kind="stable")
-    per_doc = np.bincount(docs, minlength=size)
-    return np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(per_doc)]), vals[order]
+def _csr(keys: IntArray, values: IntArray, size: int) -> tuple[IntArray, IntArray]:
+    """A CSR index of (key, value) entries with keys below ``size``: offsets per key, and the values in key
+    order (by document: a document's values; by value id: a value's documents)."""
+    order = np.argsort(keys, kind="stable")
+    per_key = np.bincount(keys, minlength=size)
+    return np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(per_key)]), values[order]
 
 
 def _gather(rows: IntArray, offsets: IntArray, values: IntArray) -> IntArray:
-    """The values of every document in ``rows`` from a CSR index, in one vectorized pass."""
+    """The values of every key in ``rows`` from a CSR index, in one vectorized pass."""
     starts = offsets[rows]
     lengths = offsets[rows + 1] - starts
     total = int(lengths.sum())
@@ -229,7 +225,7 @@ class Columns:
             bases = np.cumsum([0] + [len(column.values) for column in self.facets.values()])
             docs = np.concatenate([column.docs for column in self.facets.values()])
             vals = np.concatenate([c.vals + base for c, base in zip(self.facets.values(), bases, strict=False)])
-            self._orders["entry-offsets"], self._orders["entries"] = _by_document(docs, vals, self.size)
+            self._orders["entry-offsets"], self._orders["entries"] = _csr(docs, vals, self.size)
             self._orders["entry-bases"] = bases.astype(np.int64)
         bases = self._orders["entry-bases"]
         counts = np.bincount(

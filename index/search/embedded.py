@@ -229,7 +229,7 @@ class EmbeddedIndex(SearchBackend):
             if dated:
                 mask &= _date_mask(columns.modified, query.modified_since, query.modified_before)
             matched = np.flatnonzero(mask)
-            everything = not worded and not query.filters and not dated and "-" not in (query.text or "")
+            everything = not worded and not query.filters and not dated
             if everything:
                 tallies = {name: columns.tally_all(name) for name in query.facets}
             else:
