@@ -138,13 +138,19 @@ def build_record(raw: Mapping[str, Any], dialect: Dialect, profile: Profile) -> 
     it)."""
     record, issues = _normalized(raw, dialect, profile)
     issues.extend(unmapped_fields(record))
+    return materialize(record, issues, _identifier(raw))
+
+
+def materialize(record: Mapping[str, Any], issues: list[RecordIssue], identifier: str | None) -> Materialized:
+    """A DCAT-US-shaped record as an RDF dataset through the DCAT-US ↔ DCAT tables (every source that
+    builds such dicts comes through here); ``identifier`` names the record in an error."""
     graph = record_graph()
     subject = dataset_node(record)
     graph.add((subject, RDF.type, DCAT.Dataset))
     try:
         json_to_graph(record, DATASET_FIELDS, graph, subject)
     except (TypeError, ValueError) as exc:
-        raise RecordError(f"cannot turn the record into RDF: {exc}", identifier=_identifier(raw)) from exc
+        raise RecordError(f"cannot turn the record into RDF: {exc}", identifier=identifier) from exc
     return Materialized(graph, subject, issues)
 
 

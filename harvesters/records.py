@@ -13,12 +13,8 @@ from functools import partial
 from typing import Any
 
 from harvesters.base import HarvestedRecord, Materialized, canonical_json, content_hash
-from harvesters.datajson import dataset_node
-from harvesters.errors import RecordError
-from mappings.dcatus import DATASET_FIELDS, json_to_graph
-from mappings.graphs import record_graph
+from harvesters.datajson import materialize
 from mappings.model import RecordIssue
-from mappings.vocab import DCAT, RDF
 
 Record = dict[str, Any]
 
@@ -33,14 +29,7 @@ def dict_record(identifier: str, record: Mapping[str, Any], issues: Iterable[Rec
 
 def build_dict(record: Mapping[str, Any], issues: tuple[RecordIssue, ...]) -> Materialized:
     """The record as RDF (module level, so worker processes can run it)."""
-    graph = record_graph()
-    subject = dataset_node(record)
-    graph.add((subject, RDF.type, DCAT.Dataset))
-    try:
-        json_to_graph(record, DATASET_FIELDS, graph, subject)
-    except (TypeError, ValueError) as exc:
-        raise RecordError(f"cannot turn the record into RDF: {exc}", identifier=str(record.get("identifier"))) from exc
-    return Materialized(graph, subject, list(issues))
+    return materialize(record, list(issues), str(record.get("identifier")))
 
 
 def prune(value: Any) -> Any:
