@@ -441,5 +441,15 @@ def harvest_demo(built: Services) -> None:
         _harvest_one(built, new.name, full=False, accept_shrink=False)
 
 
+def _governance_commands() -> None:
+    from catalog_api.governance.cli import key, org  # imports this module: registered after it is complete
+
+    main.add_command(org)
+    main.add_command(key)
+
+
+_governance_commands()
+
+
 if __name__ == "__main__":
     main()

@@ -18,7 +18,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from catalog_api.preparing import Failed, Outcome, PrepareContext, Prepared, Preparer, default_workers
+from catalog_api.preparing import (
+    Failed,
+    Outcome,
+    PrepareContext,
+    Prepared,
+    Preparer,
+    default_workers,
+    with_overrides,
+)
 from catalog_api.settings import Settings
 from harvesters.base import (
     HarvestedRecord,
@@ -30,11 +38,11 @@ from harvesters.base import (
 from harvesters.errors import SourceError
 from harvesters.http import HttpClient, Validators
 from harvesters.registry import get_harvester
-from index.documents import search_doc
+from index.documents import doc_from_row
+from index.governance import organization_by_id, overridden_records, publisher_map
 from index.ids import record_id
 from index.search.base import BackendUnavailable, SearchBackend, SearchDoc
-from index.store import ErrorRow, JobOutcome, RecordState, SourceRow, Store
-from mappings.model import Dataset
+from index.store import ErrorRow, JobOutcome, NotFound, RecordState, SourceRow, Store
 
 log = logging.getLogger("nutmeg.harvest")
 
@@ -152,7 +160,7 @@ class HarvestRunner:
         ids = self.store.pending_index_ids()
         for start in range(0, len(ids), batch):
             rows = self.store.get_records(ids[start : start + batch])
-            docs = [search_doc(r.id, r.source, r.content_hash, Dataset.model_validate(r.dataset)) for r in rows]
+            docs = [doc_from_row(r) for r in rows]
             self.index.index(docs)
             self.store.mark_indexed([(d.id, d.content_hash) for d in docs])
         return len(ids) + len(removals)
@@ -182,7 +190,14 @@ class _Job:
         self.engine_down = False  # after one failure, the rest of the job leaves indexing to the catch-up
         self.caught_up = 0
         settings = runner.settings
-        context = PrepareContext(source.name, source.id, source.publisher, settings.profile)
+        context = PrepareContext(
+            source.name,
+            source.id,
+            source.publisher,
+            settings.profile,
+            organizations=publisher_map(runner.store),
+            source_organization=_organization_of(runner.store, source),
+        )
         self.preparer = Preparer(context, workers=default_workers(settings.harvest_workers), parallel=parallel)
 
     @property
@@ -250,7 +265,7 @@ class _Job:
 
     def _commit(self, outcomes: list[Outcome]) -> None:
         now = self.runner._clock()
-        prepared = [o for o in outcomes if isinstance(o, Prepared)]
+        prepared = self._with_overrides([o for o in outcomes if isinstance(o, Prepared)])
         for failure in (o for o in outcomes if isinstance(o, Failed)):
             self.tally.failed += 1
             self._error(failure.record_id, failure.identifier, failure.path, failure.message, "error", "mapping")
@@ -262,6 +277,14 @@ class _Job:
         for one in prepared:
             self._report_issues(one)
         self._index([p.doc for p in prepared])
+
+    def _with_overrides(self, prepared: list[Prepared]) -> list[Prepared]:
+        """Publishers' local edits of harvested records are laid over each new harvested version."""
+        overrides = overridden_records(self.runner.store, [p.write.id for p in prepared if p.existed])
+        if not overrides:
+            return prepared
+        ctx = self.preparer.ctx
+        return [with_overrides(p, overrides[p.write.id], ctx) if p.write.id in overrides else p for p in prepared]
 
     def _report_issues(self, prepared: Prepared) -> None:
         for issue in prepared.issues:
@@ -413,6 +436,16 @@ def _config(source: SourceRow) -> SourceConfig:
         if value and key not in options:
             options[key] = value
     return SourceConfig(source.name, source.kind, source.url, options, source.federal)
+
+
+def _organization_of(store: Store, source: SourceRow) -> tuple[int, str] | None:
+    if source.organization_id is None:
+        return None
+    try:
+        org = organization_by_id(store, source.organization_id)
+    except NotFound:
+        return None
+    return org.id, org.title
 
 
 def _state(source: SourceRow, full: bool, full_every: timedelta, now: datetime) -> HarvestState:

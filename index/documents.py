@@ -19,10 +19,13 @@ from mappings.model import Dataset
 DESCRIPTION_IN_SUMMARY = 600
 
 
-def search_doc(id_: str, source: str, content_hash: str, dataset: Dataset) -> SearchDoc:
-    """The search document of one dataset."""
+def search_doc(
+    id_: str, source: str, content_hash: str, dataset: Dataset, organization: str | None = None
+) -> SearchDoc:
+    """The search document of one dataset; ``organization`` (the title of the organization the record
+    belongs to) is its publisher facet when given, so facets, pages and CKAN name registered organizations."""
     modified = parse_modified(dataset.modified) or parse_modified(dataset.issued)
-    publisher = facet_value(dataset.publisher.name) if dataset.publisher and dataset.publisher.name else None
+    publisher = facet_value(organization) if organization else _publisher(dataset)
     formats = tuple(format_labels(dataset))
     keywords = tuple(dict.fromkeys(keyword_value(k) for k in dataset.keyword if k.strip()))
     themes = tuple(dict.fromkeys(facet_value(t) for t in dataset.theme if t.strip()))
@@ -61,8 +64,12 @@ def search_doc(id_: str, source: str, content_hash: str, dataset: Dataset) -> Se
     )
 
 
+def _publisher(dataset: Dataset) -> str | None:
+    return facet_value(dataset.publisher.name) if dataset.publisher and dataset.publisher.name else None
+
+
 def doc_from_row(row: RecordRow) -> SearchDoc:
-    return search_doc(row.id, row.source, row.content_hash, Dataset.model_validate(row.dataset))
+    return search_doc(row.id, row.source, row.content_hash, Dataset.model_validate(row.dataset), row.organization)
 
 
 def _clip(text: str) -> str:

@@ -33,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
-from index.tables import harvest_jobs, record_errors, records, sources
+from index.tables import harvest_jobs, organizations, record_errors, records, sources
 
 RUNNING = "running"
 STALE_JOB = timedelta(hours=6)
@@ -63,6 +63,7 @@ class NewSource:
     federal: bool = False
     allow_private: bool = False
     schedule: str | None = None
+    organization_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +87,7 @@ class SourceRow:
     last_success_at: datetime | None
     last_full_harvest_at: datetime | None
     last_job_at: datetime | None
+    organization_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +146,7 @@ class RecordWrite:
     issues: list[dict[str, Any]]
     title: str
     modified_at: datetime | None
+    organization_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +168,9 @@ class RecordRow:
     withdrawn: bool
     withdrawn_at: datetime | None
     indexed_hash: str | None
+    organization_id: int | None = None
+    organization: str | None = None  # the owning organization's title (the publisher facet's value)
+    overrides: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -597,6 +603,7 @@ _WRITE_COLUMNS = (
     "withdrawn",
     "withdrawn_at",
     "indexed_hash",
+    "organization_id",
 )
 
 
@@ -618,6 +625,7 @@ def _record_values(r: RecordWrite, now: datetime) -> dict[str, Any]:
         "withdrawn": False,
         "withdrawn_at": None,
         "indexed_hash": None,  # not in the search index until mark_indexed says so
+        "organization_id": r.organization_id,
     }
 
 
@@ -633,6 +641,7 @@ def _source_values(new: NewSource) -> dict[str, Any]:
         "federal": new.federal,
         "allow_private": new.allow_private,
         "schedule": new.schedule,
+        "organization_id": new.organization_id,
     }
 
 
@@ -663,8 +672,10 @@ def _record_select() -> Any:
         else_=records.c.last_seen,
     ).label("last_seen")
     columns = [c for c in records.c if c.name not in ("source_record", "last_seen")]
-    return select(*columns, last_seen, sources.c.name.label("source")).join(
-        sources, sources.c.id == records.c.source_id
+    return (
+        select(*columns, last_seen, sources.c.name.label("source"), organizations.c.title.label("organization"))
+        .join(sources, sources.c.id == records.c.source_id)
+        .outerjoin(organizations, organizations.c.id == records.c.organization_id)
     )
 
 
