@@ -3,7 +3,6 @@ reviewed agency, and keys of every role (one revoked); one dataset published and
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -131,5 +130,5 @@ def store_org_id(services: Services, slug: str) -> int:
 
 
 @pytest.fixture
-def gov(services: Services, client: TestClient, http_server: LoopbackServer) -> Iterator[Gov]:
-    yield make_gov(services, client, http_server)
+def gov(services: Services, client: TestClient, http_server: LoopbackServer) -> Gov:
+    return make_gov(services, client, http_server)
