@@ -49,6 +49,7 @@ def dataset(identifier: str, title: str = "Road incidents", **extra: Any) -> dic
 class Gov:
     services: Services
     client: TestClient
+    server: LoopbackServer
     keys: dict[str, str] = field(default_factory=dict)  # name -> secret
     key_ids: dict[str, int] = field(default_factory=dict)
     published: str = ""  # id of dot's API-published dataset
@@ -97,7 +98,7 @@ def make_gov(services: Services, client: TestClient, server: LoopbackServer) -> 
         NOW,
     )
     add_organization(store, NewOrganization("health", "Department of Health", mode="reviewed"), NOW)
-    gov = Gov(services, client)
+    gov = Gov(services, client, server)
     for name, org, role in [
         ("cdo", "catalog", "admin"),
         ("catalog-publisher", "catalog", "publisher"),
