@@ -80,7 +80,9 @@ def test_a_reviewed_edit_stays_invisible_until_approved(gov: Gov) -> None:
 
 
 def test_a_rejection_carries_a_comment_the_publisher_sees(gov: Gov) -> None:
-    refused = gov.call("POST", f"/api/v1/drafts/{gov.draft}/reject", "health-reviewer", json={"comment": "Add a licence"})
+    refused = gov.call(
+        "POST", f"/api/v1/drafts/{gov.draft}/reject", "health-reviewer", json={"comment": "Add a licence"}
+    )
     assert refused.status_code == 200
     seen = gov.call("GET", f"/api/v1/drafts/{gov.draft}", "health-publisher").json()
     assert (seen["status"], seen["comment"]) == ("rejected", "Add a licence")
