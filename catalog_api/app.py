@@ -20,6 +20,7 @@ from catalog_api.routes import (
     governance_admin,
     health,
     publishing,
+    source_admin,
 )
 from catalog_api.runtime import tune_collector
 from catalog_api.services import Services, build_services
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(api.router)
     app.include_router(publishing.router)
     app.include_router(governance_admin.router)
+    app.include_router(source_admin.router)
     app.include_router(federation.router)
     app.include_router(health.router)
     app.include_router(dataset_page.router)

@@ -11,6 +11,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import replace
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -25,12 +26,15 @@ from rich.table import Table
 from catalog_api.app import create_app
 from catalog_api.doctor import diagnose
 from catalog_api.exporting import ExportTally, datajson_chunks
+from catalog_api.governance.sourcecheck import SourceCheckError
+from catalog_api.governance.sources import register, spec_of
 from catalog_api.harvesting import HarvestReport
 from catalog_api.schedule import due_sources, parse_interval
 from catalog_api.services import Services
 from catalog_api.settings import Settings
 from harvesters.registry import UnknownHarvester, get_harvester, known_kinds
 from index.documents import doc_from_row
+from index.governance import get_organization
 from index.search.base import BackendUnavailable
 from index.store import Conflict, NewSource, NotFound, Store
 
@@ -94,8 +98,10 @@ def source() -> None:
 @click.option("--schedule", help="harvest every ISO 8601 duration, e.g. PT6H or P1D (used by `nutmeg worker`)")
 @click.option("--federal", is_flag=True, help="validate records against the federal DCAT-US schema")
 @click.option("--allow-private", is_flag=True, help="allow this source to resolve to private/loopback addresses")
+@click.option("--org", "organization", help="the organization that owns the source (its slug)")
+@click.option("--no-check", is_flag=True, help="save without probing the URL (name and URL are still checked)")
 def source_add(name: str, url: str, kind: str, **fields: Any) -> None:
-    """Register source NAME at URL."""
+    """Register source NAME at URL (a slug; the URL is fetched first to check it answers and looks like KIND)."""
     try:
         get_harvester(kind)
     except UnknownHarvester as exc:
@@ -119,7 +125,13 @@ def source_add(name: str, url: str, kind: str, **fields: Any) -> None:
     )
     with services() as built:
         try:
-            built.store.add_source(new, datetime.now(UTC))
+            org_id = get_organization(built.store, fields["organization"]).id if fields["organization"] else None
+            new = replace(new, organization_id=org_id)
+            register(built, spec_of(new), check=not fields["no_check"])
+        except SourceCheckError as exc:
+            raise CliError(exc.message, "fix it, or pass --no-check to save it unchecked") from exc
+        except NotFound as exc:
+            raise CliError(str(exc), "see `nutmeg org list`") from exc
         except Conflict as exc:
             raise CliError(str(exc), f"choose another name, or `nutmeg source remove {name}` first") from exc
     out.print(f"added source [bold]{name}[/] ({kind}) → {url}; harvest it with `nutmeg harvest {name}`")
@@ -442,10 +454,11 @@ def harvest_demo(built: Services) -> None:
 
 
 def _governance_commands() -> None:
-    from catalog_api.governance.cli import key, org  # imports this module: registered after it is complete
+    from catalog_api.governance.cli import key, org, source_update  # imports this module: registered after it
 
     main.add_command(org)
     main.add_command(key)
+    source.add_command(source_update)
 
 
 _governance_commands()

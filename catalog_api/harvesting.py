@@ -122,12 +122,17 @@ class HarvestRunner:
         full: bool = False,
         accept_shrink: bool = False,
         progress: Progress | None = None,
+        on_start: Callable[[int], None] | None = None,
     ) -> HarvestReport:
-        """Harvest one source; never raises for a bad source (the report says what went wrong)."""
+        """Harvest one source; never raises for a bad source (the report says what went wrong).
+        ``on_start`` is told the job's id as soon as the job exists (for callers that run it in the
+        background and answer with its URL)."""
         source = self.store.get_source(name)
         harvester_class = get_harvester(source.kind)
         started = time.monotonic()
         job_id = self.store.start_job(source.id, self._clock())
+        if on_start is not None:
+            on_start(job_id)
         run = HarvestRun()
         tally = _Tally()
         job = _Job(self, source, job_id, run, tally, progress, harvester_class.parallel_safe)

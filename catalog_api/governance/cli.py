@@ -9,6 +9,8 @@ import click
 from rich.table import Table
 
 from catalog_api.cli import CliError, out, services
+from catalog_api.governance import sources
+from catalog_api.governance.sourcecheck import SourceCheckError
 from catalog_api.services import Services
 from index.governance import (
     MODES,
@@ -23,6 +25,7 @@ from index.governance import (
     list_organizations,
     rematch_records,
     revoke_key,
+    set_source_organization,
     unmatched_publishers,
     update_organization,
 )
@@ -184,3 +187,35 @@ def key_revoke(key_id: int) -> None:
             built.store, OPERATOR, "key.revoke", f"key {key_id}", changes, datetime.now(UTC), None, row.organization_id
         )
     out.print(f"revoked key {key_id} ({row.role} of {row.organization})")
+
+
+@click.command("update")
+@click.argument("name")
+@click.option("--url", help="where the source is now")
+@click.option("--title", help="a new title")
+@click.option("--description", help="a new description")
+@click.option("--publisher", help="publisher for records that name none (and for feeds)")
+@click.option("--schedule", help="harvest every ISO 8601 duration, e.g. PT6H")
+@click.option("--org", "organization", help="give the source (and its records) to this organization")
+@click.option("--no-check", is_flag=True, help="save a new URL without probing it")
+def source_update(name: str, organization: str | None, no_check: bool, **values: str | None) -> None:
+    """Change source NAME in place: its records, jobs and history stay (a new URL is probed first)."""
+    wanted = {k: v for k, v in values.items() if v is not None}
+    if not wanted and not organization:
+        raise CliError("nothing to change", "pass --url, --title, --description, --publisher, --schedule or --org")
+    with services() as built:
+        try:
+            if wanted:
+                sources.change(built, name, wanted, check=not no_check)
+            if organization:
+                org_row = get_organization(built.store, organization)
+                set_source_organization(built.store, name, org_row.id)
+                _rematch(built)
+        except SourceCheckError as exc:
+            raise CliError(exc.message, "fix it, or pass --no-check to save it unchecked") from exc
+        except NotFound as exc:
+            raise CliError(str(exc), "see `nutmeg source list` and `nutmeg org list`") from exc
+        except Conflict as exc:
+            raise CliError(str(exc)) from exc
+        records = built.store.live_count(built.store.get_source(name).id)
+    out.print(f"updated source [bold]{name}[/]; its {records} datasets are kept")
