@@ -63,13 +63,13 @@ def test_probe_refuses_404_html_and_the_wrong_kind(http_server: LoopbackServer, 
         probe(http, missing, "datajson")
     assert refused.value.field == "url"
     page = http_server.route("/portal", Route(body=HTML, content_type="text/html"))
-    with pytest.raises(SourceCheckError, match="this is an HTML page; did you mean --kind html?"):
+    with pytest.raises(SourceCheckError, match=r"this is an HTML page; did you mean --kind html\?"):
         probe(http, page, "datajson")
     rss = serve_file(http_server, "feeds/feedparser-namespace_rss2.0NSwithModules.xml")
-    with pytest.raises(SourceCheckError, match="this is an RSS or Atom feed.*did you mean --kind rss?"):
+    with pytest.raises(SourceCheckError, match=r"this is an RSS or Atom feed; did you mean --kind rss\?"):
         probe(http, rss, "datajson")
     catalog = serve_file(http_server, "datajson/gsa-harvester-dcatus.json")
-    with pytest.raises(SourceCheckError, match="did you mean --kind datajson?"):
+    with pytest.raises(SourceCheckError, match=r"did you mean --kind datajson\?"):
         probe(http, catalog, "rss")
     assert probe(http, catalog, "datajson").looks == "datajson"
     assert probe(http, rss, "feed").looks == "rss"
