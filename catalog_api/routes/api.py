@@ -13,6 +13,7 @@ from catalog_api.schemas import (
     DatasetSummary,
     FacetValue,
     JobPublic,
+    LocalEdit,
     Page,
     RecordErrorPublic,
     SearchResponse,
@@ -21,6 +22,7 @@ from catalog_api.schemas import (
 from catalog_api.search import run_search
 from catalog_api.search_params import SearchParamsDep
 from catalog_api.settings import Settings
+from catalog_api.web.provenance import local_edits
 from index.ids import id_from_slug
 from index.store import JobRow, SourceRow
 from mappings.model import Dataset, RecordIssue
@@ -72,6 +74,8 @@ def get_dataset(dataset_id: str, services: ServicesDep) -> DatasetPublic:
             withdrawn=row.withdrawn,
             withdrawn_at=row.withdrawn_at,
             issues=[RecordIssue.model_validate(i) for i in row.issues],
+            organization=row.organization,
+            overrides=[LocalEdit(**vars_of(e)) for e in local_edits(row.overrides)],
         ),
     )
 
@@ -173,3 +177,7 @@ def _job(source: str, row: JobRow) -> JobPublic:
         message=row.message,
         stats=row.stats,
     )
+
+
+def vars_of(edit: object) -> dict[str, Any]:
+    return {name: getattr(edit, name) for name in ("field", "value", "by", "at")}

@@ -14,6 +14,7 @@ from catalog_api.negotiation import choose, split_extension
 from catalog_api.representations import alternates, dataset_url, json_response, rdf_response
 from catalog_api.templating import templates
 from catalog_api.web.dataset_view import bbox_words, distributions, other_forms
+from catalog_api.web.provenance import provenance
 from index.ids import id_from_slug, slug_path
 from mappings.model import Dataset
 from mappings.schemaorg import schema_org_dataset
@@ -64,6 +65,7 @@ def dataset_page(
         "forms": other_forms(settings, record),
         "bbox": bbox_words(dataset),
         "source_title": services.store.get_source(record.source).title,
+        "provenance": provenance(services, record),
     }
     return templates(request).TemplateResponse(request, "dataset.html", context, headers={"Vary": "Accept"})
 

@@ -163,3 +163,31 @@ def test_a_harvested_record_edit_is_an_override_that_survives_reharvest(gov: Gov
     deleting = gov.call("DELETE", f"/api/v1/datasets/{rid}", "dot-publisher")
     assert deleting.status_code == 409
     assert deleting.json()["error"]["code"] == "harvested"
+
+
+def test_the_dataset_page_shows_local_edits_and_history_to_everyone(gov: Gov) -> None:
+    from tests.support.html import parse
+
+    rid = gov.harvested
+    gov.call("PATCH", f"/api/v1/datasets/{rid}", "dot-publisher", json={"title": "Better title", "keyword": ["a", "b"]})
+    api = gov.client.get(f"/api/v1/datasets/{rid}").json()["catalog"]
+    assert api["organization"] == "Department of Transportation"
+    assert {(o["field"], str(o["value"])) for o in api["overrides"]} == {
+        ("title", "Better title"),
+        ("keyword", "['a', 'b']"),
+    }
+    assert all(o["by"].startswith(f"key {gov.key_ids['dot-publisher']} (publisher, dot)") for o in api["overrides"])
+    page = parse(gov.client.get(f"/dataset/{slug_path('Better title', rid)}", headers=BROWSER).text)
+    edits = page.find("table", **{"aria-labelledby": "edits-heading"}).find("tbody").find_all("tr")
+    assert [(r.find("th").text(), r.find_all("td")[0].text()) for r in edits] == [
+        ("keyword", "a, b"),
+        ("title", "Better title"),
+    ]
+    history = page.find("section", id="history").find_all("li")
+    assert len(history) == 1
+    assert "override by key" in history[0].text()
+    assert "title" in history[0].text()
+    published = parse(gov.client.get(f"/dataset/{slug_path('Road incidents', gov.published)}", headers=BROWSER).text)
+    facts = published.find("section", **{"aria-labelledby": "provenance-heading"}).text()
+    assert "through the catalog's publishing API" in facts
+    assert "Department of Transportation" in facts
