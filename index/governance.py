@@ -15,15 +15,15 @@ import re
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import RowMapping, bindparam, func, insert, null, select, update
+from sqlalchemy import RowMapping, bindparam, delete, func, insert, null, select, update
 from sqlalchemy.exc import IntegrityError
 
 from index.ids import slugify
 from index.store import Conflict, NotFound, Store
-from index.tables import api_keys, audit_log, drafts, organizations, records, sources
+from index.tables import api_keys, audit_log, drafts, organizations, records, sources, web_sessions
 
 Mode = Literal["direct", "reviewed"]
 Role = Literal["publisher", "reviewer", "admin"]
@@ -546,3 +546,41 @@ def withdraw_record(store: Store, record_id: str, now: datetime) -> None:
     """Withdraw one record (it leaves every published output; the index follows)."""
     with store.engine.begin() as connection:
         connection.execute(update(records).where(records.c.id == record_id).values(withdrawn=True, withdrawn_at=now))
+
+
+# -- web sessions ----------------------------------------------------------------------------------
+
+
+def create_session(store: Store, key_id: int, now: datetime, lifetime: timedelta) -> tuple[str, str]:
+    """A signed-in browser: (session token for the cookie, CSRF token for its forms). Only the token's
+    digest is stored."""
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    values = {
+        "token_hash": hash_key(token),
+        "key_id": key_id,
+        "csrf_token": csrf,
+        "created_at": now,
+        "expires_at": now + lifetime,
+    }
+    with store.engine.begin() as connection:
+        connection.execute(delete(web_sessions).where(web_sessions.c.expires_at < now))
+        connection.execute(insert(web_sessions).values(**values))
+    return token, csrf
+
+
+def session_of(store: Store, token: str, now: datetime) -> tuple[KeyRow, str] | None:
+    """The (active) key and CSRF token of a live session, or None."""
+    query = select(web_sessions.c.key_id, web_sessions.c.csrf_token, web_sessions.c.expires_at).where(
+        web_sessions.c.token_hash == hash_key(token)
+    )
+    with store.engine.connect() as connection:
+        row = connection.execute(query).first()
+    if row is None or row.expires_at <= now:
+        return None
+    key = get_key(store, row.key_id)
+    return (key, row.csrf_token) if key.active else None
+
+
+def end_session(store: Store, token: str) -> None:
+    with store.engine.begin() as connection:
+        connection.execute(delete(web_sessions).where(web_sessions.c.token_hash == hash_key(token)))
