@@ -49,7 +49,7 @@ def test_sign_in_sets_a_safe_session_cookie(gov: Gov) -> None:
         headers=BROWSER,
         follow_redirects=False,
     )
-    cookie = [c for c in response.headers.get_list("set-cookie") if c.startswith("nutmeg_session=")][0]
+    cookie = next(c for c in response.headers.get_list("set-cookie") if c.startswith("nutmeg_session="))
     assert "HttpOnly" in cookie
     assert "SameSite=lax" in cookie
     assert "Secure" not in cookie  # served over plain http in this test
@@ -153,7 +153,7 @@ def test_publish_edit_review_and_sign_out(gov: Gov) -> None:
         f"/manage/datasets/{gov.harvested}/edit", data=values, headers=BROWSER, follow_redirects=False
     )
     assert saved.status_code == 303, saved.text
-    assert set((gov.services.store.get_record(gov.harvested).overrides or {})) == {"title"}
+    assert set(gov.services.store.get_record(gov.harvested).overrides or {}) == {"title"}
     # a reviewed organization: the publisher's dataset waits, the reviewer approves it in the queue
     gov.client.cookies.clear()
     csrf = sign_in(gov, "health-reviewer")
