@@ -139,7 +139,9 @@ def remove(services: Services, name: str, actor: Actor = OPERATOR) -> int:
     return len(ids)
 
 
-def harvest_in_background(services: Services, name: str, *, full: bool = False, wait: float = 10.0) -> int:
+def harvest_in_background(
+    services: Services, name: str, actor: Actor = OPERATOR, *, full: bool = False, wait: float = 10.0
+) -> int:
     """Start a harvest job on a thread and return its id once the job exists (raises ``Conflict`` when
     the source is being harvested already)."""
     source = services.store.get_source(name)
@@ -171,4 +173,6 @@ def harvest_in_background(services: Services, name: str, *, full: bool = False, 
     if "job" not in found:
         raise RuntimeError(f"the harvest of {name!r} did not start")
     job_id: int = found["job"]
+    changes = [{"field": "job", "before": None, "after": job_id}]
+    audit(services.store, actor, "source.harvest", name, changes, datetime.now(UTC), None, source.organization_id)
     return job_id

@@ -298,7 +298,7 @@ def _harvest_source(name: str, request: Request, services: Services, form: dict[
     user = _form_user(request, services, form.get("csrf"))
     source = services.store.get_source(name)
     user.principal.require("publisher", source.organization_id, "harvest sources")
-    job = sources.harvest_in_background(services, name)
+    job = sources.harvest_in_background(services, name, user.principal.actor)
     return RedirectResponse(f"/source/{name}?job={job}", status_code=303)
 
 

@@ -139,7 +139,7 @@ def harvest_source(
     full: Annotated[bool, Query(description="ignore ETag and incremental bookmarks")] = False,
 ) -> JSONResponse:
     source = _own(services, principal, name, "publisher", "harvest sources")
-    job_id = sources.harvest_in_background(services, name, full=full)
+    job_id = sources.harvest_in_background(services, name, principal.actor, full=full)
     url = f"{services.settings.base_url}/api/v1/jobs/{job_id}"
     started = HarvestStarted(job=_job(source.name, services.store.get_job(job_id)), url=url)
     return JSONResponse(started.model_dump(mode="json"), status_code=202, headers={"Location": url})

@@ -175,6 +175,11 @@ def test_an_agency_registers_its_feed_in_one_call_and_harvests_it(gov: Gov) -> N
     assert (job["status"], job["new"]) == ("succeeded", 1)
     found = gov.client.get("/api/v1/datasets", params={"q": "Highway incidents"}).json()["results"]
     assert [r["publisher"] for r in found] == ["Department of Transportation"]
+    log = gov.call("GET", "/api/v1/audit?organization=dot", "dot-admin").json()["results"]
+    assert [(e["action"], e["target"], e["key_id"]) for e in log[:2]] == [
+        ("source.harvest", "dot-incidents-feed", gov.key_ids["dot-publisher"]),
+        ("source.add", "dot-incidents-feed", gov.key_ids["dot-publisher"]),
+    ]
 
 
 def test_source_api_refuses_bad_sources_with_field_errors(gov: Gov) -> None:
