@@ -16,19 +16,16 @@ import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import RowMapping, bindparam, delete, func, insert, null, select, update
 from sqlalchemy.exc import IntegrityError
 
 from index.ids import slugify
+from index.roles import MODES, ROLES, Mode
 from index.store import Conflict, NotFound, Store
 from index.tables import api_keys, audit_log, drafts, organizations, records, sources, web_sessions
 
-Mode = Literal["direct", "reviewed"]
-Role = Literal["publisher", "reviewer", "admin"]
-MODES: tuple[str, ...] = ("direct", "reviewed")
-ROLES: tuple[str, ...] = ("publisher", "reviewer", "admin")
 KEY_PREFIX = "nmk_"
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$")
 

@@ -20,7 +20,6 @@ from catalog_api.errors import ApiError
 from catalog_api.governance.ratelimit import RateLimited, RateLimiter
 from catalog_api.services import Services
 from index.governance import (
-    ROLES,
     Actor,
     KeyRow,
     OrganizationRow,
@@ -28,6 +27,7 @@ from index.governance import (
     get_organization,
     organization_by_id,
 )
+from index.roles import ROLES
 
 RANK = {role: n for n, role in enumerate(ROLES)}
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="nutmeg"'}

@@ -1,36 +1,23 @@
-"""``nutmeg org`` and ``nutmeg key``: the CDO's commands to set up organizations and their keys."""
+"""``nutmeg org``, ``nutmeg key`` and ``nutmeg source update``: the CDO's commands to set up
+organizations, their keys and their sources.
+
+Like the rest of the CLI, this module imports only click at the top; each command imports the store and
+what else it needs when it runs (see ``catalog_api/cli.py``).
+"""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import click
-from rich.table import Table
 
-from catalog_api.cli import CliError, out, services
-from catalog_api.governance import sources
-from catalog_api.governance.sourcecheck import SourceCheckError
-from catalog_api.services import Services
-from index.governance import (
-    MODES,
-    OPERATOR,
-    ROLES,
-    NewOrganization,
-    add_organization,
-    audit,
-    create_key,
-    get_organization,
-    list_keys,
-    list_organizations,
-    rematch_records,
-    revoke_key,
-    set_source_organization,
-    unmatched_publishers,
-    update_organization,
-)
-from index.search.base import BackendUnavailable
-from index.store import Conflict, NotFound
+from catalog_api.cli import CliError, opened_store, out, services
+from index.roles import MODES, ROLES
+
+if TYPE_CHECKING:
+    from catalog_api.services import Services
 
 
 @click.group()
@@ -49,6 +36,9 @@ def org_add(
     slug: str, title: str, description: str | None, parent: str | None, mode: str, names: tuple[str, ...]
 ) -> None:
     """Add organization SLUG (lower-case letters, digits and hyphens)."""
+    from index.governance import OPERATOR, NewOrganization, add_organization, audit
+    from index.store import Conflict, NotFound
+
     new = NewOrganization(slug, title, description, parent, mode, names)  # type: ignore[arg-type]
     with services() as built:
         try:
@@ -78,6 +68,9 @@ def org_add(
 )
 def org_update(slug: str, title: str | None, description: str | None, mode: str | None, names: tuple[str, ...]) -> None:
     """Change organization SLUG, or map more harvested publisher names to it."""
+    from index.governance import OPERATOR, audit, get_organization, update_organization
+    from index.store import NotFound
+
     with services() as built:
         try:
             current = get_organization(built.store, slug)
@@ -98,6 +91,9 @@ def org_update(slug: str, title: str | None, description: str | None, mode: str 
 
 
 def _rematch(built: Services) -> int:
+    from index.governance import rematch_records
+    from index.search.base import BackendUnavailable
+
     moved = rematch_records(built.store)
     if moved:
         try:
@@ -111,9 +107,13 @@ def _rematch(built: Services) -> int:
 @click.option("--json", "as_json", is_flag=True, help="print JSON instead of a table")
 def org_list(as_json: bool) -> None:
     """List organizations, then the harvested publisher names no organization claims yet."""
-    with services() as built:
-        rows = list_organizations(built.store)
-        unmatched = unmatched_publishers(built.store)
+    from rich.table import Table
+
+    from index.governance import list_organizations, unmatched_publishers
+
+    with opened_store() as store:
+        rows = list_organizations(store)
+        unmatched = unmatched_publishers(store)
     slugs = {r.id: r.slug for r in rows}
     if as_json:
         items = [
@@ -143,15 +143,16 @@ def key() -> None:
 @click.option("--name", help="whose key it is, e.g. 'Jane Doe, DOT'")
 def key_create(organization: str, role: str, name: str | None) -> None:
     """Create a key; it is printed once and only its hash is kept."""
-    with services() as built:
+    from index.governance import OPERATOR, audit, create_key
+    from index.store import NotFound
+
+    with opened_store() as store:
         try:
-            row, secret = create_key(built.store, organization, role, name, datetime.now(UTC))
+            row, secret = create_key(store, organization, role, name, datetime.now(UTC))
         except NotFound as exc:
             raise CliError(str(exc), f"add it first: `nutmeg org add {organization} --title ...`") from exc
         changes = [{"field": "role", "before": None, "after": role}, {"field": "name", "before": None, "after": name}]
-        audit(
-            built.store, OPERATOR, "key.create", f"key {row.id}", changes, datetime.now(UTC), None, row.organization_id
-        )
+        audit(store, OPERATOR, "key.create", f"key {row.id}", changes, datetime.now(UTC), None, row.organization_id)
     click.echo(secret)
     click.echo(f"key {row.id} ({role} of {organization}); store it now: it cannot be shown again", err=True)
 
@@ -160,9 +161,13 @@ def key_create(organization: str, role: str, name: str | None) -> None:
 @click.option("--org", "organization", help="only this organization's keys")
 def key_list(organization: str | None) -> None:
     """List keys (never the keys themselves): id, organization, role, name, use and revocation."""
-    with services() as built:
-        org_id = get_organization(built.store, organization).id if organization else None
-        rows = list_keys(built.store, org_id)
+    from rich.table import Table
+
+    from index.governance import get_organization, list_keys
+
+    with opened_store() as store:
+        org_id = get_organization(store, organization).id if organization else None
+        rows = list_keys(store, org_id)
     table = Table("id", "organization", "role", "name", "created", "last used", "revoked")
     for r in rows:
         used = r.last_used_at.strftime("%Y-%m-%d %H:%M") if r.last_used_at else "never"
@@ -175,17 +180,18 @@ def key_list(organization: str | None) -> None:
 @click.argument("key_id", type=int)
 def key_revoke(key_id: int) -> None:
     """Revoke key KEY_ID at once (requests with it get 401)."""
-    with services() as built:
+    from index.governance import OPERATOR, audit, revoke_key
+    from index.store import NotFound
+
+    with opened_store() as store:
         try:
-            row = revoke_key(built.store, key_id, datetime.now(UTC))
+            row = revoke_key(store, key_id, datetime.now(UTC))
         except NotFound as exc:
             raise CliError(str(exc), "see `nutmeg key list`") from exc
         changes = [
             {"field": "revoked_at", "before": None, "after": row.revoked_at.isoformat() if row.revoked_at else None}
         ]
-        audit(
-            built.store, OPERATOR, "key.revoke", f"key {key_id}", changes, datetime.now(UTC), None, row.organization_id
-        )
+        audit(store, OPERATOR, "key.revoke", f"key {key_id}", changes, datetime.now(UTC), None, row.organization_id)
     out.print(f"revoked key {key_id} ({row.role} of {row.organization})")
 
 
@@ -200,13 +206,18 @@ def key_revoke(key_id: int) -> None:
 @click.option("--no-check", is_flag=True, help="save a new URL without probing it")
 def source_update(name: str, organization: str | None, no_check: bool, **values: str | None) -> None:
     """Change source NAME in place: its records, jobs and history stay (a new URL is probed first)."""
+    from catalog_api.governance import sources
+    from catalog_api.governance.sourcecheck import SourceCheckError
+    from index.governance import get_organization, set_source_organization
+    from index.store import Conflict, NotFound
+
     wanted = {k: v for k, v in values.items() if v is not None}
     if not wanted and not organization:
         raise CliError("nothing to change", "pass --url, --title, --description, --publisher, --schedule or --org")
     with services() as built:
         try:
             if wanted:
-                sources.change(built, name, wanted, check=not no_check)
+                sources.change(built.store, built.settings, name, wanted, check=not no_check)
             if organization:
                 org_row = get_organization(built.store, organization)
                 set_source_organization(built.store, name, org_row.id)

@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from harvesters.errors import FetchError
-from harvesters.http import HttpClient
-from harvesters.registry import UnknownHarvester, get_harvester
+from harvesters.registry import UnknownHarvester, require_kind
 from index.governance import is_slug
+
+if TYPE_CHECKING:
+    from harvesters.http import HttpClient
 
 SNIFF_BYTES = 64 * 1024
 
@@ -66,7 +68,7 @@ def check_name(name: str) -> None:
 
 def check_kind(kind: str) -> None:
     try:
-        get_harvester(kind)
+        require_kind(kind)
     except UnknownHarvester as exc:
         raise SourceCheckError("kind", str(exc)) from exc
 
@@ -79,6 +81,8 @@ def check_url(url: str) -> None:
 
 def probe(http: HttpClient, url: str, kind: str, *, option_hint: str = "--kind") -> Checked:
     """Fetch the start of ``url`` and check it looks like ``kind``; raises :class:`SourceCheckError`."""
+    from harvesters.errors import FetchError
+
     check_url(url)
     try:
         with http.open(url) as fetched:

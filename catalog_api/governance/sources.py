@@ -8,15 +8,16 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from catalog_api.governance.sourcecheck import SourceCheckError, check_kind, check_name, check_url, probe
 from catalog_api.schedule import parse_interval
-from catalog_api.services import Services
-from harvesters.http import HttpClient
 from index.governance import OPERATOR, Actor, audit, field_diff, update_source
-from index.search.base import BackendUnavailable
-from index.store import Conflict, NewSource, SourceRow
+from index.store import Conflict, NewSource, SourceRow, Store
+
+if TYPE_CHECKING:  # the CLI's `source add` imports this module: keep the app and the HTTP stack out of it
+    from catalog_api.services import Services
+    from catalog_api.settings import Settings
 
 log = logging.getLogger("nutmeg.sources")
 
@@ -60,7 +61,7 @@ def _describe(row: SourceRow) -> dict[str, Any]:
     return {k: getattr(row, k) for k in ("url", "kind", "title", "description", "publisher", "schedule", "options")}
 
 
-def check_spec(services: Services, spec: SourceSpec, *, probe_url: bool, option_hint: str = "--kind") -> None:
+def check_spec(settings: Settings, spec: SourceSpec, *, probe_url: bool, option_hint: str = "--kind") -> None:
     """Everything :func:`register` checks before saving (raises :class:`SourceCheckError`)."""
     check_name(spec.name)
     check_kind(spec.kind)
@@ -71,16 +72,24 @@ def check_spec(services: Services, spec: SourceSpec, *, probe_url: bool, option_
         except ValueError as exc:
             raise SourceCheckError("schedule", f"{exc}; use an ISO 8601 duration such as PT6H or P1D") from exc
     if probe_url:
-        with HttpClient(services.settings.http_policy(allow_private=spec.allow_private)) as http:
+        from harvesters.http import HttpClient
+
+        with HttpClient(settings.http_policy(allow_private=spec.allow_private)) as http:
             probe(http, spec.url, spec.kind, option_hint=option_hint)
 
 
 def register(
-    services: Services, spec: SourceSpec, actor: Actor = OPERATOR, *, check: bool = True, option_hint: str = "--kind"
+    store: Store,
+    settings: Settings,
+    spec: SourceSpec,
+    actor: Actor = OPERATOR,
+    *,
+    check: bool = True,
+    option_hint: str = "--kind",
 ) -> SourceRow:
     """Check (see :func:`check_spec`) and save a new source; ``option_hint`` is how the caller names the
     kind in a suggestion (``--kind`` at the shell, ``kind`` in the API)."""
-    check_spec(services, spec, probe_url=check, option_hint=option_hint)
+    check_spec(settings, spec, probe_url=check, option_hint=option_hint)
     new = NewSource(
         name=spec.name,
         kind=spec.kind,
@@ -95,18 +104,22 @@ def register(
         organization_id=spec.organization_id,
     )
     now = datetime.now(UTC)
-    row = services.store.add_source(new, now)
-    audit(
-        services.store, actor, "source.add", row.name, field_diff(None, _describe(row)), now, None, row.organization_id
-    )
+    row = store.add_source(new, now)
+    audit(store, actor, "source.add", row.name, field_diff(None, _describe(row)), now, None, row.organization_id)
     return row
 
 
 def change(
-    services: Services, name: str, values: Mapping[str, Any], actor: Actor = OPERATOR, *, check: bool = True
+    store: Store,
+    settings: Settings,
+    name: str,
+    values: Mapping[str, Any],
+    actor: Actor = OPERATOR,
+    *,
+    check: bool = True,
 ) -> SourceRow:
     """Change a source in place: its records, jobs and history stay (a new URL is probed first)."""
-    current = services.store.get_source(name)
+    current = store.get_source(name)
     if current.kind == "api":
         raise Conflict(f"{name!r} holds datasets published through the API; it has no URL to change")
     wanted = {k: v for k, v in values.items() if k in EDITABLE}
@@ -118,13 +131,13 @@ def change(
             schedule=wanted.get("schedule"),
             allow_private=current.allow_private,
         )
-        check_spec(services, spec, probe_url=check and "url" in wanted)
+        check_spec(settings, spec, probe_url=check and "url" in wanted)
     if not wanted:
         return current
-    update_source(services.store, name, **wanted)
-    row = services.store.get_source(name)
+    update_source(store, name, **wanted)
+    row = store.get_source(name)
     changes = field_diff(_describe(current), _describe(row))
-    audit(services.store, actor, "source.update", name, changes, datetime.now(UTC), None, row.organization_id)
+    audit(store, actor, "source.update", name, changes, datetime.now(UTC), None, row.organization_id)
     return row
 
 
@@ -147,6 +160,8 @@ def harvest_in_background(
     source = services.store.get_source(name)
     if source.kind == "api":
         raise Conflict(f"{name!r} holds datasets published through the API; there is nothing to harvest")
+    from index.search.base import BackendUnavailable
+
     started = threading.Event()
     found: dict[str, Any] = {}
 
@@ -159,7 +174,7 @@ def harvest_in_background(
             services.runner.harvest(name, full=full, on_start=announce)
         except Conflict as exc:
             found["error"] = exc
-        except BackendUnavailable as exc:  # the job is stored as failed; indexing catches up later
+        except BackendUnavailable as exc:  # the records are stored; indexing catches up later
             log.warning("harvest of %s: search engine unavailable: %s", name, exc)
         except Exception:
             log.exception("background harvest of %s crashed", name)

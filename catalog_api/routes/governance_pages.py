@@ -281,7 +281,14 @@ def _register_source(request: Request, services: Services, form: dict[str, str])
         organization_id=org.id,
     )
     try:
-        sources.register(services, spec, user.principal.actor, check=not form.get("no_check"), option_hint="kind")
+        sources.register(
+            services.store,
+            services.settings,
+            spec,
+            user.principal.actor,
+            check=not form.get("no_check"),
+            option_hint="kind",
+        )
     except SourceCheckError as exc:
         return _source_page(request, user, org, form, exc.message)
     except ApiError as exc:

@@ -96,7 +96,9 @@ def add_source(services: ServicesDep, principal: WriterDep, body: SourceCreate) 
         organization_id=org.id,
     )
     try:
-        row = sources.register(services, spec, principal.actor, check=body.check, option_hint="kind")
+        row = sources.register(
+            services.store, services.settings, spec, principal.actor, check=body.check, option_hint="kind"
+        )
     except SourceCheckError as exc:
         raise _refused(exc) from exc
     created = _source(services, row)
@@ -109,7 +111,7 @@ def change_source(name: str, services: ServicesDep, principal: WriterDep, body: 
     _own(services, principal, name, "publisher", "change sources")
     values = body.model_dump(exclude_unset=True, exclude={"check"})
     try:
-        row = sources.change(services, name, values, principal.actor, check=body.check)
+        row = sources.change(services.store, services.settings, name, values, principal.actor, check=body.check)
     except SourceCheckError as exc:
         raise _refused(exc) from exc
     return _source(services, row)

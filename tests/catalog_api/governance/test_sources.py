@@ -83,7 +83,7 @@ def test_the_probe_is_ssrf_guarded(http_server: LoopbackServer) -> None:
     try:
         url = serve_file(http_server, "datajson/gsa-harvester-dcatus.json")
         with pytest.raises(SourceCheckError, match="does not answer"):
-            check_spec(services, SourceSpec("local", url), probe_url=True)
+            check_spec(services.settings, SourceSpec("local", url), probe_url=True)
     finally:
         services.close()
 
