@@ -2,7 +2,8 @@
 organizations, their keys and their sources.
 
 Like the rest of the CLI, this module imports only click at the top; each command imports the store and
-what else it needs when it runs (see ``catalog_api/cli.py``).
+what else it needs when it runs (see ``catalog_api/cli.py``, which registers these commands and which
+they import only when they run, so neither module imports the other while loading).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from catalog_api.cli import CliError, opened_store, out, services
 from index.roles import MODES, ROLES
 
 if TYPE_CHECKING:
@@ -36,6 +36,7 @@ def org_add(
     slug: str, title: str, description: str | None, parent: str | None, mode: str, names: tuple[str, ...]
 ) -> None:
     """Add organization SLUG (lower-case letters, digits and hyphens)."""
+    from catalog_api.cli import CliError, out, services
     from index.governance import OPERATOR, NewOrganization, add_organization, audit
     from index.store import Conflict, NotFound
 
@@ -68,6 +69,7 @@ def org_add(
 )
 def org_update(slug: str, title: str | None, description: str | None, mode: str | None, names: tuple[str, ...]) -> None:
     """Change organization SLUG, or map more harvested publisher names to it."""
+    from catalog_api.cli import CliError, out, services
     from index.governance import OPERATOR, audit, get_organization, update_organization
     from index.store import NotFound
 
@@ -91,6 +93,7 @@ def org_update(slug: str, title: str | None, description: str | None, mode: str 
 
 
 def _rematch(built: Services) -> int:
+    from catalog_api.cli import out
     from index.governance import rematch_records
     from index.search.base import BackendUnavailable
 
@@ -109,6 +112,7 @@ def org_list(as_json: bool) -> None:
     """List organizations, then the harvested publisher names no organization claims yet."""
     from rich.table import Table
 
+    from catalog_api.cli import opened_store, out
     from index.governance import list_organizations, unmatched_publishers
 
     with opened_store() as store:
@@ -143,6 +147,7 @@ def key() -> None:
 @click.option("--name", help="whose key it is, e.g. 'Jane Doe, DOT'")
 def key_create(organization: str, role: str, name: str | None) -> None:
     """Create a key; it is printed once and only its hash is kept."""
+    from catalog_api.cli import CliError, opened_store
     from index.governance import OPERATOR, audit, create_key
     from index.store import NotFound
 
@@ -163,6 +168,7 @@ def key_list(organization: str | None) -> None:
     """List keys (never the keys themselves): id, organization, role, name, use and revocation."""
     from rich.table import Table
 
+    from catalog_api.cli import opened_store, out
     from index.governance import get_organization, list_keys
 
     with opened_store() as store:
@@ -180,6 +186,7 @@ def key_list(organization: str | None) -> None:
 @click.argument("key_id", type=int)
 def key_revoke(key_id: int) -> None:
     """Revoke key KEY_ID at once (requests with it get 401)."""
+    from catalog_api.cli import CliError, opened_store, out
     from index.governance import OPERATOR, audit, revoke_key
     from index.store import NotFound
 
@@ -206,6 +213,7 @@ def key_revoke(key_id: int) -> None:
 @click.option("--no-check", is_flag=True, help="save a new URL without probing it")
 def source_update(name: str, organization: str | None, no_check: bool, **values: str | None) -> None:
     """Change source NAME in place: its records, jobs and history stay (a new URL is probed first)."""
+    from catalog_api.cli import CliError, out, services
     from catalog_api.governance import sources
     from catalog_api.governance.sourcecheck import SourceCheckError
     from index.governance import get_organization, set_source_organization
