@@ -30,6 +30,15 @@ class OrganizationCreate(Public):
     publisher_names: list[str] = Field(default_factory=list)
 
 
+class OrganizationChange(Public):
+    title: str | None = Field(None, min_length=1, max_length=500)
+    description: str | None = Field(None, max_length=10_000)
+    mode: Literal["direct", "reviewed"] | None = None
+    publisher_names: list[str] | None = Field(
+        None, description="harvested publisher names it claims (replaces the list)"
+    )
+
+
 class KeyPublic(Public):
     id: int
     organization: str

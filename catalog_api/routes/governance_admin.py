@@ -17,6 +17,7 @@ from catalog_api.governance.schemas import (
     KeyCreate,
     KeyCreated,
     KeyPublic,
+    OrganizationChange,
     OrganizationCreate,
     OrganizationPublic,
     key_public,
@@ -35,6 +36,7 @@ from index.governance import (
     list_organizations,
     rematch_records,
     revoke_key,
+    update_organization,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["governance"])
@@ -84,6 +86,30 @@ def add(services: ServicesDep, principal: WriterDep, body: OrganizationCreate) -
         services.runner.index_pending()
     parents = {r.id: r.slug for r in list_organizations(services.store)}
     return organization_public(row, parents)
+
+
+@router.patch(
+    "/organizations/{slug}",
+    response_model=OrganizationPublic,
+    summary="Change an organization",
+    responses=WRITE_RESPONSES,
+)
+def change(slug: str, services: ServicesDep, principal: WriterDep, body: OrganizationChange) -> OrganizationPublic:
+    """An organization's admins change its title and description; the CDO also its mode and the publisher
+    names it claims (which moves harvested records between organizations)."""
+    current = get_organization(services.store, slug)
+    principal.require("admin", current.id, "change organizations")
+    values = body.model_dump(exclude_unset=True)
+    if not principal.cdo and {"mode", "publisher_names"} & set(values):
+        raise Forbidden("only the CDO changes an organization's mode or the publisher names it claims")
+    now = datetime.now(UTC)
+    row = update_organization(services.store, slug, **values) if values else current
+    changes = [{"field": k, "before": getattr(current, k), "after": v} for k, v in values.items()]
+    audit(services.store, principal.actor, "organization.update", slug, changes, now, None, row.id)
+    if rematch_records(services.store):
+        services.runner.index_pending()
+    parents = {r.id: r.slug for r in list_organizations(services.store)}
+    return organization_public(row, parents, count_of(organization_counts(services), row.title))
 
 
 def _created(body: OrganizationCreate) -> list[dict[str, object]]:

@@ -70,8 +70,8 @@ class Gov:
 
 
 def snapshot(services: Services) -> dict[str, Any]:
-    """Everything a refused write must leave alone: records, drafts, keys, organizations, the audit
-    log, and what the search index returns."""
+    """Everything a refused write must leave alone: records, drafts, keys, organizations, sources and
+    their jobs, the audit log, and what the search index returns."""
     store = services.store
     records = [
         (r.id, r.content_hash, r.withdrawn, orjson.dumps(r.dataset, option=orjson.OPT_SORT_KEYS), r.overrides)
@@ -82,10 +82,13 @@ def snapshot(services: Services) -> dict[str, Any]:
         "records": records,
         "drafts": [(d.id, d.status, d.comment) for d in list_drafts(store, status=None)],
         "keys": [(k.id, k.role, k.revoked_at) for k in list_keys(store)],
-        "organizations": [(o.slug, o.title, o.mode) for o in list_organizations(store)],
+        "organizations": [
+            (o.slug, o.title, o.description, o.mode, o.publisher_names) for o in list_organizations(store)
+        ],
         "audit": audit_entries(store)[0],
         "index": [(h.id, dict(h.summary)) for h in hits],
         "sources": [(s.name, s.url, s.title, s.organization_id) for s in store.list_sources()],
+        "jobs": [(s.name, store.count_jobs(s.id)) for s in store.list_sources()],
     }
 
 

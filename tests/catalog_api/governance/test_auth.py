@@ -88,6 +88,31 @@ WRITES = [
         "health-admin",
         "dot-reviewer",
     ),
+    Write(
+        "change organization",
+        "PATCH",
+        lambda g: "/api/v1/organizations/dot",
+        _json({"description": "Roads and bridges"}),
+        "health-admin",
+        "dot-reviewer",
+    ),
+    Write(
+        "add source",
+        "POST",
+        lambda g: "/api/v1/sources",
+        lambda g: {
+            "name": "new-src",
+            "url": g.server.url("/datajson/gsa-harvester-dcatus.json"),
+            "organization": "dot",
+        },
+        "health-admin",
+        None,
+    ),
+    Write(
+        "change source", "PATCH", lambda g: "/api/v1/sources/cftc", _json({"title": "Renamed"}), "health-admin", None
+    ),
+    Write("remove source", "DELETE", lambda g: "/api/v1/sources/cftc", None, "health-admin", "dot-reviewer"),
+    Write("harvest source", "POST", lambda g: "/api/v1/sources/cftc/harvest", None, "health-admin", None),
 ]
 
 REFUSALS = {
@@ -153,6 +178,11 @@ def test_the_right_keys_succeed(gov: Gov) -> None:
     assert gov.call("POST", "/api/v1/keys", "dot-admin", json={"role": "publisher"}).status_code == 201
     assert gov.call("POST", "/api/v1/organizations", "cdo", json={"slug": "x", "title": "X"}).status_code == 201
     assert gov.call("DELETE", f"/api/v1/keys/{gov.key_ids['dot-publisher']}", "dot-admin").status_code == 200
+    changed = gov.call("PATCH", "/api/v1/organizations/dot", "dot-admin", json={"description": "Roads"})
+    assert changed.json()["description"] == "Roads"
+    mapped = gov.call("PATCH", "/api/v1/organizations/dot", "dot-admin", json={"publisher_names": ["x"]})
+    assert mapped.status_code == 403  # only the CDO maps publisher names
+    assert gov.call("PATCH", "/api/v1/organizations/dot", "cdo", json={"mode": "reviewed"}).json()["mode"] == "reviewed"
 
 
 def test_reads_stay_open(gov: Gov) -> None:
