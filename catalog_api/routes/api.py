@@ -75,7 +75,7 @@ def get_dataset(dataset_id: str, services: ServicesDep) -> DatasetPublic:
             withdrawn_at=row.withdrawn_at,
             issues=[RecordIssue.model_validate(i) for i in row.issues],
             organization=row.organization,
-            overrides=[LocalEdit(**vars_of(e)) for e in local_edits(row.overrides)],
+            overrides=[LocalEdit(field=e.field, value=e.value, by=e.by, at=e.at) for e in local_edits(row.overrides)],
         ),
     )
 
@@ -177,7 +177,3 @@ def _job(source: str, row: JobRow) -> JobPublic:
         message=row.message,
         stats=row.stats,
     )
-
-
-def vars_of(edit: object) -> dict[str, Any]:
-    return {name: getattr(edit, name) for name in ("field", "value", "by", "at")}

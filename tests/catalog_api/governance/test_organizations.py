@@ -151,3 +151,20 @@ def test_the_cdo_sets_up_an_agency_from_the_shell() -> None:
     assert "revoked key 1" in out
     code, out, _ = run("org", "list", "--json")
     assert '"dot-hwy"' in out
+
+
+def test_help_on_every_governance_command() -> None:
+    for command in (
+        ["org"],
+        ["org", "add"],
+        ["org", "update"],
+        ["org", "list"],
+        ["key"],
+        ["key", "create"],
+        ["key", "list"],
+        ["key", "revoke"],
+        ["source", "update"],
+    ):
+        code, shown, _ = run(*command, "--help")
+        assert code == 0, command
+        assert "Usage:" in shown
