@@ -6,6 +6,7 @@ Every failure ends with what to do next; ``--help`` on every command says what i
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import tempfile
 import time
@@ -26,15 +27,17 @@ from catalog_api.app import create_app
 from catalog_api.doctor import diagnose
 from catalog_api.exporting import ExportTally, datajson_chunks
 from catalog_api.harvesting import HarvestReport
+from catalog_api.jobs import cancel
 from catalog_api.schedule import due_sources, parse_interval
 from catalog_api.services import Services
 from catalog_api.settings import Settings
 from harvesters.registry import UnknownHarvester, get_harvester, known_kinds
 from index.documents import doc_from_row
 from index.search.base import BackendUnavailable
-from index.store import Conflict, NewSource, NotFound, Store
+from index.store import Conflict, NewSource, NotFound, Store, StoreError
 
 console = Console(stderr=True)
+log = logging.getLogger("nutmeg.cli")
 out = Console()
 
 
@@ -194,14 +197,31 @@ def harvest(names: tuple[str, ...], all_: bool, full: bool, accept_shrink: bool)
     """Harvest the named sources (or --all). Exits non-zero if any source fails."""
     if not names and not all_:
         raise CliError("name the sources to harvest, or pass --all", "nutmeg harvest NAME, or nutmeg harvest --all")
-    failures = 0
     with services() as built:
+        _report_reaped(built)
         targets = [s.name for s in built.store.list_sources() if s.enabled] if all_ else list(names)
-        for name in targets:
-            report = _harvest_one(built, name, full=full, accept_shrink=accept_shrink)
-            failures += 0 if report.ok else 1
+        failures = _harvest_each(built, targets, full=full, accept_shrink=accept_shrink)
     if failures:
         raise CliError(f"{failures} of {len(targets)} harvests did not succeed", "see the messages above")
+
+
+def _harvest_each(built: Services, names: list[str], *, full: bool, accept_shrink: bool) -> int:
+    """Harvest each source in turn; one that fails in any way is reported and the next one runs.
+    Returns how many did not succeed."""
+    failures = 0
+    for name in names:
+        try:
+            report = _harvest_one(built, name, full=full, accept_shrink=accept_shrink)
+        except CliError as exc:
+            console.print(f"[bold]{name}[/]: [red]not harvested[/] — {exc.format_message()}")
+            failures += 1
+        except Exception:
+            log.exception("harvesting source %s failed outside its job", name)
+            console.print(f"[bold]{name}[/]: [red]not harvested[/] — internal error (the log above has the detail)")
+            failures += 1
+        else:
+            failures += 0 if report.ok else 1
+    return failures
 
 
 def _harvest_one(built: Services, name: str, *, full: bool, accept_shrink: bool) -> HarvestReport:
@@ -254,18 +274,43 @@ def _print_report(report: HarvestReport, seconds: float) -> None:
         out.print(f"  per-record errors: /api/v1/jobs/{report.job_id}/errors")
 
 
+@main.group()
+def job() -> None:
+    """Look after harvest jobs."""
+
+
+@job.command("cancel")
+@click.argument("job_id", type=int)
+def job_cancel(job_id: int) -> None:
+    """Cancel running job JOB_ID: its source can be harvested again at once; a harvest still running it
+    stops at its next record and withdraws nothing."""
+    with services() as built:
+        try:
+            cancel(built.store, job_id, datetime.now(UTC))
+        except NotFound as exc:
+            raise CliError(str(exc), "see the jobs at /api/v1/sources/NAME/jobs") from exc
+        except StoreError as exc:
+            raise CliError(str(exc), "nothing to cancel") from exc
+    out.print(f"job {job_id} cancelled; nothing was withdrawn")
+
+
+def _report_reaped(built: Services) -> None:
+    for stuck in built.runner.reap():
+        console.print(f"job {stuck.job.id} of {stuck.source} was left running ({stuck.reason}); marked failed")
+
+
 @main.command()
 @click.option("--once", is_flag=True, help="harvest what is due now, then exit (for cron)")
 @click.option("--interval", default=30.0, show_default=True, help="seconds between checks")
 def worker(once: bool, interval: float) -> None:
     """Harvest every source whose --schedule is due, forever (the harvest worker of a deployment)."""
     with services() as built:
+        _report_reaped(built)
         if not once:
             out.print("harvest worker started; sources with a schedule are harvested when due (Ctrl-C stops)")
         while True:
             due = due_sources(built.store.list_sources(), datetime.now(UTC))
-            for name in due:
-                _harvest_one(built, name, full=False, accept_shrink=False)
+            _harvest_each(built, due, full=False, accept_shrink=False)
             _catch_up_index(built)
             if once:
                 out.print(f"harvested {len(due)} due source(s)")

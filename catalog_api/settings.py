@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     harvest_user_agent: str = Field(DEFAULT_USER_AGENT, description="User-Agent sent to sources")
     harvest_batch: int = Field(500, ge=1, description="records written per store/index batch")
     harvest_workers: int = Field(0, ge=0, description="processes mapping records (0 = automatic)")
+    job_heartbeat_seconds: float = Field(10.0, gt=0, description="how often a running job records a sign of life")
+    job_stale_seconds: float = Field(
+        120.0, gt=0, description="a running job silent this long (on another host) is taken as dead and failed"
+    )
 
     # API
     max_per_page: int = Field(100, ge=1, description="largest page size of the search API")
