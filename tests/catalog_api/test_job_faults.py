@@ -254,8 +254,12 @@ def test_a_killed_harvest_is_reported_its_workers_die_and_the_next_harvest_runs(
     services.close()
 
 
-def test_a_job_on_another_host_is_taken_as_dead_only_when_its_heartbeat_stops(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path}/s.db")
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=[pytest.mark.postgres])])
+def test_a_job_on_another_host_is_taken_as_dead_only_when_its_heartbeat_stops(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    url = request.getfixturevalue("postgres_url") if backend == "postgres" else f"sqlite:///{tmp_path}/s.db"
+    store = Store(url)
     store.migrate()
     now = datetime.now(UTC)
     source = store.add_source(NewSource(name="s", kind="datajson", url="https://example.gov/data.json"), now)
