@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -31,6 +32,7 @@ from catalog_api.jobs import cancel
 from catalog_api.schedule import due_sources, parse_interval
 from catalog_api.services import Services
 from catalog_api.settings import Settings
+from harvesters.credentials import HOW_TO_GIVE, SourceCredentials, credentials_in_url
 from harvesters.registry import UnknownHarvester, get_harvester, known_kinds
 from index.documents import doc_from_row
 from index.search.base import BackendUnavailable
@@ -97,12 +99,28 @@ def source() -> None:
 @click.option("--schedule", help="harvest every ISO 8601 duration, e.g. PT6H or P1D (used by `nutmeg worker`)")
 @click.option("--federal", is_flag=True, help="validate records against the federal DCAT-US schema")
 @click.option("--allow-private", is_flag=True, help="allow this source to resolve to private/loopback addresses")
+@click.option(
+    "--header",
+    "headers",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="a credential header sent only to the source's host, e.g. X-App-Token=env:SOCRATA_TOKEN (repeatable)",
+)
+@click.option("--auth", metavar="USER:PASSWORD", help="HTTP basic auth for the source's host (or env:VARIABLE)")
 def source_add(name: str, url: str, kind: str, **fields: Any) -> None:
-    """Register source NAME at URL."""
+    """Register source NAME at URL. Credentials go in --header/--auth (a value env:VAR is read from the
+    environment at each harvest), never in the URL: they are sent to the source's host only and never shown."""
     try:
         get_harvester(kind)
     except UnknownHarvester as exc:
         raise CliError(str(exc), "pick one of the known kinds with --kind") from exc
+    secret = credentials_in_url(url)
+    if secret is not None:
+        raise CliError(f"the URL carries {secret}; nothing was added", HOW_TO_GIVE)
+    try:
+        credentials = SourceCredentials.parse(list(fields["headers"]), fields["auth"])
+    except ValueError as exc:
+        raise CliError(str(exc), HOW_TO_GIVE) from exc
     if fields["schedule"]:
         try:
             parse_interval(fields["schedule"])
@@ -119,6 +137,7 @@ def source_add(name: str, url: str, kind: str, **fields: Any) -> None:
         federal=fields["federal"],
         allow_private=fields["allow_private"],
         schedule=fields["schedule"],
+        credentials=credentials.to_json() if credentials else None,
     )
     with services() as built:
         try:
@@ -126,6 +145,9 @@ def source_add(name: str, url: str, kind: str, **fields: Any) -> None:
         except Conflict as exc:
             raise CliError(str(exc), f"choose another name, or `nutmeg source remove {name}` first") from exc
     out.print(f"added source [bold]{name}[/] ({kind}) → {url}; harvest it with `nutmeg harvest {name}`")
+    for variable in credentials.env_names():
+        if variable not in os.environ:
+            console.print(f"  note: {variable} is not set here; set it where `nutmeg worker`/`harvest` runs")
 
 
 def _options(fields: dict[str, Any]) -> dict[str, Any]:

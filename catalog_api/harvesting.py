@@ -28,6 +28,7 @@ from harvesters.base import (
     SkippedRecord,
     SourceConfig,
 )
+from harvesters.credentials import SourceCredentials, redact_url
 from harvesters.errors import SourceError
 from harvesters.http import HttpClient, Validators
 from harvesters.registry import get_harvester
@@ -128,6 +129,7 @@ class HarvestRunner:
         try:
             with heartbeat.running(), self._http_factory(source.allow_private) as http, fewer_collections():
                 with self.index.bulk_load():
+                    http.authorize(source.url, SourceCredentials.from_json(source.credentials).resolve())
                     harvester = harvester_class(_config(source), http)
                     full_every = timedelta(days=self.settings.harvest_full_every_days)
                     job.consume(harvester.records(_state(source, full, full_every, self._clock()), job.run))
@@ -410,7 +412,8 @@ class _Job:
         now = self.runner._clock()
         self.runner.store.touch_seen(self.tally.seen, now)
         self.runner.store.save_harvest_state(self.source.id, last_job_at=now)
-        return self.outcome("failed", f"{message}; nothing was withdrawn")
+        shown = message.replace(self.source.url, redact_url(self.source.url))  # a URL registered with a secret
+        return self.outcome("failed", f"{shown}; nothing was withdrawn")
 
     def outcome(self, status: str, message: str | None, *, withdrawn: int = 0) -> JobOutcome:
         t = self.tally

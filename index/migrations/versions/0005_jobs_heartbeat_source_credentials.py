@@ -12,6 +12,9 @@ Create Date: 2026-11-28
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -29,6 +32,40 @@ def upgrade() -> None:
         batch.add_column(sa.Column("heartbeat_at", UTCDateTime))
     with op.batch_alter_table("sources") as batch:
         batch.add_column(sa.Column("credentials", sa.JSON))
+    _move_credentials_out_of_urls()
+
+
+def _move_credentials_out_of_urls() -> None:
+    """Sources registered with ``user:password@`` or a Socrata ``$$app_token`` in their URL get them as
+    credentials instead (basic auth; an ``X-App-Token`` header, which Socrata reads the same way)."""
+    sources = sa.table(
+        "sources", sa.column("id", sa.Integer), sa.column("url", sa.Text), sa.column("credentials", sa.JSON)
+    )
+    connection = op.get_bind()
+    for id_, url in connection.execute(sa.select(sources.c.id, sources.c.url)).all():
+        moved = _split(url)
+        if moved is not None:
+            connection.execute(sources.update().where(sources.c.id == id_).values(url=moved[0], credentials=moved[1]))
+
+
+def _split(url: str) -> tuple[str, dict[str, Any]] | None:
+    parts = urlsplit(url)
+    auth = None
+    netloc = parts.netloc
+    if parts.username is not None:
+        auth = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+        netloc = netloc.rpartition("@")[2]
+    headers: dict[str, str] = {}
+    kept = []
+    for pair in parts.query.split("&") if parts.query else []:
+        name, _, value = pair.partition("=")
+        if unquote(name).lower() in ("$$app_token", "app_token") and value:
+            headers["X-App-Token"] = unquote(value)
+        else:
+            kept.append(pair)
+    if auth is None and not headers:
+        return None
+    return parts._replace(netloc=netloc, query="&".join(kept)).geturl(), {"headers": headers, "auth": auth}
 
 
 def downgrade() -> None:
