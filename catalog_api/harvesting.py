@@ -88,6 +88,7 @@ class _Tally:
     unchanged: int = 0
     failed: int = 0
     skipped: int = 0
+    unreadable: int = 0
     not_indexed: int = 0
     seen: set[str] = field(default_factory=set)
     errors: list[ErrorRow] = field(default_factory=list)
@@ -196,6 +197,7 @@ class _Job:
         self.tally = tally
         self.progress = progress
         self._known: dict[str, RecordState] | None = None
+        self._by_locator: dict[str, RecordState] | None = None
         self.pending: list[tuple[HarvestedRecord, RecordState | None]] = []
         self.engine_down = False  # after one failure, the rest of the job leaves indexing to the catch-up
         self.caught_up = 0
@@ -210,6 +212,12 @@ class _Job:
         if self._known is None:
             self._known = self.runner.store.record_states(self.source.id)
         return self._known
+
+    @property
+    def by_locator(self) -> dict[str, RecordState]:
+        if self._by_locator is None:
+            self._by_locator = {s.locator: s for s in self.known.values() if s.locator}
+        return self._by_locator
 
     @property
     def previous_live(self) -> int:
@@ -240,6 +248,10 @@ class _Job:
         """Report a record the harvester could not use; if an earlier version is stored, it stays."""
         self.tally.skipped += 1
         known = self.known.get(item.identifier) if item.identifier else None
+        if known is None and item.locator:  # a WAF file that could not be read: its earlier record stays
+            known = self.by_locator.get(item.locator)
+        if item.code == "unreadable":
+            self.tally.unreadable += 1
         if known is not None:
             self.tally.seen.add(known.id)
         severity = "warning" if item.code in ("duplicate", "not-a-dataset") else "error"
@@ -391,6 +403,11 @@ class _Job:
 
     def _summary(self, extra: str | None) -> str | None:
         parts = [extra] if extra else []
+        if self.tally.unreadable:
+            parts.append(
+                f"{self.tally.unreadable} of {self.run.listed} files could not be read; "
+                "their earlier records are kept (see the job's errors)"
+            )
         if self.tally.not_indexed:
             parts.append(
                 f"search engine unavailable: {self.tally.not_indexed} records stored but not yet searchable "

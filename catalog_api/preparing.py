@@ -98,6 +98,7 @@ def prepare(item: HarvestedRecord, existed: bool, ctx: PrepareContext) -> Outcom
         issues=[i.model_dump() for i in issues],
         title=dataset.title,
         modified_at=parse_modified(dataset.modified),
+        locator=item.locator,
     )
     return Prepared(write, search_doc(rid, ctx.source_name, item.content_hash, dataset), issues, existed)
 

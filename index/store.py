@@ -130,6 +130,7 @@ class RecordState:
     id: str
     content_hash: str
     withdrawn: bool
+    locator: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +148,7 @@ class RecordWrite:
     issues: list[dict[str, Any]]
     title: str
     modified_at: datetime | None
+    locator: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -451,12 +453,14 @@ class Store:
     # -- records -----------------------------------------------------------------------------------
 
     def record_states(self, source_id: int) -> dict[str, RecordState]:
-        """original identifier → (id, hash, withdrawn) for every record of a source."""
-        query = select(records.c.original_identifier, records.c.id, records.c.content_hash, records.c.withdrawn).where(
-            records.c.source_id == source_id
-        )
+        """original identifier → (id, hash, withdrawn, locator) for every record of a source."""
+        columns = (records.c.original_identifier, records.c.id, records.c.content_hash, records.c.withdrawn)
+        query = select(*columns, records.c.locator).where(records.c.source_id == source_id)
         with self.engine.connect() as connection:
-            return {ident: RecordState(id_, hash_, bool(w)) for ident, id_, hash_, w in connection.execute(query)}
+            return {
+                ident: RecordState(id_, hash_, bool(w), locator)
+                for ident, id_, hash_, w, locator in connection.execute(query)
+            }
 
     def write_records(self, new: Sequence[RecordWrite], changed: Sequence[RecordWrite], now: datetime) -> None:
         """Insert new records and rewrite changed ones (un-withdrawing any that came back)."""
@@ -639,6 +643,7 @@ _WRITE_COLUMNS = (
     "withdrawn",
     "withdrawn_at",
     "indexed_hash",
+    "locator",
 )
 
 
@@ -660,6 +665,7 @@ def _record_values(r: RecordWrite, now: datetime) -> dict[str, Any]:
         "withdrawn": False,
         "withdrawn_at": None,
         "indexed_hash": None,  # not in the search index until mark_indexed says so
+        "locator": r.locator,
     }
 
 

@@ -125,6 +125,7 @@ records = Table(
     Column("withdrawn", Boolean, nullable=False, default=False),
     Column("withdrawn_at", UTCDateTime),
     Column("indexed_hash", String(64)),
+    Column("locator", Text),  # where in the source the record was read (a WAF's file), to keep it if that fails
     UniqueConstraint("source_id", "original_identifier", name="uq_records_source_identifier"),
     Index("ix_records_source_withdrawn", "source_id", "withdrawn"),
     Index("ix_records_withdrawn_id", "withdrawn", "id"),

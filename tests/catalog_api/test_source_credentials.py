@@ -167,7 +167,7 @@ def test_redacted_urls_hide_what_older_registrations_carry() -> None:
     assert redact_url("https://x.gov/d.json?q=1") == "https://x.gov/d.json?q=1"
 
 
-def test_the_migration_moves_credentials_out_of_registered_urls(tmp_path: Path) -> None:
+def test_the_migration_moves_credentials_out_of_urls_and_locates_waf_records(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/old.db"
     engine = sa.create_engine(url)
     config = Config()
@@ -187,6 +187,16 @@ def test_the_migration_moves_credentials_out_of_registered_urls(tmp_path: Path) 
                 ),
                 {"n": name, "u": source_url},
             )
+        connection.execute(
+            sa.text(
+                "INSERT INTO records (id, source_id, original_identifier, content_hash, source_record, dataset, "
+                "datajson, export_problems, issues, title, first_seen, last_changed, last_seen, withdrawn) "
+                "SELECT 'r1', id, 'iso-1', 'h', x'00', :d, x'00', '{}', '[]', 'T', '2026-01-01 00:00:00', "
+                "'2026-01-01 00:00:00', '2026-01-01 00:00:00', 0 FROM sources WHERE name = 'plain'"
+            ),
+            {"d": '{"title": "T", "landingPage": "https://waf.example.gov/iso/one.xml"}'},
+        )
+        connection.execute(sa.text("UPDATE sources SET kind = 'iso' WHERE name = 'plain'"))
     engine.dispose()
     store = Store(url)
     store.migrate()
@@ -198,4 +208,5 @@ def test_the_migration_moves_credentials_out_of_registered_urls(tmp_path: Path) 
     assert socrata.url == "https://data.example.gov/api/catalog/v1?domains=x.gov"
     assert socrata.credentials == {"headers": {"X-App-Token": TOKEN}, "auth": None}
     assert (plain.url, plain.credentials) == ("https://data.example.gov/data.json", None)
+    assert store.record_states(plain.id)["iso-1"].locator == "https://waf.example.gov/iso/one.xml"
     store.close()
