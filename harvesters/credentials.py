@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-import httpx
-
 from harvesters.errors import SourceError
 
 ENV_PREFIX = "env:"
@@ -139,25 +137,6 @@ def _value(name: str, value: str, env: Mapping[str, str]) -> str:
             "in the harvesting process; set it there and harvest again"
         )
     return found
-
-
-@dataclass(frozen=True, slots=True)
-class OriginHeaders:
-    """Headers sent only to one origin (the source's): what the HTTP client holds for a job."""
-
-    origin: httpx.URL
-    headers: Mapping[str, str]
-
-    def __repr__(self) -> str:
-        return f"OriginHeaders({self.origin.host}, {sorted(self.headers)})"
-
-    def applies_to(self, url: httpx.URL) -> bool:
-        """Same scheme, host and port as the source, or the same host upgraded from http to https."""
-        if url.host.lower() != self.origin.host.lower():
-            return False
-        if url.scheme == self.origin.scheme:
-            return url.port == self.origin.port
-        return self.origin.scheme == "http" and url.scheme == "https" and url.port is None
 
 
 def redact_url(url: str) -> str:

@@ -31,7 +31,7 @@ import certifi
 import httpcore
 import httpx
 
-from harvesters.credentials import OriginHeaders
+from harvesters import DEFAULT_USER_AGENT
 from harvesters.errors import (
     BlockedAddressError,
     FetchError,
@@ -45,7 +45,6 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 Resolver = Callable[[str, int], list[str]]
 Outcome = Literal["ok", "not-modified", "retry", "fatal"]
 
-DEFAULT_USER_AGENT = "Nutmeg/0.1 (open-data catalog harvester)"
 # Only encodings :class:`BoundedDecoder` can inflate in bounded steps are asked for.
 ACCEPT_ENCODING = "gzip, deflate"
 _INFLATE_STEP = 1 << 16
@@ -84,6 +83,25 @@ class Validators:
         if self.last_modified:
             out["If-Modified-Since"] = self.last_modified
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class OriginHeaders:
+    """Headers (a source's credentials) sent only to one origin, the source's."""
+
+    origin: httpx.URL
+    headers: Mapping[str, str]
+
+    def __repr__(self) -> str:  # never print a secret
+        return f"OriginHeaders({self.origin.host}, {sorted(self.headers)})"
+
+    def applies_to(self, url: httpx.URL) -> bool:
+        """Same scheme, host and port as the source, or the same host upgraded from http to https."""
+        if url.host.lower() != self.origin.host.lower():
+            return False
+        if url.scheme == self.origin.scheme:
+            return url.port == self.origin.port
+        return self.origin.scheme == "http" and url.scheme == "https" and url.port is None
 
 
 def failure_policy(status: int) -> Outcome:
