@@ -95,6 +95,7 @@ def _searches_during_harvests(settings: Settings, server: LoopbackServer, second
     return outcomes, harvests
 
 
+@pytest.mark.slow
 def test_embedded_searches_never_fail_while_a_harvest_writes(tmp_path: Path, http_server: LoopbackServer) -> None:
     settings = make_settings(
         database_url=f"sqlite:///{tmp_path}/store.db", index_path=str(tmp_path / "index.db"), harvest_batch=100
