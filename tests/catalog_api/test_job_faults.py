@@ -78,6 +78,7 @@ def _catalog(count: int, revision: int = 0, extra: list[dict[str, Any]] | None =
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     values = {
         "NUTMEG_DATABASE_URL": f"sqlite:///{tmp_path}/jobs.db",
+        "NUTMEG_INDEX_PATH": str(tmp_path / "jobs-index.db"),
         "NUTMEG_HARVEST_ALLOW_PRIVATE": "1",
         "NUTMEG_HARVEST_RETRIES": "0",
         "NUTMEG_HARVEST_BATCH": "100",
@@ -98,7 +99,9 @@ def exploding_kind() -> Iterator[None]:
 
 
 def _services() -> Services:
-    return build_services(make_settings(database_url=os.environ["NUTMEG_DATABASE_URL"], index_path=None))
+    return build_services(
+        make_settings(database_url=os.environ["NUTMEG_DATABASE_URL"], index_path=os.environ["NUTMEG_INDEX_PATH"])
+    )
 
 
 def _cli(*args: str) -> tuple[int, str]:
@@ -198,9 +201,17 @@ def _rewritten(services: Services) -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=[pytest.mark.postgres])])
 def test_a_killed_harvest_is_reported_its_workers_die_and_the_next_harvest_runs(
-    env: dict[str, str], http_server: LoopbackServer
+    env: dict[str, str],
+    http_server: LoopbackServer,
+    backend: str,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    if backend == "postgres":
+        env["NUTMEG_DATABASE_URL"] = request.getfixturevalue("postgres_url")
+        monkeypatch.setenv("NUTMEG_DATABASE_URL", env["NUTMEG_DATABASE_URL"])
     route = http_server.route("/slow.json", Route(body=_catalog(3000), conditional=False))
     assert _cli("source", "add", "slow", route)[0] == 0
     assert _cli("harvest", "slow")[0] == 0
