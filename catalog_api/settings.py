@@ -9,7 +9,7 @@ import ipaddress
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from harvesters import DEFAULT_USER_AGENT
@@ -109,6 +109,14 @@ class Settings(BaseSettings):
                 ipaddress.ip_network(item, strict=False)
             except ValueError as exc:
                 raise ValueError(f"{item!r} is not a CIDR network: {exc}") from exc
+        return value
+
+    @field_validator("job_stale_seconds")
+    @classmethod
+    def _stale_after_beats(cls, value: float, info: ValidationInfo) -> float:
+        beat = info.data.get("job_heartbeat_seconds")
+        if beat is not None and value < 3 * beat:
+            raise ValueError(f"must be at least 3 heartbeats (NUTMEG_JOB_HEARTBEAT_SECONDS={beat:g}), or live jobs die")
         return value
 
     @field_validator("database_url")

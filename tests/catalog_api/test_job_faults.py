@@ -330,3 +330,12 @@ def test_job_cancel_stops_a_running_harvest_without_withdrawing(
     after = services.runner.harvest("c")  # the source is not locked
     assert (after.status, after.withdrawn) == ("succeeded", 20)
     services.close()
+
+
+def test_a_stale_limit_shorter_than_three_heartbeats_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NUTMEG_JOB_HEARTBEAT_SECONDS", "10")
+    monkeypatch.setenv("NUTMEG_JOB_STALE_SECONDS", "20")
+    code, output = _cli("doctor")
+    assert code == 1
+    assert "NUTMEG_JOB_STALE_SECONDS='20'" in output
+    assert "at least 3 heartbeats" in output
