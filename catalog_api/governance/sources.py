@@ -39,6 +39,7 @@ class SourceSpec:
     organization_id: int | None = None
     allow_private: bool = False
     federal: bool = False
+    credentials: Mapping[str, Any] | None = field(default=None, repr=False)  # never printed
 
 
 def spec_of(new: NewSource) -> SourceSpec:
@@ -54,6 +55,7 @@ def spec_of(new: NewSource) -> SourceSpec:
         organization_id=new.organization_id,
         allow_private=new.allow_private,
         federal=new.federal,
+        credentials=new.credentials,
     )
 
 
@@ -75,7 +77,18 @@ def check_spec(settings: Settings, spec: SourceSpec, *, probe_url: bool, option_
         from harvesters.http import HttpClient
 
         with HttpClient(settings.http_policy(allow_private=spec.allow_private)) as http:
+            http.authorize(spec.url, _probe_headers(spec.credentials))
             probe(http, spec.url, spec.kind, option_hint=option_hint)
+
+
+def _probe_headers(credentials: Mapping[str, Any] | None) -> dict[str, str]:
+    """The source's credentials for the probe (those read from a variable not set here are left out)."""
+    from harvesters.credentials import CredentialError, SourceCredentials
+
+    try:
+        return SourceCredentials.from_json(credentials).resolve()
+    except CredentialError:
+        return {}
 
 
 def register(
@@ -102,6 +115,7 @@ def register(
         allow_private=spec.allow_private,
         schedule=spec.schedule,
         organization_id=spec.organization_id,
+        credentials=dict(spec.credentials) if spec.credentials else None,
     )
     now = datetime.now(UTC)
     row = store.add_source(new, now)
@@ -130,6 +144,7 @@ def change(
             kind=current.kind,
             schedule=wanted.get("schedule"),
             allow_private=current.allow_private,
+            credentials=current.credentials,
         )
         check_spec(settings, spec, probe_url=check and "url" in wanted)
     if not wanted:

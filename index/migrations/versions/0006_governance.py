@@ -3,8 +3,8 @@
 Sources and records gain the organization they belong to; records gain the local overrides a
 publisher made to a harvested record (kept across harvests).
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-28
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 
 from index.tables import UTCDateTime
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
