@@ -73,22 +73,24 @@ def check_spec(settings: Settings, spec: SourceSpec, *, probe_url: bool, option_
             parse_interval(spec.schedule)
         except ValueError as exc:
             raise SourceCheckError("schedule", f"{exc}; use an ISO 8601 duration such as PT6H or P1D") from exc
-    if probe_url:
+    headers = _probe_headers(spec.credentials)
+    if probe_url and headers is not None:
         from harvesters.http import HttpClient
 
         with HttpClient(settings.http_policy(allow_private=spec.allow_private)) as http:
-            http.authorize(spec.url, _probe_headers(spec.credentials))
+            http.authorize(spec.url, headers)
             probe(http, spec.url, spec.kind, option_hint=option_hint)
 
 
-def _probe_headers(credentials: Mapping[str, Any] | None) -> dict[str, str]:
-    """The source's credentials for the probe (those read from a variable not set here are left out)."""
+def _probe_headers(credentials: Mapping[str, Any] | None) -> dict[str, str] | None:
+    """The source's credentials for the probe; None when they read a variable not set here (then there
+    is no probe: nothing is ever sent to a source without its credentials)."""
     from harvesters.credentials import CredentialError, SourceCredentials
 
     try:
         return SourceCredentials.from_json(credentials).resolve()
     except CredentialError:
-        return {}
+        return None
 
 
 def register(
