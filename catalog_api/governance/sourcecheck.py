@@ -131,8 +131,10 @@ def sniff(body: bytes, content_type: str = "") -> str:
 def _json_looks(text: bytes) -> str:
     try:
         document = json.loads(text)
-    except ValueError:  # cut at 64 KiB: judge by the opening
+    except (ValueError, RecursionError):  # cut at 64 KiB, or nested too deep: judge by the opening
         head = text[:2000].decode("utf-8", "replace")
+        if '"@context"' in head or '"@graph"' in head:
+            return "rdf"
         return "datajson" if '"dataset"' in head or text[:1] == b"[" else "json"
     if isinstance(document, dict) and ("dataset" in document or ("@graph" in document and "@context" in document)):
         return "datajson" if "dataset" in document else "rdf"

@@ -47,6 +47,8 @@ def test_sniffing_rdf_and_others() -> None:
     assert sniff(b'{"@context": {}, "@graph": []}') == "rdf"
     assert sniff(b'{"success": true, "result": []}') == "json"
     assert sniff(b"plain words") == "other"
+    assert sniff(b'{"@context": {}, "@graph": ' + b"[" * 100_000) == "rdf"  # too deep to parse: by its opening
+    assert sniff(b'{"dataset": [' + b"[" * 100_000) == "datajson"
     assert sniff(b"\xef\xbb\xbf  <!-- hi --><html>") == "html"
 
 
