@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from index.search.base import SearchDoc
@@ -62,7 +63,9 @@ def search_doc(id_: str, source: str, content_hash: str, dataset: Dataset) -> Se
 
 
 def doc_from_row(row: RecordRow) -> SearchDoc:
-    return search_doc(row.id, row.source, row.content_hash, Dataset.model_validate(row.dataset))
+    """A stored record's search document, with when the catalog first saw it and last saw it change."""
+    doc = search_doc(row.id, row.source, row.content_hash, Dataset.model_validate(row.dataset))
+    return replace(doc, created=row.first_seen, changed=row.last_changed)
 
 
 def _clip(text: str) -> str:

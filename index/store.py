@@ -127,6 +127,7 @@ class RecordState:
     id: str
     content_hash: str
     withdrawn: bool
+    first_seen: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -410,11 +411,13 @@ class Store:
 
     def record_states(self, source_id: int) -> dict[str, RecordState]:
         """original identifier → (id, hash, withdrawn) for every record of a source."""
-        query = select(records.c.original_identifier, records.c.id, records.c.content_hash, records.c.withdrawn).where(
-            records.c.source_id == source_id
-        )
+        columns = (records.c.original_identifier, records.c.id, records.c.content_hash, records.c.withdrawn)
+        query = select(*columns, records.c.first_seen).where(records.c.source_id == source_id)
         with self.engine.connect() as connection:
-            return {ident: RecordState(id_, hash_, bool(w)) for ident, id_, hash_, w in connection.execute(query)}
+            return {
+                ident: RecordState(id_, hash_, bool(w), first)
+                for ident, id_, hash_, w, first in connection.execute(query)
+            }
 
     def write_records(self, new: Sequence[RecordWrite], changed: Sequence[RecordWrite], now: datetime) -> None:
         """Insert new records and rewrite changed ones (un-withdrawing any that came back)."""

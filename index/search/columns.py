@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from index.search.base import FACETS, FacetCount
+from index.ids import slug_path
+from index.search.base import FACETS, FacetCount, OrderBy
 
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
@@ -61,6 +62,14 @@ class FacetColumn:
         vids = self.folded.get(" ".join(value.split()).casefold())
         if vids:
             mask[_gather(np.asarray(vids, dtype=np.int64), *self._value_index())] = True
+        return mask
+
+    def matching_exactly(self, value: str, size: int) -> BoolArray:
+        """Documents having exactly ``value`` (whitespace collapsed, case kept) as a mask over rowids."""
+        mask = np.zeros(size, dtype=bool)
+        vid = self.exact.get(" ".join(value.split()))
+        if vid is not None:
+            mask[_gather(np.asarray([vid], dtype=np.int64), *self._value_index())] = True
         return mask
 
     def _value_index(self) -> tuple[IntArray, IntArray]:
@@ -140,6 +149,8 @@ class LoadedDoc:
     modified: float | None
     title: str
     facets: dict[str, list[str]]
+    created: float | None = None
+    changed: float | None = None
 
 
 class Columns:
@@ -148,11 +159,14 @@ class Columns:
     def __init__(self) -> None:
         self.alive: BoolArray = np.zeros(0, dtype=bool)
         self.modified: FloatArray = np.zeros(0, dtype=np.float64)
+        self.created: FloatArray = np.zeros(0, dtype=np.float64)
+        self.changed: FloatArray = np.zeros(0, dtype=np.float64)
         self.ids: list[str | None] = []
         self.titles: list[str | None] = []
         self.facets: dict[str, FacetColumn] = {name: FacetColumn() for name in FACETS}
         self.dead_entries = 0
         self._orders: dict[str, IntArray] = {}
+        self._lookups: dict[str, Any] = {}
 
     @property
     def size(self) -> int:
@@ -169,6 +183,8 @@ class Columns:
             self.ids[doc.rowid] = doc.id
             self.titles[doc.rowid] = doc.title
             self.modified[doc.rowid] = np.nan if doc.modified is None else doc.modified
+            self.created[doc.rowid] = np.nan if doc.created is None else doc.created
+            self.changed[doc.rowid] = np.nan if doc.changed is None else doc.changed
             for name, values in doc.facets.items():
                 column, (rows, vids) = self.facets[name], entries[name]
                 for value in values:
@@ -177,6 +193,7 @@ class Columns:
         for name, (rows, vids) in entries.items():
             self.facets[name].append(rows, vids)
         self._orders.clear()
+        self._lookups.clear()
 
     def kill(self, rowids: Iterable[int]) -> None:
         for rowid in rowids:
@@ -186,6 +203,7 @@ class Columns:
                 self.titles[rowid] = None
                 self.dead_entries += 1
         self._orders.clear()
+        self._lookups.clear()
 
     def _grow(self, size: int) -> None:
         if size <= self.size:
@@ -193,6 +211,8 @@ class Columns:
         extra = size - self.size
         self.alive = np.concatenate([self.alive, np.zeros(extra, dtype=bool)])
         self.modified = np.concatenate([self.modified, np.full(extra, np.nan)])
+        self.created = np.concatenate([self.created, np.full(extra, np.nan)])
+        self.changed = np.concatenate([self.changed, np.full(extra, np.nan)])
         self.ids.extend([None] * extra)
         self.titles.extend([None] * extra)
 
@@ -213,6 +233,67 @@ class Columns:
                 ordering = np.lexsort((self.id_rank()[alive], newest, undated))
             self._orders[key] = alive[ordering]
         return self._orders[key]
+
+    def dates(self, name: str) -> FloatArray:
+        """The ``modified``, ``created`` or ``changed`` column (seconds; NaN: undated)."""
+        return {"modified": self.modified, "created": self.created, "changed": self.changed}[name]
+
+    def id_mask(self, id_: str) -> BoolArray:
+        """The live document with id ``id_`` (if any) as a mask over rowids."""
+        if "rowid-of" not in self._lookups:
+            self._lookups["rowid-of"] = {id_: rowid for rowid, id_ in enumerate(self.ids) if id_ is not None}
+        mask = np.zeros(self.size, dtype=bool)
+        rowid = self._lookups["rowid-of"].get(id_)
+        if rowid is not None:
+            mask[rowid] = True
+        return mask
+
+    def ordered(self, rows: IntArray, order: Sequence[OrderBy], scores: FloatArray) -> IntArray:
+        """``rows`` in an arbitrary order of :data:`~index.search.base.ORDER_FIELDS`: missing values
+        last in either direction, ties by id."""
+        keys: list[npt.NDArray[Any]] = [self.id_rank()[rows]]
+        for item in reversed(order):
+            keys.extend(self._order_keys(item, rows, scores))
+        return rows[np.lexsort(keys)]
+
+    def _order_keys(self, item: OrderBy, rows: IntArray, scores: FloatArray) -> list[npt.NDArray[Any]]:
+        """lexsort keys (least significant first) of one order field."""
+        sign = -1 if item.descending else 1
+        if item.field in ("modified", "created", "changed"):
+            values = self.dates(item.field)[rows]
+            missing = np.isnan(values)
+            return [sign * np.nan_to_num(values, nan=0.0), missing]
+        ranks = {"id": self.id_rank, "title": self.title_only_rank, "name": self.name_rank}
+        if item.field in ranks:
+            return [sign * ranks[item.field]()[rows]]
+        return [sign * scores[rows]]
+
+    def order_key(self, rowid: int, order: Sequence[OrderBy], scores: FloatArray) -> tuple[Any, ...]:
+        """A hit's values of the order's fields, then its id."""
+        values: dict[str, Any] = {
+            "score": float(scores[rowid]),
+            "id": self.ids[rowid],
+            "name": self.names()[rowid],
+            "title": self.titles[rowid],
+        }
+        for name in ("modified", "created", "changed"):
+            value = self.dates(name)[rowid]
+            values[name] = None if np.isnan(value) else float(value)
+        return (*(values[o.field] for o in order), self.ids[rowid])
+
+    def names(self) -> list[str]:
+        """Each rowid's dataset name (``slug-id``, as its page and the CKAN API name it)."""
+        if "names" not in self._lookups:
+            self._lookups["names"] = [
+                slug_path(title, id_) if title is not None and id_ is not None else "\uffff"
+                for title, id_ in zip(self.titles, self.ids, strict=True)
+            ]
+        names: list[str] = self._lookups["names"]
+        return names
+
+    def name_rank(self) -> IntArray:
+        """Rank of each rowid in name order."""
+        return self._order("name", self.names)
 
     def tallies(self, names: Sequence[str], mask: BoolArray, rows: IntArray) -> dict[str, IntArray]:
         """Value counts of each facet in ``names`` over the documents in ``mask`` (``rows``: the same
@@ -262,6 +343,14 @@ class Columns:
     def title_rank(self) -> IntArray:
         """Rank of each rowid in (lower-cased title, id) order."""
         return self._order("title", lambda: [(self.titles[i] or "\uffff", self.ids[i] or "") for i in range(self.size)])
+
+    def title_only_rank(self) -> IntArray:
+        """Rank of each rowid's lower-cased title alone (equal titles share a rank)."""
+        if "title-only" not in self._orders:
+            titles = [t if t is not None else "\uffff" for t in self.titles]
+            ranks = {title: rank for rank, title in enumerate(sorted(set(titles)))}
+            self._orders["title-only"] = np.asarray([ranks[t] for t in titles], dtype=np.int64)
+        return self._orders["title-only"]
 
     def _order(self, name: str, keys: Callable[[], Sequence[Any]]) -> IntArray:
         if name not in self._orders:

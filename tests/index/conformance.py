@@ -14,7 +14,23 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from index.search.base import FACETS, SearchBackend, SearchDoc, SearchQuery, SearchResult
+from index.ids import slug_path
+from index.search.base import (
+    DATE_FIELDS,
+    FACETS,
+    AllOf,
+    AnyOf,
+    Clause,
+    Match,
+    Not,
+    OrderBy,
+    Range,
+    SearchBackend,
+    SearchDoc,
+    SearchQuery,
+    SearchResult,
+    Words,
+)
 
 PUBLISHERS = ["Department of Health", "Department of Transportation", "City of Springfield", "Port Authority"]
 KEYWORDS = ["crime", "budget", "transit", "water quality", "schools", "covid-19", "parks", "housing"]
@@ -47,6 +63,8 @@ def corpus(size: int = 240, seed: int = 7) -> list[SearchDoc]:
                 access_level="public" if i % 9 else "restricted public",
                 source=SOURCES[i % 3],
                 modified=None if i % 17 == 0 else BASE + timedelta(days=(i * 37) % 1500, hours=i % 24),
+                created=None if i % 19 == 0 else BASE + timedelta(days=i % 50),
+                changed=None if i % 19 == 0 else BASE + timedelta(days=i % 50 + (i * 13) % 90, minutes=i),
                 content_hash=f"h{i}",
                 summary={"id": f"doc{i:04d}", "title": title},
             )
@@ -245,9 +263,116 @@ class BackendConformance:
         assert health.ok
         assert health.documents == len(docs)
 
+    # -- where: CKAN's fq -----------------------------------------------------------------------
+
+    def _where(self, backend: SearchBackend, clause: Clause, text: str | None = None) -> set[str]:
+        result = backend.search(SearchQuery(text=text, where=clause, limit=500, facets=()))
+        assert result.total == len(result.hits)
+        return {h.id for h in result.hits}
+
+    def test_where_any_of_and_not(self, loaded: SearchBackend, docs: list[SearchDoc]) -> None:
+        either = AnyOf((Match("publisher", "port authority"), Match("publisher", "City of Springfield")))
+        want = expected_ids(docs, lambda d: d.publisher in ("Port Authority", "City of Springfield"))
+        assert self._where(loaded, either) == want
+        neither = AllOf((Not(Match("publisher", "Port Authority")), Not(Match("publisher", "City of Springfield"))))
+        assert self._where(loaded, neither) == {d.id for d in docs} - want
+        assert self._where(loaded, AnyOf(())) == set()
+        assert self._where(loaded, AllOf(())) == {d.id for d in docs}
+
+    def test_where_exact_values_keep_case(self, backend: SearchBackend) -> None:
+        base = corpus(2)
+        backend.index([_doc(base[0], publisher="City of X"), _doc(base[1], publisher="city of x")])
+        assert self._where(backend, Match("publisher", "City of X", exact=True)) == {base[0].id}
+        assert self._where(backend, Match("publisher", "city of x", exact=True)) == {base[1].id}
+        assert self._where(backend, Match("publisher", "CITY OF X")) == {base[0].id, base[1].id}
+
+    @pytest.mark.parametrize("field", DATE_FIELDS)
+    def test_where_ranges(self, loaded: SearchBackend, docs: list[SearchDoc], field: str) -> None:
+        low, high = BASE + timedelta(days=20), BASE + timedelta(days=40)
+        for clause, check in [
+            (Range(field, low=low), lambda v: v >= low),
+            (Range(field, high=high), lambda v: v <= high),
+            (Range(field, low=low, high=high, low_inclusive=False, high_inclusive=False), lambda v: low < v < high),
+            (Range(field), lambda v: True),
+        ]:
+            want = expected_ids(docs, lambda d, check=check: d.date(field) is not None and check(d.date(field)))
+            assert self._where(loaded, clause) == want, clause
+        exact = next(d.date(field) for d in docs if d.date(field) is not None)
+        assert exact is not None
+        assert self._where(loaded, Range(field, low=exact, high=exact)) == expected_ids(
+            docs, lambda d: d.date(field) == exact
+        )
+
+    def test_where_words_in_fields_and_ids(self, loaded: SearchBackend, docs: list[SearchDoc]) -> None:
+        in_title = self._where(loaded, Words(("title",), "budget"))
+        assert in_title == expected_ids(docs, lambda d: "budget" in d.title.lower())
+        in_description = self._where(loaded, Words(("description",), "budget -crime"))
+        want = expected_ids(docs, lambda d: "budget" in d.description and "crime" not in d.description)
+        assert in_description == want
+        assert self._where(loaded, Match("id", docs[5].id)) == {docs[5].id}
+        assert self._where(loaded, Not(Match("id", docs[5].id))) == {d.id for d in docs} - {docs[5].id}
+        both = self._where(loaded, Words(("title",), "annual"), text="budget")
+        assert both == expected_ids(docs, lambda d: "annual" in d.title.lower() and "budget" in d.keywords)
+
+    @pytest.mark.parametrize("field", ["id", "name", "title", "modified", "created", "changed"])
+    @pytest.mark.parametrize("descending", [False, True])
+    def test_order_by_any_field(
+        self, loaded: SearchBackend, docs: list[SearchDoc], field: str, descending: bool
+    ) -> None:
+        order = (OrderBy(field, descending),)
+        ids = [h.id for h in loaded.search(SearchQuery(order=order, limit=500, facets=())).hits]
+        assert ids == expected_order(docs, order)
+
+    def test_order_by_several_fields(self, loaded: SearchBackend, docs: list[SearchDoc]) -> None:
+        order = (OrderBy("title", True), OrderBy("changed"), OrderBy("id", True))
+        ids = [h.id for h in loaded.search(SearchQuery(order=order, limit=500, facets=())).hits]
+        assert ids == expected_order(docs, order)
+        scored = loaded.search(SearchQuery(text="crime", order=(OrderBy("score", True),), limit=500, facets=()))
+        assert [h.id for h in scored.hits] == [h.id for h in loaded.search(SearchQuery(text="crime", limit=500)).hits]
+
+    def test_offsets_walk_everything_past_any_window(self, loaded: SearchBackend, docs: list[SearchDoc]) -> None:
+        if hasattr(loaded, "result_window"):
+            loaded.result_window = 50  # an engine's max_result_window, lowered: deep pages use search_after
+        order = (OrderBy("id"),)
+        where = Not(Match("source", "port"))
+        pages = [
+            loaded.search(SearchQuery(where=where, order=order, offset=o, limit=17, facets=("source",)))
+            for o in range(0, 260, 17)
+        ]
+        walked = [h.id for page in pages for h in page.hits]
+        assert walked == sorted(d.id for d in docs if d.source != "port")
+        assert all(p.total == len(walked) for p in pages)
+        assert pages[-1].hits == []
+        assert facets_of(pages[-1])["source"] == facets_of(pages[0])["source"]
+        relevance = [loaded.search(SearchQuery(text="crime", offset=o, limit=9)).hits for o in range(0, 200, 9)]
+        full = [h.id for h in loaded.search(SearchQuery(text="crime", limit=500)).hits]
+        assert [h.id for page in relevance for h in page] == full
+
     def test_hostile_text_never_breaks(self, loaded: SearchBackend) -> None:
         for text in ['"', "AND OR NOT", "a*b*", "(((", "title:x", "-", "*", "NEAR(a b)", "é", "💥", "'"]:
             loaded.search(SearchQuery(text=text))
+
+
+def expected_order(docs: Iterable[SearchDoc], order: Iterable[OrderBy]) -> list[str]:
+    """Ids in ``order`` computed in Python: stable sorts from the least significant field, ties by id,
+    missing values last in either direction."""
+    ranked = sorted(docs, key=lambda d: d.id)
+    for item in reversed(list(order)):
+        value = _order_value(item.field)
+        present = [d for d in ranked if value(d) is not None]
+        missing = [d for d in ranked if value(d) is None]
+        ranked = sorted(present, key=value, reverse=item.descending) + missing  # type: ignore[arg-type, return-value]
+    return [d.id for d in ranked]
+
+
+def _order_value(name: str) -> Callable[[SearchDoc], object]:
+    if name in DATE_FIELDS:
+        return lambda d: d.date(name)
+    if name == "name":
+        return lambda d: slug_path(d.title, d.id)
+    if name == "title":
+        return lambda d: d.title.strip().lower()
+    return lambda d: d.id
 
 
 def _doc(base: SearchDoc, **changes: object) -> SearchDoc:
