@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from catalog_api import cursor
@@ -44,6 +44,14 @@ class SearchParams:
         )
 
 
+def clamped(params: SearchParams, max_per_page: int, max_result_window: int) -> SearchParams:
+    """``params`` with ``per_page`` and ``page`` brought into range, for the feeds: a feed reader or an
+    OpenSearch client asking for too many or too deep gets the nearest page there is, not an error."""
+    per_page = min(max(params.per_page, 1), max_per_page)
+    page = min(max(params.page, 1), max(max_result_window // per_page, 1))
+    return replace(params, per_page=per_page, page=page)
+
+
 @dataclass(frozen=True, slots=True)
 class SearchOutcome:
     result: SearchResult
@@ -58,6 +66,9 @@ def run_search(services: Services, params: SearchParams, *, max_per_page: int | 
     """
     settings = services.settings
     limit = max_per_page or settings.max_per_page
+    for name, value in (("page", params.page), ("per_page", params.per_page)):
+        if value < 1:
+            raise ApiError(400, "bad_parameter", f"parameter '{name}' must be at least 1, not {value}")
     if params.per_page > limit:
         raise ApiError(400, "bad_parameter", f"parameter 'per_page' must be at most {limit}")
     if params.modified_since and params.modified_before and params.modified_since >= params.modified_before:
