@@ -17,6 +17,7 @@ from lxml import etree
 
 from catalog_api.app import create_app
 from catalog_api.services import Services, build_services
+from mappings.derive import parse_modified
 from tests.conftest import DATA, add_source, harvest_file, make_settings, serve_json
 from tests.support.httpserver import LoopbackServer
 from tests.support.opensearch_spec import description_problems, response_problems
@@ -316,6 +317,19 @@ def test_sitemap_index_and_files(small_sitemaps: TestClient) -> None:
     assert sorted(pages[1:]) == sorted(r["html_url"] for r in every)
     for page in pages[1:]:  # every URL is a live page, at its canonical address
         assert small_sitemaps.get(_path(page), follow_redirects=False).status_code == 200
+    # a dataset's lastmod is its own modified date where it has one
+    lastmods = {
+        u.findtext("sm:loc", namespaces=NS): u.findtext("sm:lastmod", namespaces=NS)
+        for location in locations[1:]
+        for u in _xml(small_sitemaps.get(_path(location)).content).findall("sm:url", NS)
+    }
+    dated = 0
+    for record in every:
+        modified = parse_modified(record.get("modified"))
+        if modified is not None:
+            assert lastmods[record["html_url"]] == modified.isoformat(timespec="seconds")
+            dated += 1
+    assert dated > 0
     missing = small_sitemaps.get("/sitemaps/datasets-4.xml")
     assert missing.status_code == 404
     assert "3 dataset sitemap file(s)" in missing.json()["error"]["message"]
