@@ -457,11 +457,12 @@ def group_show(services: Services, params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def tag_list(services: Services, params: Mapping[str, Any]) -> list[Any]:
-    """Every tag (keyword) in use; ``query`` keeps those containing it; ``all_fields`` gives dicts."""
+    """Every tag (keyword, as most datasets spell it) in use; ``query`` keeps those containing it (in any
+    case, as CKAN's does); ``all_fields`` gives dicts."""
     if params.get("vocabulary_id"):
         raise not_found("Vocabulary")
-    query = str(params.get("query") or "").strip().lower()
-    tags = sorted(f.value for f in Directory(services).counts.get("keyword", []) if query in f.value)
+    query = str(params.get("query") or "").strip().casefold()
+    tags = sorted(f.value for f in Directory(services).counts.get("keyword", []) if query in f.value.casefold())
     return [tag_dict(t) for t in tags] if boolean(params, "all_fields", False) else tags
 
 

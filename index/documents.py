@@ -11,9 +11,9 @@ from mappings.derive import (
     bbox,
     facet_value,
     format_labels,
-    keyword_value,
     license_label,
     parse_modified,
+    unique_keywords,
 )
 from mappings.model import Dataset
 
@@ -25,7 +25,7 @@ def search_doc(id_: str, source: str, content_hash: str, dataset: Dataset) -> Se
     modified = parse_modified(dataset.modified) or parse_modified(dataset.issued)
     publisher = facet_value(dataset.publisher.name) if dataset.publisher and dataset.publisher.name else None
     formats = tuple(format_labels(dataset))
-    keywords = tuple(dict.fromkeys(keyword_value(k) for k in dataset.keyword if k.strip()))
+    keywords = tuple(unique_keywords(dataset.keyword))
     themes = tuple(dict.fromkeys(facet_value(t) for t in dataset.theme if t.strip()))
     license_ = license_label(dataset.license)
     access = dataset.access_level.strip().lower() if dataset.access_level else None

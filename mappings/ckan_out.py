@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from mappings.derive import LICENSES, facet_value, format_label, keyword_value, license_label
+from mappings.derive import LICENSES, facet_value, format_label, license_label, unique_keywords
 from mappings.model import Dataset, Distribution
 from mappings.rdfterms import is_iri
 
@@ -184,7 +184,7 @@ def package(dataset: Dataset, ctx: PackageContext, organizations: Names, groups:
     org = organizations.of(dataset.publisher.name) if dataset.publisher and dataset.publisher.name else None
     contact = dataset.contact_point
     label = license_label(dataset.license)
-    tags = list(dict.fromkeys(keyword_value(k) for k in dataset.keyword if k.strip()))
+    tags = unique_keywords(dataset.keyword)
     resources = [_resource(d, n, ctx) for n, d in enumerate(dataset.distribution) if d.download_url or d.access_url]
     return {
         "id": ctx.id,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from urllib.parse import urlsplit
 
@@ -251,5 +252,16 @@ def facet_value(value: str) -> str:
 
 
 def keyword_value(value: str) -> str:
-    """Keywords facet lower-cased: tags are case-insensitive everywhere they are used."""
-    return facet_value(value).lower()
+    """A keyword as every output shows it: as published (case kept), cleaned like a facet value."""
+    return facet_value(value)
+
+
+def unique_keywords(values: Iterable[str]) -> list[str]:
+    """Keywords once each, compared case-insensitively (the first spelling stays): ``COVID-19`` and
+    ``covid-19`` on one dataset are one keyword, which search facets count once."""
+    kept: dict[str, str] = {}
+    for value in values:
+        keyword = keyword_value(value)
+        if keyword:
+            kept.setdefault(keyword.casefold(), keyword)
+    return list(kept.values())

@@ -6,8 +6,10 @@ Semantics shared by all backends (the conformance suite in ``tests/index/conform
   are understood; title and keywords weigh more than the description.
 * ``filters``: facet name → values; every value must match (AND, also within one facet, as CKAN's
   ``fq``), compared case-insensitively.
-* facets: buckets of the exact (whitespace-collapsed) value, ordered by count then value; keywords are
-  lower-cased when documents are built, so they group case-insensitively.
+* facets: buckets of the exact (whitespace-collapsed) value, ordered by count then value. Keywords keep
+  their published case: a keyword bucket groups the spellings that differ only in case (a document lists
+  a keyword once, whatever its case) and shows the spelling most documents use (ties: the first in
+  code-point order) — :func:`merge_spellings`.
 * ``where``: a tree of clauses (:data:`Clause`) for what flat filters cannot say — CKAN's ``fq``: any-of,
   negation, date ranges on ``modified``/``created``/``changed`` (bounds optional, each inclusive or not;
   undated documents never match a range), words in chosen text fields, exact (case-sensitive) facet values
@@ -31,6 +33,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 FACETS: tuple[str, ...] = ("publisher", "keyword", "theme", "format", "license", "accessLevel", "source")
+GROUPED_FACETS: tuple[str, ...] = ("keyword",)  # buckets group spellings that differ only in case
 SORTS: tuple[str, ...] = ("relevance", "modified", "title")
 Sort = Literal["relevance", "modified", "title"]
 SortKey = tuple[Any, ...]
@@ -190,6 +193,20 @@ class Hit:
 class FacetCount:
     value: str
     count: int
+
+
+def merge_spellings(buckets: Iterable[FacetCount], limit: int) -> list[FacetCount]:
+    """Buckets of exact values → buckets of values equal but for case, each shown in its most used spelling
+    (ties: the first in code-point order), ordered by count then that spelling; the ``limit`` first."""
+    groups: dict[str, list[FacetCount]] = {}
+    for bucket in buckets:
+        groups.setdefault(bucket.value.casefold(), []).append(bucket)
+    merged = [
+        FacetCount(min(group, key=lambda b: (-b.count, b.value)).value, sum(b.count for b in group))
+        for group in groups.values()
+    ]
+    merged.sort(key=lambda b: (-b.count, b.value))
+    return merged[:limit]
 
 
 @dataclass(frozen=True, slots=True)

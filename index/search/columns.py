@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from index.ids import slug_path
-from index.search.base import FACETS, FacetCount, OrderBy
+from index.search.base import FACETS, GROUPED_FACETS, FacetCount, OrderBy
 
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
@@ -29,6 +29,7 @@ class FacetColumn:
     """One facet: value dictionary plus (document, value) entries."""
 
     values: list[str] = field(default_factory=list)
+    grouped: bool = False
     exact: dict[str, int] = field(default_factory=dict)
     folded: dict[str, list[int]] = field(default_factory=dict)
     docs: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -38,6 +39,7 @@ class FacetColumn:
     _by_doc: IntArray | None = None
     _value_offsets: IntArray | None = None
     _by_value: IntArray | None = None
+    _groups: IntArray | None = None
 
     def value_id(self, value: str) -> int:
         vid = self.exact.get(value)
@@ -91,15 +93,40 @@ class FacetColumn:
         return np.bincount(selected, minlength=len(self.values))
 
     def top(self, counts: IntArray, limit: int) -> list[FacetCount]:
-        """The ``limit`` most frequent values of a tally (count desc, value asc)."""
+        """The ``limit`` most frequent values of a tally (count desc, value asc); a ``grouped`` column
+        merges the spellings of a value that differ only in case first."""
         present = np.flatnonzero(counts)
         if not len(present):
             return []
+        if self.grouped and len(self.folded) < len(self.values):
+            present, counts = self._merged(present, counts)
         if len(present) > limit * 4:  # only values that can reach the top need ordering
             threshold = np.partition(counts[present], len(present) - limit)[len(present) - limit]
             present = present[counts[present] >= threshold]
         order = np.lexsort((self.rank()[present], -counts[present]))[:limit]
         return [FacetCount(self.values[present[i]], int(counts[present[i]])) for i in order]
+
+    def _merged(self, present: IntArray, counts: IntArray) -> tuple[IntArray, IntArray]:
+        """Per group of spellings (value ids ``present`` with a count), the most used spelling (ties: the
+        first in value order) and the group's total, as value ids and a tally over them."""
+        groups = self._group_of()[present]
+        totals = np.bincount(groups, weights=counts[present]).astype(np.int64)
+        order = np.lexsort((self.rank()[present], -counts[present], groups))
+        ordered_groups = groups[order]
+        first = np.concatenate([[True], ordered_groups[1:] != ordered_groups[:-1]])
+        shown = present[order[first]]
+        merged = np.zeros(len(counts), dtype=np.int64)
+        merged[shown] = totals[ordered_groups[first]]
+        return shown, merged
+
+    def _group_of(self) -> IntArray:
+        """Each value id's group: values equal but for case share one."""
+        if self._groups is None or len(self._groups) != len(self.values):
+            keys: dict[str, int] = {}
+            self._groups = np.asarray(
+                [keys.setdefault(v.casefold(), len(keys)) for v in self.values], dtype=np.int64
+            )
+        return self._groups
 
     def counts(self, mask: BoolArray, rows: IntArray, limit: int) -> list[FacetCount]:
         """The ``limit`` most frequent values among documents in ``mask`` (count desc, value asc)."""
@@ -163,7 +190,7 @@ class Columns:
         self.changed: FloatArray = np.zeros(0, dtype=np.float64)
         self.ids: list[str | None] = []
         self.titles: list[str | None] = []
-        self.facets: dict[str, FacetColumn] = {name: FacetColumn() for name in FACETS}
+        self.facets: dict[str, FacetColumn] = {name: FacetColumn(grouped=name in GROUPED_FACETS) for name in FACETS}
         self.dead_entries = 0
         self._orders: dict[str, IntArray] = {}
         self._lookups: dict[str, Any] = {}

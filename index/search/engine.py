@@ -319,7 +319,7 @@ class EngineIndex(SearchBackend):
                 raise SearchError(f"the search engine cannot run this query: {exc.reason}") from exc
             raise
         hits = dsl.hits(query.sort, response, ordered=bool(query.order))
-        return SearchResult(dsl.total(response), hits, dsl.facets(response))
+        return SearchResult(dsl.total(response), hits, dsl.facets(response, query.facet_limit))
 
     def _past_window(self, body: dict[str, Any], offset: int) -> dict[str, Any]:
         """A page deeper than the engine's result window (``from + size`` must stay inside it): walk the

@@ -29,6 +29,7 @@ from typing import Any
 from index.ids import slug_path
 from index.search.base import (
     FACETS,
+    GROUPED_FACETS,
     AnyOf,
     Clause,
     FacetCount,
@@ -44,6 +45,7 @@ from index.search.base import (
     Words,
     check_order,
     check_where,
+    merge_spellings,
 )
 from index.search.text import Term, parse
 
@@ -66,6 +68,7 @@ MAX_KEYWORD_CHARS = 8191  # 4 bytes a char stays under Lucene's 32766-byte term 
 # descending sort; the cursor maps it to ``None`` and back.
 MISSING_DESC = -(2**63)
 HASH_PAGE = 5000
+MAX_BUCKETS = 65_536  # the engine's search.max_buckets default
 RESULT_WINDOW = 10_000
 
 
@@ -317,7 +320,13 @@ def _known(facets: Sequence[str]) -> list[str]:
 
 def _facet_agg(name: str, limit: int) -> dict[str, Any]:
     order = [{"_count": "desc"}, {"_key": "asc"}]
-    return {"terms": {"field": name, "size": max(limit, 1), "order": order}}
+    return {"terms": {"field": name, "size": facet_size(name, limit), "order": order}}
+
+
+def facet_size(name: str, limit: int) -> int:
+    """Buckets to ask for: a grouped facet (keywords) asks for more, to merge their case variants."""
+    size = max(limit, 1)
+    return min(size * 4 + 50, MAX_BUCKETS) if name in GROUPED_FACETS and size < MAX_BUCKETS else size
 
 
 # -- cursors ----------------------------------------------------------------------------------------
@@ -360,12 +369,13 @@ def hits(sort: str, response: Mapping[str, Any], *, ordered: bool = False) -> li
     return out
 
 
-def facets(response: Mapping[str, Any]) -> dict[str, list[FacetCount]]:
+def facets(response: Mapping[str, Any], limit: int) -> dict[str, list[FacetCount]]:
     aggregations = response.get("aggregations") or {}
-    return {
+    found = {
         name: [FacetCount(str(b["key"]), int(b["doc_count"])) for b in agg["buckets"]]
         for name, agg in aggregations.items()
     }
+    return {name: merge_spellings(b, limit) if name in GROUPED_FACETS else b for name, b in found.items()}
 
 
 def total(response: Mapping[str, Any]) -> int:
