@@ -24,7 +24,6 @@ class SearchParams:
     cursor: str | None = None
     facets: tuple[str, ...] = FACETS
     facet_limit: int = 20
-    start: int | None = None  # an explicit offset (CKAN's ``start``) instead of ``page``
 
     @property
     def effective_sort(self) -> Sort:
@@ -59,13 +58,10 @@ class SearchOutcome:
     next_cursor: str | None
 
 
-def run_search(services: Services, params: SearchParams, *, max_per_page: int | None = None) -> SearchOutcome:
-    """Validate paging, run the query on the configured backend, and make the next cursor.
-
-    ``max_per_page`` lets an API with its own documented limit (CKAN's 1,000 rows) raise the settings'.
-    """
+def run_search(services: Services, params: SearchParams) -> SearchOutcome:
+    """Validate paging, run the query on the configured backend, and make the next cursor."""
     settings = services.settings
-    limit = max_per_page or settings.max_per_page
+    limit = settings.max_per_page
     for name, value in (("page", params.page), ("per_page", params.per_page)):
         if value < 1:
             raise ApiError(400, "bad_parameter", f"parameter '{name}' must be at least 1, not {value}")
@@ -76,14 +72,7 @@ def run_search(services: Services, params: SearchParams, *, max_per_page: int | 
     after, page = None, params.page
     if params.cursor:
         after, page = cursor.decode(params.cursor, params.fingerprint())
-    elif params.start is not None and params.start + params.per_page > settings.max_result_window:
-        raise ApiError(
-            400,
-            "bad_parameter",
-            f"start {params.start} + rows {params.per_page} goes past {settings.max_result_window} results; "
-            "narrow the query with filters",
-        )
-    elif params.start is None and params.page * params.per_page > settings.max_result_window:
+    elif params.page * params.per_page > settings.max_result_window:
         raise ApiError(
             400,
             "bad_parameter",
@@ -96,7 +85,7 @@ def run_search(services: Services, params: SearchParams, *, max_per_page: int | 
         modified_since=params.modified_since,
         modified_before=params.modified_before,
         sort=params.effective_sort,
-        offset=params.start if params.start is not None and not params.cursor else (page - 1) * params.per_page,
+        offset=(page - 1) * params.per_page,
         limit=params.per_page,
         after=after,
         facets=params.facets,

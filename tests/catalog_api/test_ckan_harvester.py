@@ -80,12 +80,13 @@ def _second_philly() -> tuple[dict[str, Any], set[str]]:
 @pytest.fixture(scope="module", params=["embedded", pytest.param("opensearch", marks=pytest.mark.engine)])
 def site(request: pytest.FixtureRequest) -> Iterator[Site]:
     node_url = None
+    window = {"max_result_window": 300}  # the JSON API's page limit does not bound CKAN's start
     if request.param == "opensearch":
         node_url = request.getfixturevalue("opensearch_node").url
         alias = f"nutmeg-ckan-harvester-{next(_aliases)}"
-        settings = make_settings(search_url=node_url, search_index=alias)
+        settings = make_settings(search_url=node_url, search_index=alias, **window)
     else:
-        settings = make_settings()
+        settings = make_settings(**window)
     services = build_services(settings)
     if isinstance(services.index, EngineIndex):
         services.index.result_window = 250  # the walk must go past the engine's result window
