@@ -123,9 +123,7 @@ class FacetColumn:
         """Each value id's group: values equal but for case share one."""
         if self._groups is None or len(self._groups) != len(self.values):
             keys: dict[str, int] = {}
-            self._groups = np.asarray(
-                [keys.setdefault(v.casefold(), len(keys)) for v in self.values], dtype=np.int64
-            )
+            self._groups = np.asarray([keys.setdefault(v.casefold(), len(keys)) for v in self.values], dtype=np.int64)
         return self._groups
 
     def counts(self, mask: BoolArray, rows: IntArray, limit: int) -> list[FacetCount]:
