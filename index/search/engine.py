@@ -159,8 +159,13 @@ class EngineIndex(SearchBackend):
             return self._conn
 
     def _ensure_alias(self, client: EngineClient) -> None:
-        """Create the first versioned index behind the alias if there is none (safe to race)."""
-        if self._alias_targets(client):
+        """Create the first versioned index behind the alias if there is none (safe to race); an index made
+        by an older Nutmeg gets the fields added since (its mapping is strict: documents with a field it
+        lacks would be refused)."""
+        targets = self._alias_targets(client)
+        if targets:
+            for target in targets:
+                client.call("PUT", f"/{target}/_mapping", {"properties": dsl.ADDED_PROPERTIES})
             return
         if self._exists(client, self.alias):
             raise EngineError(400, f"{self.alias!r} is an index, not an alias; remove it or choose another name")

@@ -72,6 +72,15 @@ MAX_BUCKETS = 65_536  # the engine's search.max_buckets default
 RESULT_WINDOW = 10_000
 
 
+# Fields added to the mapping since the first release: put on an older index when Nutmeg meets it (adding
+# fields to a mapping is allowed; its documents lack them until ``nutmeg reindex``).
+ADDED_PROPERTIES: dict[str, Any] = {
+    "created": {"type": "date", "format": "epoch_millis"},
+    "changed": {"type": "date", "format": "epoch_millis"},
+    "name": {"type": "keyword"},
+}
+
+
 def index_body(*, shards: int = 1, replicas: int = 0, refresh_interval: str = "1s") -> dict[str, Any]:
     """Settings and mappings of one versioned index."""
     return {
@@ -100,9 +109,7 @@ def _properties() -> dict[str, Any]:
         },
         "description": {"type": "text", "analyzer": "english"},
         "modified": {"type": "date", "format": "epoch_millis"},
-        "created": {"type": "date", "format": "epoch_millis"},
-        "changed": {"type": "date", "format": "epoch_millis"},
-        "name": {"type": "keyword"},
+        **ADDED_PROPERTIES,
         "spatial": {"type": "geo_shape", "ignore_malformed": True},
         "summary": {"type": "object", "enabled": False},
     }
