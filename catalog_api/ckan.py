@@ -265,10 +265,12 @@ def order_of(sort: str) -> tuple[OrderBy, ...]:
 
 
 class Directory:
-    """Every publisher, theme and tag with its dataset count (from the search index's facets)."""
+    """Every publisher and theme (and with ``tags`` every keyword) with its dataset count (from the search
+    index's facets)."""
 
-    def __init__(self, services: Services) -> None:
-        query = SearchQuery(limit=0, facets=("publisher", "theme", "keyword"), facet_limit=ALL)
+    def __init__(self, services: Services, *, tags: bool = False) -> None:
+        wanted = ("publisher", "theme", "keyword") if tags else ("publisher", "theme")
+        query = SearchQuery(limit=0, facets=wanted, facet_limit=ALL)
         facets = services.index.search(query).facets
         self.counts: dict[str, list[FacetCount]] = facets
         self.organizations = Names("organization", (f.value for f in facets.get("publisher", [])), slugify)
@@ -462,7 +464,8 @@ def tag_list(services: Services, params: Mapping[str, Any]) -> list[Any]:
     if params.get("vocabulary_id"):
         raise not_found("Vocabulary")
     query = str(params.get("query") or "").strip().casefold()
-    tags = sorted(f.value for f in Directory(services).counts.get("keyword", []) if query in f.value.casefold())
+    found = Directory(services, tags=True).counts.get("keyword", [])
+    tags = sorted(f.value for f in found if query in f.value.casefold())
     return [tag_dict(t) for t in tags] if boolean(params, "all_fields", False) else tags
 
 
