@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from catalog_api.jobs import Heartbeat, JobCancelled, StuckJob, owner, reap
@@ -313,7 +313,13 @@ class _Job:
         self.tally.updated += len(changed)
         for one in prepared:
             self._report_issues(one)
-        self._index([p.doc for p in prepared])
+        self._index([self._dated(p, now) for p in prepared])
+
+    def _dated(self, prepared: Prepared, now: datetime) -> SearchDoc:
+        """The search document with the times the store just wrote (first seen, last changed)."""
+        known = self.known.get(prepared.write.original_identifier) if prepared.existed else None
+        first_seen = known.first_seen if known is not None and known.first_seen is not None else now
+        return replace(prepared.doc, created=first_seen, changed=now)
 
     def _with_overrides(self, prepared: list[Prepared]) -> list[Prepared]:
         """Publishers' local edits of harvested records are laid over each new harvested version."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from index.search.base import SearchDoc
@@ -10,9 +11,9 @@ from mappings.derive import (
     bbox,
     facet_value,
     format_labels,
-    keyword_value,
     license_label,
     parse_modified,
+    unique_keywords,
 )
 from mappings.model import Dataset
 
@@ -27,7 +28,7 @@ def search_doc(
     modified = parse_modified(dataset.modified) or parse_modified(dataset.issued)
     publisher = facet_value(organization) if organization else _publisher(dataset)
     formats = tuple(format_labels(dataset))
-    keywords = tuple(dict.fromkeys(keyword_value(k) for k in dataset.keyword if k.strip()))
+    keywords = tuple(unique_keywords(dataset.keyword))
     themes = tuple(dict.fromkeys(facet_value(t) for t in dataset.theme if t.strip()))
     license_ = license_label(dataset.license)
     access = dataset.access_level.strip().lower() if dataset.access_level else None
@@ -69,7 +70,9 @@ def _publisher(dataset: Dataset) -> str | None:
 
 
 def doc_from_row(row: RecordRow) -> SearchDoc:
-    return search_doc(row.id, row.source, row.content_hash, Dataset.model_validate(row.dataset), row.organization)
+    """A stored record's search document, with when the catalog first saw it and last saw it change."""
+    doc = search_doc(row.id, row.source, row.content_hash, Dataset.model_validate(row.dataset), row.organization)
+    return replace(doc, created=row.first_seen, changed=row.last_changed)
 
 
 def _clip(text: str) -> str:

@@ -28,6 +28,7 @@ from catalog_api.errors import ApiError
 from catalog_api.governance.auth import Forbidden, Principal
 from catalog_api.preparing import PrepareContext, Prepared, apply_overrides, prepared_record, with_source_publisher
 from catalog_api.services import Services
+from index.documents import doc_from_row
 from index.governance import (
     Actor,
     DraftRow,
@@ -144,8 +145,9 @@ def _store_and_index(services: Services, prepared: Prepared) -> None:
         services.store.write_records([], [write], now)
     else:
         services.store.write_records([write], [], now)
+    doc = doc_from_row(services.store.get_record(write.id))  # with the times the store just wrote
     try:
-        services.index.index([prepared.doc])
+        services.index.index([doc])
     except BackendUnavailable as exc:
         log.warning("search engine unavailable; dataset %s is stored and waits for indexing: %s", write.id, exc)
         return
