@@ -1,7 +1,10 @@
 """The embedded search index: SQLite FTS5 (BM25) for words, in-memory columns for everything else.
 
 No server: one SQLite file beside the store (or ``:memory:``). Documents live in ``docs``, their words in
-an external-content FTS5 table weighted title 10, keywords 5, publisher 2, description 1. Facets,
+an external-content FTS5 table (Porter-stemmed) weighted title 10, keywords 5, publisher 2, description 1,
+identifiers and landing page 3, and their titles once more unstemmed in ``fts_exact``: a word found there
+adds to the score, so an exact title word outranks a stemmed one. Boxes and coverage periods are columns
+of ``docs``, loaded into the in-memory columns for the ``bbox`` and ``temporal`` filters. Facets,
 filters, date ranges, sorting and paging run on :class:`~index.search.columns.Columns`, which each
 process keeps in memory and brings up to date from the file when another process (a harvest running
 beside the server) has written to it: new rows are read by rowid, removals from the ``removed`` log, and
@@ -11,6 +14,7 @@ a rebuild changes the generation, which triggers a full reload.
 from __future__ import annotations
 
 import bisect
+import logging
 import sqlite3
 import threading
 import uuid
@@ -28,6 +32,7 @@ import orjson
 from index.search.base import (
     FACETS,
     BackendHealth,
+    Box,
     Hit,
     SearchBackend,
     SearchDoc,
@@ -37,9 +42,13 @@ from index.search.base import (
     SortKey,
 )
 from index.search.columns import BoolArray, Columns, FloatArray, IntArray, LoadedDoc
-from index.search.text import parse, to_fts5
+from index.search.text import Term, parse, to_fts5
 
-WEIGHTS = (10.0, 5.0, 1.0, 2.0)  # title, keywords, description, publisher
+log = logging.getLogger("nutmeg.index")
+
+WEIGHTS = (10.0, 5.0, 1.0, 2.0, 3.0)  # title, keywords, description, publisher, identifiers
+EXACT_WEIGHT = 10.0  # an unstemmed title word, on top of the stemmed match
+SCHEMA_VERSION = "2"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
     rowid INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -52,17 +61,25 @@ CREATE TABLE IF NOT EXISTS docs (
     title_sort TEXT NOT NULL,
     modified REAL,
     facets BLOB NOT NULL,
-    summary BLOB NOT NULL
+    summary BLOB NOT NULL,
+    identifiers TEXT NOT NULL DEFAULT '',
+    west REAL, south REAL, east REAL, north REAL,
+    t_start REAL, t_end REAL
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
-    title, keywords, description, publisher,
+    title, keywords, description, publisher, identifiers,
     content='docs', content_rowid='rowid',
     tokenize='porter unicode61 remove_diacritics 2'
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS fts_exact USING fts5(
+    title, content='docs', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2'
 );
 CREATE TABLE IF NOT EXISTS removed (seq INTEGER PRIMARY KEY AUTOINCREMENT, rowid INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
-_FTS_COLUMNS = "title, keywords, description, publisher"
+_FTS_COLUMNS = "title, keywords, description, publisher, identifiers"
+_FTS_TABLES = (("fts", _FTS_COLUMNS), ("fts_exact", "title"))
+_OLD_TABLES = ("fts", "fts_exact", "docs", "removed")
 FTS_CACHE_SIZE = 64
 _BATCH = 500
 
@@ -89,7 +106,16 @@ class EmbeddedIndex(SearchBackend):
         if self.path != ":memory:":
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        found = self._conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        has_docs = self._conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'docs'").fetchone()
+        if has_docs and (found is None or found[0] != SCHEMA_VERSION):
+            log.warning("the search index %s has an older layout: emptied; run `nutmeg reindex`", self.path)
+            for table in _OLD_TABLES:
+                self._conn.execute(f"DROP TABLE IF EXISTS {table}")
+            self._conn.execute("DELETE FROM meta WHERE key = 'generation'")
         self._conn.executescript(_SCHEMA)
+        self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
         self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('generation', ?)", (uuid.uuid4().hex,))
 
     def close(self) -> None:
@@ -115,12 +141,14 @@ class EmbeddedIndex(SearchBackend):
         with self._lock, self._transaction():
             self._conn.execute("DELETE FROM docs")
             self._conn.execute("INSERT INTO fts(fts) VALUES ('delete-all')")
+            self._conn.execute("INSERT INTO fts_exact(fts_exact) VALUES ('delete-all')")
             self._conn.execute("DELETE FROM removed")
             self._conn.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (uuid.uuid4().hex,))
             for batch in _batches(docs, _BATCH):
                 self._write(batch, replace=False)
                 count += len(batch)
             self._conn.execute("INSERT INTO fts(fts) VALUES ('optimize')")
+            self._conn.execute("INSERT INTO fts_exact(fts_exact) VALUES ('optimize')")
         self._written = True  # columns catch up on the next search (a harvest never searches)
         return count
 
@@ -142,13 +170,15 @@ class EmbeddedIndex(SearchBackend):
         before = max(before, self._sequence("docs"))
         self._conn.executemany(
             "INSERT INTO docs (id, hash, title, keywords, description, publisher, title_sort, modified,"
-            " facets, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " facets, summary, identifiers, west, south, east, north, t_start, t_end)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [_row(d) for d in unique],
         )
-        self._conn.execute(
-            f"INSERT INTO fts(rowid, {_FTS_COLUMNS}) SELECT rowid, {_FTS_COLUMNS} FROM docs WHERE rowid > ?",
-            (before,),
-        )
+        for table, columns in _FTS_TABLES:
+            self._conn.execute(
+                f"INSERT INTO {table}(rowid, {columns}) SELECT rowid, {columns} FROM docs WHERE rowid > ?",
+                (before,),
+            )
 
     def _sequence(self, table: str) -> int:
         row = self._conn.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)).fetchone()
@@ -160,11 +190,12 @@ class EmbeddedIndex(SearchBackend):
         if not rowids:
             return
         in_rows = ",".join("?" * len(rowids))
-        self._conn.execute(
-            f"INSERT INTO fts(fts, rowid, {_FTS_COLUMNS}) "
-            f"SELECT 'delete', rowid, {_FTS_COLUMNS} FROM docs WHERE rowid IN ({in_rows})",
-            rowids,
-        )
+        for table, columns in _FTS_TABLES:
+            self._conn.execute(
+                f"INSERT INTO {table}({table}, rowid, {columns}) "
+                f"SELECT 'delete', rowid, {columns} FROM docs WHERE rowid IN ({in_rows})",
+                rowids,
+            )
         self._conn.execute(f"DELETE FROM docs WHERE rowid IN ({in_rows})", rowids)
         self._conn.executemany("INSERT INTO removed (rowid) VALUES (?)", [(r,) for r in rowids])
 
@@ -205,12 +236,13 @@ class EmbeddedIndex(SearchBackend):
             self._removed_seq = removed[-1][0]
             self._columns.kill(r for _, r in removed)
         rows = self._conn.execute(
-            "SELECT rowid, id, modified, title_sort, facets FROM docs WHERE rowid > ? ORDER BY rowid",
+            "SELECT rowid, id, modified, title_sort, facets, west, south, east, north, t_start, t_end"
+            " FROM docs WHERE rowid > ? ORDER BY rowid",
             (self._max_rowid,),
         ).fetchall()
         if rows:
             self._max_rowid = rows[-1][0]
-            self._columns.add(LoadedDoc(r[0], r[1], r[2], r[3], orjson.loads(r[4])) for r in rows)
+            self._columns.add(LoadedDoc(r[0], r[1], r[2], r[3], orjson.loads(r[4]), r[5:9], r[9:11]) for r in rows)
 
     # -- searching ---------------------------------------------------------------------------------
 
@@ -228,8 +260,14 @@ class EmbeddedIndex(SearchBackend):
             dated = query.modified_since is not None or query.modified_before is not None
             if dated:
                 mask &= _date_mask(columns.modified, query.modified_since, query.modified_before)
+            if query.bbox is not None:
+                mask &= columns.intersecting(query.bbox)
+            timed = query.temporal_from is not None or query.temporal_to is not None
+            if timed:
+                mask &= columns.overlapping(_seconds(query.temporal_from), _seconds(query.temporal_to))
             matched = np.flatnonzero(mask)
-            everything = not worded and not query.filters and not dated
+            where = query.bbox is not None or timed
+            everything = not worded and not query.filters and not dated and not where
             if everything:
                 tallies = {name: columns.tally_all(name) for name in query.facets}
             else:
@@ -245,41 +283,52 @@ class EmbeddedIndex(SearchBackend):
         was searched for."""
         size = self._columns.size
         scores = np.zeros(size, dtype=np.float64)
-        positive, negative = to_fts5(parse(query.text))
+        terms = parse(query.text)
+        positive, negative = to_fts5(terms)
         if positive is None:
             mask = np.ones(size, dtype=bool)
         else:
             mask = np.zeros(size, dtype=bool)
-            rowids, found_scores = self._ranked(positive, scored=query.sort == "relevance")
+            scored = query.sort == "relevance"
+            rowids, found_scores = self._ranked(positive, scored=scored)
             keep = rowids < size
             mask[rowids[keep]] = True
             scores[rowids[keep]] = found_scores[keep]
+            exact = _exact_match(terms) if scored else None
+            if exact is not None:
+                bonus, bonus_scores = self._ranked(exact, scored=True, table="fts_exact")
+                keep = bonus < size
+                bonus, bonus_scores = bonus[keep], bonus_scores[keep]
+                inside = mask[bonus]
+                scores[bonus[inside]] += bonus_scores[inside]
         if negative is not None:
             excluded, _ = self._ranked(negative, scored=False)
             mask[excluded[excluded < size]] = False
         return mask, scores, positive is not None or negative is not None
 
-    def _ranked(self, match: str, *, scored: bool) -> tuple[IntArray, FloatArray]:
+    def _ranked(self, match: str, *, scored: bool, table: str = "fts") -> tuple[IntArray, FloatArray]:
         """Rowids and BM25 scores (higher is better) of the documents matching an FTS5 expression;
         without ``scored`` (sorting by date or title) ranking is skipped and the scores are zero.
 
         The last few expressions are cached until the index changes: paging through results or
         clicking facets repeats the same words, and ranking is most of a query's cost.
         """
-        for key in ((match, True), (match, scored)):
+        for key in ((f"{table}:{match}", True), (f"{table}:{match}", scored)):
             cached = self._fts_cache.get(key)
             if cached is not None:
                 self._fts_cache.move_to_end(key)
                 return cached
-        weights = ", ".join(map(str, WEIGHTS))
-        score = f"-bm25(fts, {weights})" if scored else "0.0"
+        weights = ", ".join(map(str, WEIGHTS if table == "fts" else (EXACT_WEIGHT,)))
+        score = f"-bm25({table}, {weights})" if scored else "0.0"
         try:
-            found = self._conn.execute(f"SELECT rowid, {score} FROM fts WHERE fts MATCH ?", (match,)).fetchall()
+            found = self._conn.execute(
+                f"SELECT rowid, {score} FROM {table} WHERE {table} MATCH ?", (match,)
+            ).fetchall()
         except sqlite3.OperationalError as exc:
             raise SearchError(f"cannot search for {match!r}: {exc}") from exc
         table = np.fromiter(chain.from_iterable(found), dtype=np.float64, count=2 * len(found)).reshape(-1, 2)
         result = (table[:, 0].astype(np.int64), table[:, 1])
-        self._fts_cache[(match, scored)] = result
+        self._fts_cache[(f"{table}:{match}", scored)] = result
         if len(self._fts_cache) > FTS_CACHE_SIZE:
             self._fts_cache.popitem(last=False)
         return result
@@ -348,7 +397,7 @@ class EmbeddedIndex(SearchBackend):
             return []
         sql = (
             "SELECT docs.title FROM fts JOIN docs ON docs.rowid = fts.rowid "
-            "WHERE fts MATCH ? ORDER BY bm25(fts, 10.0, 5.0, 1.0, 2.0) LIMIT ?"
+            "WHERE fts MATCH ? ORDER BY bm25(fts, 10.0, 5.0, 1.0, 2.0, 3.0) LIMIT ?"
         )
         with self._lock:
             try:
@@ -356,6 +405,30 @@ class EmbeddedIndex(SearchBackend):
             except sqlite3.OperationalError:
                 return []
         return list(dict.fromkeys(" ".join(title.split()) for (title,) in rows))[:limit]
+
+
+def _exact_match(terms: list[Term]) -> str | None:
+    """An FTS5 expression for the unstemmed title table: any of the positive words or phrases."""
+    wanted = [t for t in terms if not t.negated and not t.prefix]
+    if not wanted:
+        return None
+    return " OR ".join('"' + t.text.replace('"', '""') + '"' for t in wanted)
+
+
+def _seconds(moment: datetime | None) -> float | None:
+    return None if moment is None else moment.timestamp()
+
+
+def _box_row(box: Box | None) -> tuple[float | None, ...]:
+    return (None, None, None, None) if box is None else box
+
+
+def _period_row(doc: SearchDoc) -> tuple[float | None, float | None]:
+    """Coverage as seconds; an open end is ±infinity (stored as ±1e300), no coverage is NULL."""
+    if doc.temporal is None:
+        return None, None
+    start, end = doc.temporal
+    return (-1e300 if start is None else start.timestamp(), 1e300 if end is None else end.timestamp())
 
 
 def _row(doc: SearchDoc) -> tuple[Any, ...]:
@@ -372,6 +445,9 @@ def _row(doc: SearchDoc) -> tuple[Any, ...]:
         modified,
         orjson.dumps(facets),
         orjson.dumps(dict(doc.summary)),
+        " ".join(doc.identifiers),
+        *_box_row(doc.bbox),
+        *_period_row(doc),
     )
 
 

@@ -14,6 +14,8 @@ facet fields        raw ``keyword`` (facet buckets are the exact value) + ``.fol
                     (english, weights 5 and 2) and ``.plain``
 ``modified``        epoch milliseconds (date); undated documents sort last
 ``spatial``         geo_shape envelope from ``SearchDoc.bbox`` (malformed boxes are ignored, not fatal)
+``temporal``        date_range (epoch milliseconds) of the coverage period; open ends left open
+``identifiers``     standard-analysed text of the identifier and landing page (weight 3)
 ``hash``            the store's content hash (compared by ``nutmeg doctor``)
 ``summary``         stored, not indexed: what a hit shows
 ==================  =========================================================================================
@@ -25,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from index.search.base import FACETS, FacetCount, Hit, SearchDoc, SearchError, SearchQuery, SortKey
+from index.search.base import FACETS, Box, FacetCount, Hit, SearchDoc, SearchError, SearchQuery, SortKey
 from index.search.text import Term, parse
 
 # Field weights, the same as the embedded index's: title and keywords over description.
@@ -34,7 +36,9 @@ TEXT_FIELDS: tuple[tuple[str, float], ...] = (
     ("keyword.text", 5.0),
     ("publisher.text", 2.0),
     ("description", 1.0),
+    ("identifiers", 3.0),
 )
+EXACT_FIELD = ("title.plain", 10.0)  # an unstemmed title word adds to the stemmed match's score
 PLAIN_FIELDS: tuple[tuple[str, float], ...] = (
     ("title.plain", 10.0),
     ("keyword.plain", 5.0),
@@ -77,8 +81,8 @@ def _properties() -> dict[str, Any]:
         },
         "description": {"type": "text", "analyzer": "english"},
         "modified": {"type": "date", "format": "epoch_millis"},
-        "spatial": {"type": "geo_shape", "ignore_malformed": True},
         "summary": {"type": "object", "enabled": False},
+        **added_properties(),
     }
     for name in FACETS:
         fields: dict[str, Any] = {"folded": _folded_keyword()}
@@ -92,6 +96,16 @@ def _properties() -> dict[str, Any]:
             "fields": fields,
         }
     return properties
+
+
+def added_properties() -> dict[str, Any]:
+    """Fields added since the first release: also put into an older index's mapping when the backend
+    connects (its documents get them at the next ``nutmeg reindex``)."""
+    return {
+        "spatial": {"type": "geo_shape", "ignore_malformed": True},
+        "temporal": {"type": "date_range", "format": "epoch_millis"},
+        "identifiers": {"type": "text", "analyzer": "standard"},
+    }
 
 
 def _folded_keyword() -> dict[str, Any]:
@@ -115,11 +129,20 @@ def document(doc: SearchDoc) -> dict[str, Any]:
         body[name] = list(doc.facet_values(name))
     if doc.bbox is not None:
         body["spatial"] = envelope(doc.bbox)
+    if doc.temporal is not None:
+        start, end = doc.temporal
+        body["temporal"] = {
+            **({"gte": millis(start)} if start is not None else {}),
+            **({"lte": millis(end)} if end is not None else {}),
+        }
+    if doc.identifiers:
+        body["identifiers"] = " ".join(doc.identifiers)
     return body
 
 
-def envelope(bbox: tuple[float, float, float, float]) -> dict[str, Any]:
-    """A geo_shape envelope (upper-left, lower-right) from west, south, east, north."""
+def envelope(bbox: Box) -> dict[str, Any]:
+    """A geo_shape envelope (upper-left, lower-right) from west, south, east, north; west > east crosses
+    the antimeridian, as the engines read an envelope."""
     west, south, east, north = bbox
     return {"type": "envelope", "coordinates": [[west, max(south, north)], [east, min(south, north)]]}
 
@@ -154,15 +177,38 @@ def search_body(query: SearchQuery) -> dict[str, Any]:
 def _query(query: SearchQuery) -> dict[str, Any]:
     must: list[dict[str, Any]] = []
     must_not: list[dict[str, Any]] = []
-    for term in parse(query.text):
+    terms = parse(query.text)
+    for term in terms:
         (must_not if term.negated else must).append(text_clause(term))
     filters = [_filter(name, value) for name, values in query.filters.items() for value in values]
     date_range = _date_range(query)
     if date_range:
         filters.append({"range": {"modified": date_range}})
+    filters += _where_and_when(query)
     if not (must or must_not or filters):
         return {"match_all": {}}
-    return {"bool": {"must": must, "must_not": must_not, "filter": filters}}
+    body: dict[str, Any] = {"must": must, "must_not": must_not, "filter": filters}
+    if must:
+        field, weight = EXACT_FIELD
+        wanted = [t for t in terms if not t.negated and not t.prefix]
+        body["should"] = [{"match_phrase": {field: {"query": t.text, "boost": weight}}} for t in wanted]
+    return {"bool": body}
+
+
+def _where_and_when(query: SearchQuery) -> list[dict[str, Any]]:
+    """The ``bbox`` filter (intersecting boxes) and the coverage filter (overlapping periods)."""
+    filters: list[dict[str, Any]] = []
+    if query.bbox is not None:
+        shape = envelope(query.bbox)
+        filters.append({"geo_shape": {"spatial": {"shape": shape, "relation": "intersects"}}})
+    if query.temporal_from is not None or query.temporal_to is not None:
+        bounds: dict[str, Any] = {"relation": "intersects"}
+        if query.temporal_from is not None:
+            bounds["gte"] = millis(query.temporal_from)
+        if query.temporal_to is not None:
+            bounds["lte"] = millis(query.temporal_to)
+        filters.append({"range": {"temporal": bounds}})
+    return filters
 
 
 def text_clause(term: Term) -> dict[str, Any]:
