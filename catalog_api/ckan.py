@@ -22,7 +22,7 @@ import orjson
 
 from catalog_api.deps import html_url
 from catalog_api.errors import ApiError
-from catalog_api.search import SearchParams, run_search
+from catalog_api.search import SearchParams, parse_bbox_param, run_search
 from catalog_api.services import Services
 from index.ids import id_from_slug, is_record_id, slug_path, slugify
 from index.publishing import iter_live
@@ -213,7 +213,8 @@ def live_record(services: Services, name_or_id: str) -> RecordRow:
 
 
 def package_search(services: Services, params: Mapping[str, Any]) -> dict[str, Any]:
-    """Search datasets: q, fq, rows (≤ 1000), start, sort, facet.field, facet.limit, facet.mincount."""
+    """Search datasets: q, fq, rows (≤ 1000), start, sort, facet.field, facet.limit, facet.mincount, and
+    ckanext-spatial's ``ext_bbox`` (``minx,miny,maxx,maxy``: datasets whose extent intersects it)."""
     directory = Directory(services)
     filters, words = clauses(str(params.get("q") or ""), strict=False)
     for name, values in clauses(str(params.get("fq") or ""), strict=True)[0].items():
@@ -226,7 +227,12 @@ def package_search(services: Services, params: Mapping[str, Any]) -> dict[str, A
     if sort not in SORTS:
         raise invalid("sort", f"use one of: {'; '.join(SORTS)}")
     facet_limit = integer(params, "facet.limit", 50, low=-1)
+    try:
+        box = parse_bbox_param(str(params.get("ext_bbox") or "") or None, "ext_bbox")
+    except ApiError as exc:
+        raise invalid("ext_bbox", exc.message) from exc
     search = SearchParams(
+        bbox=box,
         q=" ".join(words) or None,
         filters={FIELDS[k]: tuple(directory.facet_value(k, v) for v in vs) for k, vs in filters.items()},
         sort=SORTS[sort],

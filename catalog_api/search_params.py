@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, Query
 
-from catalog_api.search import SearchParams
+from catalog_api.search import SearchParams, parse_bbox_param
 
 Values = Annotated[list[str], Query()]
 
@@ -24,6 +24,16 @@ def search_params(
     source: Values = [],  # noqa: B006
     modified_since: Annotated[datetime | date | None, Query(description="ISO date or datetime")] = None,
     modified_before: Annotated[datetime | date | None, Query(description="ISO date or datetime")] = None,
+    bbox: Annotated[
+        str | None,
+        Query(max_length=200, description="west,south,east,north (degrees), or a U.S. state, county or country"),
+    ] = None,
+    temporal_from: Annotated[
+        datetime | date | None, Query(description="coverage overlapping from this ISO date or datetime")
+    ] = None,
+    temporal_to: Annotated[
+        datetime | date | None, Query(description="coverage overlapping up to this ISO date (inclusive) or datetime")
+    ] = None,
     sort: Annotated[Literal["relevance", "modified", "title"] | None, Query()] = None,
     page: Annotated[int, Query(ge=1)] = 1,
     per_page: Annotated[int, Query(ge=1)] = 20,
@@ -43,6 +53,9 @@ def search_params(
         filters={k: tuple(v) for k, v in filters.items() if v},
         modified_since=moment(modified_since),
         modified_before=moment(modified_before),
+        bbox=parse_bbox_param(bbox),
+        temporal_from=moment(temporal_from),
+        temporal_to=moment(temporal_to, end_of_day=True),
         sort=sort,
         page=page,
         per_page=per_page,
@@ -50,13 +63,14 @@ def search_params(
     )
 
 
-def moment(value: datetime | date | None) -> datetime | None:
-    """A date or datetime parameter as a UTC-aware datetime (a date is its midnight, UTC)."""
+def moment(value: datetime | date | None, *, end_of_day: bool = False) -> datetime | None:
+    """A date or datetime parameter as a UTC-aware datetime (a date is its midnight, UTC; with
+    ``end_of_day``, its last moment: ``temporal_to=2015-12-31`` includes that day)."""
     if value is None:
         return None
     if isinstance(value, datetime):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-    return datetime.combine(value, time.min, tzinfo=UTC)
+    return datetime.combine(value, time.max if end_of_day else time.min, tzinfo=UTC)
 
 
 SearchParamsDep = Annotated[SearchParams, Depends(search_params)]

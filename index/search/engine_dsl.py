@@ -144,6 +144,10 @@ def envelope(bbox: Box) -> dict[str, Any]:
     """A geo_shape envelope (upper-left, lower-right) from west, south, east, north; west > east crosses
     the antimeridian, as the engines read an envelope."""
     west, south, east, north = bbox
+    if west == east or south == north:  # an envelope without area is malformed to the engines
+        if west == east and south == north:
+            return {"type": "point", "coordinates": [west, south]}
+        return {"type": "linestring", "coordinates": [[west, south], [east, north]]}
     return {"type": "envelope", "coordinates": [[west, max(south, north)], [east, min(south, north)]]}
 
 
