@@ -5,7 +5,7 @@
   knows (:mod:`mappings.places`).
 * :func:`period`: ``temporal`` → ``(start, end)`` in UTC, either end open (``None``): ISO 8601 intervals
   (``2010-01-01/2012-12-31``, ``2010/..``, ``2015-03-01/P1Y``), years, months, days, ``1/5/2010``,
-  ``March 5, 2010``, ``2010-2014``, ``… to present``; a list of periods (``2015-16, 2017-18``) covers
+  ``March 5, 2010``, ``2010-2014``, ``2015-16`` (but ``2011-12`` is a month, as in ISO 8601), ``… to present``; a list of periods (``2015-16, 2017-18``) covers
   from its earliest to its latest year. Each end covers its whole year, month or day.
 """
 
@@ -76,7 +76,7 @@ def _split(text: str) -> tuple[str, str] | None:
         start, end = text.split("/")
         return start.strip(), end.strip()
     years = _YEARS.match(text)
-    if years:
+    if years and not (len(years[2]) == 2 and int(years[2]) <= 12):  # 2011-12 is ISO 8601's December 2011
         first, second = years.groups()
         return first, second if len(second) == 4 else first[:2] + second
     parts = _RANGE.split(text)
