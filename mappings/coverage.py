@@ -5,14 +5,16 @@
   knows (:mod:`mappings.places`).
 * :func:`period`: ``temporal`` → ``(start, end)`` in UTC, either end open (``None``): ISO 8601 intervals
   (``2010-01-01/2012-12-31``, ``2010/..``, ``2015-03-01/P1Y``), years, months, days, ``1/5/2010``,
-  ``March 5, 2010``, ``2010-2014``, ``2015-16`` (but ``2011-12`` is a month, as in ISO 8601), ``… to present``; a list of periods (``2015-16, 2017-18``) covers
-  from its earliest to its latest year. Each end covers its whole year, month or day.
+  ``March 5, 2010``, ``2010-2014``, ``2015-16`` (but ``2011-12`` is a month, as in ISO 8601),
+  ``… to present``; a list of periods (``2015-16, 2017-18``) covers from its earliest to its latest year.
+  Each end covers its whole year, month or day.
 """
 
 from __future__ import annotations
 
 import calendar
 import re
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 
 from mappings.dcatus import geometry_bbox, parse_bbox
@@ -20,7 +22,8 @@ from mappings.places import Box, lookup
 
 Period = tuple[datetime | None, datetime | None]
 
-_PAIRS = re.compile(r"^\s*\[\s*\[\s*([-+\d.eE]+)\s*,\s*([-+\d.eE]+)\s*\]\s*,\s*\[\s*([-+\d.eE]+)\s*,\s*([-+\d.eE]+)\s*\]\s*\]\s*$")
+_NUM = r"\s*([-+\d.eE]+)\s*"
+_PAIRS = re.compile(rf"^\s*\[\s*\[{_NUM},{_NUM}\]\s*,\s*\[{_NUM},{_NUM}\]\s*\]\s*$")
 _MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 _MONTHS |= {name.lower(): i for i, name in enumerate(calendar.month_abbr) if name}
 _OPEN = {"", "..", "present", "now", "current", "ongoing", "today"}
@@ -62,12 +65,14 @@ def period(temporal: str | None) -> Period | None:
     text = " ".join(temporal.split())
     ends = _split(text)
     if ends is not None:
-        start, end = _moment(ends[0], last=False), _end(ends[1], ends[0])
-        if start is not False and end is not False and (start is not None or end is not None):
-            return start, end
-    single_start, single_end = _moment(text, last=False), _moment(text, last=True)
-    if isinstance(single_start, datetime) and isinstance(single_end, datetime):
-        return single_start, single_end
+        with suppress(ValueError):
+            start, end = _moment(ends[0], last=False), _end(ends[1], ends[0])
+            if (start is not None or end is not None) and (start is None or end is None or start <= end):
+                return start, end
+    with suppress(ValueError):
+        single_start, single_end = _moment(text, last=False), _moment(text, last=True)
+        if single_start is not None and single_end is not None:
+            return single_start, single_end
     return _years(text)
 
 
@@ -85,19 +90,19 @@ def _split(text: str) -> tuple[str, str] | None:
     return None
 
 
-def _end(text: str, start_text: str) -> datetime | None | bool:
+def _end(text: str, start_text: str) -> datetime | None:
     duration = _DURATION.match(text)
     if duration:
         start = _moment(start_text, last=False)
-        if not isinstance(start, datetime):
-            return False
+        if start is None:
+            raise ValueError("a duration after an open start")
         years, months, weeks, days = (int(g or 0) for g in duration.groups())
         return start + timedelta(days=365 * years + 30 * months + 7 * weeks + days)
     return _moment(text, last=True)
 
 
-def _moment(text: str, *, last: bool) -> datetime | None | bool:
-    """One end: a datetime, None for an open end, False for text that is no date."""
+def _moment(text: str, *, last: bool) -> datetime | None:
+    """One end: a datetime, or None for an open end; ValueError for text that is no date."""
     value = text.strip().lower()
     if value in _OPEN:
         return None
@@ -110,31 +115,27 @@ def _moment(text: str, *, last: bool) -> datetime | None | bool:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def _coarse(value: str, *, last: bool) -> datetime | bool:
+def _coarse(value: str, *, last: bool) -> datetime:
+    """A year, ``2010-05``, ``5/1/2010``, ``May 1, 2010``, ``1 May 2010`` or ``May 2010`` (ValueError else)."""
     if re.fullmatch(r"\d{4}", value):
         return _day(int(value), 12 if last else 1, 31 if last else 1, last=last)
     if match := re.fullmatch(r"(\d{4})-(\d{1,2})", value):
-        year, month = int(match[1]), int(match[2])
-        return _month(year, month, last=last) if 1 <= month <= 12 else False
+        return _month(int(match[1]), int(match[2]), last=last)
     if match := re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", value):
-        return _checked(int(match[3]), int(match[1]), int(match[2]), last=last)
+        return _day(int(match[3]), int(match[1]), int(match[2]), last=last)
     if match := re.fullmatch(r"([a-z]+)\.? (\d{1,2}),? (\d{4})", value):
-        month = _MONTHS.get(match[1])
-        return _checked(int(match[3]), month, int(match[2]), last=last) if month else False
+        return _day(int(match[3]), _month_number(match[1]), int(match[2]), last=last)
     if match := re.fullmatch(r"(\d{1,2}) ([a-z]+)\.? (\d{4})", value):
-        month = _MONTHS.get(match[2])
-        return _checked(int(match[3]), month, int(match[1]), last=last) if month else False
+        return _day(int(match[3]), _month_number(match[2]), int(match[1]), last=last)
     if match := re.fullmatch(r"([a-z]+)\.?,? (\d{4})", value):
-        month = _MONTHS.get(match[1])
-        return _month(int(match[2]), month, last=last) if month else False
-    return False
+        return _month(int(match[2]), _month_number(match[1]), last=last)
+    raise ValueError(f"no date: {value!r}")
 
 
-def _checked(year: int, month: int, day: int, *, last: bool) -> datetime | bool:
-    try:
-        return _day(year, month, day, last=last)
-    except ValueError:
-        return False
+def _month_number(name: str) -> int:
+    if name not in _MONTHS:
+        raise ValueError(f"no month: {name!r}")
+    return _MONTHS[name]
 
 
 def _day(year: int, month: int, day: int, *, last: bool) -> datetime:

@@ -22,7 +22,10 @@ Box = tuple[float, float, float, float]
 WORLD: Box = (-180.0, -90.0, 180.0, 90.0)
 _DATA = Path(__file__).parent / "data" / "places.json"
 _COUNTY_WORDS = {"": "county", "LA": "parish", "AK": "borough"}
-_NATION = ("united states", "united states of america", "usa", "us", "u s", "u s a", "america", "nationwide", "50 states", "all states")
+_NATION = (
+    "united states", "united states of america", "usa", "us", "u s", "u s a", "america", "nationwide", "50 states",
+    "all states",
+)  # fmt: skip
 _WORLDWIDE = ("worldwide", "world", "global", "earth", "international")
 _SEPARATORS = re.compile(r"\s*[;/()–—]\s*|\s+-\s*|\s*-\s+")
 _PARTS = re.compile(r",|\band\b")
@@ -41,7 +44,7 @@ def gazetteer() -> dict[str, Box]:
     rows = json.loads(_DATA.read_text(encoding="utf-8"))["places"]
     names: dict[str, Box] = {}
     states: dict[str, str] = {}
-    for kind, name, state, *box in rows:
+    for kind, name, state, *_ in rows:
         if kind == "state":
             states[state] = name
     for kind, name, state, west, south, east, north in rows:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,7 @@ def box(points: list[tuple[float, float]]) -> list[float]:
     """The smallest box holding the points; west > east when the smallest longitude range wraps."""
     lons = sorted({round(x, 4) for x, _ in points})
     lats = [y for _, y in points]
-    gaps = [(b - a, i) for i, (a, b) in enumerate(zip(lons, lons[1:], strict=False))]
+    gaps = [(b - a, i) for i, (a, b) in enumerate(pairwise(lons))]
     wrap_gap = lons[0] + 360 - lons[-1]
     widest, at = max(gaps, default=(0.0, -1))
     west, east = (lons[at + 1], lons[at]) if widest > wrap_gap else (lons[0], lons[-1])

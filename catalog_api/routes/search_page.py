@@ -6,8 +6,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from catalog_api.deps import ServicesDep
-from catalog_api.services import Services
 from catalog_api.search import run_search
+from catalog_api.services import Services
 from catalog_api.templating import templates
 from catalog_api.web.search_view import PER_PAGE, SearchState, failed_page, search_page
 from index.search.base import SearchError, SearchQuery

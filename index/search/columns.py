@@ -215,7 +215,7 @@ class Columns:
             lon = np.zeros(self.size, dtype=bool)
             for q_west, q_east in lon_ranges(box):
                 plain = (west <= q_east) & (east >= q_west)
-                wrapped = ((west <= q_east) & (q_west <= 180.0)) | ((q_west <= east) & (-180.0 <= q_east))
+                wrapped = ((west <= q_east) & (q_west <= 180.0)) | ((q_west <= east) & (q_east >= -180.0))
                 lon |= np.where(wraps, wrapped, plain)
         return mask & lon
 

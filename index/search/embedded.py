@@ -321,13 +321,11 @@ class EmbeddedIndex(SearchBackend):
         weights = ", ".join(map(str, WEIGHTS if table == "fts" else (EXACT_WEIGHT,)))
         score = f"-bm25({table}, {weights})" if scored else "0.0"
         try:
-            found = self._conn.execute(
-                f"SELECT rowid, {score} FROM {table} WHERE {table} MATCH ?", (match,)
-            ).fetchall()
+            found = self._conn.execute(f"SELECT rowid, {score} FROM {table} WHERE {table} MATCH ?", (match,)).fetchall()
         except sqlite3.OperationalError as exc:
             raise SearchError(f"cannot search for {match!r}: {exc}") from exc
-        table = np.fromiter(chain.from_iterable(found), dtype=np.float64, count=2 * len(found)).reshape(-1, 2)
-        result = (table[:, 0].astype(np.int64), table[:, 1])
+        pairs = np.fromiter(chain.from_iterable(found), dtype=np.float64, count=2 * len(found)).reshape(-1, 2)
+        result = (pairs[:, 0].astype(np.int64), pairs[:, 1])
         self._fts_cache[(f"{table}:{match}", scored)] = result
         if len(self._fts_cache) > FTS_CACHE_SIZE:
             self._fts_cache.popitem(last=False)

@@ -26,7 +26,9 @@ CATALOGS = {
 }
 K = 10
 
-SEATTLE_BUDGETS = ("55z8-f4gi", "emai-dima", "ig47-2vs9", "q87s-9jj6", "rqqh-kfrc", "mwxw-7pct", "pjx6-rnig", "nrfc-hypb")
+SEATTLE_BUDGETS = (
+    "55z8-f4gi", "emai-dima", "ig47-2vs9", "q87s-9jj6", "rqqh-kfrc", "mwxw-7pct", "pjx6-rnig", "nrfc-hypb",
+)  # fmt: skip
 SEATTLE_WAGES = ("k9m8-nhz3", "cf52-s8er", "j379-aghh", "5jqs-k4qf", "24tp-6m99", "k3hs-aykd", "tptv-57gf")
 SEATTLE_EVENTS = (
     "r9tf-vftw", "8ia9-etqi", "tta6-nr36", "mmhs-cjev", "adee-kbwa", "kjgy-var8", "pa7z-i6ib", "fva2-7c82",
@@ -45,13 +47,21 @@ def _grades(best: Sequence[str], related: Sequence[str] = ()) -> dict[str, int]:
 JUDGMENTS: dict[str, dict[str, int]] = {
     "parking": _grades(
         [
-            "parking-meter-kiosk-inventory", "parking-violations", "parking-locator",
-            "residential-parking-permit-blocks", "active-residential-parking-permits-by-district",
-            "archived-valet-parking-locations", "ge96-bmdn", "it8u-sznv", "erv6-k5zv", "3neb-8edu", "wgsf-sgyz",
+            "parking-meter-kiosk-inventory",
+            "parking-violations",
+            "parking-locator",
+            "residential-parking-permit-blocks",
+            "active-residential-parking-permits-by-district",
+            "archived-valet-parking-locations",
+            "ge96-bmdn",
+            "it8u-sznv",
+            "erv6-k5zv",
+            "3neb-8edu",
+            "wgsf-sgyz",
             "gspn-3xwz",
         ],
         ["erpr-ahe5", "vuq6-yfmf"],
-    ),  # fmt: skip
+    ),
     "parking meter": _grades(["parking-meter-kiosk-inventory"], ["erpr-ahe5", "parking-violations"]),
     "e3zj-s4zh": _grades(["e3zj-s4zh"]),
     "it8u-sznv": _grades(["it8u-sznv"]),
