@@ -109,8 +109,10 @@ def test_place_names(name: str, inside: tuple[float, float], outside: tuple[floa
 
 def test_alaska_and_the_nation_cross_the_antimeridian() -> None:
     alaska, nation = lookup("Alaska"), lookup("United States")
-    assert alaska is not None and alaska[0] > alaska[2]
-    assert nation is not None and nation[0] > nation[2]
+    assert alaska is not None
+    assert alaska[0] > alaska[2]
+    assert nation is not None
+    assert nation[0] > nation[2]
 
 
 @pytest.mark.parametrize("name", ["Philadelphia", "Atlantis", "RSV-NET Sites", "", "x" * 500])
