@@ -393,13 +393,13 @@ class EmbeddedIndex(SearchBackend):
         positive, _ = to_fts5([t for t in terms if not t.negated])
         if positive is None:
             return []
-        sql = (
-            "SELECT docs.title FROM fts JOIN docs ON docs.rowid = fts.rowid "
-            "WHERE fts MATCH ? ORDER BY bm25(fts, 10.0, 5.0, 1.0, 2.0, 3.0) LIMIT ?"
+        sql = (  # unstemmed titles: "parking" suggests "Parking Meters", not "Parks"
+            "SELECT docs.title FROM fts_exact JOIN docs ON docs.rowid = fts_exact.rowid "
+            "WHERE fts_exact MATCH ? ORDER BY bm25(fts_exact) LIMIT ?"
         )
         with self._lock:
             try:
-                rows = self._conn.execute(sql, (f"title : ({positive})", limit * 3)).fetchall()
+                rows = self._conn.execute(sql, (positive, limit * 3)).fetchall()
             except sqlite3.OperationalError:
                 return []
         return list(dict.fromkeys(" ".join(title.split()) for (title,) in rows))[:limit]

@@ -245,6 +245,7 @@ class BackendConformance:
         hits = backend.search(SearchQuery(text="parking")).hits
         assert {h.id for h in hits} == {"meters", "p0", "p1", "p2", "p3"}  # stemming still finds the parks
         assert hits[0].id == "meters"
+        assert backend.suggest("parking") == ["2015 Parking Meter & Kiosk Inventory"]  # type-ahead is unstemmed
 
     def test_identifiers_and_landing_pages_are_searched(self, backend: SearchBackend) -> None:
         base = corpus(3)
