@@ -154,7 +154,7 @@ def test_draw_a_box_on_the_map(browser: Any, live_site: LiveSite) -> None:
         api = page.request.get(live_site.url("/api/v1/datasets"), params={"q": "parking", "bbox": value}).json()
         heading = page.locator("#results-heading").inner_text()
         assert heading.startswith(f"{api['total']:,} dataset")
-        assert 0 < api["total"]
+        assert api["total"] > 0
         assert page.locator("#area-map rect.extent").count() == 1
         watched.shot("layout-draw-a-box")
         watched.assert_clean()
