@@ -110,8 +110,8 @@ def outline_svg(us_atlas: Path, world_atlas: Path) -> str:
     state_path = " ".join(_path(a, close=False) for a in state_arcs)
     return (
         '<svg xmlns="http://www.w3.org/2000/svg" viewBox="-180 -90 360 180" preserveAspectRatio="none">'
-        f'<path d="{land_path}" fill="#e8ebe4" stroke="#9aa394" stroke-width="0.15"/>'
-        f'<path d="{state_path}" fill="none" stroke="#b8bfb2" stroke-width="0.08"/>'
+        f'<path d="{land_path}" fill="#f3f1e6" stroke="#8d9688" stroke-width="0.2"/>'
+        f'<path d="{state_path}" fill="none" stroke="#a3ab9d" stroke-width="0.1"/>'
         "</svg>\n"
     )
 

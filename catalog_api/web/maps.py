@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from index.search.base import Box, lon_ranges
 
 WORLD_VIEW = (-180.0, -90.0, 360.0, 180.0)
-MIN_SPAN = 8.0  # degrees of longitude a zoomed map shows at least
+MIN_SPAN = 5.0  # degrees of longitude a zoomed map shows at least (a dataset's area)
 MARGIN = 0.6  # of the box's size, on each side
 
 
@@ -39,15 +39,15 @@ def rects(box: Box) -> list[Rect]:
     return [Rect(w, -north, max(e - w, 0.0), max(north - south, 0.0)) for w, e in lon_ranges(box)]
 
 
-def box_map(box: Box | None, label: str, *, zoom: bool = True) -> MapView:
-    """A map of ``box``: zoomed around it (2:1, at least ``MIN_SPAN`` wide), or the world when it is large,
-    crosses the antimeridian, or ``zoom`` is off."""
+def box_map(box: Box | None, label: str, *, zoom: bool = True, min_span: float = MIN_SPAN) -> MapView:
+    """A map of ``box``: zoomed around it (2:1, at least ``min_span`` degrees wide), or the world when it
+    is large, crosses the antimeridian, or ``zoom`` is off."""
     if box is None:
         return MapView(_viewbox(WORLD_VIEW), [], label, True)
     west, south, east, north = box
     if not zoom or west > east or east - west > 180:
         return MapView(_viewbox(WORLD_VIEW), rects(box), label, True)
-    width = max(east - west, 2 * (north - south), MIN_SPAN) * (1 + 2 * MARGIN)
+    width = max(east - west, 2 * (north - south), min_span) * (1 + 2 * MARGIN)
     height = width / 2
     x = min(max((west + east) / 2 - width / 2, -180.0), 180.0 - width)
     y = min(max(-(south + north) / 2 - height / 2, -90.0), 90.0 - height)

@@ -31,6 +31,7 @@ FACETS_EXPANDED = 50
 MAX_QUERY = 500
 MAX_VALUES = 10
 PAGE_WINDOW = 2
+SEARCH_MAP_SPAN = 60.0  # degrees of longitude the search page's map shows at least around a chosen area
 
 # facet → (heading, the word for one value), in the order the page lists them
 FACET_LABELS: dict[str, tuple[str, str]] = {
@@ -271,7 +272,7 @@ def area_map(state: SearchState) -> MapView:
     """The world with the area searched in (the draw-a-box map; without JavaScript, the text box)."""
     box = state.where_when()[0]
     label = f"Area searched: {box_words(box)}" if box else "World map: no area chosen"
-    return box_map(box, label, zoom=False)
+    return box_map(box, label, min_span=SEARCH_MAP_SPAN)  # room around the area to draw another
 
 
 def failed_page(state: SearchState, message: str) -> SearchPage:

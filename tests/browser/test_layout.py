@@ -169,7 +169,7 @@ def test_where_and_when_without_javascript(browser: Any, live_site: LiveSite) ->
         watched.goto("/")
         page.locator("details.filters").evaluate("e => e.open = true")
         page.get_by_label("Area", exact=True).fill("Philadelphia County, PA")
-        page.get_by_label("Time covered from").fill("2005")
+        page.get_by_role("group", name="Time covered").get_by_label("From").fill("2005")
         page.get_by_role("button", name="Apply").click()
         page.wait_for_url(re.compile(r"bbox="))
         query = parse_qs(urlsplit(page.url).query)
