@@ -31,7 +31,7 @@ def search(request: Request, services: ServicesDep) -> HTMLResponse:
 
 def home_counts(services: Services) -> dict[str, int]:
     """How many datasets, publishers and sources the catalog holds (the home page's first line)."""
-    result = services.index.search(SearchQuery(limit=0, facets=("publisher", "source"), facet_limit=100_000))
+    result = services.index.search(SearchQuery(limit=0, facets=("publisher", "source"), facet_limit=10_000))
     return {
         "datasets": result.total,
         "publishers": len(result.facets.get("publisher", [])),
