@@ -6,7 +6,8 @@
 
 Harvests three fixture catalogs (``tests/index/relevance.py``: City of Philadelphia, data.seattle.gov
 2013, data.gov's test source) over loopback, indexes them into each backend and prints nDCG@10 for every
-judged query, the mean per backend, and how often both backends put the same dataset first.
+judged query, the mean per backend, how often both backends put the same dataset first, and how much of
+their top five they share.
 """
 
 from __future__ import annotations
@@ -50,9 +51,11 @@ def report(backends: dict[str, SearchBackend]) -> None:
         print(f"{query:<24}" + "".join(f"{scores[n][query]:>10.3f}" for n in names))
     print(f"{'mean nDCG@10':<24}" + "".join(f"{sum(scores[n].values()) / len(JUDGMENTS):>10.3f}" for n in names))
     if len(names) == 2:
-        first = [ranked_identifiers(b, q, 1) for q in JUDGMENTS for b in backends.values()]
-        same = sum(1 for i in range(0, len(first), 2) if first[i] == first[i + 1])
-        print(f"same first result on both backends: {same}/{len(JUDGMENTS)} queries")
+        one, other = backends.values()
+        tops = [(ranked_identifiers(one, q, 5), ranked_identifiers(other, q, 5)) for q in JUDGMENTS]
+        same = sum(1 for a, b in tops if a[:1] == b[:1])
+        shared = sum(len(set(a) & set(b)) / max(len(a), len(b), 1) for a, b in tops) / len(tops)
+        print(f"same first result on both backends: {same}/{len(JUDGMENTS)} queries; top five shared: {shared:.0%}")
 
 
 def main() -> None:

@@ -2,9 +2,9 @@
 
 No server: one SQLite file beside the store (or ``:memory:``). Documents live in ``docs``, their words in
 an external-content FTS5 table (Porter-stemmed) weighted title 10, keywords 5, publisher 2, description 1,
-identifiers and landing page 3, and their titles once more unstemmed in ``fts_exact``: a word found there
-adds to the score, so an exact title word outranks a stemmed one. Boxes and coverage periods are columns
-of ``docs``, loaded into the in-memory columns for the ``bbox`` and ``temporal`` filters. Facets,
+identifiers and landing page 3, and their titles once more unstemmed in ``fts_exact``: each word or phrase
+found there adds a fixed bonus to the score, so an exact title word outranks a stemmed one. Boxes and
+coverage periods are columns of ``docs``, loaded into the in-memory columns for the ``bbox`` and ``temporal`` filters. Facets,
 filters, date ranges, sorting and paging run on :class:`~index.search.columns.Columns`, which each
 process keeps in memory and brings up to date from the file when another process (a harvest running
 beside the server) has written to it: new rows are read by rowid, removals from the ``removed`` log, and
@@ -47,7 +47,7 @@ from index.search.text import Term, parse, to_fts5
 log = logging.getLogger("nutmeg.index")
 
 WEIGHTS = (10.0, 5.0, 1.0, 2.0, 3.0)  # title, keywords, description, publisher, identifiers
-EXACT_WEIGHT = 10.0  # an unstemmed title word, on top of the stemmed match
+EXACT_BONUS = 10.0  # added for each word or phrase found unstemmed in the title, on top of BM25
 SCHEMA_VERSION = "2"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
@@ -294,13 +294,10 @@ class EmbeddedIndex(SearchBackend):
             keep = rowids < size
             mask[rowids[keep]] = True
             scores[rowids[keep]] = found_scores[keep]
-            exact = _exact_match(terms) if scored else None
-            if exact is not None:
-                bonus, bonus_scores = self._ranked(exact, scored=True, table="fts_exact")
-                keep = bonus < size
-                bonus, bonus_scores = bonus[keep], bonus_scores[keep]
-                inside = mask[bonus]
-                scores[bonus[inside]] += bonus_scores[inside]
+            for exact in _exact_terms(terms) if scored else ():
+                found, _ = self._ranked(exact, scored=False, table="fts_exact")  # which rows, not how well
+                found = found[found < size]
+                scores[found[mask[found]]] += EXACT_BONUS
         if negative is not None:
             excluded, _ = self._ranked(negative, scored=False)
             mask[excluded[excluded < size]] = False
@@ -318,8 +315,7 @@ class EmbeddedIndex(SearchBackend):
             if cached is not None:
                 self._fts_cache.move_to_end(key)
                 return cached
-        weights = ", ".join(map(str, WEIGHTS if table == "fts" else (EXACT_WEIGHT,)))
-        score = f"-bm25({table}, {weights})" if scored else "0.0"
+        score = f"-bm25({table}, {', '.join(map(str, WEIGHTS))})" if scored else "0.0"
         try:
             found = self._conn.execute(f"SELECT rowid, {score} FROM {table} WHERE {table} MATCH ?", (match,)).fetchall()
         except sqlite3.OperationalError as exc:
@@ -405,12 +401,9 @@ class EmbeddedIndex(SearchBackend):
         return list(dict.fromkeys(" ".join(title.split()) for (title,) in rows))[:limit]
 
 
-def _exact_match(terms: list[Term]) -> str | None:
-    """An FTS5 expression for the unstemmed title table: any of the positive words or phrases."""
-    wanted = [t for t in terms if not t.negated and not t.prefix]
-    if not wanted:
-        return None
-    return " OR ".join('"' + t.text.replace('"', '""') + '"' for t in wanted)
+def _exact_terms(terms: list[Term]) -> list[str]:
+    """FTS5 expressions for the unstemmed title table, one per positive word or phrase."""
+    return ['"' + t.text.replace('"', '""') + '"' for t in terms if not t.negated and not t.prefix]
 
 
 def _seconds(moment: datetime | None) -> float | None:

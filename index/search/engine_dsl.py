@@ -38,7 +38,8 @@ TEXT_FIELDS: tuple[tuple[str, float], ...] = (
     ("description", 1.0),
     ("identifiers", 3.0),
 )
-EXACT_FIELD = ("title.plain", 10.0)  # an unstemmed title word adds to the stemmed match's score
+EXACT_FIELD = "title.plain"  # a word or phrase found here unstemmed adds EXACT_BONUS to the score
+EXACT_BONUS = 10.0
 PLAIN_FIELDS: tuple[tuple[str, float], ...] = (
     ("title.plain", 10.0),
     ("keyword.plain", 5.0),
@@ -193,10 +194,14 @@ def _query(query: SearchQuery) -> dict[str, Any]:
         return {"match_all": {}}
     body: dict[str, Any] = {"must": must, "must_not": must_not, "filter": filters}
     if must:
-        field, weight = EXACT_FIELD
         wanted = [t for t in terms if not t.negated and not t.prefix]
-        body["should"] = [{"match_phrase": {field: {"query": t.text, "boost": weight}}} for t in wanted]
+        body["should"] = [_exact_bonus(t.text) for t in wanted]
     return {"bool": body}
+
+
+def _exact_bonus(text: str) -> dict[str, Any]:
+    """A fixed bonus when the word or phrase is in the title unstemmed (as the embedded index adds)."""
+    return {"constant_score": {"filter": {"match_phrase": {EXACT_FIELD: text}}, "boost": EXACT_BONUS}}
 
 
 def _where_and_when(query: SearchQuery) -> list[dict[str, Any]]:
