@@ -5,10 +5,11 @@ an external-content FTS5 table (Porter-stemmed) weighted title 10, keywords 5, p
 identifiers and landing page 3, and their titles once more unstemmed in ``fts_exact``: each word or phrase
 found there adds a fixed bonus to the score, so an exact title word outranks a stemmed one. Boxes and
 coverage periods are columns of ``docs``, loaded into the in-memory columns for the ``bbox`` and
-``temporal`` filters. Facets, filters, date ranges, sorting and paging run on :class:`~index.search.columns.Columns`, which each
-process keeps in memory and brings up to date from the file when another process (a harvest running
-beside the server) has written to it: new rows are read by rowid, removals from the ``removed`` log, and
-a rebuild changes the generation, which triggers a full reload.
+``temporal`` filters. Facets, filters, date ranges, sorting and paging run on
+:class:`~index.search.columns.Columns`, which each process keeps in memory and brings up to date from the
+file when another process (a harvest running beside the server) has written to it: new rows are read by
+rowid, removals from the ``removed`` log, and a rebuild changes the generation, which triggers a full
+reload.
 """
 
 from __future__ import annotations
