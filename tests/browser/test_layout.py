@@ -182,12 +182,13 @@ def test_where_and_when_without_javascript(browser: Any, live_site: LiveSite) ->
         context.close()
 
 
-def test_type_ahead_is_a_combobox(browser: Any, live_site: LiveSite) -> None:
+@pytest.mark.parametrize(("path", "field"), [("/", "#q"), ("/organization", "#site-q")])
+def test_type_ahead_is_a_combobox(path: str, field: str, browser: Any, live_site: LiveSite) -> None:
     context, watched = _at(browser, live_site, 390)
     page = watched.page
     try:
-        watched.goto("/")
-        box = page.locator("#q")
+        watched.goto(path)
+        box = page.locator(field)
         assert box.get_attribute("role") == "combobox"
         box.press_sequentially("parking", delay=20)
         listbox = page.get_by_role("listbox", name="Suggestions")
@@ -200,8 +201,9 @@ def test_type_ahead_is_a_combobox(browser: Any, live_site: LiveSite) -> None:
         active = box.get_attribute("aria-activedescendant")
         assert active
         assert page.locator(f"#{active}").get_attribute("aria-selected") == "true"
-        watched.shot("layout-type-ahead-390")
-        assert _axe(watched, "type-ahead-390") == []
+        name = "type-ahead" + path.replace("/", "-").rstrip("-")
+        watched.shot(f"layout-{name}-390")
+        assert _axe(watched, f"{name}-390") == []
         box.press("Enter")
         page.wait_for_url(re.compile(r"q="))
         assert parse_qs(urlsplit(page.url).query)["q"] == [options[0]]
