@@ -202,6 +202,6 @@ def _first_line(exc: Exception) -> str:
 def _not_json_message(fetched: Fetched, head: bytes) -> str:
     if not head.strip():
         return f"{fetched.url} returned an empty body"
-    start = head.lstrip()[:60].decode("utf-8", "replace")
+    start = " ".join(head.lstrip()[:60].decode("utf-8", "replace").split())  # one line: no literal "\n"
     kind = fetched.content_type or "no content type"
-    return f"{fetched.url} did not return JSON ({kind}; the body starts {start!r})"
+    return f"{fetched.url} did not return JSON ({kind}; the body starts “{start}”)"

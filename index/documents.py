@@ -7,6 +7,7 @@ from typing import Any
 
 from index.search.base import SearchDoc
 from index.store import RecordRow
+from mappings.coverage import period
 from mappings.derive import (
     bbox,
     facet_value,
@@ -59,6 +60,8 @@ def search_doc(id_: str, source: str, content_hash: str, dataset: Dataset) -> Se
         content_hash=content_hash,
         bbox=bbox(dataset),
         summary=summary,
+        temporal=period(dataset.temporal),
+        identifiers=tuple(dict.fromkeys(v for v in (dataset.identifier, dataset.landing_page) if v)),
     )
 
 
