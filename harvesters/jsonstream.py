@@ -148,11 +148,12 @@ def _decoded(first: bytes, rest: Iterator[bytes], declared: str | None) -> Itera
 
 
 def _known(encoding: str) -> bool:
+    """A text encoding Python knows (never a byte transform such as bz2 or base64)."""
     try:
-        codecs.lookup(encoding)
+        info = codecs.lookup(encoding)
     except LookupError:
         return False
-    return True
+    return bool(getattr(info, "_is_text_encoding", True))
 
 
 def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
@@ -167,5 +168,5 @@ def _transcode(first: bytes, rest: Iterator[bytes], encoding: str) -> Iterator[b
         for chunk in _chain(first, rest):
             yield decoder.decode(chunk).encode("utf-8")
         yield decoder.decode(b"", final=True).encode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ParseError(f"the body says it is {encoding} but is not: {exc}") from exc
+    except UnicodeError as exc:  # undecodable, or decoded to lone surrogates UTF-8 cannot hold
+        raise ParseError(f"the body says it is {encoding} but is not") from exc
