@@ -67,7 +67,9 @@ class Settings(BaseSettings):
         8 << 20, gt=0, description="largest document read whole by a parser (RDF, XML, HTML, API pages; bytes)"
     )
     harvest_max_records: int = Field(1_000_000, ge=1, description="records one harvest job may list")
-    harvest_max_pages: int = Field(10_000, ge=1, description="pages (API pages, Hydra pages, files) one job may read")
+    harvest_max_pages: int = Field(
+        50_000, ge=1, description="requests one job may make (API pages, Hydra pages, WAF files)"
+    )
     harvest_max_field_bytes: int = Field(
         64 << 10, ge=1024, description="longest text field kept whole (longer is truncated and reported; bytes)"
     )
@@ -158,6 +160,7 @@ class Settings(BaseSettings):
             max_seconds=self.harvest_max_seconds,
             max_bytes=self.harvest_max_bytes,
             max_parse_bytes=self.harvest_max_parse_bytes,
+            max_requests=self.harvest_max_pages,
             max_redirects=self.harvest_max_redirects,
             retries=self.harvest_retries,
             backoff=self.harvest_backoff,

@@ -39,6 +39,7 @@ from harvesters.datajson_forms import (
     upgrade_v10,
 )
 from harvesters.errors import ParseError, RecordError
+from harvesters.fieldcaps import cap_record
 from harvesters.http import Fetched
 from harvesters.jsonstream import JsonByteStream
 from mappings.dcatus import DATASET_FIELDS, json_to_graph
@@ -114,6 +115,7 @@ class DataJsonHarvester(Harvester):
         if not isinstance(raw, Mapping):
             return SkippedRecord(None, f"{where} is a {type(raw).__name__}, not an object", where)
         identifier = _identifier(raw)
+        raw, cut = cap_record(dict(raw), self.source.caps)
         try:
             data = canonical_json(raw)
         except orjson.JSONEncodeError as exc:
@@ -129,14 +131,17 @@ class DataJsonHarvester(Harvester):
             return SkippedRecord(identifier, message, f"{where}.identifier", "duplicate")
         seen.add(identifier)
         profile = Profile.FEDERAL if self.source.federal else Profile.NON_FEDERAL
-        build = partial(build_record, raw, dialect, profile)
+        build = partial(build_record, raw, dialect, profile, tuple(cut))
         return HarvestedRecord(identifier, content_hash(data), data, build)
 
 
-def build_record(raw: Mapping[str, Any], dialect: Dialect, profile: Profile) -> Materialized:
-    """One data.json record as RDF, with its schema problems (module-level, so worker processes can run
-    it)."""
+def build_record(
+    raw: Mapping[str, Any], dialect: Dialect, profile: Profile, cut: tuple[RecordIssue, ...] = ()
+) -> Materialized:
+    """One data.json record as RDF, with its schema problems and the fields cut to their caps
+    (module-level, so worker processes can run it)."""
     record, issues = _normalized(raw, dialect, profile)
+    issues.extend(cut)
     issues.extend(unmapped_fields(record))
     return materialize(record, issues, _identifier(raw))
 

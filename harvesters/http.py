@@ -37,12 +37,17 @@ from harvesters.errors import (
     BlockedAddressError,
     FetchError,
     FetchTimeout,
+    LimitError,
     ParseError,
     ResponseTooLarge,
     RetriableError,
 )
 
 log = logging.getLogger("nutmeg.harvest")
+
+# API pages of JSON are read whole too, but cost ~5x their size once parsed (a 30 MB CKAN page: +160 MB)
+# where RDF and XML parsers cost ~40x: they may be this many times NUTMEG_HARVEST_MAX_PARSE_BYTES.
+JSON_PAGE_FACTOR = 4
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -63,6 +68,7 @@ class HttpPolicy:
     max_seconds: float = 3600.0  # the whole job: an HttpClient serves one job and counts from its creation
     max_bytes: int = 1 << 30
     max_parse_bytes: int = 8 << 20  # bodies read whole for a parser (get_bytes)
+    max_requests: int = 50_000  # pages (API pages, Hydra pages, WAF files) one job may request
     max_redirects: int = 5
     retries: int = 3
     backoff: float = 0.5
@@ -492,6 +498,7 @@ class HttpClient:
         # One client serves one harvest job: NUTMEG_HARVEST_MAX_SECONDS counts from here, for every
         # fetch, header and wait of the job.
         self.deadline = time.monotonic() + self.policy.max_seconds
+        self.requests = 0
         guard = AddressGuard(self.policy.allow_private, self.policy.allowed_networks)
         limits = httpx.Limits(max_connections=32, max_keepalive_connections=8)
         mounts: dict[str, httpx.BaseTransport | None] = {
@@ -549,6 +556,12 @@ class HttpClient:
             all_headers.update(validators.headers())
         if time.monotonic() >= self.deadline:
             raise out_of_time(self.policy, url)
+        self.requests += 1
+        if self.requests > self.policy.max_requests:
+            raise LimitError(
+                f"the harvest asked for more than {self.policy.max_requests:,} pages, the most one job reads "
+                "(NUTMEG_HARVEST_MAX_PAGES); stopped"
+            )
         try:
             request = self._client.build_request(method, url, params=params, headers=all_headers, content=content)
         except httpx.InvalidURL as exc:

@@ -29,6 +29,7 @@ from rdflib.term import Node
 
 from harvesters.base import HarvestedRecord, Materialized, SkippedRecord, content_hash
 from harvesters.errors import ParseError
+from harvesters.fieldcaps import FieldCaps, cap_triples
 from harvesters.jsonld import MAX_DEPTH as MAX_JSONLD_DEPTH
 from harvesters.jsonld import to_graph
 from harvesters.xmlsafe import refuse_entities
@@ -235,6 +236,7 @@ class RdfRecord:
     triples: tuple[Triple, ...]
     subject: Node
     canonical: bytes
+    issues: tuple[RecordIssue, ...] = ()
 
 
 def identifier_of(graph: Graph, subject: Node) -> str | None:
@@ -248,10 +250,13 @@ def identifier_of(graph: Graph, subject: Node) -> str | None:
     return None
 
 
-def rdf_records(graph: Graph, where: str, seen: set[str] | None = None) -> Iterator[RdfRecord | SkippedRecord]:
-    """One :class:`RdfRecord` per dataset in ``graph`` (or a skip saying why not); ``seen`` carries the
-    identifiers already read across pages."""
+def rdf_records(
+    graph: Graph, where: str, seen: set[str] | None = None, caps: FieldCaps | None = None
+) -> Iterator[RdfRecord | SkippedRecord]:
+    """One :class:`RdfRecord` per dataset in ``graph`` (or a skip saying why not), over-long literals cut
+    to ``caps``; ``seen`` carries the identifiers already read across pages."""
     seen = set() if seen is None else seen
+    caps = caps or FieldCaps()
     for index, subject in enumerate(dataset_nodes(graph)):
         path = f"{where}#dataset[{index}]"
         identifier = identifier_of(graph, subject)
@@ -263,12 +268,13 @@ def rdf_records(graph: Graph, where: str, seen: set[str] | None = None) -> Itera
             yield SkippedRecord(identifier, message, path, "duplicate")
             continue
         seen.add(identifier)
-        triples = tuple(description(graph, subject))
-        yield RdfRecord(identifier, triples, subject, canonical_ntriples(triples, subject))
+        cut: list[RecordIssue] = []
+        triples = tuple(cap_triples(description(graph, subject), caps, cut))
+        yield RdfRecord(identifier, triples, subject, canonical_ntriples(triples, subject), tuple(cut))
 
 
 def harvested(record: RdfRecord, issues: tuple[RecordIssue, ...] = ()) -> HarvestedRecord:
-    build = partial(build_rdf, record.triples, record.subject, issues)
+    build = partial(build_rdf, record.triples, record.subject, (*issues, *record.issues))
     return HarvestedRecord(record.identifier, content_hash(record.canonical), record.canonical, build)
 
 
