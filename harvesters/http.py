@@ -653,12 +653,17 @@ class HttpClient:
             raise
         except httpx.UnsupportedProtocol as exc:
             raise FetchError(f"unsupported URL {request.url}", url=str(request.url)) from exc
+        except httpx.InvalidURL as exc:  # httpx builds the redirect target while receiving the response
+            raise FetchError(f"{request.url} redirected to an invalid URL; refused", url=str(request.url)) from exc
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             log.info("request to %s failed: %r", request.url, exc)
             raise RetriableError(_network_words(exc)) from exc
 
     def _redirect_target(self, response: httpx.Response) -> httpx.Request:
-        target = response.next_request
+        try:
+            target = response.next_request
+        except httpx.InvalidURL:
+            target = None
         if target is None:
             raise FetchError(f"{response.url} redirected without a usable Location", url=str(response.url))
         if target.url.scheme not in ("http", "https"):

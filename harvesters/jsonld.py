@@ -43,6 +43,10 @@ _BUNDLED_FILES = {
 }
 
 
+# What a left-out reference becomes: a context that changes nothing (rdflib reads null or {} as "reset").
+NO_OP_CONTEXT = {"@version": 1.1}
+
+
 class ContextRefused(ParseError):
     """A JSON-LD context that is not in the bundled set (never fetched)."""
 
@@ -105,13 +109,12 @@ def offline_document(document: Any, notes: list[str]) -> Any:
 def _offline_context(value: Any, notes: list[str]) -> Any:
     """A context value (a reference, an inline definition, ``null`` or a list of them) made offline."""
     if isinstance(value, list):
-        kept = [_offline_context(item, notes) for item in value]
-        return [item for item in kept if item is not None]
+        return [_offline_context(item, notes) for item in value]
     if isinstance(value, str):
         found = bundled_context(value)
         if found is None:
             notes.append(f"JSON-LD context {_shown(value)} is not in the bundled set and was not fetched")
-            return None
+            return dict(NO_OP_CONTEXT)
         return _offline_context(found["@context"], notes)
     if isinstance(value, dict):
         return _offline_definition(value, notes)

@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import re
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -116,7 +117,9 @@ def parse_rdf(data: bytes, fmt: str, *, base: str, notes: list[str] | None = Non
         raise ParseError(f"{base}: the {fmt} nests blank nodes, lists or formulas deeper than {MAX_NESTING}; refused")
     graph = Graph(bind_namespaces="none")
     try:
-        graph.parse(data=data, format=fmt, publicID=base)
+        with warnings.catch_warnings():  # TriG and N3 parse through rdflib's deprecated ConjunctiveGraph
+            warnings.simplefilter("ignore", DeprecationWarning)
+            graph.parse(data=data, format=fmt, publicID=base)
     except (ParserError, SyntaxError, ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
         log.info("%s from %s not read: %r", fmt, base, exc)
         raise ParseError(f"{base} is not valid {fmt} RDF{_where(exc)}") from exc

@@ -60,9 +60,10 @@ def _check_entities(tree: etree._ElementTree, where: str) -> None:
 
 
 def refuse_entities(data: bytes, *, where: str) -> None:
-    """Raise :class:`ParseError` if ``data`` declares entities or is not well-formed (for RDF/XML)."""
+    """Raise :class:`ParseError` if ``data`` has a document type declaration (entities, an external DTD)
+    or is not well-formed (for RDF/XML, which expat would otherwise expand)."""
     try:
-        safe_et.parse(io.BytesIO(data), forbid_dtd=False, forbid_entities=True, forbid_external=True)
+        safe_et.parse(io.BytesIO(data), forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
         raise ParseError(f"{where} declares XML entities or external references; refused ({_kind(exc)})") from exc
     except (safe_et.ParseError, SAXParseException) as exc:
