@@ -93,7 +93,10 @@ class DataJsonHarvester(Harvester):
         run.complete = True
 
     def _read(self, fetched: Fetched, run: HarvestRun) -> Iterator[HarvestItem]:
-        stream = JsonByteStream(fetched.iter_bytes(), encoding=fetched.charset)
+        caps = self.source.caps
+        # strings far over every field cap are cut while streaming (the margin lets the record say so)
+        longest = max(caps.max_field_bytes, caps.max_spatial_bytes) + 1024
+        stream = JsonByteStream(fetched.iter_bytes(), encoding=fetched.charset, max_string=longest)
         first = stream.first_byte()
         if first not in (b"{", b"["):
             raise ParseError(_not_json_message(fetched, stream.head))

@@ -70,13 +70,97 @@ class DepthGuard:
         return b"".join(outside)
 
 
-class JsonByteStream:
-    """File-like ``read(n)`` over body chunks: BOM handled, depth guarded, head kept for sniffing."""
+def _unescaped(chunk: bytes, index: int) -> bool:
+    """True when the quote at ``index`` is not escaped (an even run of backslashes before it)."""
+    run = 0
+    while index - run - 1 >= 0 and chunk[index - run - 1] == 0x5C:
+        run += 1
+    return run % 2 == 0
 
-    def __init__(self, chunks: Iterator[bytes], *, max_depth: int = MAX_DEPTH, encoding: str | None = None) -> None:
+
+def _last_quote(chunk: bytes) -> int:
+    index = chunk.rfind(b'"')
+    while index >= 0 and not _unescaped(chunk, index):
+        index = chunk.rfind(b'"', 0, index)
+    return index
+
+
+def _first_quote(chunk: bytes) -> int:
+    index = chunk.find(b'"')
+    while index >= 0 and not _unescaped(chunk, index):
+        index = chunk.find(b'"', index + 1)
+    return index
+
+
+def _safe_cut(data: bytes) -> bytes:
+    """``data`` shortened so it ends on neither a partial UTF-8 character nor a partial escape."""
+    end = len(data)
+    while end > 0 and data[end - 1] & 0xC0 == 0x80:  # continuation bytes: back to the lead byte
+        end -= 1
+    if end > 0 and data[end - 1] >= 0xC0:  # drop the lead byte of the cut character
+        end -= 1
+    data = data[:end]
+    escape = data.rfind(b"\\", max(0, len(data) - 6))
+    if escape >= 0 and not _unescaped(data, escape + 1):  # a backslash that starts an escape: cut before it
+        data = data[:escape]
+    return data
+
+
+class StringCap:
+    """Cuts JSON strings longer than ``limit`` bytes out of the stream, keeping their first ``limit``.
+
+    ijson (yajl) re-scans a string that spans many chunks from its start at every chunk, so a 200 MB
+    description costs hours of CPU; here the excess never reaches it. Chunk-level bookkeeping only: the
+    bytes are looked at one by one only around the quotes that open and close an over-long string.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.cut = 0  # strings cut so far
+        self._open = 0  # bytes of the string open at the end of the last chunk
+        self._skipping = False
+
+    def feed(self, chunk: bytes, in_string: bool) -> bytes:
+        """What of ``chunk`` to pass on; ``in_string`` is the depth guard's state after the chunk."""
+        if self._skipping:
+            end = _first_quote(chunk)
+            if end < 0:
+                return b""
+            self._skipping = False
+            chunk = chunk[end:]
+            last = _last_quote(chunk)
+            self._open = len(chunk) - last - 1 if in_string else 0
+            return chunk if not in_string or self._open <= self.limit else self._cut(chunk)
+        if not in_string:
+            self._open = 0
+            return chunk
+        last = _last_quote(chunk)
+        self._open = len(chunk) - last - 1 if last >= 0 else self._open + len(chunk)
+        return chunk if self._open <= self.limit else self._cut(chunk)
+
+    def _cut(self, chunk: bytes) -> bytes:
+        keep = len(chunk) - (self._open - self.limit)
+        self._skipping = True
+        self.cut += 1
+        return _safe_cut(chunk[: max(keep, 0)]) if keep > 0 else b""
+
+
+class JsonByteStream:
+    """File-like ``read(n)`` over body chunks: BOM handled, depth guarded, over-long strings cut (when
+    ``max_string`` is given), head kept for sniffing."""
+
+    def __init__(
+        self,
+        chunks: Iterator[bytes],
+        *,
+        max_depth: int = MAX_DEPTH,
+        encoding: str | None = None,
+        max_string: int | None = None,
+    ) -> None:
         self._chunks = chunks
         self._encoding = encoding
         self._guard = DepthGuard(max_depth)
+        self.strings = StringCap(max_string) if max_string is not None else None
         self._buffer = b""
         self._pending = b""
         self.head = b""
@@ -123,15 +207,20 @@ class JsonByteStream:
         self._pending = first
 
     def _next(self) -> bytes | None:
-        if self._pending:
-            chunk, self._pending = self._pending, b""
-        else:
-            found = next(self._chunks, None)
-            if found is None:
-                return None
-            chunk = found
-        self._guard.feed(chunk)
-        return chunk
+        """The next chunk to parse (never empty), or None at the end."""
+        while True:
+            if self._pending:
+                chunk, self._pending = self._pending, b""
+            else:
+                found = next(self._chunks, None)
+                if found is None:
+                    return None
+                chunk = found
+            self._guard.feed(chunk)
+            if self.strings is not None:
+                chunk = self.strings.feed(chunk, self._guard._in_string)
+            if chunk:
+                return chunk
 
 
 def _decoded(first: bytes, rest: Iterator[bytes], declared: str | None) -> Iterator[bytes]:
