@@ -23,15 +23,19 @@ from tests.support.httpserver import LoopbackServer, Route
 
 MB = 1 << 20
 PREFIX = b"@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .\n"
-RDF_XML = b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:dct="http://purl.org/dc/terms/">'
+RDF_XML = (
+    b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:dct="http://purl.org/dc/terms/" '
+    b'xmlns:dcat="http://www.w3.org/ns/dcat#">'
+)
 
 CHILD = """
-import json, sys, time
+import json, sys, tempfile, time
 from catalog_api.services import build_services
 from index.store import NewSource
 from datetime import UTC, datetime
 from catalog_api.settings import Settings
-settings = Settings(_env_file=None, database_url="sqlite://", index_path=":memory:", harvest_allow_private=True)
+folder = tempfile.mkdtemp()  # the store on disk, as in production: its pages are not the harvest's memory
+settings = Settings(_env_file=None, database_url=f"sqlite:///{folder}/n.db", harvest_allow_private=True)
 services = build_services(settings)
 source = NewSource(name="s", kind=sys.argv[2], url=sys.argv[1], options={"title": "T"})
 services.store.add_source(source, datetime.now(UTC))
@@ -70,8 +74,8 @@ def _turtle(n: int) -> bytes:
 
 def _rdfxml(n: int) -> bytes:
     return (
-        f'<rdf:Description rdf:about="https://data.example/ds/{n}"><dct:identifier>ds-{n}</dct:identifier>'
-        f"<dct:title>Dataset {n}</dct:title></rdf:Description>\n"
+        f'<dcat:Dataset rdf:about="https://data.example/ds/{n}"><dct:identifier>ds-{n}</dct:identifier>'
+        f"<dct:title>Dataset {n}</dct:title></dcat:Dataset>\n"
     ).encode()
 
 
