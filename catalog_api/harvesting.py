@@ -132,9 +132,10 @@ class HarvestRunner:
             outcome = job.conclude(accept_shrink)
         except SourceError as exc:
             outcome = job.failed(str(exc))
-        except Exception as exc:
+        except Exception:
             log.exception("harvest of %s crashed", name)
-            self.store.finish_job(job_id, job.outcome("failed", f"internal error: {exc!r}"), self._clock())
+            message = "internal error while harvesting (the details are in the server log); nothing was withdrawn"
+            self.store.finish_job(job_id, job.outcome("failed", message), self._clock())
             raise
         self.store.finish_job(job_id, outcome, self._clock())
         return _report(source.name, job_id, outcome, time.monotonic() - started)

@@ -7,6 +7,7 @@ through the DCAT-US ↔ DCAT tables only when its content hash changed.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator, Mapping
 from enum import StrEnum
@@ -52,6 +53,9 @@ from mappings.vocab import DCAT, RDF
 ACCEPT = "application/json, application/ld+json;q=0.9, */*;q=0.1"
 _CONFORMS = re.compile(rb'"conformsTo"\s*:\s*("([^"]*)"|\{)')
 _DATASET_KEY = re.compile(rb'"dataset"\s*:\s*\[')
+
+
+log = logging.getLogger("nutmeg.harvest")
 
 
 class Dialect(StrEnum):
@@ -199,7 +203,8 @@ def _parse_failure(fetched: Fetched, listed: int, exc: Exception) -> str:
             f"{fetched.url} is not valid UTF-8 (after {listed} datasets); JSON must be UTF-8 unless the "
             "server declares another charset in its Content-Type"
         )
-    return f"{fetched.url} stopped being valid JSON after {listed} datasets: {detail}"
+    log.info("JSON from %s not read: %s", fetched.url, detail)
+    return f"{fetched.url} stopped being valid JSON after {listed} datasets"
 
 
 def _first_line(exc: Exception) -> str:

@@ -477,7 +477,8 @@ class BoundedDecoder:
                 if not data and len(out) < _INFLATE_STEP:
                     return
         except zlib.error as exc:
-            raise FetchError(f"{self._url}: the {self._encoding} body is corrupt ({exc})", url=self._url) from exc
+            log.info("inflating %s failed: %r", self._url, exc)
+            raise FetchError(f"{self._url}: the {self._encoding} body is corrupt", url=self._url) from exc
 
 
 def _is_zlib_header(data: bytes) -> bool:
