@@ -5,7 +5,8 @@
 
 Each case is served over loopback (bodies generated on the fly, so the server holds none of them) and
 harvested by the real job runner in a child process with default settings; the child reports its own
-peak resident memory (``VmHWM``), the job's status and message, and the seconds the job took. The
+peak resident memory (``VmHWM``), the largest peak of its record-mapping worker processes (which start
+as copies of it), the job's status and message, and the seconds the job took. The
 target: no case above 400 MB. Whole-document parsers (Turtle, RDF/XML, RSS...) refuse a body over
 NUTMEG_HARVEST_MAX_PARSE_BYTES before parsing; the ``*-at-cap`` cases show what the largest accepted
 document costs. data.json is streamed: the ``description-200mb`` case keeps the record, truncated.
@@ -29,7 +30,7 @@ RDF_XML = (
 )
 
 CHILD = """
-import json, sys, tempfile, time
+import json, resource, sys, tempfile, time
 from catalog_api.services import build_services
 from index.store import NewSource
 from datetime import UTC, datetime
@@ -43,8 +44,10 @@ started = time.monotonic()
 report = services.runner.harvest("s")
 took = time.monotonic() - started
 status = dict(line.split(":", 1) for line in open("/proc/self/status"))
+services.close()
+workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024  # the largest mapping worker's peak
 print(json.dumps({"status": report.status, "message": report.message, "new": report.new,
-                  "peak": int(status["VmHWM"].split()[0]) * 1024, "seconds": took}))
+                  "peak": int(status["VmHWM"].split()[0]) * 1024, "workers": workers, "seconds": took}))
 """
 
 
@@ -115,15 +118,16 @@ def main() -> None:
     args = parser.parse_args()
     table = cases(args.size_mb * MB)
     chosen = [c for c in args.cases.split(",") if c] or list(table)
-    print(f"{'case':<20} {'peak RSS':>9} {'seconds':>8}  outcome")
+    print(f"{'case':<20} {'peak RSS':>9} {'worker':>9} {'seconds':>8}  outcome")
     with LoopbackServer() as server:
         for name in chosen:
             kind, media_type, body = table[name]
             url = server.route(f"/{name}", Route(body=body, content_type=media_type))
             result = run(url, kind)
-            peak = int(str(result["peak"])) // MB
+            peak, workers = int(str(result["peak"])) // MB, int(str(result["workers"])) // MB
             outcome = f"{result['status']}, {result['new']} new: {str(result['message'] or '')[:90]}"
-            print(f"{name:<20} {peak:>6} MB {float(str(result['seconds'])):>8.1f}  {outcome}", flush=True)
+            seconds = float(str(result["seconds"]))
+            print(f"{name:<20} {peak:>6} MB {workers:>6} MB {seconds:>8.1f}  {outcome}", flush=True)
 
 
 if __name__ == "__main__":

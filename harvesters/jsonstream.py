@@ -11,6 +11,7 @@ sniffing (is it JSON at all? which DCAT-US version does the catalog say it is?).
 from __future__ import annotations
 
 import codecs
+import re
 from collections.abc import Iterator
 
 import numpy as np
@@ -70,6 +71,9 @@ class DepthGuard:
         return b"".join(outside)
 
 
+_HIGH_SURROGATE = re.compile(rb"\\u[dD][89abAB][0-9a-fA-F]{2}")
+
+
 def _unescaped(chunk: bytes, index: int) -> bool:
     """True when the quote at ``index`` is not escaped (an even run of backslashes before it)."""
     run = 0
@@ -78,40 +82,52 @@ def _unescaped(chunk: bytes, index: int) -> bool:
     return run % 2 == 0
 
 
-def _last_quote(chunk: bytes) -> int:
-    index = chunk.rfind(b'"')
-    while index >= 0 and not _unescaped(chunk, index):
-        index = chunk.rfind(b'"', 0, index)
+def _last_quote(view: bytes, start: int) -> int:
+    """The last unescaped quote at or after ``start`` in ``view`` (-1 if none)."""
+    index = view.rfind(b'"', start)
+    while index >= start and not _unescaped(view, index):
+        index = view.rfind(b'"', start, index)
+    return index if index >= start else -1
+
+
+def _first_quote(view: bytes, start: int) -> int:
+    index = view.find(b'"', start)
+    while index >= 0 and not _unescaped(view, index):
+        index = view.find(b'"', index + 1)
     return index
 
 
-def _first_quote(chunk: bytes) -> int:
-    index = chunk.find(b'"')
-    while index >= 0 and not _unescaped(chunk, index):
-        index = chunk.find(b'"', index + 1)
-    return index
-
-
-def _safe_cut(data: bytes) -> bytes:
-    """``data`` shortened so it ends on neither a partial UTF-8 character nor a partial escape."""
-    end = len(data)
-    while end > 0 and data[end - 1] & 0xC0 == 0x80:  # continuation bytes: back to the lead byte
-        end -= 1
-    if end > 0 and data[end - 1] >= 0xC0:  # drop the lead byte of the cut character
-        end -= 1
-    data = data[:end]
-    escape = data.rfind(b"\\", max(0, len(data) - 6))
-    if escape >= 0 and not _unescaped(data, escape + 1):  # a backslash that starts an escape: cut before it
-        data = data[:escape]
-    return data
+def _unfinished(view: bytes, at: int) -> int:
+    """How far past ``at`` an escape or a UTF-8 character begun before ``at`` runs (0: none)."""
+    need = 0
+    backslash = view.rfind(b"\\", max(0, at - 12), at)
+    while backslash >= 0 and not _unescaped(view, backslash):  # an escaped backslash: look further back
+        backslash = view.rfind(b"\\", max(0, at - 12), backslash - 1) if backslash > 0 else -1
+    if backslash >= 0:
+        length = 6 if view[backslash + 1 : backslash + 2] == b"u" or backslash + 1 >= len(view) else 2
+        if _HIGH_SURROGATE.fullmatch(view, backslash, backslash + 6):
+            length = 12  # a surrogate pair is one character: both escapes go together
+        need = max(need, backslash + length - at)
+    for lead in range(at - 1, max(-1, at - 4), -1):
+        byte = view[lead]
+        if byte < 0x80:
+            break
+        if byte >= 0xC0:
+            length = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+            need = max(need, lead + length - at)
+            break
+    return need
 
 
 class StringCap:
     """Cuts JSON strings longer than ``limit`` bytes out of the stream, keeping their first ``limit``.
 
     ijson (yajl) re-scans a string that spans many chunks from its start at every chunk, so a 200 MB
-    description costs hours of CPU; here the excess never reaches it. Chunk-level bookkeeping only: the
-    bytes are looked at one by one only around the quotes that open and close an over-long string.
+    description costs hours of CPU; here the excess never reaches it. Chunk-level bookkeeping: bytes are
+    looked at one by one only at the tail of a chunk and around the quotes that open and close an
+    over-long string. A string that ends in the chunk it started in passes whole (the limit is meant to
+    be far above a chunk's size); a cut never splits a character or an escape, so the limit is
+    approximate by a few bytes.
     """
 
     def __init__(self, limit: int) -> None:
@@ -119,30 +135,49 @@ class StringCap:
         self.cut = 0  # strings cut so far
         self._open = 0  # bytes of the string open at the end of the last chunk
         self._skipping = False
+        self._tail = b""  # the last bytes of the stream, for escapes and characters that span chunks
 
     def feed(self, chunk: bytes, in_string: bool) -> bytes:
         """What of ``chunk`` to pass on; ``in_string`` is the depth guard's state after the chunk."""
+        view = self._tail + chunk
+        offset = len(self._tail)
+        self._tail = view[-16:]
         if self._skipping:
-            end = _first_quote(chunk)
+            end = _first_quote(view, offset)
             if end < 0:
                 return b""
             self._skipping = False
-            chunk = chunk[end:]
-            last = _last_quote(chunk)
-            self._open = len(chunk) - last - 1 if in_string else 0
-            return chunk if not in_string or self._open <= self.limit else self._cut(chunk)
+            view, offset, chunk = view[:end], end, chunk[end - offset :]
+            view += chunk
         if not in_string:
             self._open = 0
             return chunk
-        last = _last_quote(chunk)
-        self._open = len(chunk) - last - 1 if last >= 0 else self._open + len(chunk)
-        return chunk if self._open <= self.limit else self._cut(chunk)
-
-    def _cut(self, chunk: bytes) -> bytes:
-        keep = len(chunk) - (self._open - self.limit)
+        last = _last_quote(view, offset)
+        self._open = len(view) - last - 1 if last >= 0 else self._open + len(chunk)
+        if self._open <= self.limit:
+            return chunk
+        floor = last + 1 - offset if last >= 0 else _unfinished(view, offset)
+        keep = max(len(chunk) - (self._open - self.limit), floor)
+        if keep >= len(chunk):  # too short to finish what began before it: cut in the next chunk
+            return chunk
+        keep = max(floor, keep - _overrun(view, offset + keep))
+        pair = offset + keep - 6  # never keep the first half of an escaped surrogate pair alone
+        if pair >= offset + floor and _HIGH_SURROGATE.fullmatch(view, pair, pair + 6) and _unescaped(view, pair):
+            keep -= 6
         self._skipping = True
         self.cut += 1
-        return _safe_cut(chunk[: max(keep, 0)]) if keep > 0 else b""
+        return chunk[:keep]
+
+
+def _overrun(view: bytes, at: int) -> int:
+    """How many bytes before ``at`` to cut instead, so no escape or character is split at ``at``."""
+    need = _unfinished(view, at)
+    if not need:
+        return 0
+    for start in range(at - 1, max(-1, at - 13), -1):  # back to the byte that began it
+        if _unfinished(view, start) == 0 and (view[start] == 0x5C or view[start] >= 0xC0):
+            return at - start
+    return 0
 
 
 class JsonByteStream:
