@@ -8,6 +8,7 @@ canary must receive nothing, and job messages must carry our words, never an exc
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -334,3 +335,50 @@ def test_a_parse_error_message_is_ours(services: Services, http_server: Loopback
 
 def test_parse_error_is_a_source_error() -> None:
     assert issubclass(ContextRefused, ParseError)
+
+
+def _pointing_at(canary: LoopbackServer, relative: str) -> bytes:
+    """A real fixture with every http(s) URL in it moved to the canary (and some to file:)."""
+    text = (DATA / relative).read_text("utf-8")
+    text = re.sub(r"https?://[^\"/\s]+", canary.url("").rstrip("/"), text)
+    return text.replace(canary.url("/").rstrip("/") + "/", "file:///etc/passwd#", 3).encode()
+
+
+def test_ckan_packages_open_nothing_they_name(
+    services: Services, http_server: LoopbackServer, canary: LoopbackServer
+) -> None:
+    body = _pointing_at(canary, "ckan/demo.ckan.org-package_search.json")
+    http_server.route("/api/3/action/package_search", Route(body=body, conditional=False))
+    add_source(services, "c", http_server.url("/"), kind="ckan", options={"rows": 1000})
+    report = services.runner.harvest("c")
+    _clean(report, canary)
+    assert (report.status, report.new > 0) == ("succeeded", True), report.message
+
+
+def test_socrata_assets_open_nothing_they_name(
+    services: Services, http_server: LoopbackServer, canary: LoopbackServer
+) -> None:
+    body = _pointing_at(canary, "socrata/sodapy-catalog-v1-get_datasets.json")
+    http_server.route("/api/catalog/v1", Route(body=body, conditional=False))
+    add_source(services, "s", http_server.url("/api/catalog/v1?domains=data.example.gov"), kind="socrata")
+    report = services.runner.harvest("s")
+    _clean(report, canary)
+    assert report.status == "succeeded", report.message
+
+
+def test_csw_records_open_nothing_they_name(
+    services: Services, http_server: LoopbackServer, canary: LoopbackServer
+) -> None:
+    record = (DATA / "iso/catalog.data.gov-iso_metadata_1.xml").read_text("utf-8")
+    record = re.sub(r">\s*https?://[^<\"/\s]+", ">" + canary.url("").rstrip("/"), record)  # links, not namespaces
+    record = record.split("?>", 1)[1] if record.lstrip().startswith("<?xml") else record
+    assert canary.url("") in record
+    answer = (
+        '<csw:GetRecordsResponse xmlns:csw="http://www.opengis.net/cat/csw/2.0.2">'
+        f'<csw:SearchResults numberOfRecordsMatched="1" numberOfRecordsReturned="1" nextRecord="0">{record}'
+        "</csw:SearchResults></csw:GetRecordsResponse>"
+    ).encode()
+    add_source(services, "w", http_server.route("/csw", Route(body=answer, content_type="application/xml")), kind="csw")
+    report = services.runner.harvest("w")
+    _clean(report, canary)
+    assert (report.status, report.new) == ("succeeded", 1), report.message
