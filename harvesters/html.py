@@ -22,7 +22,7 @@ import lxml.html
 from lxml import etree
 
 from harvesters.base import Harvester, HarvestItem, HarvestRun, HarvestState, OptionSpec, SkippedRecord
-from harvesters.errors import FetchError, ParseError
+from harvesters.errors import FetchError, FetchTimeout, ParseError
 from harvesters.fieldcaps import FieldCaps
 from harvesters.rdfsource import harvested, parse_rdf, rdf_records
 from harvesters.records import Record, dict_record
@@ -74,6 +74,8 @@ class HtmlHarvester(Harvester):
         validators = state.validators if first and int(self.source.options.get("max_pages", 1)) <= 1 else None
         try:
             fetched, body = self.http.get_bytes(url, headers={"Accept": "text/html"}, validators=validators)
+        except FetchTimeout:
+            raise  # the job is out of time: the pages after this one would all be skipped, then withdrawn
         except FetchError:
             if first:
                 raise

@@ -387,3 +387,22 @@ def test_a_200_megabyte_document_stays_under_400_megabytes(http_server: Loopback
         assert "NUTMEG_HARVEST_MAX_PARSE_BYTES" in outcome["message"]
     else:
         assert (outcome["status"], outcome["new"]) == ("succeeded", 1), outcome
+
+
+def test_an_html_site_out_of_time_withdraws_nothing(http_server: LoopbackServer) -> None:
+    """Pages after the deadline are not "skipped" (which would withdraw their datasets): the job fails."""
+    services = build_services(make_settings(harvest_max_seconds=1.5))
+    try:
+        links = "".join(f'<a href="/p{n}.html">p{n}</a>' for n in range(5))
+        for n in range(5):
+            page = f'<html><title>P{n}</title><body>{links}<a href="/d{n}.csv">data</a></body></html>'.encode()
+            http_server.route(f"/p{n}.html", Route(body=page, content_type="text/html"))
+        add_source(services, "site", http_server.url("/p0.html"), kind="html", options={"max_pages": 5})
+        assert services.runner.harvest("site").new == 5
+        for n in range(1, 5):
+            http_server.routes[f"/p{n}.html"].delay = 0.6
+        report = services.runner.harvest("site", full=True)
+        _failed_keeping_live(report, services, "NUTMEG_HARVEST_MAX_SECONDS")
+        assert services.store.live_count() == 5
+    finally:
+        services.close()
