@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from catalog_api.jobs import Heartbeat, JobCancelled, StuckJob, owner, reap
@@ -33,11 +33,10 @@ from harvesters.errors import LimitError, SourceError
 from harvesters.fieldcaps import FieldCaps
 from harvesters.http import HttpClient, Validators
 from harvesters.registry import get_harvester
-from index.documents import search_doc
+from index.documents import doc_from_row
 from index.ids import record_id
 from index.search.base import BackendUnavailable, SearchBackend, SearchDoc
 from index.store import ErrorRow, JobOutcome, RecordState, SourceRow, Store
-from mappings.model import Dataset
 
 log = logging.getLogger("nutmeg.harvest")
 
@@ -170,7 +169,7 @@ class HarvestRunner:
         ids = self.store.pending_index_ids()
         for start in range(0, len(ids), batch):
             rows = self.store.get_records(ids[start : start + batch])
-            docs = [search_doc(r.id, r.source, r.content_hash, Dataset.model_validate(r.dataset)) for r in rows]
+            docs = [doc_from_row(r) for r in rows]
             self.index.index(docs)
             self.store.mark_indexed([(d.id, d.content_hash) for d in docs])
         return len(ids) + len(removals)
@@ -296,7 +295,13 @@ class _Job:
         self.tally.updated += len(changed)
         for one in prepared:
             self._report_issues(one)
-        self._index([p.doc for p in prepared])
+        self._index([self._dated(p, now) for p in prepared])
+
+    def _dated(self, prepared: Prepared, now: datetime) -> SearchDoc:
+        """The search document with the times the store just wrote (first seen, last changed)."""
+        known = self.known.get(prepared.write.original_identifier) if prepared.existed else None
+        first_seen = known.first_seen if known is not None and known.first_seen is not None else now
+        return replace(prepared.doc, created=first_seen, changed=now)
 
     def _report_issues(self, prepared: Prepared) -> None:
         for issue in prepared.issues:
