@@ -29,6 +29,8 @@ import orjson
 from catalog_api import ckan_query
 from catalog_api.ckan_query import Node
 from catalog_api.deps import html_url
+from catalog_api.errors import ApiError
+from catalog_api.search import parse_bbox_param
 from catalog_api.services import Services
 from index.governance import list_organizations
 from index.ids import id_from_slug, is_record_id, slug_path, slugify
@@ -332,7 +334,8 @@ def live_record(services: Services, name_or_id: str) -> RecordRow:
 
 def package_search(services: Services, params: Mapping[str, Any]) -> dict[str, Any]:
     """Search datasets: q, fq (and fq_list), rows (at most 1,000), start, sort, facet.field, facet.limit,
-    facet.mincount."""
+    facet.mincount, and ckanext-spatial's ``ext_bbox`` (``minx,miny,maxx,maxy``: datasets whose extent
+    intersects it)."""
     directory = Directory(services)
     text, where = split_q(parsed(str(params.get("q") or "")), directory)
     for fq in [str(params.get("fq") or ""), *string_list(params, "fq_list")]:
@@ -343,9 +346,14 @@ def package_search(services: Services, params: Mapping[str, Any]) -> dict[str, A
         raise invalid("facet.field", f"cannot facet on {', '.join(unknown)}; use {', '.join(FIELDS)}")
     sort = str(params.get("sort") or DEFAULT_SORT).strip()
     facet_limit = integer(params, "facet.limit", 50, low=-1)
+    try:
+        box = parse_bbox_param(str(params.get("ext_bbox") or "") or None, "ext_bbox")
+    except ApiError as exc:
+        raise invalid("ext_bbox", exc.message) from exc
     query = SearchQuery(
         text=text,
         where=AllOf(tuple(where)) if where else None,
+        bbox=box,
         order=order_of(sort),
         offset=integer(params, "start", 0),
         limit=min(integer(params, "rows", ROWS_DEFAULT), ROWS_MAX),

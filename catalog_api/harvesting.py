@@ -37,7 +37,8 @@ from harvesters.base import (
     SourceConfig,
 )
 from harvesters.credentials import SourceCredentials, redact_url
-from harvesters.errors import SourceError
+from harvesters.errors import LimitError, SourceError
+from harvesters.fieldcaps import FieldCaps
 from harvesters.http import HttpClient, Validators
 from harvesters.registry import get_harvester
 from index.documents import doc_from_row
@@ -144,7 +145,7 @@ class HarvestRunner:
             with heartbeat.running(), self._http_factory(source.allow_private) as http, fewer_collections():
                 with self.index.bulk_load():
                     http.authorize(source.url, SourceCredentials.from_json(source.credentials).resolve())
-                    harvester = harvester_class(_config(source), http)
+                    harvester = harvester_class(_config(source, self.settings), http)
                     full_every = timedelta(days=self.settings.harvest_full_every_days)
                     job.consume(harvester.records(_state(source, full, full_every, self._clock()), job.run))
                 outcome = job.conclude(accept_shrink)
@@ -250,6 +251,8 @@ class _Job:
         try:
             for count, item in enumerate(items, 1):
                 self.heartbeat.check()
+                if count > self.runner.settings.harvest_max_records:
+                    raise LimitError(_too_many_records(self.runner.settings.harvest_max_records))
                 if isinstance(item, SkippedRecord):
                     self._skip(item)
                 else:
@@ -489,13 +492,18 @@ class _Job:
         )
 
 
-def _config(source: SourceRow) -> SourceConfig:
+def _too_many_records(cap: int) -> str:
+    return f"the source lists more than {cap:,} records, the most one job reads (NUTMEG_HARVEST_MAX_RECORDS); stopped"
+
+
+def _config(source: SourceRow, settings: Settings) -> SourceConfig:
     options = dict(source.options)
     for key in ("title", "description", "publisher"):
         value = getattr(source, key)
         if value and key not in options:
             options[key] = value
-    return SourceConfig(source.name, source.kind, source.url, options, source.federal)
+    caps = FieldCaps(settings.harvest_max_field_bytes, settings.harvest_max_spatial_bytes)
+    return SourceConfig(source.name, source.kind, source.url, options, source.federal, caps)
 
 
 def _organization_of(store: Store, source: SourceRow) -> tuple[int, str] | None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from index.search.base import SearchDoc
 from index.store import RecordRow
+from mappings.coverage import period
 from mappings.derive import (
     bbox,
     facet_value,
@@ -62,6 +63,8 @@ def search_doc(
         content_hash=content_hash,
         bbox=bbox(dataset),
         summary=summary,
+        temporal=period(dataset.temporal),
+        identifiers=tuple(dict.fromkeys(v for v in (dataset.identifier, dataset.landing_page) if v)),
     )
 
 
