@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from catalog_api import errors
+from catalog_api.proxy import install_proxy_headers
 from catalog_api.routes import api, catalog_rdf, ckan_api, dataset_page, discovery, federation, health
 from catalog_api.runtime import tune_collector
 from catalog_api.services import Services, build_services
@@ -57,4 +58,5 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(discovery.router)
     app.include_router(ckan_api.router)
     install_site(app, settings)
+    install_proxy_headers(app, settings.trusted_proxies)
     return app
