@@ -190,7 +190,7 @@ def test_serve_demo_as_a_real_process(tmp_path: Path) -> None:
         assert body["results"][0]["html_url"].startswith(f"http://127.0.0.1:{port}/dataset/")  # the port served
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/data.json", timeout=10) as r:
             assert len(json.loads(r.read())["dataset"]) > 500
-        assert [p.name for p in temporary.iterdir()][0].startswith("nutmeg-demo-")
+        assert next(p.name for p in temporary.iterdir()).startswith("nutmeg-demo-")
     finally:
         process.terminate()
         process.wait(timeout=20)
@@ -245,7 +245,7 @@ def test_source_list_fits_80_columns_and_json_carries_everything(
     assert "failed" in result.output
     assert "last failure:" in result.output
 
-    code, output = run("source", "list", "--json")
+    _code, output = run("source", "list", "--json")
     by_name = {item["name"]: item for item in json.loads(output)}
     failing, fine = by_name["a-source-with-a-long-name"], by_name["cftc"]
     assert failing["status"] == "failed"
@@ -276,7 +276,8 @@ def test_job_errors_groups_problems_by_kind(env: dict[str, str], http_server: Lo
     kinds: dict[str, int] = {}
     for row in rows:
         kinds[row.code] = kinds.get(row.code, 0) + 1
-    assert total and len(kinds) >= 1
+    assert total
+    assert len(kinds) >= 1
     code, output = run("job", "errors", str(job_id), "--examples", "2")
     assert code == 0, output
     assert output.startswith(f"job {job_id} of phl: ")
