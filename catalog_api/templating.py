@@ -30,7 +30,7 @@ FILTERS: dict[str, Any] = {
     "interval_words": formatting.interval_words,
     "periodicity": formatting.periodicity,
     "temporal": formatting.temporal,
-    "paragraphs": text.paragraphs,
+    "description_html": text.description_html,
     "summary": text.summary,
     "safe_url": safe_url,
     "email_href": email_href,

@@ -23,6 +23,7 @@ from catalog_api.services import Services
 from catalog_api.sitemaps import dataset_file, index_document, pages_document, robots_txt
 from index.publishing import Moments, catalog_version, chunks, moments
 from mappings.derive import parse_modified
+from mappings.richtext import plain_text, title_text
 
 router = APIRouter(tags=["discovery"])
 
@@ -53,7 +54,7 @@ def suggest(
     q: Annotated[str, Query(max_length=200, description="what the user has typed so far")] = "",
     limit: Annotated[int, Query(ge=1, le=20)] = 10,
 ) -> Response:
-    completions = services.index.suggest(q, limit) if q.strip() else []
+    completions = [title_text(t) for t in services.index.suggest(q, limit)] if q.strip() else []
     return Response(orjson.dumps([q, completions]), media_type=SUGGESTIONS_MEDIA)
 
 
@@ -102,8 +103,8 @@ def _item(services: Services, summary: Mapping[str, Any], known: Moments | None)
         (t, f"{base}/?theme=") for t in summary.get("theme") or ()
     )
     return FeedItem(
-        title=summary["title"],
-        description=summary.get("description") or "",
+        title=title_text(summary["title"]),
+        description=plain_text(summary.get("description")),  # feed readers show it as text
         html_url=page,
         api_url=api_url(settings, summary["id"]),
         rdf_url=f"{page}.ttl",
