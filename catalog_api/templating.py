@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader
 from catalog_api.web import formatting, links, text
 from catalog_api.web.dataset_view import email_href, safe_url
 from catalog_api.web.health import status_tone, status_words
-from mappings.derive import license_label
+from mappings.licenses import license_id, license_link, license_name
 
 FILTERS: dict[str, Any] = {
     "day": formatting.day,
@@ -34,7 +34,9 @@ FILTERS: dict[str, Any] = {
     "summary": text.summary,
     "safe_url": safe_url,
     "email_href": email_href,
-    "license_label": license_label,
+    "license_id": license_id,
+    "license_name": license_name,
+    "license_link": license_link,
 }
 GLOBALS: dict[str, Any] = {
     "dataset_path": links.dataset_path,

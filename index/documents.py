@@ -11,9 +11,9 @@ from mappings.derive import (
     facet_value,
     format_labels,
     keyword_value,
-    license_label,
     parse_modified,
 )
+from mappings.licenses import license_id
 from mappings.model import Dataset
 
 DESCRIPTION_IN_SUMMARY = 600
@@ -26,7 +26,7 @@ def search_doc(id_: str, source: str, content_hash: str, dataset: Dataset) -> Se
     formats = tuple(format_labels(dataset))
     keywords = tuple(dict.fromkeys(keyword_value(k) for k in dataset.keyword if k.strip()))
     themes = tuple(dict.fromkeys(facet_value(t) for t in dataset.theme if t.strip()))
-    license_ = license_label(dataset.license)
+    license_ = license_id(dataset.license)  # the facet groups by licence, however a source spelled it
     access = dataset.access_level.strip().lower() if dataset.access_level else None
     summary: dict[str, Any] = {
         "id": id_,

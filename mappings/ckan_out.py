@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from mappings.derive import facet_value, format_label, keyword_value, license_label
+from mappings.derive import facet_value, format_label, keyword_value
+from mappings.licenses import license_id, recognize
 from mappings.model import Dataset, Distribution
 from mappings.rdfterms import is_iri
 
-# ``license_label`` values CKAN clients would call open (CKAN's ``isopen``).
+# licence ids (``mappings.licenses``) CKAN clients would call open (CKAN's ``isopen``).
 OPEN_LICENSES = frozenset(
     {
         "CC0-1.0",
@@ -36,6 +37,15 @@ OPEN_LICENSES = frozenset(
         "Apache-2.0",
         "GPL-3.0",
         "OGL-UK",
+        "OGL-UK-3.0",
+        "OGL-UK-2.0",
+        "CC-BY",
+        "CC-BY-SA",
+        "CC-BY-2.0",
+        "CC-BY-SA-2.0",
+        "Public Domain",
+        "etalab-2.0",
+        "other-open",
     }
 )
 
@@ -143,7 +153,8 @@ def package(dataset: Dataset, ctx: PackageContext, organizations: Names, groups:
     """The CKAN package dictionary of ``dataset``."""
     org = organizations.of(dataset.publisher.name) if dataset.publisher and dataset.publisher.name else None
     contact = dataset.contact_point
-    label = license_label(dataset.license)
+    label = license_id(dataset.license)
+    known = recognize(dataset.license)
     tags = list(dict.fromkeys(keyword_value(k) for k in dataset.keyword if k.strip()))
     resources = [_resource(d, n, ctx) for n, d in enumerate(dataset.distribution) if d.download_url or d.access_url]
     return {
@@ -157,8 +168,9 @@ def package(dataset: Dataset, ctx: PackageContext, organizations: Names, groups:
         "private": False,
         "type": "dataset",
         "license_id": label,
-        "license_title": label,
-        "license_url": dataset.license if dataset.license and is_iri(dataset.license.strip()) else None,
+        "license_title": known.name if known else label,
+        "license_url": (known.url if known and known.url else None)
+        or (dataset.license.strip() if dataset.license and is_iri(dataset.license.strip()) else None),
         "isopen": label in OPEN_LICENSES,
         "author": dataset.publisher.name if dataset.publisher else None,
         "author_email": None,

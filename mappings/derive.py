@@ -1,6 +1,6 @@
-"""Values derived from the model for search and display: format labels, dates, licence names, bbox.
+"""Values derived from the model for search and display: format labels, dates, bbox (licences: ``licenses.py``).
 
-All of it is tables plus short lookups, so a new format or licence is one line.
+All of it is tables plus short lookups, so a new format is one line.
 """
 
 from __future__ import annotations
@@ -107,26 +107,6 @@ FORMAT_ALIASES: dict[str, str] = {
     "gtfs": "GTFS",
 }
 
-LICENSES: dict[str, str] = {
-    "creativecommons.org/publicdomain/zero/1.0": "CC0-1.0",
-    "creativecommons.org/licenses/by/4.0": "CC-BY-4.0",
-    "creativecommons.org/licenses/by/3.0": "CC-BY-3.0",
-    "creativecommons.org/licenses/by-sa/4.0": "CC-BY-SA-4.0",
-    "creativecommons.org/licenses/by-sa/3.0": "CC-BY-SA-3.0",
-    "creativecommons.org/licenses/by-nc/4.0": "CC-BY-NC-4.0",
-    "creativecommons.org/licenses/by-nd/4.0": "CC-BY-ND-4.0",
-    "opendatacommons.org/licenses/odbl": "ODbL-1.0",
-    "opendatacommons.org/licenses/by": "ODC-By-1.0",
-    "opendatacommons.org/licenses/pddl": "PDDL-1.0",
-    "creativecommons.org/publicdomain/mark/1.0": "Public Domain Mark",
-    "project-open-data.cio.gov/unknown-license": "Unknown",
-    "www.usa.gov/government-works": "US Government Work",
-    "www.usa.gov/publicdomain/label": "US Government Work",
-    "opensource.org/licenses/mit": "MIT",
-    "www.gnu.org/licenses/gpl-3.0": "GPL-3.0",
-    "www.apache.org/licenses/license-2.0": "Apache-2.0",
-    "www.nationalarchives.gov.uk/doc/open-government-licence": "OGL-UK",
-}
 
 _DATE_PREFIX = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 _EXTENSION = re.compile(r"\.([A-Za-z0-9]{2,8})$")
@@ -165,18 +145,6 @@ def format_labels(dataset: Dataset) -> list[str]:
         if label and label not in labels:
             labels.append(label)
     return labels
-
-
-def license_label(value: str | None) -> str | None:
-    """A short name for well-known licence URLs; other values as published (trimmed)."""
-    if not value:
-        return None
-    text = value.strip()
-    key = re.sub(r"^https?://", "", text.lower()).rstrip("/")
-    for prefix, label in LICENSES.items():
-        if key.startswith(prefix):
-            return label
-    return " ".join(text.split())[:200]
 
 
 def parse_modified(value: str | None) -> datetime | None:

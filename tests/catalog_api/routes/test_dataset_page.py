@@ -53,7 +53,7 @@ def test_a_dataset_with_downloads(site: Site) -> None:
     facts = _facts(page, "facts-heading")
     assert facts["Publisher"].find("a").get("href") == "/organization/general-services-administration"
     assert {a.text() for a in facts["Tags"].find_all("a")} == set(dataset["keyword"])
-    assert facts["License"].find("a").text() == "CC0-1.0"
+    assert facts["License"].find("a").text() == "Creative Commons Zero 1.0 Universal (CC0)"  # by name, linked
     assert facts["Contact"].find("a").get("href") == "mailto:" + dataset["contactPoint"]["hasEmail"].removeprefix(
         "mailto:"
     )
