@@ -12,7 +12,7 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 
-from catalog_api.conditional import not_modified, validators_for
+from catalog_api.conditional import head_response, not_modified, validators_for
 from catalog_api.deps import ServicesDep, api_url, html_url
 from catalog_api.errors import ApiError
 from catalog_api.feeds import FeedItem, FeedPage, atom, rss
@@ -148,7 +148,7 @@ def sitemap_index(request: Request, services: ServicesDep) -> Response:
         return unchanged
     found = chunks(services.store, services.settings.sitemap_size)
     body = index_document(services.settings, found, version.last_modified)
-    return Response(b"" if request.method == "HEAD" else body, media_type=XML, headers=current.headers())
+    return Response(body, media_type=XML, headers=current.headers())  # HEAD: the server sends no body, only its length
 
 
 @router.get("/sitemaps/pages.xml", summary="Sitemap of the catalog's own pages")
@@ -170,7 +170,7 @@ def sitemap_datasets(number: int, request: Request, services: ServicesDep) -> Re
     if unchanged is not None:
         return unchanged
     if request.method == "HEAD":
-        return Response(media_type=XML, headers=current.headers())
+        return head_response(XML, current.headers())
     return StreamingResponse(dataset_file(settings, services.store, number), media_type=XML, headers=current.headers())
 
 
