@@ -51,6 +51,8 @@ def test_help_on_every_command() -> None:
         ["export", "datajson"],
         ["serve"],
         ["worker"],
+        ["job"],
+        ["job", "errors"],
     ):
         code, output = run(*command, "--help")
         assert code == 0, command
@@ -306,3 +308,25 @@ def test_worker_catches_the_index_up(env: dict[str, str], http_server: LoopbackS
     assert "caught up with 7 record(s)" in output
     code, output = run("worker", "--once")
     assert "caught up" not in output
+
+
+def test_export_lists_what_it_left_out_and_names_every_default(
+    env: dict[str, str], http_server: LoopbackServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key in list(env):
+        if key.startswith("NUTMEG_DEFAULT_"):
+            monkeypatch.delenv(key)
+    lacking = [{"identifier": f"x{n}", "title": f"Record {n}", "description": "d", "keyword": ["k"]} for n in range(25)]
+    catalog = {"conformsTo": "https://project-open-data.cio.gov/v1.1/schema", "dataset": lacking}
+    url = http_server.route("/lacking.json", Route(body=json.dumps(catalog).encode()))
+    run("source", "add", "lacking", url)
+    run("harvest", "lacking")
+    result = CliRunner().invoke(main, ["export", "datajson", str(tmp_path / "out.json")])
+    assert result.exit_code == 0, result.output
+    assert "left out 25 records" in result.output
+    assert "…and 5 more" in result.output
+    from catalog_api.settings import Settings
+
+    for name in Settings.model_fields:
+        if name.startswith("default_"):
+            assert f"NUTMEG_{name.upper()}" in result.output
