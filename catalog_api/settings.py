@@ -9,7 +9,7 @@ import ipaddress
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from harvesters import DEFAULT_USER_AGENT
@@ -69,8 +69,23 @@ class Settings(BaseSettings):
         default_factory=list, description="CIDR ranges always allowed (comma-separated), e.g. an intranet"
     )
     harvest_timeout: float = Field(30.0, gt=0, description="seconds to wait for a connection or a read")
-    harvest_max_seconds: float = Field(900.0, gt=0, description="seconds one fetch may take in all")
+    harvest_max_seconds: float = Field(
+        3600.0, gt=0, description="seconds one harvest job may take in all (every fetch, header and wait)"
+    )
     harvest_max_bytes: int = Field(1 << 30, gt=0, description="largest response body accepted (bytes)")
+    harvest_max_parse_bytes: int = Field(
+        8 << 20, gt=0, description="largest document read whole by a parser (RDF, XML, HTML, API pages; bytes)"
+    )
+    harvest_max_records: int = Field(1_000_000, ge=1, description="records one harvest job may list")
+    harvest_max_pages: int = Field(
+        50_000, ge=1, description="requests one job may make (API pages, Hydra pages, WAF files)"
+    )
+    harvest_max_field_bytes: int = Field(
+        64 << 10, ge=1024, description="longest text field kept whole (longer is truncated and reported; bytes)"
+    )
+    harvest_max_spatial_bytes: int = Field(
+        1 << 20, ge=1024, description="longest spatial field (GeoJSON, WKT) kept whole (bytes)"
+    )
     harvest_max_redirects: int = Field(5, ge=0, description="redirects followed per request")
     harvest_retries: int = Field(3, ge=0, description="retries on 429/5xx/network errors")
     harvest_backoff: float = Field(0.5, ge=0, description="first retry delay in seconds (doubles each time)")
@@ -85,6 +100,10 @@ class Settings(BaseSettings):
     harvest_user_agent: str = Field(DEFAULT_USER_AGENT, description="User-Agent sent to sources")
     harvest_batch: int = Field(500, ge=1, description="records written per store/index batch")
     harvest_workers: int = Field(0, ge=0, description="processes mapping records (0 = automatic)")
+    job_heartbeat_seconds: float = Field(10.0, gt=0, description="how often a running job records a sign of life")
+    job_stale_seconds: float = Field(
+        120.0, gt=0, description="a running job silent this long (on another host) is taken as dead and failed"
+    )
 
     # API
     max_per_page: int = Field(100, ge=1, description="largest page size of the search API")
@@ -125,6 +144,14 @@ class Settings(BaseSettings):
                     ipaddress.ip_network(item, strict=False)
                 except ValueError as exc:
                     raise ValueError(f"{item!r} is not an IP address, a CIDR network or *: {exc}") from exc
+        return value
+
+    @field_validator("job_stale_seconds")
+    @classmethod
+    def _stale_after_beats(cls, value: float, info: ValidationInfo) -> float:
+        beat = info.data.get("job_heartbeat_seconds")
+        if beat is not None and value < 3 * beat:
+            raise ValueError(f"must be at least 3 heartbeats (NUTMEG_JOB_HEARTBEAT_SECONDS={beat:g}), or live jobs die")
         return value
 
     @field_validator("database_url")
@@ -176,6 +203,8 @@ class Settings(BaseSettings):
             timeout=self.harvest_timeout,
             max_seconds=self.harvest_max_seconds,
             max_bytes=self.harvest_max_bytes,
+            max_parse_bytes=self.harvest_max_parse_bytes,
+            max_requests=self.harvest_max_pages,
             max_redirects=self.harvest_max_redirects,
             retries=self.harvest_retries,
             backoff=self.harvest_backoff,

@@ -19,6 +19,7 @@ import orjson
 from rdflib import Graph
 from rdflib.term import Node
 
+from harvesters.fieldcaps import FieldCaps
 from harvesters.http import HttpClient, Validators
 from mappings.model import RecordIssue
 
@@ -45,6 +46,7 @@ class SourceConfig:
     url: str
     options: Mapping[str, Any] = field(default_factory=dict)
     federal: bool = False
+    caps: FieldCaps = field(default_factory=FieldCaps)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +89,7 @@ class HarvestedRecord:
     content_hash: str
     source_record: bytes
     build: Callable[[], Materialized]
+    locator: str | None = None  # where in the source it was read (a WAF's file URL), when one record per place
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +100,7 @@ class SkippedRecord:
     message: str
     path: str = "$"
     code: str = "skipped"
+    locator: str | None = None  # the place that could not be read: its earlier record is kept
 
 
 HarvestItem = HarvestedRecord | SkippedRecord

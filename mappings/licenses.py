@@ -265,6 +265,11 @@ def _tables() -> tuple[tuple[tuple[str, License], ...], dict[str, License]]:
     return by_url, by_name
 
 
+def by_url(url: str) -> License | None:
+    """The licence a URL names (any spelling of it), or None."""
+    return _by_url(url)
+
+
 def _by_url(url: str) -> License | None:
     key = _url_key(url)
     for prefix, lic in _tables()[0]:
