@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from catalog_api import errors
+from catalog_api.proxy import install_proxy_headers
 from catalog_api.routes import (
     api,
     catalog_rdf,
@@ -22,7 +23,9 @@ from catalog_api.routes import (
     publishing,
     source_admin,
 )
+from catalog_api.routes.api_docs import install_api_docs
 from catalog_api.runtime import tune_collector
+from catalog_api.security import SecurityHeaders
 from catalog_api.services import Services, build_services
 from catalog_api.settings import Settings
 from catalog_api.templating import make_templates
@@ -56,6 +59,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         description=API_DESCRIPTION,
         version="1.0",
         lifespan=lifespan,
+        docs_url=None,  # served by catalog_api.routes.api_docs from files this app ships, not a CDN
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.services = services
     app.state.templates = make_templates()
@@ -71,4 +77,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(discovery.router)
     app.include_router(ckan_api.router)
     install_site(app, settings)
+    install_api_docs(app)
+    app.add_middleware(SecurityHeaders)
+    install_proxy_headers(app, settings.trusted_proxies)  # outermost: the headers above see the real scheme
     return app

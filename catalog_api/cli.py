@@ -201,27 +201,93 @@ def _options(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 @source.command("list")
-@click.option("--json", "as_json", is_flag=True, help="print JSON instead of a table")
+@click.option("--json", "as_json", is_flag=True, help="print JSON (every field, for scripts) instead of a table")
 def source_list(as_json: bool) -> None:
-    """List registered sources with their last harvest."""
+    """List registered sources: datasets, last harvest, last success and failure, schedule."""
     with opened_store() as store:
-        rows = store.list_sources()
-        counts = {r.name: store.live_count(r.id) for r in rows}
+        summaries = [_source_summary(store, row) for row in store.list_sources()]
     if as_json:
-        out.print_json(
-            json.dumps([{"name": r.name, "kind": r.kind, "url": r.url, "datasets": counts[r.name]} for r in rows])
-        )
+        out.print_json(json.dumps(summaries), indent=2)
         return
-    if not rows:
+    if not summaries:
         out.print("no sources yet; add one with `nutmeg source add NAME URL`")
         return
+    out.print(_sources_table(summaries))
+
+
+def _source_summary(store: Store, row: Any) -> dict[str, Any]:
+    """Everything the CLI knows of a source, as JSON-ready values (``--json`` prints exactly this)."""
+    from catalog_api.web.health import next_run, source_health
+
+    now = datetime.now(UTC)
+    health = source_health(store, row, now)
+    failure = store.last_job_with_status(row.id, "failed")
+    last = health.last_job
+    planned = next_run(row, now)
+    return {
+        "name": row.name,
+        "kind": row.kind,
+        "url": row.url,
+        "title": row.title,
+        "publisher": row.publisher,
+        "enabled": row.enabled,
+        "federal": row.federal,
+        "allow_private": row.allow_private,
+        "datasets": health.datasets,
+        "status": last.status if last else None,
+        "last_job": _job_json(last, health.last_job_errors) if last else None,
+        "last_success_at": _iso(row.last_success_at),
+        "last_failure": _job_json(failure) if failure else None,
+        "last_failure_at": _iso(failure.started_at) if failure else None,
+        "last_full_harvest_at": _iso(row.last_full_harvest_at),
+        "schedule": row.schedule,
+        "next_run_at": _iso(planned.at),
+        "next_run": planned.words or None,
+        "created_at": _iso(row.created_at),
+    }
+
+
+def _job_json(job: Any, errors: int | None = None) -> dict[str, Any]:
+    fields = ("listed", "new", "updated", "unchanged", "withdrawn", "failed", "skipped")
+    summary: dict[str, Any] = {"id": job.id, "status": job.status, "started_at": _iso(job.started_at)}
+    summary.update({"finished_at": _iso(job.finished_at), "message": job.message})
+    summary.update({name: getattr(job, name) for name in fields})
+    if errors is not None:
+        summary["record_errors"] = errors
+    return summary
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _when(moment: str | None) -> str:
+    return moment[:16].replace("T", " ") if moment else "never"
+
+
+def _sources_table(summaries: list[dict[str, Any]]) -> Any:
+    """Four columns that fit 80 characters; the URL and the last failure go on lines of their own."""
     from rich.table import Table
 
-    table = Table("name", "kind", "url", "datasets", "last success", "schedule")
-    for r in rows:
-        last = r.last_success_at.strftime("%Y-%m-%d %H:%M") if r.last_success_at else "never"
-        table.add_row(r.name, r.kind, r.url, str(counts[r.name]), last, r.schedule or "manual")
-    out.print(table)
+    table = Table(box=None, pad_edge=False)
+    table.add_column("source", overflow="fold")  # a long URL folds onto more lines, never cut
+    table.add_column("datasets", justify="right")
+    table.add_column("last harvest")
+    table.add_column("schedule")
+    for item in summaries:
+        status = item["status"] or "never harvested"
+        colour = {"succeeded": "green", "unchanged": "green", "suspicious": "yellow", "failed": "red"}.get(status, "")
+        first = f"[bold]{item['name']}[/] ({item['kind']})\n[dim]{item['url']}[/]"
+        harvest = f"[{colour}]{status}[/]" if colour else status
+        harvest += f"\nlast success: {_when(item['last_success_at'])}"
+        if item["last_failure_at"]:
+            harvest += f"\nlast failure: {_when(item['last_failure_at'])}"
+        schedule = item["schedule"] or "on demand"
+        if item["schedule"] and (item["next_run_at"] or item["next_run"]):
+            schedule += f"\nnext: {_when(item['next_run_at']) if item['next_run_at'] else item['next_run']}"
+        table.add_row(first, f"{item['datasets']:,}", harvest, schedule)
+        table.add_row()
+    return table
 
 
 @source.command("remove")
@@ -341,7 +407,7 @@ def _print_report(report: HarvestReport, seconds: float) -> None:
 
 @main.group()
 def job() -> None:
-    """Look after harvest jobs."""
+    """Look after harvest jobs (their ids: `nutmeg source list --json`, or /api/v1/sources/NAME/jobs)."""
 
 
 @job.command("cancel")
@@ -399,6 +465,49 @@ def _catch_up_index(built: Services) -> None:
         return
     if caught_up:
         out.print(f"search index caught up with {caught_up} record(s)")
+
+
+@job.command("errors")
+@click.argument("job_id", type=int)
+@click.option("--examples", default=5, show_default=True, help="problems shown for each kind")
+def job_errors(job_id: int, examples: int) -> None:
+    """Print job JOB_ID's per-record problems grouped by kind, with a few examples of each."""
+    from index.store import NotFound
+
+    with opened_store() as store:
+        try:
+            found = store.get_job(job_id)
+        except NotFound as exc:
+            raise CliError(str(exc), "find job ids with `nutmeg source list --json` (last_job.id)") from exc
+        names = {row.id: row.name for row in store.list_sources()}
+        out.print(_job_line(found, names.get(found.source_id, "?")), soft_wrap=True)
+        kinds = store.error_kinds(job_id)
+        if not kinds:
+            out.print("no record problems")
+        for code, severity, count in kinds:
+            _print_kind(store, job_id, code, severity, count, examples)
+
+
+def _job_line(found: Any, source_name: str) -> str:
+    counts = ", ".join(f"{n} {getattr(found, n)}" for n in ("listed", "new", "updated", "failed", "skipped"))
+    started = _when(_iso(found.started_at))
+    line = f"job {found.id} of [bold]{source_name}[/]: {found.status}, started {started} — {counts}"
+    return line + (f"\n  {found.message}" if found.message else "")
+
+
+def _print_kind(store: Store, job_id: int, code: str, severity: str, count: int, examples: int) -> None:
+    plural = "problem" if count == 1 else "problems"
+    out.print(f"\n[bold]{code}[/] ({severity}): {count:,} {plural}")
+    _, rows = store.list_errors(job_id=job_id, code=code, limit=examples)
+    for row in rows:
+        where = row.original_identifier or row.record_id or "(the source)"
+        out.print(f"  {where}  {row.path}: {_clip(row.message, 200)}", soft_wrap=True, markup=False, highlight=False)
+    if count > len(rows):
+        out.print(f"  …and {count - len(rows):,} more (all of them: /api/v1/jobs/{job_id}/errors)")
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # -- index and export ------------------------------------------------------------------------------
@@ -480,25 +589,32 @@ def export_datajson(file: Path | None) -> None:
     from catalog_api.exporting import ExportTally, datajson_chunks
 
     tally = ExportTally()
-    with services() as built:
+    settings = load_settings()
+    with opened_store(settings) as store:
         if file is None:
-            for chunk in datajson_chunks(built.store, built.settings, tally):
+            for chunk in datajson_chunks(store, settings, tally):
                 sys.stdout.buffer.write(chunk)
             sys.stdout.buffer.flush()
         else:
             with file.open("wb") as handle:
-                for chunk in datajson_chunks(built.store, built.settings, tally):
+                for chunk in datajson_chunks(store, settings, tally):
                     handle.write(chunk)
     console.print(f"exported {tally.exported:,} datasets" + (f" to {file}" if file else ""))
     if tally.excluded:
-        console.print(f"left out {len(tally.excluded)} records that would make data.json invalid:")
-        for item in tally.excluded[:20]:
-            reasons = "; ".join(f"{p.path}: {p.message}" for p in item.problems[:3])
-            console.print(f"  {item.source}/{item.id} {item.title[:60]!r}: {reasons}")
-        console.print(
-            "  next: set NUTMEG_DEFAULT_PUBLISHER / NUTMEG_DEFAULT_CONTACT_NAME / NUTMEG_DEFAULT_ACCESS_LEVEL, "
-            "or see /api/v1/export/datajson/report"
-        )
+        _print_excluded(tally.excluded, shown=20)
+
+
+def _print_excluded(excluded: list[Any], *, shown: int) -> None:
+    from catalog_api.settings import Settings
+
+    console.print(f"left out {len(excluded):,} records that would make data.json invalid:")
+    for item in excluded[:shown]:
+        reasons = "; ".join(f"{p.path}: {p.message}" for p in item.problems[:3])
+        console.print(f"  {item.source}/{item.id} {item.title[:60]!r}: {reasons}", markup=False, highlight=False)
+    if len(excluded) > shown:
+        console.print(f"  …and {len(excluded) - shown:,} more (all of them: /api/v1/export/datajson/report)")
+    defaults = [f"NUTMEG_{name.upper()}" for name in Settings.model_fields if name.startswith("default_")]
+    console.print(f"  next: set what the records lack ({', '.join(defaults)}), or fix them at the source")
 
 
 # -- serving ---------------------------------------------------------------------------------------
@@ -510,34 +626,79 @@ def export_datajson(file: Path | None) -> None:
 @click.option("--workers", default=1, show_default=True, type=int, help="uvicorn worker processes")
 @click.option("--demo", is_flag=True, help="harvest the bundled demo catalogs into a fresh database and serve them")
 def serve(host: str, port: int, workers: int, demo: bool) -> None:
-    """Serve the catalog: search API, dataset pages, data.json."""
-    import uvicorn
+    """Serve the catalog: search API, dataset pages, data.json.
 
+    Links use NUTMEG_BASE_URL, or else the address each request was sent to (so --port 9000 publishes
+    port-9000 links); behind a proxy, list it in NUTMEG_TRUSTED_PROXIES.
+    """
+    ensure_port_free(host, port)
+    if demo:
+        _exit_cleanly_on_sigterm()
+        with tempfile.TemporaryDirectory(prefix="nutmeg-demo-") as folder:  # removed on every exit
+            _serve_demo(host, port, Path(folder))
+        return
+    settings = load_settings()  # fails here, with the variable named, before uvicorn starts
+    if workers > 1:
+        _run_server("catalog_api.app:create_app", host, port, workers)
+        return
     from catalog_api.app import create_app
 
-    if demo:
-        settings = demo_settings(host, port)
-        app = create_app(settings)
-        harvest_demo(app.state.services)
-        out.print(f"demo catalog ready: open http://{host}:{port}/ (API docs at /docs, data.json at /data.json)")
-        uvicorn.run(app, host=host, port=port, log_level="info")
-        return
-    load_settings()
-    if workers > 1:
-        uvicorn.run("catalog_api.app:create_app", factory=True, host=host, port=port, workers=workers)
-        return
-    uvicorn.run(create_app(load_settings()), host=host, port=port)
+    _run_server(create_app(settings), host, port, 1)
+
+
+def _exit_cleanly_on_sigterm() -> None:
+    """SIGTERM (which uvicorn re-raises after its graceful shutdown) unwinds like Ctrl-C, so ``finally``
+    blocks and context managers run instead of the process dying where it stands."""
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
+def ensure_port_free(host: str, port: int) -> None:
+    """Fail before any work when HOST:PORT cannot be listened on (in use, or not this machine's address)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: TIME_WAIT is no obstacle
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise CliError(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                f"stop what is using port {port}, or pick another with --port (e.g. --port {port + 1})",
+            ) from exc
+
+
+def _serve_demo(host: str, port: int, folder: Path) -> None:
+    from catalog_api.app import create_app
+
+    app = create_app(demo_settings(folder))
+    harvest_demo(app.state.services)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    out.print(f"demo catalog ready: open http://{shown}:{port}/ (API docs at /docs, data.json at /data.json)")
+    _run_server(app, host, port, 1)
+
+
+def _run_server(app: Any, host: str, port: int, workers: int) -> None:
+    """uvicorn, with its own proxy-header handling off: the app believes only NUTMEG_TRUSTED_PROXIES."""
+    import uvicorn
+
+    factory = isinstance(app, str)  # an import string: each worker process builds its own app
+    uvicorn.run(app, host=host, port=port, workers=workers, factory=factory, log_level="info", proxy_headers=False)
 
 
 def demo_root() -> Path:
     return Path(str(resources.files("catalog_api") / "demo"))
 
 
-def demo_settings(host: str, port: int) -> Settings:
-    folder = Path(tempfile.mkdtemp(prefix="nutmeg-demo-"))
+def demo_settings(folder: Path) -> Settings:
+    """The demo's settings: a store in ``folder``; links follow the address it is served at."""
     return load_settings(
         database_url=f"sqlite:///{folder}/demo.db",
-        base_url=f"http://{host}:{port}",
         demo_root=str(demo_root()),
         catalog_title="Nutmeg demo catalog",
         default_publisher="State of Example Open Data Program",

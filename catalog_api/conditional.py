@@ -109,3 +109,11 @@ def _software_version() -> str:
         return metadata.version("nutmeg-catalog")
     except metadata.PackageNotFoundError:
         return "dev"
+
+
+def head_response(media_type: str, headers: dict[str, str]) -> Response:
+    """The answer to HEAD for a streamed document: the GET's headers, and no ``Content-Length`` — its length
+    is not known until it is written, and announcing 0 (what an empty body would say) would be wrong."""
+    response = Response(media_type=media_type, headers=headers)
+    del response.headers["content-length"]
+    return response

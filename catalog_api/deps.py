@@ -6,14 +6,18 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from catalog_api.proxy import request_base_url
 from catalog_api.services import Services
 from catalog_api.settings import Settings
 from index.ids import slug_path
 
 
 def get_services(request: Request) -> Services:
+    """The app's services; without ``NUTMEG_BASE_URL``, with settings whose base URL is where this request went."""
     services: Services = request.app.state.services
-    return services
+    if services.settings.base_url_fixed:
+        return services
+    return services.with_base_url(request_base_url(request))
 
 
 def get_settings(services: Annotated[Services, Depends(get_services)]) -> Settings:

@@ -54,11 +54,19 @@ class ApiError(Exception):
         self.fields = fields  # per-field problems of a request body: [{"field", "message"}]
 
 
+MAX_MESSAGE = 1000  # an error never echoes a huge parameter back
+MAX_ECHO = 80  # characters of a bad value quoted in a message
+
+
 def error_body(code: str, message: str, fields: list[dict[str, str]] | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"code": code, "message": message}
+    body: dict[str, Any] = {"code": code, "message": clip(message, MAX_MESSAGE)}
     if fields is not None:
         body["fields"] = fields
     return {"error": body}
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def error_response(
@@ -90,16 +98,24 @@ async def _api_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    problems = [_describe(e) for e in exc.errors()]
+    problems = list(dict.fromkeys(_describe(e) for e in exc.errors()))  # a union's parts may say it twice
     return error_response(400, "bad_parameter", "; ".join(problems) or "invalid request")
+
+
+# pydantic's names for the members of a ``datetime | date`` parameter: said as one, in words people use
+_DATE_PARTS = ("datetime", "date")
+DATE_HINT = "use YYYY-MM-DD or an ISO 8601 date-time (e.g. 2024-05-01 or 2024-05-01T12:00:00Z)"
 
 
 def _describe(error: Any) -> str:
     location = [str(p) for p in error.get("loc", ()) if p not in ("query", "path", "body")]
+    is_date = (len(location) > 1 and location[-1] in _DATE_PARTS) or error.get("type", "").startswith(_DATE_PARTS)
+    if len(location) > 1 and location[-1] in _DATE_PARTS:
+        location = location[:-1]
     name = ".".join(location) or "request"
     value = error.get("input")
-    shown = f" (got {value!r})" if isinstance(value, str | int | float) else ""
-    return f"parameter '{name}': {error.get('msg', 'invalid')}{shown}"
+    shown = f" (got {clip(str(value), MAX_ECHO)!r})" if isinstance(value, str | int | float) else ""
+    return f"parameter '{name}': {DATE_HINT if is_date else error.get('msg', 'invalid')}{shown}"
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

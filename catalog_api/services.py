@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from catalog_api.harvesting import HarvestRunner
 from catalog_api.settings import Settings
@@ -18,6 +18,10 @@ class Services:
     store: Store
     index: SearchBackend
     runner: HarvestRunner
+
+    def with_base_url(self, base_url: str) -> Services:
+        """The same services, publishing links under ``base_url`` (one request's view; closes nothing)."""
+        return replace(self, settings=self.settings.model_copy(update={"base_url": base_url}))
 
     def close(self) -> None:
         self.index.close()

@@ -36,7 +36,14 @@ class Settings(BaseSettings):
     search_index: str = Field("nutmeg-datasets", description="index alias name in Elasticsearch/OpenSearch")
 
     # the catalog itself
-    base_url: str = Field("http://127.0.0.1:8000", description="public URL of this catalog (links, data.json)")
+    base_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="public URL of this catalog (links, data.json); unset: the address each request was sent to",
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="proxies whose X-Forwarded-Proto/-Host/-For are believed (comma-separated IPs or CIDRs, * = any)",
+    )
     catalog_title: str = Field("Nutmeg open data catalog", description="the catalog's name")
     catalog_description: str = Field(
         "Datasets from across the state's agencies, cities and offices, searchable in one place.",
@@ -115,7 +122,9 @@ class Settings(BaseSettings):
         50_000, ge=1, le=50_000, description="dataset URLs per sitemap file (protocol max 50,000)"
     )
 
-    @field_validator("default_bureau_code", "default_program_code", "harvest_allowed_networks", mode="before")
+    @field_validator(
+        "default_bureau_code", "default_program_code", "harvest_allowed_networks", "trusted_proxies", mode="before"
+    )
     @classmethod
     def _comma_list(cls, value: object) -> object:
         if isinstance(value, str):
@@ -130,6 +139,17 @@ class Settings(BaseSettings):
                 ipaddress.ip_network(item, strict=False)
             except ValueError as exc:
                 raise ValueError(f"{item!r} is not a CIDR network: {exc}") from exc
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if item != "*":
+                try:
+                    ipaddress.ip_network(item, strict=False)
+                except ValueError as exc:
+                    raise ValueError(f"{item!r} is not an IP address, a CIDR network or *: {exc}") from exc
         return value
 
     @field_validator("job_stale_seconds")
@@ -155,6 +175,11 @@ class Settings(BaseSettings):
         return value.rstrip("/")
 
     # derived values ---------------------------------------------------------------------------------
+
+    @property
+    def base_url_fixed(self) -> bool:
+        """Whether ``base_url`` was configured; if not, links use the address each request was sent to."""
+        return "base_url" in self.model_fields_set
 
     @property
     def resolved_index_path(self) -> str:

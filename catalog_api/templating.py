@@ -19,7 +19,7 @@ from catalog_api.web.dataset_view import email_href, safe_url
 from catalog_api.web.health import status_tone, status_words
 from catalog_api.web.provenance import shown as shown_value
 from harvesters.credentials import redact_url
-from mappings.derive import license_label
+from mappings.licenses import license_id, license_link, license_name
 
 FILTERS: dict[str, Any] = {
     "day": formatting.day,
@@ -32,12 +32,14 @@ FILTERS: dict[str, Any] = {
     "interval_words": formatting.interval_words,
     "periodicity": formatting.periodicity,
     "temporal": formatting.temporal,
-    "paragraphs": text.paragraphs,
+    "description_html": text.description_html,
     "summary": text.summary,
     "safe_url": safe_url,
     "redact_url": redact_url,
     "email_href": email_href,
-    "license_label": license_label,
+    "license_id": license_id,
+    "license_name": license_name,
+    "license_link": license_link,
 }
 GLOBALS: dict[str, Any] = {
     "dataset_path": links.dataset_path,

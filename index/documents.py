@@ -12,10 +12,10 @@ from mappings.derive import (
     bbox,
     facet_value,
     format_labels,
-    license_label,
     parse_modified,
     unique_keywords,
 )
+from mappings.licenses import license_id
 from mappings.model import Dataset
 
 DESCRIPTION_IN_SUMMARY = 600
@@ -31,7 +31,7 @@ def search_doc(
     formats = tuple(format_labels(dataset))
     keywords = tuple(unique_keywords(dataset.keyword))
     themes = tuple(dict.fromkeys(facet_value(t) for t in dataset.theme if t.strip()))
-    license_ = license_label(dataset.license)
+    license_ = license_id(dataset.license)  # the facet groups by licence, however a source spelled it
     access = dataset.access_level.strip().lower() if dataset.access_level else None
     summary: dict[str, Any] = {
         "id": id_,

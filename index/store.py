@@ -434,6 +434,18 @@ class Store:
         with self.engine.connect() as connection:
             return [_job(r) for r in connection.execute(query).mappings()]
 
+    def last_job_with_status(self, source_id: int, status: str) -> JobRow | None:
+        """The newest of a source's jobs that ended with ``status`` (e.g. its last failure)."""
+        query = (
+            select(harvest_jobs)
+            .where(harvest_jobs.c.source_id == source_id, harvest_jobs.c.status == status)
+            .order_by(harvest_jobs.c.started_at.desc(), harvest_jobs.c.id.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as connection:
+            row = connection.execute(query).mappings().first()
+        return _job(row) if row is not None else None
+
     def count_jobs(self, source_id: int) -> int:
         query = select(func.count()).select_from(harvest_jobs).where(harvest_jobs.c.source_id == source_id)
         with self.engine.connect() as connection:
@@ -460,12 +472,15 @@ class Store:
         job_id: int | None = None,
         record_id: str | None = None,
         text: str | None = None,
+        code: str | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> tuple[int, list[ErrorRow]]:
         conditions = []
         if job_id is not None:
             conditions.append(record_errors.c.job_id == job_id)
+        if code is not None:
+            conditions.append(record_errors.c.code == code)
         if record_id is not None:
             conditions.append(record_errors.c.record_id == record_id)
         if text:
@@ -485,6 +500,18 @@ class Store:
             total = int(connection.execute(counter).scalar_one())
             rows = [_error(r) for r in connection.execute(query).mappings()]
         return total, rows
+
+    def error_kinds(self, job_id: int) -> list[tuple[str, str, int]]:
+        """A job's problems counted by kind: ``(code, severity, count)``, the most frequent first."""
+        count = func.count().label("n")
+        query = (
+            select(record_errors.c.code, record_errors.c.severity, count)
+            .where(record_errors.c.job_id == job_id)
+            .group_by(record_errors.c.code, record_errors.c.severity)
+            .order_by(count.desc(), record_errors.c.code)
+        )
+        with self.engine.connect() as connection:
+            return [(str(c), str(s), int(n)) for c, s, n in connection.execute(query)]
 
     # -- records -----------------------------------------------------------------------------------
 

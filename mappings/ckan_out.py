@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from mappings.derive import LICENSES, facet_value, format_label, license_label, unique_keywords
+from mappings.derive import facet_value, format_label, unique_keywords
+from mappings.licenses import by_id, license_id, recognize
 from mappings.model import Dataset, Distribution
 from mappings.rdfterms import is_iri
 
-# ``license_label`` values CKAN clients would call open (CKAN's ``isopen``).
+# licence ids (``mappings.licenses``) CKAN clients would call open (CKAN's ``isopen``).
 OPEN_LICENSES = frozenset(
     {
         "CC0-1.0",
@@ -37,6 +38,15 @@ OPEN_LICENSES = frozenset(
         "Apache-2.0",
         "GPL-3.0",
         "OGL-UK",
+        "OGL-UK-3.0",
+        "OGL-UK-2.0",
+        "CC-BY",
+        "CC-BY-SA",
+        "CC-BY-2.0",
+        "CC-BY-SA-2.0",
+        "Public Domain",
+        "etalab-2.0",
+        "other-open",
     }
 )
 
@@ -85,12 +95,12 @@ def record_of_resource(resource: str) -> str | None:
 def license_dict(label: str) -> dict[str, Any]:
     """A licence (as packages' ``license_id`` name it) in the form of CKAN 2.10's ``license_list`` (the keys of
     its ``DefaultLicense``): a well-known licence with its URL, any other with its own URL, or generic."""
-    known = {name: f"https://{prefix}/" for prefix, name in LICENSES.items()}
-    url = known.get(label) or (label if is_iri(label) else "")
+    known = by_id(label)
+    url = (known.url if known else None) or (label if is_iri(label) else "")
     is_open = label in OPEN_LICENSES
     return {
         "id": label,
-        "title": label,
+        "title": known.name if known else label,
         "url": url,
         "status": "active",
         "maintainer": "",
@@ -188,7 +198,8 @@ def package(
     owner = organization or publisher
     org = organizations.of(owner) if owner else None
     contact = dataset.contact_point
-    label = license_label(dataset.license)
+    label = license_id(dataset.license)
+    known = recognize(dataset.license)
     tags = unique_keywords(dataset.keyword)
     resources = [_resource(d, n, ctx) for n, d in enumerate(dataset.distribution) if d.download_url or d.access_url]
     return {
@@ -202,8 +213,9 @@ def package(
         "private": False,
         "type": "dataset",
         "license_id": label,
-        "license_title": label,
-        "license_url": dataset.license if dataset.license and is_iri(dataset.license.strip()) else None,
+        "license_title": known.name if known else label,
+        "license_url": (known.url if known and known.url else None)
+        or (dataset.license.strip() if dataset.license and is_iri(dataset.license.strip()) else None),
         "isopen": label in OPEN_LICENSES,
         "author": dataset.publisher.name if dataset.publisher else None,
         "author_email": None,

@@ -1,6 +1,6 @@
-"""Values derived from the model for search and display: format labels, dates, licence names, bbox.
+"""Values derived from the model for search and display: format labels, dates, bbox (licences: ``licenses.py``).
 
-All of it is tables plus short lookups, so a new format or licence is one line.
+All of it is tables plus short lookups, so a new format is one line.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from urllib.parse import urlsplit
 
 from mappings.coverage import extent
+from mappings.licenses import by_url as licence_by_url
 from mappings.model import Dataset, Distribution
 
 # media type → short format label
@@ -108,26 +109,6 @@ FORMAT_ALIASES: dict[str, str] = {
     "gtfs": "GTFS",
 }
 
-LICENSES: dict[str, str] = {
-    "creativecommons.org/publicdomain/zero/1.0": "CC0-1.0",
-    "creativecommons.org/licenses/by/4.0": "CC-BY-4.0",
-    "creativecommons.org/licenses/by/3.0": "CC-BY-3.0",
-    "creativecommons.org/licenses/by-sa/4.0": "CC-BY-SA-4.0",
-    "creativecommons.org/licenses/by-sa/3.0": "CC-BY-SA-3.0",
-    "creativecommons.org/licenses/by-nc/4.0": "CC-BY-NC-4.0",
-    "creativecommons.org/licenses/by-nd/4.0": "CC-BY-ND-4.0",
-    "opendatacommons.org/licenses/odbl": "ODbL-1.0",
-    "opendatacommons.org/licenses/by": "ODC-By-1.0",
-    "opendatacommons.org/licenses/pddl": "PDDL-1.0",
-    "creativecommons.org/publicdomain/mark/1.0": "Public Domain Mark",
-    "project-open-data.cio.gov/unknown-license": "Unknown",
-    "www.usa.gov/government-works": "US Government Work",
-    "www.usa.gov/publicdomain/label": "US Government Work",
-    "opensource.org/licenses/mit": "MIT",
-    "www.gnu.org/licenses/gpl-3.0": "GPL-3.0",
-    "www.apache.org/licenses/license-2.0": "Apache-2.0",
-    "www.nationalarchives.gov.uk/doc/open-government-licence": "OGL-UK",
-}
 
 _DATE_PREFIX = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 _EXTENSION = re.compile(r"\.([A-Za-z0-9]{2,8})$")
@@ -168,21 +149,10 @@ def format_labels(dataset: Dataset) -> list[str]:
     return labels
 
 
-def license_label(value: str | None) -> str | None:
-    """A short name for well-known licence URLs; other values as published (trimmed)."""
-    if not value:
-        return None
-    text = value.strip()
-    return known_licence(text) or " ".join(text.split())[:200]
-
-
 def known_licence(url: str) -> str | None:
-    """The short name of a well-known licence's URL (None for any other value)."""
-    key = re.sub(r"^https?://", "", url.strip().lower()).rstrip("/")
-    for prefix, label in LICENSES.items():
-        if key.startswith(prefix):
-            return label
-    return None
+    """The id of a well-known licence's URL (None for any other value); the table is ``mappings/licenses.py``."""
+    found = licence_by_url(url)
+    return found.id if found else None
 
 
 _URL_IN_TEXT = re.compile(r"https?://[^\s<>\"]+")

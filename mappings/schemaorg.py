@@ -17,6 +17,7 @@ from mappings.dcatus import parse_bbox
 from mappings.derive import format_label
 from mappings.model import ContactPoint, Dataset, Distribution, Organization
 from mappings.rdfterms import date_literal, is_iri
+from mappings.richtext import plain_text
 from mappings.vocab import XSD
 
 DESCRIPTION_MAX = 5000
@@ -71,7 +72,7 @@ def schema_org_dataset(dataset: Dataset, *, url: str, catalog: DataCatalog | Non
 
 def _description(dataset: Dataset) -> str:
     """Google needs 50–5000 characters; fall back to the title rather than leave it out."""
-    text = (dataset.description or "").strip() or dataset.title
+    text = plain_text(dataset.description) or dataset.title  # schema.org's description is text
     return text[:DESCRIPTION_MAX]
 
 

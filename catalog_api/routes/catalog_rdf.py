@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 
-from catalog_api.conditional import not_modified, validators_for
+from catalog_api.conditional import head_response, not_modified, validators_for
 from catalog_api.deps import ServicesDep
 from catalog_api.errors import ApiError
 from catalog_api.negotiation import choose
@@ -66,7 +66,7 @@ def _catalog(request: Request, services: Services, fmt: str, page: int) -> Respo
         return unchanged
     _, media = FORMATS[fmt]
     if request.method == "HEAD":
-        return Response(media_type=media, headers=current.headers())
+        return head_response(media, current.headers())
     rows = record_page(services.store, offset=(page - 1) * size, limit=size)
     graph = catalog_page(
         [entry(settings, r) for r in rows],

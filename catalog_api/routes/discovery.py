@@ -12,7 +12,7 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 
-from catalog_api.conditional import not_modified, validators_for
+from catalog_api.conditional import head_response, not_modified, validators_for
 from catalog_api.deps import ServicesDep, api_url, html_url
 from catalog_api.errors import ApiError
 from catalog_api.feeds import FeedItem, FeedPage, atom, rss
@@ -23,6 +23,7 @@ from catalog_api.services import Services
 from catalog_api.sitemaps import dataset_file, index_document, pages_document, robots_txt
 from index.publishing import Moments, catalog_version, chunks, moments
 from mappings.derive import parse_modified
+from mappings.richtext import plain_text, title_text
 
 router = APIRouter(tags=["discovery"])
 
@@ -53,7 +54,7 @@ def suggest(
     q: Annotated[str, Query(max_length=200, description="what the user has typed so far")] = "",
     limit: Annotated[int, Query(ge=1, le=20)] = 10,
 ) -> Response:
-    completions = services.index.suggest(q, limit) if q.strip() else []
+    completions = [title_text(t) for t in services.index.suggest(q, limit)] if q.strip() else []
     return Response(orjson.dumps([q, completions]), media_type=SUGGESTIONS_MEDIA)
 
 
@@ -103,8 +104,8 @@ def _item(services: Services, summary: Mapping[str, Any], known: Moments | None)
         (t, f"{base}/?theme=") for t in summary.get("theme") or ()
     )
     return FeedItem(
-        title=summary["title"],
-        description=summary.get("description") or "",
+        title=title_text(summary["title"]),
+        description=plain_text(summary.get("description")),  # feed readers show it as text
         html_url=page,
         api_url=api_url(settings, summary["id"]),
         rdf_url=f"{page}.ttl",
@@ -151,7 +152,7 @@ def sitemap_index(request: Request, services: ServicesDep) -> Response:
         return unchanged
     found = chunks(services.store, services.settings.sitemap_size)
     body = index_document(services.settings, found, version.last_modified)
-    return Response(b"" if request.method == "HEAD" else body, media_type=XML, headers=current.headers())
+    return Response(body, media_type=XML, headers=current.headers())  # HEAD: the server sends no body, only its length
 
 
 @router.get("/sitemaps/pages.xml", summary="Sitemap of the catalog's own pages")
@@ -173,7 +174,7 @@ def sitemap_datasets(number: int, request: Request, services: ServicesDep) -> Re
     if unchanged is not None:
         return unchanged
     if request.method == "HEAD":
-        return Response(media_type=XML, headers=current.headers())
+        return head_response(XML, current.headers())
     return StreamingResponse(dataset_file(settings, services.store, number), media_type=XML, headers=current.headers())
 
 

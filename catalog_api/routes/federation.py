@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
-from catalog_api.conditional import not_modified, validators
+from catalog_api.conditional import head_response, not_modified, validators
 from catalog_api.deps import ServicesDep
 from catalog_api.exporting import datajson_chunks, export_report
 from catalog_api.schemas import Adjusted, ExcludedRecord, ExportReport
@@ -26,7 +26,7 @@ def data_json(request: Request, services: ServicesDep) -> Response:
     if unchanged is not None:
         return unchanged
     if request.method == "HEAD":
-        return Response(media_type="application/json", headers=current.headers())
+        return head_response("application/json", current.headers())
     chunks = datajson_chunks(services.store, services.settings)
     return StreamingResponse(chunks, media_type="application/json", headers=current.headers())
 

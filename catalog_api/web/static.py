@@ -26,8 +26,9 @@ def static_folder() -> Path:
 class Assets:
     """Content hashes of the static files, computed once, for cache-busting URLs."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, prefix: str = "/static") -> None:
         self.folder = folder
+        self.prefix = prefix
         self.versions = {
             path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()[:12]
             for path in sorted(folder.rglob("*"))
@@ -38,7 +39,7 @@ class Assets:
         version = self.versions.get(name)
         if version is None:
             raise KeyError(f"no static file {name!r}; known: {', '.join(self.versions)}")
-        return f"/static/{name}?v={version}"
+        return f"{self.prefix}/{name}?v={version}"
 
 
 class CachedStaticFiles(StaticFiles):

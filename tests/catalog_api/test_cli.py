@@ -51,6 +51,8 @@ def test_help_on_every_command() -> None:
         ["export", "datajson"],
         ["serve"],
         ["worker"],
+        ["job"],
+        ["job", "errors"],
     ):
         code, output = run(*command, "--help")
         assert code == 0, command
@@ -162,7 +164,9 @@ def test_serve_demo_as_a_real_process(tmp_path: Path) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     nutmeg = str(Path(sys.executable).with_name("nutmeg"))
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("NUTMEG_")}
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("NUTMEG_")} | {"TMPDIR": str(temporary)}
     log = (tmp_path / "serve.log").open("w")
     process = subprocess.Popen(
         [nutmeg, "serve", "--demo", "--port", str(port)],
@@ -185,12 +189,109 @@ def test_serve_demo_as_a_real_process(tmp_path: Path) -> None:
                 time.sleep(0.5)
         assert body["total"] > 500
         assert {f["value"] for f in body["facets"]["source"]} >= {"philadelphia", "seattle", "cftc"}
+        assert body["results"][0]["html_url"].startswith(f"http://127.0.0.1:{port}/dataset/")  # the port served
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/data.json", timeout=10) as r:
             assert len(json.loads(r.read())["dataset"]) > 500
+        assert next(p.name for p in temporary.iterdir()).startswith("nutmeg-demo-")
     finally:
         process.terminate()
         process.wait(timeout=20)
         log.close()
+    assert list(temporary.iterdir()) == []  # the demo's store and index went with it
+
+
+def test_serve_on_a_busy_port_fails_before_any_work(tmp_path: Path) -> None:
+    import socket
+    import time
+
+    nutmeg = str(Path(sys.executable).with_name("nutmeg"))
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("NUTMEG_")} | {"TMPDIR": str(tmp_path)}
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        started = time.monotonic()
+        done = subprocess.run(
+            [nutmeg, "serve", "--demo", "--port", str(port)],
+            env=environment,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert f"pick another with --port (e.g. --port {port + 1})" in done.stderr
+    assert "demo catalog ready" not in done.stdout
+    assert "Errno" not in done.stderr
+    assert time.monotonic() - started < 10  # nothing was harvested first
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_source_list_fits_80_columns_and_json_carries_everything(
+    env: dict[str, str], http_server: LoopbackServer
+) -> None:
+    long_url = http_server.route("/" + "long-path/" * 12 + "data.json", Route(body=b"not json", status=500))
+    good = http_server.route("/cftc.json", Route(body=DATA / "datajson/gsa-harvester-dcatus.json"))
+    run("source", "add", "a-source-with-a-long-name", long_url, "--schedule", "PT6H")
+    run("source", "add", "cftc", good)
+    run("harvest", "a-source-with-a-long-name")
+    run("harvest", "cftc")
+    result = CliRunner().invoke(main, ["source", "list"], env={"COLUMNS": "80"}, terminal_width=80)
+    lines = result.output.splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= 80, result.output
+    first_column = "".join(line[: lines[0].index("datasets")].strip() for line in lines)
+    assert long_url in first_column.replace(" ", ""), result.output  # folded, never cut
+    assert "…" not in result.output
+    assert "failed" in result.output
+    assert "last failure:" in result.output
+
+    _code, output = run("source", "list", "--json")
+    by_name = {item["name"]: item for item in json.loads(output)}
+    failing, fine = by_name["a-source-with-a-long-name"], by_name["cftc"]
+    assert failing["status"] == "failed"
+    assert failing["last_failure_at"] is not None
+    assert failing["last_failure"]["message"]
+    assert failing["last_success_at"] is None
+    assert failing["schedule"] == "PT6H"
+    assert failing["next_run_at"] is not None
+    assert fine["status"] == "succeeded"
+    assert fine["datasets"] == 7
+    assert fine["last_success_at"] is not None
+    assert fine["last_failure"] is None
+    assert fine["last_job"]["new"] == 7
+    assert fine["schedule"] is None
+    assert fine["next_run"] == "on demand"
+
+
+def test_job_errors_groups_problems_by_kind(env: dict[str, str], http_server: LoopbackServer) -> None:
+    from catalog_api.cli import opened_store
+
+    url = http_server.route("/phl.json", Route(body=DATA / "datajson/gsa-harvester-dcatus_with_none.json"))
+    run("source", "add", "phl", url)
+    run("harvest", "phl")
+    code, output = run("source", "list", "--json")
+    job_id = json.loads(output)[0]["last_job"]["id"]
+    with opened_store() as store:
+        total, rows = store.list_errors(job_id=job_id, limit=100_000)
+    kinds: dict[str, int] = {}
+    for row in rows:
+        kinds[row.code] = kinds.get(row.code, 0) + 1
+    assert total
+    assert len(kinds) >= 1
+    code, output = run("job", "errors", str(job_id), "--examples", "2")
+    assert code == 0, output
+    assert output.startswith(f"job {job_id} of phl: ")
+    for kind, count in kinds.items():
+        assert f"\n{kind} (" in output
+        assert f"{count:,} problem" in output
+        if count > 2:
+            assert f"…and {count - 2:,} more" in output
+    code, output = run("job", "errors", "999999")
+    assert code == 1
+    assert "no harvest job 999999" in output
+    assert "next:" in output
 
 
 def test_worker_catches_the_index_up(env: dict[str, str], http_server: LoopbackServer) -> None:
@@ -207,3 +308,25 @@ def test_worker_catches_the_index_up(env: dict[str, str], http_server: LoopbackS
     assert "caught up with 7 record(s)" in output
     code, output = run("worker", "--once")
     assert "caught up" not in output
+
+
+def test_export_lists_what_it_left_out_and_names_every_default(
+    env: dict[str, str], http_server: LoopbackServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key in list(env):
+        if key.startswith("NUTMEG_DEFAULT_"):
+            monkeypatch.delenv(key)
+    lacking = [{"identifier": f"x{n}", "title": f"Record {n}", "description": "d", "keyword": ["k"]} for n in range(25)]
+    catalog = {"conformsTo": "https://project-open-data.cio.gov/v1.1/schema", "dataset": lacking}
+    url = http_server.route("/lacking.json", Route(body=json.dumps(catalog).encode()))
+    run("source", "add", "lacking", url)
+    run("harvest", "lacking")
+    result = CliRunner().invoke(main, ["export", "datajson", str(tmp_path / "out.json")])
+    assert result.exit_code == 0, result.output
+    assert "left out 25 records" in result.output
+    assert "…and 5 more" in result.output
+    from catalog_api.settings import Settings
+
+    for name in Settings.model_fields:
+        if name.startswith("default_"):
+            assert f"NUTMEG_{name.upper()}" in result.output

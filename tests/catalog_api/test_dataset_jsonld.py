@@ -3,6 +3,7 @@ against what Google Dataset Search reads, for every dataset of the fixture catal
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import extruct
@@ -30,13 +31,24 @@ def _markup(client: TestClient, url: str) -> dict[str, Any]:
     return found[0]
 
 
+def _check_description(text: str, source: str) -> None:
+    """schema.org's description is text: a plain source's words unchanged; Markdown and HTML without markup."""
+    words = " ".join(source.split())
+    if not re.search(r"<[a-zA-Z/!]|\]\(|[*_`#&]", source):  # plain text
+        assert " ".join(text.split()) == words[: len(" ".join(text.split()))]
+        assert len(text) <= 5000
+    else:
+        assert not re.search(r"<(p|div|span|br|a)\b", text, re.IGNORECASE), text[:200]
+        assert "](http" not in text
+
+
 def _check(markup: dict[str, Any], dataset: Dataset, url: str) -> None:
     assert markup["@context"] in ("https://schema.org/", "http://schema.org/")
     assert markup["name"] == dataset.title
     assert markup["url"] == markup["@id"] == url
     assert markup["identifier"] == dataset.identifier
     assert markup["description"].strip()
-    assert markup["description"] == ((dataset.description or "").strip() or dataset.title)[:5000]
+    _check_description(markup["description"], (dataset.description or "").strip() or dataset.title)
     assert set(dataset.keyword) <= set(markup.get("keywords", []))
     assert set(dataset.theme) <= set(markup.get("keywords", []))
     if dataset.publisher:
