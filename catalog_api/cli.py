@@ -367,6 +367,9 @@ def export_datajson(file: Path | None) -> None:
                 for chunk in datajson_chunks(built.store, built.settings, tally):
                     handle.write(chunk)
     console.print(f"exported {tally.exported:,} datasets" + (f" to {file}" if file else ""))
+    for done, count in sorted(tally.adjusted.items(), key=lambda item: (item[0].action, item[0].field)):
+        source = f" ({done.source})" if done.source else ""
+        console.print(f"  {done.action} {done.field}{source}: {count:,} records")
     if tally.excluded:
         console.print(f"left out {len(tally.excluded)} records that would make data.json invalid:")
         for item in tally.excluded[:20]:

@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 import orjson
 
 from catalog_api.settings import Settings
+from index.ids import slug_path
 from index.store import ExportRow, Store
 from mappings.datajson import catalog_header, dataset_to_datajson
-from mappings.datajson_export import Adjustment, make_exportable
+from mappings.datajson_export import Adjustment, RecordContext, make_exportable
 from mappings.model import Dataset, RecordIssue
+from mappings.validation import problems_key
 
 
 @dataclass
@@ -67,14 +69,15 @@ def exportable(
 ) -> tuple[bytes | None, list[RecordIssue], list[Adjustment]]:
     """The record's data.json bytes (or None and the problems that keep it out) and what was adjusted."""
     profile = settings.profile
-    known = row.export_problems.get(profile.value)
+    known = row.export_problems.get(problems_key(profile))
     if known == []:
         return row.datajson, [], []
-    if known is None:  # harvested under another profile: start again from the model
+    if known is None:  # harvested under another profile or older rules: start again from the model
         record = dataset_to_datajson(Dataset.model_validate(store.get_record(row.id).dataset))
     else:
         record = orjson.loads(row.datajson)
-    result = make_exportable(record, settings.catalog_defaults(), profile)
+    context = RecordContext(f"{settings.base_url}/dataset/{slug_path(row.title, row.id)}", row.last_changed)
+    result = make_exportable(record, settings.catalog_defaults(), profile, context)
     if result.record is None:
         return None, result.problems, result.adjustments
     return orjson.dumps(result.record), [], result.adjustments

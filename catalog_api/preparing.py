@@ -30,7 +30,7 @@ from mappings.derive import parse_modified
 from mappings.errors import MappingError
 from mappings.model import Dataset, Organization, RecordIssue
 from mappings.rdf_model import dataset_from_graph
-from mappings.validation import Profile, validate
+from mappings.validation import Profile, datagov_checker, problems_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +73,7 @@ def prepare(item: HarvestedRecord, existed: bool, ctx: PrepareContext) -> Outcom
     issues = list(materialized.issues)
     dataset = with_source_publisher(dataset, ctx.source_publisher, issues)
     datajson = dataset_to_datajson(dataset)
-    problems = {ctx.profile.value: [i.model_dump() for i in validate(datajson, ctx.profile)]}
+    problems = {problems_key(ctx.profile): [i.model_dump() for i in datagov_checker(ctx.profile).validate(datajson)]}
     write = RecordWrite(
         id=rid,
         source_id=ctx.source_id,

@@ -131,10 +131,12 @@ class ExcludedRecord(Public):
 
 
 class Adjusted(Public):
-    """How many exported records had ``field`` normalized, dropped (invalid) or filled (missing)."""
+    """How many exported records had ``field`` normalized, shortened, dropped (invalid) or filled
+    (missing), and where a filled value came from (``issued``, ``theme``, ``catalog default``...)."""
 
     action: str
     field: str
+    source: str = ""
     records: int
 
 

@@ -40,8 +40,8 @@ def datajson_report(services: ServicesDep) -> ExportReport:
     tally = export_report(services.store, services.settings)
     excluded = [ExcludedRecord(id=e.id, title=e.title, source=e.source, problems=e.problems) for e in tally.excluded]
     adjusted = [
-        Adjusted(action=a.action, field=a.field, records=n)
-        for a, n in sorted(tally.adjusted.items(), key=lambda item: (item[0].action, item[0].field))
+        Adjusted(action=a.action, field=a.field, source=a.source, records=n)
+        for a, n in sorted(tally.adjusted.items(), key=lambda item: (item[0].action, item[0].field, item[0].source))
     ]
     return ExportReport(
         profile=services.settings.profile.value, exported=tally.exported, excluded=excluded, adjusted=adjusted
