@@ -142,6 +142,7 @@ class Adjusted(Public):
 
 class ExportReport(Public):
     profile: str
+    version: str = "1.1"  # the DCAT-US version reported on
     exported: int
     excluded: list[ExcludedRecord]
     adjusted: list[Adjusted] = Field(default_factory=list)

@@ -35,10 +35,11 @@ from datetime import datetime
 from typing import Any, Literal
 
 from mappings.datajson import CatalogDefaults, apply_defaults
+from mappings.dcatus3 import dataset_to_dcatus3
 from mappings.derive import MEDIA_TYPE_LABELS, format_label
 from mappings.model import Distribution, RecordIssue
 from mappings.rdfterms import is_iri
-from mappings.validation import Checker, Profile, datagov_checker
+from mappings.validation import Checker, Profile, datagov_checker, dcatus3_checker
 
 Action = Literal["normalized", "shortened", "dropped", "filled"]
 JSON = dict[str, Any]
@@ -112,6 +113,7 @@ class Exportable:
     record: JSON | None
     adjustments: list[Adjustment] = field(default_factory=list)
     problems: list[RecordIssue] = field(default_factory=list)
+    candidate: JSON = field(default_factory=dict)  # the record as repaired, even when it stays invalid
 
 
 def make_exportable(
@@ -127,7 +129,20 @@ def make_exportable(
         adjustments += drop_invalid(work, checker)
         adjustments += fill(work, defaults, profile, context)
     problems = checker.validate(work)
-    return Exportable(None if problems else work, adjustments, problems)
+    return Exportable(None if problems else work, adjustments, problems, work)
+
+
+def make_exportable_v3(candidate: JSON, adjustments: list[Adjustment]) -> Exportable:
+    """The DCAT-US 3.0 form of a record repaired for data.json (``candidate``), checked with data.gov's
+    3.0 ``Dataset`` definition; values it rejects are dropped (required ones cannot be, and keep the
+    record out)."""
+    checker = dcatus3_checker()
+    work = dataset_to_dcatus3(candidate)
+    done = list(adjustments)
+    if not checker.is_valid(work):
+        done += drop_invalid(work, checker)
+    problems = checker.validate(work)
+    return Exportable(None if problems else work, done, problems, work)
 
 
 # -- 1. normalize ----------------------------------------------------------------------------------

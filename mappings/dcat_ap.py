@@ -377,10 +377,7 @@ DISTRIBUTION_CODECS: dict[str, Codec] = {
 
 @cache
 def _distribution_fields() -> tuple[FieldMap, ...]:
-    extra = (
-        FieldMap("license", DCTERMS.license, _LICENSE),
-        FieldMap("rights", DCTERMS.rights, _RIGHTS),
-    )
+    extra = (FieldMap("rights", DCTERMS.rights, _RIGHTS),)
     return _override(DISTRIBUTION_FIELDS + extra, DISTRIBUTION_CODECS)
 
 
@@ -416,4 +413,6 @@ def dataset_fields(base_url: str) -> tuple[FieldMap, ...]:
     access = FieldMap(
         "accessLevel", DCTERMS.accessRights, Vocabulary("access-right", ACCESS_RIGHTS, DCTERMS.RightsStatement)
     )
-    return (*_override(DATASET_FIELDS, codecs), access)
+    # DCAT-AP allows one dct:accessRights: the access level's (DCAT-US 3.0's free text stays out)
+    shared = tuple(f for f in DATASET_FIELDS if f.key != "accessRights")
+    return (*_override(shared, codecs), access)

@@ -1,7 +1,9 @@
 """The one metadata model every source is normalized to.
 
 Dataset, Distribution, Organization and ContactPoint carry every DCAT-US 1.1 field (values as published,
-so a record round-trips to data.json unchanged); CatalogRecord adds what the catalog itself knows about a
+so a record round-trips to data.json unchanged) and the DCAT-US 3.0 fields a state catalog uses that 1.1
+has no place for (a contact's telephone, free-text access rights, version, creation date, a
+distribution's licence and dates); CatalogRecord adds what the catalog itself knows about a
 record (where it came from, when it was seen and changed, its content hash, whether it was withdrawn and
 what is wrong with it).
 
@@ -42,6 +44,7 @@ class ContactPoint(NutmegModel):
 
     fn: str | None = None
     has_email: str | None = None
+    tel: str | None = None  # DCAT-US 3.0 (vcard:hasTelephone)
 
 
 class Distribution(NutmegModel):
@@ -56,6 +59,9 @@ class Distribution(NutmegModel):
     conforms_to: str | None = None
     described_by: str | None = None
     described_by_type: str | None = None
+    license: str | None = None  # DCAT-US 3.0: licences live on distributions
+    issued: str | None = None  # DCAT-US 3.0
+    modified: str | None = None  # DCAT-US 3.0
 
 
 class Dataset(NutmegModel):
@@ -89,6 +95,10 @@ class Dataset(NutmegModel):
     described_by_type: str | None = None
     conforms_to: str | None = None
     distribution: list[Distribution] = Field(default_factory=list)
+    # DCAT-US 3.0 fields with no 1.1 counterpart
+    access_rights: str | None = None
+    version: str | None = None
+    created: str | None = None
 
 
 class Catalog(NutmegModel):
