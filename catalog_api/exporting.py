@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 
@@ -21,7 +22,7 @@ from catalog_api.settings import Settings
 from index.ids import slug_path
 from index.store import ExportRow, Store
 from mappings.datajson import catalog_header, dataset_to_datajson
-from mappings.datajson_export import Adjustment, Exportable, RecordContext, make_exportable, make_exportable_v3
+from mappings.datajson_export import Adjustment, RecordContext, make_exportable, make_exportable_v3
 from mappings.dcatus3 import catalog_header_v3
 from mappings.model import Dataset, RecordIssue
 from mappings.validation import problems_key
@@ -73,28 +74,28 @@ def exportable(
     """The record's data.json bytes in DCAT-US ``version`` (or None and the problems that keep it out)
     and what was adjusted."""
     if version == "3.0":
-        result = make_exportable_v3(repaired(row, settings, store).candidate, [])
+        result = make_exportable_v3(_stored(row, settings, store), settings.catalog_defaults(), _context(row, settings))
         return (None if result.record is None else orjson.dumps(result.record)), result.problems, result.adjustments
     if row.export_problems.get(problems_key(settings.profile)) == []:
         return row.datajson, [], []
-    result = repaired(row, settings, store)
+    record = _stored(row, settings, store)
+    result = make_exportable(record, settings.catalog_defaults(), settings.profile, _context(row, settings))
     if result.record is None:
         return None, result.problems, result.adjustments
     return orjson.dumps(result.record), [], result.adjustments
 
 
-def repaired(row: ExportRow, settings: Settings, store: Store) -> Exportable:
-    """The record made ready for the 1.1 data.json (a valid record as stored, untouched)."""
-    profile = settings.profile
-    known = row.export_problems.get(problems_key(profile))
-    if known is None:  # harvested under another profile or older rules: start again from the model
-        record = dataset_to_datajson(Dataset.model_validate(store.get_record(row.id).dataset))
-    else:
-        record = orjson.loads(row.datajson)
-    if known == []:
-        return Exportable(record, candidate=record)
-    context = RecordContext(f"{settings.base_url}/dataset/{slug_path(row.title, row.id)}", row.last_changed)
-    return make_exportable(record, settings.catalog_defaults(), profile, context)
+def _stored(row: ExportRow, settings: Settings, store: Store) -> dict[str, Any]:
+    """The record's DCAT-US JSON as stored at harvest time (rebuilt from the model when it was stored
+    under older rules: then its bytes may predate fields the model has since grown)."""
+    if problems_key(settings.profile) not in row.export_problems:
+        return dataset_to_datajson(Dataset.model_validate(store.get_record(row.id).dataset))
+    record: dict[str, Any] = orjson.loads(row.datajson)
+    return record
+
+
+def _context(row: ExportRow, settings: Settings) -> RecordContext:
+    return RecordContext(f"{settings.base_url}/dataset/{slug_path(row.title, row.id)}", row.last_changed)
 
 
 def datajson_chunks(

@@ -35,7 +35,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 from mappings.datajson import CatalogDefaults, apply_defaults
-from mappings.dcatus3 import dataset_to_dcatus3
+from mappings.dcatus import mailto
+from mappings.dcatus3 import FREQUENCY_WORDS_V3, dataset_to_dcatus3
 from mappings.derive import MEDIA_TYPE_LABELS, format_label
 from mappings.model import Distribution, RecordIssue
 from mappings.rdfterms import is_iri
@@ -113,7 +114,6 @@ class Exportable:
     record: JSON | None
     adjustments: list[Adjustment] = field(default_factory=list)
     problems: list[RecordIssue] = field(default_factory=list)
-    candidate: JSON = field(default_factory=dict)  # the record as repaired, even when it stays invalid
 
 
 def make_exportable(
@@ -129,33 +129,39 @@ def make_exportable(
         adjustments += drop_invalid(work, checker)
         adjustments += fill(work, defaults, profile, context)
     problems = checker.validate(work)
-    return Exportable(None if problems else work, adjustments, problems, work)
+    return Exportable(None if problems else work, adjustments, problems)
 
 
-def make_exportable_v3(candidate: JSON, adjustments: list[Adjustment]) -> Exportable:
-    """The DCAT-US 3.0 form of a record repaired for data.json (``candidate``), checked with data.gov's
-    3.0 ``Dataset`` definition; values it rejects are dropped (required ones cannot be, and keep the
-    record out)."""
+def make_exportable_v3(record: JSON, defaults: CatalogDefaults, context: RecordContext | None = None) -> Exportable:
+    """The DCAT-US 3.0 form of ``record`` (the model's DCAT-US JSON), checked with data.gov's 3.0
+    ``Dataset`` definition. Repairs are the ones 3.0 needs: normalized values it would refuse, a
+    description over the cap shortened, the catalog's defaults for a missing publisher or contact; then
+    the values it still rejects are dropped (required ones cannot be, and keep the record out)."""
+    context = context or RecordContext()
     checker = dcatus3_checker()
-    work = dataset_to_dcatus3(candidate)
-    done = list(adjustments)
-    if not checker.is_valid(work):
-        done += drop_invalid(work, checker)
-    problems = checker.validate(work)
-    return Exportable(None if problems else work, done, problems, work)
+    work = copy.deepcopy(record)
+    done = normalize(work, "3.0") + shorten(work, context)
+    done += [Adjustment("filled", name, "catalog default") for name in apply_defaults(work, defaults, False)]
+    converted = dataset_to_dcatus3(work)
+    if not checker.is_valid(converted):
+        done += drop_invalid(converted, checker)
+        done += _refill_contact_v3(converted, defaults)
+    problems = checker.validate(converted)
+    return Exportable(None if problems else converted, done, problems)
 
 
 # -- 1. normalize ----------------------------------------------------------------------------------
 
 
-def normalize(record: JSON) -> list[Adjustment]:
+def normalize(record: JSON, version: str = "1.1") -> list[Adjustment]:
     """Rewrite values to the schema's form where the meaning is clear; returns what changed."""
+    dataset_rules, distribution_rules = _RULES[version]
     done: list[Adjustment] = []
-    for key, rule in _DATASET_RULES:
+    for key, rule in dataset_rules:
         if key in record and rule(record):
             done.append(Adjustment("normalized", key))
     for item in _distributions(record):
-        for key, item_rule in _DISTRIBUTION_RULES:
+        for key, item_rule in distribution_rules:
             how = item_rule(item)
             if how:
                 done.append(_distribution_adjustment(key, how))
@@ -284,6 +290,40 @@ _DISTRIBUTION_RULES: tuple[tuple[str, Callable[[JSON], bool | str]], ...] = (
     ("mediaType", _media_type),
     ("downloadURL", _download_media_type),
 )
+
+
+def _refill_contact_v3(record: JSON, defaults: CatalogDefaults) -> list[Adjustment]:
+    """A contact whose name or email 3.0 rejected (and so lost) takes the catalog's again."""
+    contact = record.get("contactPoint")
+    if not isinstance(contact, dict):
+        return []
+    done: list[Adjustment] = []
+    for key, value in (("fn", defaults.contact_name), ("hasEmail", defaults.contact_email)):
+        if not contact.get(key) and value:
+            contact[key] = mailto(value) if key == "hasEmail" else value
+            done.append(Adjustment("filled", f"contactPoint.{key}", "catalog default"))
+    return done
+
+
+def _frequency_v3(record: JSON) -> bool:
+    """3.0 also takes ISO 19115 and Dublin Core frequency words: keep those, rewrite the others."""
+    value = record["accrualPeriodicity"]
+    if isinstance(value, str) and value.strip().lower() in FREQUENCY_WORDS_V3:
+        fixed = FREQUENCY_WORDS_V3[value.strip().lower()]
+        record["accrualPeriodicity"] = fixed
+        return fixed != value
+    return _frequency(record)
+
+
+# What DCAT-US 3.0 takes as it is (no licence-as-rights, no download moved for want of a media type).
+_DATASET_RULES_V3 = tuple(
+    (key, _frequency_v3 if key == "accrualPeriodicity" else rule) for key, rule in _DATASET_RULES if key != "license"
+)
+_DISTRIBUTION_RULES_V3 = tuple((key, rule) for key, rule in _DISTRIBUTION_RULES if key == "mediaType")
+_RULES = {
+    "1.1": (_DATASET_RULES, _DISTRIBUTION_RULES),
+    "3.0": (_DATASET_RULES_V3, _DISTRIBUTION_RULES_V3),
+}
 
 
 def _distributions(record: JSON) -> Iterable[JSON]:

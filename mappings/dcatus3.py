@@ -43,6 +43,17 @@ REPEATS: dict[str, str] = {
     "R/PT1S": "continual",
 }
 
+# The frequency words 3.0 takes (ISO 19115 maintenance codes, Dublin Core frequency terms), by lower case.
+FREQUENCY_WORDS_V3: dict[str, str] = {
+    word.lower(): word
+    for word in (
+        *("continual", "daily", "weekly", "fortnightly", "monthly", "quarterly", "biannually", "annually"),
+        *("asNeeded", "irregular", "notPlanned", "unknown", "continuous", "biweekly", "semiannual", "annual"),
+        *("triennial", "biennial", "threeTimesAYear", "bimonthly", "semimonthly", "threeTimesAMonth"),
+        *("semiweekly", "threeTimesAWeek"),
+    )
+}
+
 # accessLevel → 3.0 accessRights text (data.gov's ``transform_access_rights``).
 ACCESS_RIGHTS: dict[str, str] = {
     "public": "public",

@@ -28,6 +28,8 @@ from catalog_api.services import Services, build_services
 from tests.conftest import DATA, add_source, make_settings
 from tests.support.httpserver import LoopbackServer, Route
 
+pytestmark = pytest.mark.slow  # harvests about 7,000 records once per module
+
 DATAGOV = DATA / "schema" / "datagov-harvester"
 DCATUS3 = "https://resources.data.gov/dcat-us/3.0.0/definitions/"
 FIXTURES = [p.name for p in sorted((DATA / "datajson").glob("*.json")) if p.name != "pod-dashboard-baddata.json"]
