@@ -19,6 +19,8 @@ from fastapi.testclient import TestClient
 from catalog_api.app import create_app
 from catalog_api.harvesting import HarvestReport
 from catalog_api.services import Services, build_services
+from mappings.datajson import CatalogDefaults
+from mappings.datajson_export import make_exportable_v3
 from mappings.dcatus import geometry_bbox
 from mappings.dcatus3 import date_v3
 from tests.catalog_api.test_datagov_acceptance import DEFAULTS, datagov_v30, rejected
@@ -206,3 +208,92 @@ def test_a_3_0_example_without_identifier_gets_a_clear_per_record_error(
     assert len(by_identifier) == len(_valid_examples()) - len(missing)
     _, errors = services.store.list_errors(job_id=report.job_id)
     assert any(e.path.endswith("identifier") and e.severity == "error" for e in errors), errors
+
+
+def test_the_3_0_document_is_streamed_with_validators_and_answers_304(http_server: LoopbackServer) -> None:
+    services = build_services(make_settings(**DEFAULTS))
+    name = "gsa-harvester-dcatus.json"
+    add_source(services, "cftc", http_server.route(f"/{name}", Route(body=DATA / "datajson" / name)))
+    services.runner.harvest("cftc")
+    with TestClient(create_app(services.settings, services)) as client:
+        first = client.get("/dcat-us/3.0/data.json")
+        etag = first.headers["etag"]
+        again = client.get("/dcat-us/3.0/data.json", headers={"If-None-Match": etag})
+        head = client.head("/dcat-us/3.0/data.json")
+        v11 = client.get("/dcat-us/1.1/data.json")
+        default = client.get("/data.json")
+    services.close()
+    assert first.status_code == 200
+    assert first.headers["content-type"].startswith("application/json")
+    document = first.json()
+    assert document["conformsTo"]["identifier"] == "https://resources.data.gov/dcat-us/3.0.0"
+    assert document["@id"] == "http://catalog.test/dcat-us/3.0/data.json"
+    assert list(datagov_v30("catalog").iter_errors(document)) == []
+    assert len(document["dataset"]) == 7
+    assert (again.status_code, again.content) == (304, b"")
+    assert (head.status_code, head.headers["etag"]) == (200, etag)
+    assert v11.headers["etag"] != etag  # another document, another validator
+    assert default.content == v11.content  # /data.json serves 1.1 unless told otherwise
+    assert v11.json()["conformsTo"] == "https://project-open-data.cio.gov/v1.1/schema"
+
+
+def test_the_setting_makes_data_json_serve_3_0(http_server: LoopbackServer) -> None:
+    services = build_services(make_settings(datajson_version="3.0", **DEFAULTS))
+    name = "ckanext-datajson-ny.data.json"
+    add_source(services, "ny", http_server.route(f"/{name}", Route(body=DATA / "datajson" / name)))
+    services.runner.harvest("ny")
+    with TestClient(create_app(services.settings, services)) as client:
+        served = client.get("/data.json").json()
+        v30 = client.get("/dcat-us/3.0/data.json").json()
+        report = client.get("/api/v1/export/datajson/report").json()
+    services.close()
+    assert served == v30
+    assert served["dataset"][0]["@type"] == "Dataset"
+    assert (report["version"], report["exported"]) == ("3.0", 1)
+
+
+def test_a_1_1_record_becomes_3_0_objects() -> None:
+    """The 1.1 → 3.0 shapes data.gov's migration describes, on one record."""
+    record = {
+        "@type": "dcat:Dataset",
+        "identifier": "parcels",
+        "title": "Parcels",
+        "description": "City parcels.",
+        "modified": "R/P1W",
+        "publisher": {"name": "Planning", "subOrganizationOf": {"name": "City"}},
+        "contactPoint": {"@type": "vcard:Contact", "fn": "GIS", "hasEmail": "mailto:gis@city.gov"},
+        "accessLevel": "restricted public",
+        "rights": "Ask the GIS team.",
+        "license": "https://creativecommons.org/publicdomain/zero/1.0/",
+        "temporal": "2019-01-01T00:00:00/2020-12-31",
+        "spatial": "-75.3,39.8,-74.9,40.1",
+        "language": ["en-US"],
+        "landingPage": "https://city.gov/parcels",
+        "describedBy": "https://city.gov/parcels/dictionary.pdf",
+        "describedByType": "application/pdf",
+        "conformsTo": "https://city.gov/standards/parcels",
+        "distribution": [
+            {"@type": "dcat:Distribution", "downloadURL": "https://city.gov/p.csv", "mediaType": "text/csv"}
+        ],
+    }
+    out = make_exportable_v3(record, CatalogDefaults()).record
+    assert out is not None
+    assert rejected(datagov_v30(), [out]) == []
+    assert out["accrualPeriodicity"] == "weekly"
+    assert "modified" not in out
+    assert out["publisher"] == {
+        "@type": "Organization",
+        "name": "Planning",
+        "subOrganizationOf": [{"@type": "Organization", "name": "City"}],
+    }
+    assert out["contactPoint"]["@type"] == "Kind"
+    assert out["accessRights"].startswith("Access restricted")
+    assert out["accessLevel"] == "restricted public"  # kept, as data.gov's migration guide says
+    assert out["rights"] == ["Ask the GIS team."]
+    assert out["temporal"] == [{"@type": "PeriodOfTime", "startDate": "2019-01-01", "endDate": "2020-12-31"}]
+    assert out["spatial"]["bbox"].startswith("POLYGON((")
+    assert out["language"] == ["en"]
+    assert out["landingPage"] == {"@type": "Document", "accessURL": "https://city.gov/parcels", "title": "Parcels"}
+    assert out["describedBy"]["mediaType"] == "application/pdf"
+    assert out["conformsTo"] == [{"@type": "Standard", "identifier": "https://city.gov/standards/parcels"}]
+    assert out["distribution"][0]["license"] == record["license"]
