@@ -344,6 +344,19 @@ def _rights_v30(value: Any, key: str) -> Converted:
     return ("\n".join(texts) or None), (f"{len(texts)} rights statements joined" if len(texts) > 1 else None)
 
 
+def _series_v30(value: Any, key: str) -> Converted:
+    """DatasetSeries objects (or IRIs) → what the model keeps of each: ``@id``, ``title``, ``description``."""
+    items = value if isinstance(value, list) else [value]
+    kept = [
+        {k: v for k, v in item.items() if k in ("@id", "title", "description") and isinstance(v, str)}
+        if isinstance(item, Mapping)
+        else {"@id": item}
+        for item in items
+        if isinstance(item, (Mapping, str))
+    ]
+    return [k for k in kept if k] or None, None
+
+
 def _as_strings(value: Any, key: str) -> Converted:
     return ([value] if isinstance(value, str) else value), None
 
@@ -359,6 +372,7 @@ V30_RULES: tuple[tuple[str, Callable[[Any, str], Converted]], ...] = (
     ("conformsTo", _standard_v30),
     ("theme", _concepts_v30),
     ("rights", _rights_v30),
+    ("inSeries", _series_v30),
     ("language", _as_strings),
     ("keyword", _as_strings),
 )

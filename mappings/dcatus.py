@@ -298,6 +298,27 @@ class OrganizationCodec(NestedCodec):
         return found
 
 
+class SeriesCodec(NestedCodec):
+    """DCAT-US 3.0 ``inSeries``: a dcat:DatasetSeries, named by its IRI when it has one."""
+
+    def to_rdf(self, graph: Graph, value: JSONValue) -> Node | None:
+        if isinstance(value, str):
+            return URIRef(value) if is_iri(value) else None
+        if not isinstance(value, dict):
+            return None
+        iri = value.get("@id")
+        node: Node = URIRef(iri) if isinstance(iri, str) and is_iri(iri) else bnode()
+        graph.add((node, RDF.type, self.rdf_type))
+        json_to_graph(value, self.fields, graph, node)
+        return node
+
+    def from_rdf(self, graph: Graph, node: Node) -> JSONValue:
+        if isinstance(node, Literal):
+            return None
+        found = graph_to_json(graph, node, self.fields)
+        return {"@id": str(node), **found} if isinstance(node, URIRef) else (found or None)
+
+
 class ContactCodec(NestedCodec):
     def from_literal(self, text: str) -> JSONValue:
         return {"fn": text}
@@ -364,9 +385,14 @@ def _distribution_fields() -> tuple[FieldMap, ...]:
     return DISTRIBUTION_FIELDS
 
 
+def _series_fields() -> tuple[FieldMap, ...]:
+    return SERIES_FIELDS
+
+
 ORGANIZATION = OrganizationCodec(FOAF.Organization, _organization_fields)
 CONTACT = ContactCodec(VCARD.Kind, _contact_fields)
 DISTRIBUTION = NestedCodec(DCAT.Distribution, _distribution_fields)
+SERIES = SeriesCodec(DCAT3.DatasetSeries, _series_fields)
 
 
 def _schema(name: str) -> tuple[URIRef, URIRef]:
@@ -506,6 +532,11 @@ DISTRIBUTION_FIELDS: tuple[FieldMap, ...] = (
     FieldMap("modified", DCTERMS.modified, DATE),
 )
 
+SERIES_FIELDS: tuple[FieldMap, ...] = (
+    FieldMap("title", DCTERMS.title, TEXT),
+    FieldMap("description", DCTERMS.description, TEXT),
+)
+
 DATASET_FIELDS: tuple[FieldMap, ...] = (
     FieldMap("identifier", DCTERMS.identifier, TEXT, also=_schema("identifier")),
     FieldMap("title", DCTERMS.title, TEXT, also=_schema("name")),
@@ -538,6 +569,7 @@ DATASET_FIELDS: tuple[FieldMap, ...] = (
     FieldMap("accessRights", DCTERMS.accessRights, RightsStatementCodec()),
     FieldMap("version", DCAT3.version, TEXT, also=_schema("version")),
     FieldMap("created", DCTERMS.created, DATE, also=_schema("dateCreated")),
+    FieldMap("inSeries", DCAT3.inSeries, SERIES, many=True),
 )
 
 KNOWN_DATASET_KEYS = frozenset(f.key for f in DATASET_FIELDS) | {"@type"}

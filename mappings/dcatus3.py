@@ -142,6 +142,17 @@ def _languages(value: Any, record: JSON) -> Any:
     return list(dict.fromkeys(codes)) or None
 
 
+def _series(value: Any, record: JSON) -> Any:
+    """The series the dataset belongs to (3.0 requires each to have a title and a description)."""
+    items = value if isinstance(value, list) else []
+    kept = [
+        {"@type": "DatasetSeries", **s}
+        for s in items
+        if isinstance(s, dict) and s.get("title") and s.get("description")
+    ]
+    return kept or None
+
+
 def _modified(value: Any, record: JSON) -> Any:
     return date_v3(value)
 
@@ -164,6 +175,7 @@ DATASET_RULES: dict[str, Rule] = {
     "describedBy": _described_by,
     "describedByType": _drop,  # carried by describedBy's mediaType
     "conformsTo": _standards,
+    "inSeries": _series,
     "rights": _rights,
     "language": _languages,
     "modified": _modified,

@@ -3,9 +3,9 @@
 Dataset, Distribution, Organization and ContactPoint carry every DCAT-US 1.1 field (values as published,
 so a record round-trips to data.json unchanged) and the DCAT-US 3.0 fields a state catalog uses that 1.1
 has no place for (a contact's telephone, free-text access rights, version, creation date, a
-distribution's licence and dates); CatalogRecord adds what the catalog itself knows about a
-record (where it came from, when it was seen and changed, its content hash, whether it was withdrawn and
-what is wrong with it).
+distribution's licence and dates, the dataset series it belongs to); CatalogRecord adds what the catalog
+itself knows about a record (where it came from, when it was seen and changed, its content hash, whether
+it was withdrawn and what is wrong with it).
 
 Python attributes are snake_case; the JSON form uses the DCAT-US names (``accessLevel``, ``contactPoint``).
 """
@@ -64,6 +64,14 @@ class Distribution(NutmegModel):
     modified: str | None = None  # DCAT-US 3.0
 
 
+class DatasetSeries(NutmegModel):
+    """dcat:DatasetSeries (DCAT-US 3.0 ``inSeries``) — the series a dataset belongs to."""
+
+    id: str | None = Field(default=None, alias="@id")
+    title: str | None = None
+    description: str | None = None
+
+
 class Dataset(NutmegModel):
     """dcat:Dataset — the DCAT-US 1.1 dataset fields, values as published."""
 
@@ -99,6 +107,7 @@ class Dataset(NutmegModel):
     access_rights: str | None = None
     version: str | None = None
     created: str | None = None
+    in_series: list[DatasetSeries] = Field(default_factory=list)
 
 
 class Catalog(NutmegModel):

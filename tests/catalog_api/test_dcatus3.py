@@ -144,6 +144,7 @@ CARRIED: dict[str, Reader] = {
     "conformsTo": _standard,
     "theme": _concepts,
     "rights": _rights,
+    "inSeries": lambda v: [{k: s.get(k) for k in ("@id", "title", "description")} for s in v or []],
     "distribution": _distributions,
 }
 DISTRIBUTION_CARRIED: dict[str, Reader] = {
