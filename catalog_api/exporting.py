@@ -21,10 +21,10 @@ import orjson
 from catalog_api.settings import Settings
 from index.ids import slug_path
 from index.store import ExportRow, Store
-from mappings.datajson import catalog_header, dataset_to_datajson
+from mappings.datajson import catalog_header
 from mappings.datajson_export import Adjustment, RecordContext, make_exportable, make_exportable_v3
 from mappings.dcatus3 import catalog_header_v3
-from mappings.model import Dataset, RecordIssue
+from mappings.model import RecordIssue
 from mappings.validation import problems_key
 
 
@@ -69,27 +69,25 @@ class ExportTally:
 
 
 def exportable(
-    row: ExportRow, settings: Settings, store: Store, version: str = "1.1"
+    row: ExportRow, settings: Settings, version: str = "1.1"
 ) -> tuple[bytes | None, list[RecordIssue], list[Adjustment]]:
     """The record's data.json bytes in DCAT-US ``version`` (or None and the problems that keep it out)
     and what was adjusted."""
     if version == "3.0":
-        result = make_exportable_v3(_stored(row, settings, store), settings.catalog_defaults(), _context(row, settings))
+        result = make_exportable_v3(_stored(row), settings.catalog_defaults(), _context(row, settings))
         return (None if result.record is None else orjson.dumps(result.record)), result.problems, result.adjustments
     if row.export_problems.get(problems_key(settings.profile)) == []:
         return row.datajson, [], []
-    record = _stored(row, settings, store)
+    record = _stored(row)
     result = make_exportable(record, settings.catalog_defaults(), settings.profile, _context(row, settings))
     if result.record is None:
         return None, result.problems, result.adjustments
     return orjson.dumps(result.record), [], result.adjustments
 
 
-def _stored(row: ExportRow, settings: Settings, store: Store) -> dict[str, Any]:
-    """The record's DCAT-US JSON as stored at harvest time (rebuilt from the model when it was stored
-    under older rules: then its bytes may predate fields the model has since grown)."""
-    if problems_key(settings.profile) not in row.export_problems:
-        return dataset_to_datajson(Dataset.model_validate(store.get_record(row.id).dataset))
+def _stored(row: ExportRow) -> dict[str, Any]:
+    """The record's DCAT-US JSON as stored at harvest time (``dataset_to_datajson`` of its model, whatever
+    the profile; a record stored before these rules is checked again, not rebuilt)."""
     record: dict[str, Any] = orjson.loads(row.datajson)
     return record
 
@@ -108,7 +106,7 @@ def datajson_chunks(
     for batch in store.iter_export_rows():
         parts: list[bytes] = []
         for row in batch:
-            body, problems, done = exportable(row, settings, store, version)
+            body, problems, done = exportable(row, settings, version)
             if tally.count(row, body, problems, done):
                 assert body is not None
                 parts.append(body)
@@ -132,5 +130,5 @@ def export_report(store: Store, settings: Settings, version: str = "1.1") -> Exp
     tally = ExportTally()
     for batch in store.iter_export_rows():
         for row in batch:
-            tally.count(row, *exportable(row, settings, store, version))
+            tally.count(row, *exportable(row, settings, version))
     return tally
