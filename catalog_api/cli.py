@@ -1,6 +1,11 @@
 """The ``nutmeg`` command line. It builds the same app (and services) as the server.
 
 Every failure ends with what to do next; ``--help`` on every command says what it does.
+
+Start-up time matters here (``benchmarks/cli.py`` measures it): the module imports only click and the
+standard library at the top. A command imports what it uses inside its body — the web app, the harvest
+runner, rdflib and the search backends only for the commands that need them; ``source list`` and
+``source add`` open just the store.
 """
 
 from __future__ import annotations
@@ -14,25 +19,20 @@ from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from catalog_api.app import create_app
-from catalog_api.doctor import diagnose
-from catalog_api.exporting import ExportTally, datajson_chunks
-from catalog_api.harvesting import HarvestReport
-from catalog_api.schedule import due_sources, parse_interval
-from catalog_api.services import Services
-from catalog_api.settings import Settings
-from harvesters.registry import UnknownHarvester, get_harvester, known_kinds
-from index.documents import doc_from_row
-from index.search.base import BackendUnavailable
-from index.store import Conflict, NewSource, NotFound, Store
+from catalog_api.schedule import parse_interval
+from harvesters.registry import UnknownHarvester, known_kinds, require_kind
+
+if TYPE_CHECKING:
+    from catalog_api.harvesting import HarvestReport
+    from catalog_api.services import Services
+    from catalog_api.settings import Settings
+    from index.store import Store
+
 
 console = Console(stderr=True)
 out = Console()
@@ -46,6 +46,10 @@ class CliError(click.ClickException):
 
 
 def load_settings(**overrides: Any) -> Settings:
+    from pydantic import ValidationError
+
+    from catalog_api.settings import Settings
+
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
@@ -58,12 +62,27 @@ def load_settings(**overrides: Any) -> Settings:
 @contextmanager
 def services(settings: Settings | None = None) -> Iterator[Services]:
     """The services of the app the server would build, closed afterwards."""
+    from catalog_api.app import create_app
+
     app = create_app(settings or load_settings())
     built: Services = app.state.services
     try:
         yield built
     finally:
         built.close()
+
+
+@contextmanager
+def opened_store(settings: Settings | None = None) -> Iterator[Store]:
+    """Just the store (migrated), for the commands that need nothing else: no app, index or harvester."""
+    from index.store import Store
+
+    store = Store((settings or load_settings()).database_url)
+    try:
+        store.migrate()
+        yield store
+    finally:
+        store.close()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -97,7 +116,7 @@ def source() -> None:
 def source_add(name: str, url: str, kind: str, **fields: Any) -> None:
     """Register source NAME at URL."""
     try:
-        get_harvester(kind)
+        require_kind(kind)
     except UnknownHarvester as exc:
         raise CliError(str(exc), "pick one of the known kinds with --kind") from exc
     if fields["schedule"]:
@@ -105,6 +124,8 @@ def source_add(name: str, url: str, kind: str, **fields: Any) -> None:
             parse_interval(fields["schedule"])
         except ValueError as exc:
             raise CliError(str(exc), "use an ISO 8601 duration such as PT6H or P1D") from exc
+    from index.store import Conflict, NewSource
+
     new = NewSource(
         name=name,
         kind=kind,
@@ -117,9 +138,9 @@ def source_add(name: str, url: str, kind: str, **fields: Any) -> None:
         allow_private=fields["allow_private"],
         schedule=fields["schedule"],
     )
-    with services() as built:
+    with opened_store() as store:
         try:
-            built.store.add_source(new, datetime.now(UTC))
+            store.add_source(new, datetime.now(UTC))
         except Conflict as exc:
             raise CliError(str(exc), f"choose another name, or `nutmeg source remove {name}` first") from exc
     out.print(f"added source [bold]{name}[/] ({kind}) → {url}; harvest it with `nutmeg harvest {name}`")
@@ -145,9 +166,9 @@ def _options(fields: dict[str, Any]) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="print JSON instead of a table")
 def source_list(as_json: bool) -> None:
     """List registered sources with their last harvest."""
-    with services() as built:
-        rows = built.store.list_sources()
-        counts = {r.name: built.store.live_count(r.id) for r in rows}
+    with opened_store() as store:
+        rows = store.list_sources()
+        counts = {r.name: store.live_count(r.id) for r in rows}
     if as_json:
         out.print_json(
             json.dumps([{"name": r.name, "kind": r.kind, "url": r.url, "datasets": counts[r.name]} for r in rows])
@@ -156,6 +177,8 @@ def source_list(as_json: bool) -> None:
     if not rows:
         out.print("no sources yet; add one with `nutmeg source add NAME URL`")
         return
+    from rich.table import Table
+
     table = Table("name", "kind", "url", "datasets", "last success", "schedule")
     for r in rows:
         last = r.last_success_at.strftime("%Y-%m-%d %H:%M") if r.last_success_at else "never"
@@ -168,6 +191,9 @@ def source_list(as_json: bool) -> None:
 @click.confirmation_option(prompt="Remove the source and every record harvested from it?")
 def source_remove(name: str) -> None:
     """Remove source NAME and its records (they leave search and data.json)."""
+    from index.search.base import BackendUnavailable
+    from index.store import NotFound
+
     with services() as built:
         try:
             source_row = built.store.get_source(name)
@@ -205,6 +231,8 @@ def harvest(names: tuple[str, ...], all_: bool, full: bool, accept_shrink: bool)
 
 
 def _harvest_one(built: Services, name: str, *, full: bool, accept_shrink: bool) -> HarvestReport:
+    from index.store import Conflict, NotFound
+
     try:
         built.store.get_source(name)
     except NotFound as exc:
@@ -221,6 +249,8 @@ def _harvest_one(built: Services, name: str, *, full: bool, accept_shrink: bool)
 
 @contextmanager
 def _progress(name: str) -> Iterator[Any]:
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     columns = (
         SpinnerColumn(),
         TextColumn("[bold]{task.description}"),
@@ -259,6 +289,8 @@ def _print_report(report: HarvestReport, seconds: float) -> None:
 @click.option("--interval", default=30.0, show_default=True, help="seconds between checks")
 def worker(once: bool, interval: float) -> None:
     """Harvest every source whose --schedule is due, forever (the harvest worker of a deployment)."""
+    from catalog_api.schedule import due_sources
+
     with services() as built:
         if not once:
             out.print("harvest worker started; sources with a schedule are harvested when due (Ctrl-C stops)")
@@ -275,6 +307,8 @@ def worker(once: bool, interval: float) -> None:
 
 def _catch_up_index(built: Services) -> None:
     """After a search-engine outage, index what the store has and the index lacks (quietly retried)."""
+    from index.search.base import BackendUnavailable
+
     try:
         caught_up = built.runner.index_pending()
     except BackendUnavailable as exc:
@@ -290,6 +324,11 @@ def _catch_up_index(built: Services) -> None:
 @main.command()
 def reindex() -> None:
     """Rebuild the search index from the store (searches keep working while it runs)."""
+    from rich.progress import Progress
+
+    from index.documents import doc_from_row
+    from index.search.base import BackendUnavailable
+
     with services() as built:
         total = built.store.live_count()
         sent: list[tuple[str, str | None]] = []
@@ -322,17 +361,16 @@ _ENGINE_DOWN_HINT = "start it (`nutmeg doctor` shows what is wrong), then run th
 @main.command()
 def migrate() -> None:
     """Bring the store's schema to the newest version (deployments run it once before the API starts)."""
-    store = Store(load_settings().database_url)
-    try:
-        store.migrate()
-    finally:
-        store.close()
+    with opened_store():
+        pass
     out.print("the store's schema is up to date")
 
 
 @main.command()
 def doctor() -> None:
     """Check the store and the search engine, and compare the index with the store (missing, extra, stale)."""
+    from catalog_api.doctor import diagnose
+
     findings = diagnose(load_settings())
     for finding in findings:
         mark = "[green]  ok[/]" if finding.ok else "[red]FAIL[/]"
@@ -363,6 +401,8 @@ def export() -> None:
 )
 def export_datajson(file: Path | None, version: str | None) -> None:
     """Write the catalog's data.json (DCAT-US 1.1 or 3.0) to FILE (or standard output)."""
+    from catalog_api.exporting import ExportTally, datajson_chunks
+
     tally = ExportTally()
     with services() as built:
         chosen = version or built.settings.datajson_version
@@ -401,6 +441,8 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
     """Serve the catalog: search API, dataset pages, data.json."""
     import uvicorn
 
+    from catalog_api.app import create_app
+
     if demo:
         settings = demo_settings(host, port)
         app = create_app(settings)
@@ -435,6 +477,8 @@ def demo_settings(host: str, port: int) -> Settings:
 
 def harvest_demo(built: Services) -> None:
     """Register and harvest the bundled demo sources (files on disk, no network)."""
+    from index.store import Conflict, NewSource
+
     root = demo_root()
     for spec in json.loads((root / "sources.json").read_text("utf-8")):
         new = NewSource(

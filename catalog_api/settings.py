@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from harvesters.http import DEFAULT_USER_AGENT, HttpPolicy, IPNetwork
-from mappings.datajson import CatalogDefaults
-from mappings.validation import Profile
+from harvesters import DEFAULT_USER_AGENT
+
+if TYPE_CHECKING:  # imported where used: the CLI's light commands load settings without httpx or jsonschema
+    from harvesters.http import HttpPolicy, IPNetwork
+    from mappings.datajson import CatalogDefaults
+    from mappings.validation import Profile
 
 ACCESS_LEVELS = ("public", "restricted public", "non-public")
 
@@ -137,9 +140,13 @@ class Settings(BaseSettings):
 
     @property
     def profile(self) -> Profile:
+        from mappings.validation import Profile
+
         return Profile.FEDERAL if self.federal else Profile.NON_FEDERAL
 
     def http_policy(self, *, allow_private: bool = False) -> HttpPolicy:
+        from harvesters.http import HttpPolicy
+
         networks: tuple[IPNetwork, ...] = tuple(
             ipaddress.ip_network(n, strict=False) for n in self.harvest_allowed_networks
         )
@@ -159,6 +166,8 @@ class Settings(BaseSettings):
         )
 
     def catalog_defaults(self) -> CatalogDefaults:
+        from mappings.datajson import CatalogDefaults
+
         return CatalogDefaults(
             publisher=self.default_publisher,
             contact_name=self.default_contact_name,

@@ -31,6 +31,7 @@ import certifi
 import httpcore
 import httpx
 
+from harvesters import DEFAULT_USER_AGENT
 from harvesters.errors import (
     BlockedAddressError,
     FetchError,
@@ -44,7 +45,6 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 Resolver = Callable[[str, int], list[str]]
 Outcome = Literal["ok", "not-modified", "retry", "fatal"]
 
-DEFAULT_USER_AGENT = "Nutmeg/0.1 (open-data catalog harvester)"
 # Only encodings :class:`BoundedDecoder` can inflate in bounded steps are asked for.
 ACCEPT_ENCODING = "gzip, deflate"
 _INFLATE_STEP = 1 << 16

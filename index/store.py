@@ -6,6 +6,7 @@ search index is derived from this store and can always be rebuilt from it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -13,8 +14,6 @@ from importlib import resources
 from typing import Any
 
 import orjson
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import (
     Connection,
     Engine,
@@ -30,7 +29,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from index.tables import harvest_jobs, record_errors, records, sources
@@ -223,6 +222,20 @@ def _sqlite_pragmas(memory: bool) -> Any:
     return on_connect
 
 
+_REVISION_LINE = re.compile(r"^(down_revision|revision)\b[^=]*=\s*(.+)$", re.MULTILINE)
+
+
+def newest_revisions() -> set[str]:
+    """The head revisions of ``index/migrations/versions``: revisions no other migration builds on."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (resources.files("index") / "migrations" / "versions").iterdir():
+        if path.name.endswith(".py"):
+            for key, value in _REVISION_LINE.findall(path.read_text("utf-8")):
+                (revisions if key == "revision" else parents).update(re.findall(r"[\"']([^\"']+)[\"']", value))
+    return revisions - parents
+
+
 class Store:
     """Typed access to the system of record."""
 
@@ -236,12 +249,28 @@ class Store:
     # -- schema ------------------------------------------------------------------------------------
 
     def migrate(self) -> None:
-        """Bring the schema to the newest migration (idempotent)."""
+        """Bring the schema to the newest migration (idempotent; a store already there costs one query)."""
+        if self.at_newest_schema():
+            return
+        from alembic import command  # only here: importing alembic costs every CLI command start-up time
+        from alembic.config import Config
+
         config = Config()
         config.set_main_option("script_location", str(resources.files("index") / "migrations"))
         with self.engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+
+    def at_newest_schema(self) -> bool:
+        """Whether the store's recorded migration is the newest one (read without importing alembic)."""
+        try:
+            with self.engine.connect() as connection:
+                current = {
+                    str(v) for v in connection.exec_driver_sql("select version_num from alembic_version").scalars()
+                }
+        except SQLAlchemyError:
+            return False
+        return current == newest_revisions()
 
     def server_version(self) -> str:
         with self.engine.connect() as connection:
