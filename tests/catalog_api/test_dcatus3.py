@@ -23,7 +23,7 @@ from mappings.datajson import CatalogDefaults
 from mappings.datajson_export import make_exportable_v3
 from mappings.dcatus import geometry_bbox
 from mappings.dcatus3 import date_v3
-from tests.catalog_api.test_datagov_acceptance import DEFAULTS, datagov_v30, rejected
+from tests.catalog_api.test_datagov_acceptance import DEFAULTS, datagov_v11, datagov_v30, rejected
 from tests.conftest import DATA, add_source, make_settings
 from tests.support.httpserver import LoopbackServer, Route
 
@@ -174,6 +174,9 @@ def published() -> Iterator[tuple[Services, HarvestReport, dict[str, dict[str, A
         assert report.status == "succeeded"
         with TestClient(create_app(services.settings, services)) as client:
             document = client.get("/dcat-us/3.0/data.json").json()
+            v11 = client.get("/dcat-us/1.1/data.json").json()
+        assert len(v11["dataset"]) == len(document["dataset"])
+        assert rejected(datagov_v11(), v11["dataset"]) == []  # the 3.0 examples published as 1.1 too
         yield services, report, {_identifier(d["identifier"]): d for d in document["dataset"]}
         services.close()
 
