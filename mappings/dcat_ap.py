@@ -30,12 +30,15 @@ from mappings.dcatus import (
     DATASET_FIELDS,
     DISTRIBUTION_FIELDS,
     ORGANIZATION_FIELDS,
+    SERIES,
+    SERIES_FIELDS,
     Codec,
     FieldMap,
     JSONValue,
     LocationCodec,
     MediaTypeCodec,
     NestedCodec,
+    SeriesCodec,
 )
 from mappings.derive import format_label
 from mappings.graphs import bnode, plain
@@ -359,6 +362,15 @@ def _override(fields: tuple[FieldMap, ...], codecs: Mapping[str, Codec]) -> tupl
     )
 
 
+class CompleteSeries(SeriesCodec):
+    """``inSeries``: DCAT-AP requires a series to have a title and a description; others are left out."""
+
+    def to_rdf(self, graph: Graph, value: JSONValue) -> Node | None:
+        if not (isinstance(value, dict) and value.get("title") and value.get("description")):
+            return None
+        return super().to_rdf(graph, value)
+
+
 _DOCUMENT = TypedIri(FOAF.Document)
 _STANDARD = TypedIri(DCTERMS.Standard)
 _LICENSE = TypedIri(DCTERMS.LicenseDocument, DCTERMS.LicenseDocument)
@@ -379,6 +391,10 @@ DISTRIBUTION_CODECS: dict[str, Codec] = {
 def _distribution_fields() -> tuple[FieldMap, ...]:
     extra = (FieldMap("rights", DCTERMS.rights, _RIGHTS),)
     return _override(DISTRIBUTION_FIELDS + extra, DISTRIBUTION_CODECS)
+
+
+def _series_fields() -> tuple[FieldMap, ...]:
+    return SERIES_FIELDS
 
 
 @cache
@@ -409,6 +425,7 @@ def dataset_fields(base_url: str) -> tuple[FieldMap, ...]:
         "landingPage": _DOCUMENT,
         "conformsTo": _STANDARD,
         "distribution": DistributionAP(DCAT.Distribution, _distribution_fields),
+        "inSeries": CompleteSeries(SERIES.rdf_type, _series_fields),
     }
     access = FieldMap(
         "accessLevel", DCTERMS.accessRights, Vocabulary("access-right", ACCESS_RIGHTS, DCTERMS.RightsStatement)
