@@ -11,6 +11,8 @@ runner, rdflib and the search backends only for the commands that need them; ``s
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sys
 import tempfile
 import time
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 
 
 console = Console(stderr=True)
+log = logging.getLogger("nutmeg.cli")
 out = Console()
 
 
@@ -113,12 +116,30 @@ def source() -> None:
 @click.option("--schedule", help="harvest every ISO 8601 duration, e.g. PT6H or P1D (used by `nutmeg worker`)")
 @click.option("--federal", is_flag=True, help="validate records against the federal DCAT-US schema")
 @click.option("--allow-private", is_flag=True, help="allow this source to resolve to private/loopback addresses")
+@click.option(
+    "--header",
+    "headers",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="a credential header sent only to the source's host, e.g. X-App-Token=env:SOCRATA_TOKEN (repeatable)",
+)
+@click.option("--auth", metavar="USER:PASSWORD", help="HTTP basic auth for the source's host (or env:VARIABLE)")
 def source_add(name: str, url: str, kind: str, **fields: Any) -> None:
-    """Register source NAME at URL."""
+    """Register source NAME at URL. Credentials go in --header/--auth (a value env:VAR is read from the
+    environment at each harvest), never in the URL: they are sent to the source's host only and never shown."""
+    from harvesters.credentials import HOW_TO_GIVE, SourceCredentials, credentials_in_url
+
     try:
         require_kind(kind)
     except UnknownHarvester as exc:
         raise CliError(str(exc), "pick one of the known kinds with --kind") from exc
+    secret = credentials_in_url(url)
+    if secret is not None:
+        raise CliError(f"the URL carries {secret}; nothing was added", HOW_TO_GIVE)
+    try:
+        credentials = SourceCredentials.parse(list(fields["headers"]), fields["auth"])
+    except ValueError as exc:
+        raise CliError(str(exc), HOW_TO_GIVE) from exc
     if fields["schedule"]:
         try:
             parse_interval(fields["schedule"])
@@ -137,6 +158,7 @@ def source_add(name: str, url: str, kind: str, **fields: Any) -> None:
         federal=fields["federal"],
         allow_private=fields["allow_private"],
         schedule=fields["schedule"],
+        credentials=credentials.to_json() if credentials else None,
     )
     with opened_store() as store:
         try:
@@ -144,6 +166,9 @@ def source_add(name: str, url: str, kind: str, **fields: Any) -> None:
         except Conflict as exc:
             raise CliError(str(exc), f"choose another name, or `nutmeg source remove {name}` first") from exc
     out.print(f"added source [bold]{name}[/] ({kind}) → {url}; harvest it with `nutmeg harvest {name}`")
+    for variable in credentials.env_names():
+        if variable not in os.environ:
+            console.print(f"  note: {variable} is not set here; set it where `nutmeg worker`/`harvest` runs")
 
 
 def _options(fields: dict[str, Any]) -> dict[str, Any]:
@@ -220,14 +245,31 @@ def harvest(names: tuple[str, ...], all_: bool, full: bool, accept_shrink: bool)
     """Harvest the named sources (or --all). Exits non-zero if any source fails."""
     if not names and not all_:
         raise CliError("name the sources to harvest, or pass --all", "nutmeg harvest NAME, or nutmeg harvest --all")
-    failures = 0
     with services() as built:
+        _report_reaped(built)
         targets = [s.name for s in built.store.list_sources() if s.enabled] if all_ else list(names)
-        for name in targets:
-            report = _harvest_one(built, name, full=full, accept_shrink=accept_shrink)
-            failures += 0 if report.ok else 1
+        failures = _harvest_each(built, targets, full=full, accept_shrink=accept_shrink)
     if failures:
         raise CliError(f"{failures} of {len(targets)} harvests did not succeed", "see the messages above")
+
+
+def _harvest_each(built: Services, names: list[str], *, full: bool, accept_shrink: bool) -> int:
+    """Harvest each source in turn; one that fails in any way is reported and the next one runs.
+    Returns how many did not succeed."""
+    failures = 0
+    for name in names:
+        try:
+            report = _harvest_one(built, name, full=full, accept_shrink=accept_shrink)
+        except CliError as exc:
+            console.print(f"[bold]{name}[/]: [red]not harvested[/] — {exc.format_message()}")
+            failures += 1
+        except Exception:
+            log.exception("harvesting source %s failed outside its job", name)
+            console.print(f"[bold]{name}[/]: [red]not harvested[/] — internal error (the log above has the detail)")
+            failures += 1
+        else:
+            failures += 0 if report.ok else 1
+    return failures
 
 
 def _harvest_one(built: Services, name: str, *, full: bool, accept_shrink: bool) -> HarvestReport:
@@ -284,6 +326,34 @@ def _print_report(report: HarvestReport, seconds: float) -> None:
         out.print(f"  per-record errors: /api/v1/jobs/{report.job_id}/errors")
 
 
+@main.group()
+def job() -> None:
+    """Look after harvest jobs."""
+
+
+@job.command("cancel")
+@click.argument("job_id", type=int)
+def job_cancel(job_id: int) -> None:
+    """Cancel running job JOB_ID: its source can be harvested again at once; a harvest still running it
+    stops at its next record and withdraws nothing."""
+    from catalog_api.jobs import cancel
+    from index.store import NotFound, StoreError
+
+    with opened_store() as store:
+        try:
+            cancel(store, job_id, datetime.now(UTC))
+        except NotFound as exc:
+            raise CliError(str(exc), "see the jobs at /api/v1/sources/NAME/jobs") from exc
+        except StoreError as exc:
+            raise CliError(str(exc), "nothing to cancel") from exc
+    out.print(f"job {job_id} cancelled; nothing was withdrawn")
+
+
+def _report_reaped(built: Services) -> None:
+    for stuck in built.runner.reap():
+        console.print(f"job {stuck.job.id} of {stuck.source} was left running ({stuck.reason}); marked failed")
+
+
 @main.command()
 @click.option("--once", is_flag=True, help="harvest what is due now, then exit (for cron)")
 @click.option("--interval", default=30.0, show_default=True, help="seconds between checks")
@@ -292,12 +362,12 @@ def worker(once: bool, interval: float) -> None:
     from catalog_api.schedule import due_sources
 
     with services() as built:
+        _report_reaped(built)
         if not once:
             out.print("harvest worker started; sources with a schedule are harvested when due (Ctrl-C stops)")
         while True:
             due = due_sources(built.store.list_sources(), datetime.now(UTC))
-            for name in due:
-                _harvest_one(built, name, full=False, accept_shrink=False)
+            _harvest_each(built, due, full=False, accept_shrink=False)
             _catch_up_index(built)
             if once:
                 out.print(f"harvested {len(due)} due source(s)")

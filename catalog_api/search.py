@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from catalog_api import cursor
@@ -24,7 +24,6 @@ class SearchParams:
     cursor: str | None = None
     facets: tuple[str, ...] = FACETS
     facet_limit: int = 20
-    start: int | None = None  # an explicit offset (CKAN's ``start``) instead of ``page``
 
     @property
     def effective_sort(self) -> Sort:
@@ -44,6 +43,14 @@ class SearchParams:
         )
 
 
+def clamped(params: SearchParams, max_per_page: int, max_result_window: int) -> SearchParams:
+    """``params`` with ``per_page`` and ``page`` brought into range, for the feeds: a feed reader or an
+    OpenSearch client asking for too many or too deep gets the nearest page there is, not an error."""
+    per_page = min(max(params.per_page, 1), max_per_page)
+    page = min(max(params.page, 1), max(max_result_window // per_page, 1))
+    return replace(params, per_page=per_page, page=page)
+
+
 @dataclass(frozen=True, slots=True)
 class SearchOutcome:
     result: SearchResult
@@ -51,13 +58,13 @@ class SearchOutcome:
     next_cursor: str | None
 
 
-def run_search(services: Services, params: SearchParams, *, max_per_page: int | None = None) -> SearchOutcome:
-    """Validate paging, run the query on the configured backend, and make the next cursor.
-
-    ``max_per_page`` lets an API with its own documented limit (CKAN's 1,000 rows) raise the settings'.
-    """
+def run_search(services: Services, params: SearchParams) -> SearchOutcome:
+    """Validate paging, run the query on the configured backend, and make the next cursor."""
     settings = services.settings
-    limit = max_per_page or settings.max_per_page
+    limit = settings.max_per_page
+    for name, value in (("page", params.page), ("per_page", params.per_page)):
+        if value < 1:
+            raise ApiError(400, "bad_parameter", f"parameter '{name}' must be at least 1, not {value}")
     if params.per_page > limit:
         raise ApiError(400, "bad_parameter", f"parameter 'per_page' must be at most {limit}")
     if params.modified_since and params.modified_before and params.modified_since >= params.modified_before:
@@ -65,14 +72,7 @@ def run_search(services: Services, params: SearchParams, *, max_per_page: int | 
     after, page = None, params.page
     if params.cursor:
         after, page = cursor.decode(params.cursor, params.fingerprint())
-    elif params.start is not None and params.start + params.per_page > settings.max_result_window:
-        raise ApiError(
-            400,
-            "bad_parameter",
-            f"start {params.start} + rows {params.per_page} goes past {settings.max_result_window} results; "
-            "narrow the query with filters",
-        )
-    elif params.start is None and params.page * params.per_page > settings.max_result_window:
+    elif params.page * params.per_page > settings.max_result_window:
         raise ApiError(
             400,
             "bad_parameter",
@@ -85,7 +85,7 @@ def run_search(services: Services, params: SearchParams, *, max_per_page: int | 
         modified_since=params.modified_since,
         modified_before=params.modified_before,
         sort=params.effective_sort,
-        offset=params.start if params.start is not None and not params.cursor else (page - 1) * params.per_page,
+        offset=(page - 1) * params.per_page,
         limit=params.per_page,
         after=after,
         facets=params.facets,

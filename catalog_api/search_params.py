@@ -1,5 +1,9 @@
 """The search parameters of ``/api/v1/datasets``, as one FastAPI dependency, so every search surface (the
-JSON API, the Atom and RSS feeds) takes exactly the same parameters with the same meaning."""
+JSON API, the Atom and RSS feeds) takes exactly the same parameters with the same meaning.
+
+A parameter sent empty (``page=&per_page=``, as an OpenSearch client fills an optional template parameter it
+has no value for) is not given. Ranges (``page``, ``per_page`` at least 1) are checked by
+:func:`catalog_api.search.run_search`, so the feeds can clamp instead of refusing."""
 
 from __future__ import annotations
 
@@ -7,10 +11,18 @@ from datetime import UTC, date, datetime, time
 from typing import Annotated, Literal
 
 from fastapi import Depends, Query
+from pydantic import BeforeValidator
 
 from catalog_api.search import SearchParams
 
+
+def blank_is_none(value: object) -> object:
+    """An optional parameter sent empty is a parameter not sent (OpenSearch 1.1, "optional parameters")."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
 Values = Annotated[list[str], Query()]
+Given = BeforeValidator(blank_is_none)
 
 
 def search_params(
@@ -22,12 +34,12 @@ def search_params(
     license: Values = [],  # noqa: B006
     accessLevel: Values = [],  # noqa: B006
     source: Values = [],  # noqa: B006
-    modified_since: Annotated[datetime | date | None, Query(description="ISO date or datetime")] = None,
-    modified_before: Annotated[datetime | date | None, Query(description="ISO date or datetime")] = None,
-    sort: Annotated[Literal["relevance", "modified", "title"] | None, Query()] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    per_page: Annotated[int, Query(ge=1)] = 20,
-    cursor_: Annotated[str | None, Query(alias="cursor")] = None,
+    modified_since: Annotated[datetime | date | None, Given, Query(description="ISO date or datetime")] = None,
+    modified_before: Annotated[datetime | date | None, Given, Query(description="ISO date or datetime")] = None,
+    sort: Annotated[Literal["relevance", "modified", "title"] | None, Given, Query()] = None,
+    page: Annotated[int | None, Given, Query(description="page number, from 1")] = None,
+    per_page: Annotated[int | None, Given, Query(description="results a page, from 1")] = None,
+    cursor_: Annotated[str | None, Given, Query(alias="cursor")] = None,
 ) -> SearchParams:
     filters = {
         "publisher": publisher,
@@ -40,12 +52,12 @@ def search_params(
     }
     return SearchParams(
         q=q,
-        filters={k: tuple(v) for k, v in filters.items() if v},
+        filters={k: tuple(x for x in v if x.strip()) for k, v in filters.items() if any(x.strip() for x in v)},
         modified_since=moment(modified_since),
         modified_before=moment(modified_before),
         sort=sort,
-        page=page,
-        per_page=per_page,
+        page=1 if page is None else page,
+        per_page=20 if per_page is None else per_page,
         cursor=cursor_,
     )
 

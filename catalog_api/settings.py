@@ -9,7 +9,7 @@ import ipaddress
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from harvesters import DEFAULT_USER_AGENT
@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     harvest_user_agent: str = Field(DEFAULT_USER_AGENT, description="User-Agent sent to sources")
     harvest_batch: int = Field(500, ge=1, description="records written per store/index batch")
     harvest_workers: int = Field(0, ge=0, description="processes mapping records (0 = automatic)")
+    job_heartbeat_seconds: float = Field(10.0, gt=0, description="how often a running job records a sign of life")
+    job_stale_seconds: float = Field(
+        120.0, gt=0, description="a running job silent this long (on another host) is taken as dead and failed"
+    )
 
     # API
     max_per_page: int = Field(100, ge=1, description="largest page size of the search API")
@@ -108,6 +112,14 @@ class Settings(BaseSettings):
                 ipaddress.ip_network(item, strict=False)
             except ValueError as exc:
                 raise ValueError(f"{item!r} is not a CIDR network: {exc}") from exc
+        return value
+
+    @field_validator("job_stale_seconds")
+    @classmethod
+    def _stale_after_beats(cls, value: float, info: ValidationInfo) -> float:
+        beat = info.data.get("job_heartbeat_seconds")
+        if beat is not None and value < 3 * beat:
+            raise ValueError(f"must be at least 3 heartbeats (NUTMEG_JOB_HEARTBEAT_SECONDS={beat:g}), or live jobs die")
         return value
 
     @field_validator("database_url")

@@ -27,14 +27,22 @@ import orjson
 
 from index.search.base import (
     FACETS,
+    AnyOf,
     BackendHealth,
+    Clause,
     Hit,
+    Match,
+    Not,
+    Range,
     SearchBackend,
     SearchDoc,
     SearchError,
     SearchQuery,
     SearchResult,
     SortKey,
+    Words,
+    check_order,
+    check_where,
 )
 from index.search.columns import BoolArray, Columns, FloatArray, IntArray, LoadedDoc
 from index.search.text import parse, to_fts5
@@ -52,7 +60,9 @@ CREATE TABLE IF NOT EXISTS docs (
     title_sort TEXT NOT NULL,
     modified REAL,
     facets BLOB NOT NULL,
-    summary BLOB NOT NULL
+    summary BLOB NOT NULL,
+    created REAL,
+    changed REAL
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
     title, keywords, description, publisher,
@@ -63,6 +73,7 @@ CREATE TABLE IF NOT EXISTS removed (seq INTEGER PRIMARY KEY AUTOINCREMENT, rowid
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 _FTS_COLUMNS = "title, keywords, description, publisher"
+FTS_COLUMN = {"title": "title", "keyword": "keywords", "description": "description", "publisher": "publisher"}
 FTS_CACHE_SIZE = 64
 _BATCH = 500
 
@@ -90,6 +101,10 @@ class EmbeddedIndex(SearchBackend):
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(docs)")}
+        for added in ("created", "changed"):  # index files written before these columns existed
+            if added not in columns:
+                self._conn.execute(f"ALTER TABLE docs ADD COLUMN {added} REAL")
         self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('generation', ?)", (uuid.uuid4().hex,))
 
     def close(self) -> None:
@@ -142,7 +157,7 @@ class EmbeddedIndex(SearchBackend):
         before = max(before, self._sequence("docs"))
         self._conn.executemany(
             "INSERT INTO docs (id, hash, title, keywords, description, publisher, title_sort, modified,"
-            " facets, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " facets, summary, created, changed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [_row(d) for d in unique],
         )
         self._conn.execute(
@@ -170,17 +185,33 @@ class EmbeddedIndex(SearchBackend):
 
     # -- keeping the columns current ---------------------------------------------------------------
 
+    @contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """One read transaction around a whole search: the columns' catch-up, the FTS5 match and the
+        summaries all see the same committed state, whatever another connection commits meanwhile (a
+        document replaced or removed between reading its rowid and its summary was a ``KeyError``)."""
+        if self._conn.in_transaction:
+            yield
+            return
+        self._conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self._conn.execute("COMMIT")
+
     def _refresh(self) -> None:
         """Bring the in-memory columns up to the file: this connection's own writes (which
-        ``data_version`` does not report) or another process's."""
+        ``data_version`` does not report) or another process's. Inside :meth:`_snapshot`, the first read
+        here starts the snapshot, so ``data_version`` describes the state every later read sees."""
         with self._lock:
+            generation = self._conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0]
             version = self._conn.execute("PRAGMA data_version").fetchone()[0]
-            if not self._written and version == self._data_version and self._generation is not None:
+            unchanged = version == self._data_version and generation == self._generation
+            if not self._written and unchanged:
                 return
             self._written = False
             self._data_version = version
             self._fts_cache.clear()
-            generation = self._conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0]
             if generation != self._generation or self._needs_compaction():
                 self._reload(generation)
             else:
@@ -205,17 +236,17 @@ class EmbeddedIndex(SearchBackend):
             self._removed_seq = removed[-1][0]
             self._columns.kill(r for _, r in removed)
         rows = self._conn.execute(
-            "SELECT rowid, id, modified, title_sort, facets FROM docs WHERE rowid > ? ORDER BY rowid",
+            "SELECT rowid, id, modified, title_sort, facets, created, changed FROM docs WHERE rowid > ? ORDER BY rowid",
             (self._max_rowid,),
         ).fetchall()
         if rows:
             self._max_rowid = rows[-1][0]
-            self._columns.add(LoadedDoc(r[0], r[1], r[2], r[3], orjson.loads(r[4])) for r in rows)
+            self._columns.add(LoadedDoc(r[0], r[1], r[2], r[3], orjson.loads(r[4]), r[5], r[6]) for r in rows)
 
     # -- searching ---------------------------------------------------------------------------------
 
     def search(self, query: SearchQuery) -> SearchResult:
-        with self._lock:
+        with self._lock, self._snapshot():
             self._refresh()
             columns = self._columns
             mask, scores, worded = self._matches(query)
@@ -228,8 +259,11 @@ class EmbeddedIndex(SearchBackend):
             dated = query.modified_since is not None or query.modified_before is not None
             if dated:
                 mask &= _date_mask(columns.modified, query.modified_since, query.modified_before)
+            if query.where is not None:
+                check_where(query.where)
+                mask &= self._where(query.where)
             matched = np.flatnonzero(mask)
-            everything = not worded and not query.filters and not dated
+            everything = not worded and not query.filters and not dated and query.where is None
             if everything:
                 tallies = {name: columns.tally_all(name) for name in query.facets}
             else:
@@ -250,7 +284,8 @@ class EmbeddedIndex(SearchBackend):
             mask = np.ones(size, dtype=bool)
         else:
             mask = np.zeros(size, dtype=bool)
-            rowids, found_scores = self._ranked(positive, scored=query.sort == "relevance")
+            scored = query.sort == "relevance" or any(o.field == "score" for o in query.order)
+            rowids, found_scores = self._ranked(positive, scored=scored)
             keep = rowids < size
             mask[rowids[keep]] = True
             scores[rowids[keep]] = found_scores[keep]
@@ -284,10 +319,49 @@ class EmbeddedIndex(SearchBackend):
             self._fts_cache.popitem(last=False)
         return result
 
+    def _where(self, clause: Clause) -> BoolArray:
+        """The documents (alive or not) a ``where`` clause matches, as a mask over rowids."""
+        columns, size = self._columns, self._columns.size
+        if isinstance(clause, Match):
+            if clause.field == "id":
+                return columns.id_mask(clause.value)
+            column = columns.facets[clause.field]
+            return column.matching_exactly(clause.value, size) if clause.exact else column.matching(clause.value, size)
+        if isinstance(clause, Range):
+            return _range_mask(columns.dates(clause.field), clause)
+        if isinstance(clause, Words):
+            return self._words(clause)
+        if isinstance(clause, Not):
+            return ~self._where(clause.clause)
+        masks = [self._where(inner) for inner in clause.clauses]
+        if isinstance(clause, AnyOf):
+            return np.logical_or.reduce(masks) if masks else np.zeros(size, dtype=bool)
+        return np.logical_and.reduce(masks) if masks else np.ones(size, dtype=bool)
+
+    def _words(self, clause: Words) -> BoolArray:
+        size = self._columns.size
+        positive, negative = to_fts5(parse(clause.text))
+        scope = "{" + " ".join(FTS_COLUMN[f] for f in clause.fields) + "}"
+        mask = np.ones(size, dtype=bool)
+        if positive is not None:
+            mask[:] = False
+            found, _ = self._ranked(f"{scope} : ({positive})", scored=False)
+            mask[found[found < size]] = True
+        if negative is not None:
+            excluded, _ = self._ranked(f"{scope} : ({negative})", scored=False)
+            mask[excluded[excluded < size]] = False
+        return mask
+
     def _page(
         self, query: SearchQuery, mask: BoolArray, rows: IntArray, scores: FloatArray, *, ranked: bool
     ) -> tuple[list[int], list[SortKey], list[float]]:
         columns = self._columns
+        if query.order:
+            check_order(query.order)
+            ordered = columns.ordered(rows, query.order, scores)[query.offset :]
+            page = [int(r) for r in ordered[: query.limit]]
+            keys = [columns.order_key(r, query.order, scores) for r in page]
+            return page, keys, [float(scores[r]) for r in page]
         if query.sort == "relevance" and ranked:
             wanted = query.offset + query.limit
             if query.after is None and wanted > 0 and 4 * wanted < len(rows):  # order only rows that can reach the page
@@ -314,7 +388,7 @@ class EmbeddedIndex(SearchBackend):
         return {r: orjson.loads(s) for r, s in rows}
 
     def warm(self) -> None:
-        with self._lock:
+        with self._lock, self._snapshot():
             self._refresh()
             self._columns.prepare()
 
@@ -372,6 +446,8 @@ def _row(doc: SearchDoc) -> tuple[Any, ...]:
         modified,
         orjson.dumps(facets),
         orjson.dumps(dict(doc.summary)),
+        doc.created.timestamp() if doc.created is not None else None,
+        doc.changed.timestamp() if doc.changed is not None else None,
     )
 
 
@@ -393,6 +469,19 @@ def _date_mask(modified: FloatArray, since: datetime | None, before: datetime | 
             mask &= modified >= since.timestamp()
         if before is not None:
             mask &= modified < before.timestamp()
+    return mask
+
+
+def _range_mask(values: FloatArray, clause: Range) -> BoolArray:
+    """Dated values within a range's bounds (NaN, undated, never matches)."""
+    mask = ~np.isnan(values)
+    with np.errstate(invalid="ignore"):
+        if clause.low is not None:
+            low = clause.low.timestamp()
+            mask &= values >= low if clause.low_inclusive else values > low
+        if clause.high is not None:
+            high = clause.high.timestamp()
+            mask &= values <= high if clause.high_inclusive else values < high
     return mask
 
 

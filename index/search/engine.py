@@ -22,7 +22,8 @@ During a harvest job (:meth:`EngineIndex.bulk_load`) that writes more than one b
 every 30 s instead (refreshing every second while a long harvest writes made the engine spend more CPU
 merging tiny segments than indexing: a first harvest ran 20% slower on a 2-core machine); the job's end
 restores the interval and refreshes, so its writes are searchable as soon as it ends. A job that dies half-way
-leaves the 30 s interval behind: its writes still become visible, within 30 s, and the next job restores it.
+leaves the 30 s interval behind: its writes still become visible, within 30 s, and the next job (whatever it
+writes) finds it at its start and restores the normal interval when it ends.
 
 Options ride on the URL's query string: ``?shards=1&replicas=1&refresh=wait_for`` (defaults: one shard,
 no replicas — a single node —, and ``refresh=false``: the bulk requests' refresh parameter as above).
@@ -118,6 +119,8 @@ class EngineIndex(SearchBackend):
     """Search on an Elasticsearch or OpenSearch cluster, through an alias over versioned indexes."""
 
     name = "engine"
+    # The index's ``max_result_window``: deeper pages are reached with ``search_after`` (tests lower it).
+    result_window = dsl.RESULT_WINDOW
 
     def __init__(
         self,
@@ -157,8 +160,13 @@ class EngineIndex(SearchBackend):
             return self._conn
 
     def _ensure_alias(self, client: EngineClient) -> None:
-        """Create the first versioned index behind the alias if there is none (safe to race)."""
-        if self._alias_targets(client):
+        """Create the first versioned index behind the alias if there is none (safe to race); an index made
+        by an older Nutmeg gets the fields added since (its mapping is strict: documents with a field it
+        lacks would be refused)."""
+        targets = self._alias_targets(client)
+        if targets:
+            for target in targets:
+                client.call("PUT", f"/{target}/_mapping", {"properties": dsl.ADDED_PROPERTIES})
             return
         if self._exists(client, self.alias):
             raise EngineError(400, f"{self.alias!r} is an index, not an alias; remove it or choose another name")
@@ -230,6 +238,9 @@ class EngineIndex(SearchBackend):
     def bulk_load(self) -> Iterator[None]:
         with self._lock:
             self._bulk_jobs += 1
+            first = self._bulk_jobs == 1
+        if first:
+            self._adopt_leftover_relaxation()
         try:
             yield
         finally:
@@ -245,6 +256,21 @@ class EngineIndex(SearchBackend):
                     with self._lock:
                         if self._conn is not None:
                             self._refresh_if_dirty(self._conn)
+
+    def _adopt_leftover_relaxation(self) -> None:
+        """A job killed half-way leaves the relaxed interval behind: the next job takes it over, so its
+        end restores the normal one."""
+        try:
+            found = self._client().call(
+                "GET", f"/{self.alias}/_settings/index.refresh_interval", params={"flat_settings": "true"}
+            )
+        except (EngineError, BackendUnavailable):
+            return
+        intervals = {v.get("settings", {}).get("index.refresh_interval") for v in found.values()}
+        if BULK_REFRESH_INTERVAL in intervals:
+            log.info("a killed harvest left the refresh interval relaxed; this job restores it when it ends")
+            with self._lock:
+                self._relaxed = True
 
     def _relax_during_bulk(self) -> None:
         """From a bulk job's second batch on, refresh every 30 s (one batch alone is not worth two
@@ -306,14 +332,36 @@ class EngineIndex(SearchBackend):
 
     def search(self, query: SearchQuery) -> SearchResult:
         try:
-            response = self._search_raw(dsl.search_body(query))
+            body = dsl.search_body(query)
+            if query.after is None and query.offset and query.offset + query.limit > self.result_window:
+                body = self._past_window(body, query.offset)
+            response = self._search_raw(body)
         except EngineBusy as exc:
             raise BackendUnavailable(f"the search engine is overloaded: {exc.reason}") from exc
         except EngineError as exc:
             if exc.status == 400:
                 raise SearchError(f"the search engine cannot run this query: {exc.reason}") from exc
             raise
-        return SearchResult(dsl.total(response), dsl.hits(query.sort, response), dsl.facets(response))
+        hits = dsl.hits(query.sort, response, ordered=bool(query.order))
+        return SearchResult(dsl.total(response), hits, dsl.facets(response, query.facet_limit))
+
+    def _past_window(self, body: dict[str, Any], offset: int) -> dict[str, Any]:
+        """A page deeper than the engine's result window (``from + size`` must stay inside it): walk the
+        sort values of the hits before it with ``search_after`` (no documents, no counts), then ask for the
+        page after the last of them; a page past the end asks for nothing (but still counts and facets)."""
+        step = {"query": body["query"], "sort": body["sort"], "_source": False, "track_total_hits": False}
+        after: list[Any] | None = None
+        left = offset
+        while left > 0:
+            size = min(left, self.result_window)
+            page = self._search_raw({**step, "size": size, **({"search_after": after} if after else {})})
+            found = page["hits"]["hits"]
+            if len(found) < size:
+                return {**body, "from": 0, "size": 0}
+            after = found[-1]["sort"]
+            left -= size
+        deeper = {k: v for k, v in body.items() if k != "from"}
+        return {**deeper, "search_after": after}
 
     def _search_raw(self, body: Mapping[str, Any]) -> Any:
         return self._retrying_missing(lambda client: self._read(client, body))

@@ -3,17 +3,24 @@ and keeps its promises about aliases, rebuilds and bulk writes."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
-from index.search.base import BackendUnavailable, SearchDoc, SearchQuery
+from index.search import engine_dsl as dsl
+from index.search.base import BackendUnavailable, OrderBy, SearchDoc, SearchQuery
 from index.search.engine import EngineIndex, EngineOptions, open_engine
 from tests.index.conformance import BackendConformance, corpus
 from tests.support.esproxy import ElasticsearchFacade
 from tests.support.servers import OpenSearchNode, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.engine
 
@@ -43,6 +50,30 @@ def test_first_use_creates_a_versioned_index_behind_the_alias(opensearch_node: O
     assert mapping["properties"]["title"]["analyzer"] == "english"
     assert mapping["properties"]["publisher"]["fields"]["folded"]["normalizer"] == "folded"
     assert mapping["properties"]["spatial"]["type"] == "geo_shape"
+    index.close()
+
+
+def test_an_index_made_before_the_catalog_times_takes_them(opensearch_node: OpenSearchNode, alias: str) -> None:
+    """An index an older Nutmeg made (strict mapping without created/changed/name) keeps accepting
+    documents: the fields are added to its mapping when Nutmeg meets it; old documents sort as missing."""
+    old_body = dsl.index_body()
+    for added in dsl.ADDED_PROPERTIES:
+        del old_body["mappings"]["properties"][added]
+    first = f"{alias}-000001"
+    assert httpx.put(f"{opensearch_node.url}/{first}", json=old_body).status_code == 200
+    actions = {"actions": [{"add": {"index": first, "alias": alias}}]}
+    assert httpx.post(f"{opensearch_node.url}/_aliases", json=actions).status_code == 200
+    docs = corpus(6)
+    old_doc = dsl.document(docs[0])
+    for added in dsl.ADDED_PROPERTIES:
+        old_doc.pop(added)
+    assert httpx.put(f"{opensearch_node.url}/{first}/_doc/{docs[0].id}?refresh=true", json=old_doc).status_code == 201
+    index = open_engine(opensearch_node.url, alias)
+    index.index(docs[1:])
+    order = (OrderBy("changed", descending=True),)
+    hits = index.search(SearchQuery(order=order, limit=10, facets=())).hits
+    assert [h.id for h in hits][-1] == docs[0].id  # the old document has no change time yet: last
+    assert {h.id for h in hits} == {d.id for d in docs}
     index.close()
 
 
@@ -165,6 +196,33 @@ def test_a_bulk_load_refreshes_less_often_and_shows_everything_when_it_ends(
     assert _refresh_interval(opensearch_node, alias) == "1s"
     writer.close()
     reader.close()
+
+
+_KILLED_MID_JOB = """
+import os, signal, sys
+from index.search.engine import open_engine
+from tests.index.conformance import corpus
+writer = open_engine(sys.argv[1], sys.argv[2])
+docs = corpus(200)
+with writer.bulk_load():
+    writer.index(docs[:100])
+    writer.index(docs[100:])  # the second batch relaxes the refresh interval
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_the_job_after_a_killed_one_restores_the_refresh_interval(opensearch_node: OpenSearchNode, alias: str) -> None:
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_MID_JOB, opensearch_node.url, alias], cwd=ROOT, check=False, timeout=120
+    )
+    assert killed.returncode == -signal.SIGKILL
+    assert _refresh_interval(opensearch_node, alias) == "30s"  # left behind
+    writer = open_engine(opensearch_node.url, alias)
+    with writer.bulk_load():
+        writer.index(corpus(5))  # one batch alone would not touch the interval
+    assert _refresh_interval(opensearch_node, alias) == "1s"
+    assert writer.search(SearchQuery()).total == 200
+    writer.close()
 
 
 def test_nothing_listening_is_unavailable(caplog: pytest.LogCaptureFixture) -> None:

@@ -63,6 +63,13 @@ def test_only_one_running_job_per_source(store: Store) -> None:
     job = store.start_job(source.id, NOW)
     with pytest.raises(Conflict):
         store.start_job(source.id, NOW + timedelta(minutes=5))
+    assert store.beat(job, NOW + timedelta(minutes=6))
+    [(running, name)] = store.running_jobs()
+    assert (running.id, running.heartbeat_at, name) == (job, NOW + timedelta(minutes=6), "a")
+    # ending a job whose process is gone (catalog_api.jobs.reap decides which) frees the source
+    assert store.end_running_job(job, "failed", "abandoned", NOW + timedelta(hours=7))
+    assert not store.end_running_job(job, "cancelled", "again", NOW + timedelta(hours=7))
+    assert not store.beat(job, NOW + timedelta(hours=7))
     abandoned_later = store.start_job(source.id, NOW + timedelta(hours=7))
     assert store.get_job(job).status == "failed"
     store.finish_job(abandoned_later, JobOutcome("succeeded", new=3), NOW + timedelta(hours=8))
