@@ -314,8 +314,4 @@ def test_what_3_0_adds_stays_valid_dcat_ap(
     with TestClient(create_app(services.settings, services)) as client:
         graph = parse(client.get("/catalog.ttl").content, "ttl")
     assert set(graph.subjects(RDF.type, DCAT3.DatasetSeries))  # comprehensive-dataset.json's series
-    found = violations(graph)
-    # A theme given as a bare IRI lacks skos:prefLabel: issue 11 item 5, fixed on another branch (i11-ckan);
-    # nothing else may be wrong.
-    theme_iris = {v for v in found if v[1].endswith("#prefLabel") and "/themes/" in v[2]}
-    assert {k: n for k, n in found.items() if k not in theme_iris} == {}
+    assert violations(graph) == {}
