@@ -10,7 +10,18 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from catalog_api import errors
-from catalog_api.routes import api, catalog_rdf, ckan_api, dataset_page, discovery, federation, health
+from catalog_api.routes import (
+    api,
+    catalog_rdf,
+    ckan_api,
+    dataset_page,
+    discovery,
+    federation,
+    governance_admin,
+    health,
+    publishing,
+    source_admin,
+)
 from catalog_api.runtime import tune_collector
 from catalog_api.services import Services, build_services
 from catalog_api.settings import Settings
@@ -50,6 +61,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.templates = make_templates()
     errors.install(app)
     app.include_router(api.router)
+    app.include_router(publishing.router)
+    app.include_router(governance_admin.router)
+    app.include_router(source_admin.router)
     app.include_router(federation.router)
     app.include_router(health.router)
     app.include_router(dataset_page.router)

@@ -29,7 +29,10 @@ import orjson
 from catalog_api import ckan_query
 from catalog_api.ckan_query import Node
 from catalog_api.deps import html_url
+from catalog_api.errors import ApiError
+from catalog_api.search import parse_bbox_param
 from catalog_api.services import Services
+from index.governance import list_organizations
 from index.ids import id_from_slug, is_record_id, slug_path, slugify
 from index.publishing import iter_live
 from index.search.base import (
@@ -48,6 +51,7 @@ from index.search.base import (
 )
 from index.store import NotFound, RecordRow
 from mappings.ckan_out import Names, PackageContext, license_dict, package, record_of_resource, tag_dict
+from mappings.derive import facet_value
 from mappings.model import Dataset
 
 API_VERSION = 3
@@ -273,7 +277,12 @@ class Directory:
         query = SearchQuery(limit=0, facets=wanted, facet_limit=ALL)
         facets = services.index.search(query).facets
         self.counts: dict[str, list[FacetCount]] = facets
-        self.organizations = Names("organization", (f.value for f in facets.get("publisher", [])), slugify)
+        registered = {facet_value(o.title): o.slug for o in list_organizations(services.store)}
+        self.organizations = Names(
+            "organization",
+            (f.value for f in facets.get("publisher", [])),
+            lambda title: registered.get(title) or slugify(title),
+        )
         self.groups = Names("group", (f.value for f in facets.get("theme", [])), slugify)
 
     def names(self, ckan_field: str) -> Names | None:
@@ -303,7 +312,8 @@ def package_of(services: Services, record: RecordRow, directory: Directory) -> d
         metadata_created=record.first_seen,
         metadata_modified=record.last_changed,
     )
-    return package(Dataset.model_validate(record.dataset), context, directory.organizations, directory.groups)
+    dataset = Dataset.model_validate(record.dataset)
+    return package(dataset, context, directory.organizations, directory.groups, record.organization)
 
 
 def live_record(services: Services, name_or_id: str) -> RecordRow:
@@ -324,7 +334,8 @@ def live_record(services: Services, name_or_id: str) -> RecordRow:
 
 def package_search(services: Services, params: Mapping[str, Any]) -> dict[str, Any]:
     """Search datasets: q, fq (and fq_list), rows (at most 1,000), start, sort, facet.field, facet.limit,
-    facet.mincount."""
+    facet.mincount, and ckanext-spatial's ``ext_bbox`` (``minx,miny,maxx,maxy``: datasets whose extent
+    intersects it)."""
     directory = Directory(services)
     text, where = split_q(parsed(str(params.get("q") or "")), directory)
     for fq in [str(params.get("fq") or ""), *string_list(params, "fq_list")]:
@@ -335,9 +346,14 @@ def package_search(services: Services, params: Mapping[str, Any]) -> dict[str, A
         raise invalid("facet.field", f"cannot facet on {', '.join(unknown)}; use {', '.join(FIELDS)}")
     sort = str(params.get("sort") or DEFAULT_SORT).strip()
     facet_limit = integer(params, "facet.limit", 50, low=-1)
+    try:
+        box = parse_bbox_param(str(params.get("ext_bbox") or "") or None, "ext_bbox")
+    except ApiError as exc:
+        raise invalid("ext_bbox", exc.message) from exc
     query = SearchQuery(
         text=text,
         where=AllOf(tuple(where)) if where else None,
+        bbox=box,
         order=order_of(sort),
         offset=integer(params, "start", 0),
         limit=min(integer(params, "rows", ROWS_DEFAULT), ROWS_MAX),

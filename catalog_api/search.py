@@ -9,7 +9,10 @@ from datetime import datetime
 from catalog_api import cursor
 from catalog_api.errors import ApiError
 from catalog_api.services import Services
-from index.search.base import FACETS, SearchQuery, SearchResult, Sort
+from index.search.base import FACETS, Box, SearchQuery, SearchResult, Sort
+from mappings.places import lookup
+
+BBOX_HELP = "use west,south,east,north in degrees (e.g. -75.3,39.8,-74.9,40.2) or a U.S. state, county or country"
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +21,9 @@ class SearchParams:
     filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     modified_since: datetime | None = None
     modified_before: datetime | None = None
+    bbox: Box | None = None
+    temporal_from: datetime | None = None
+    temporal_to: datetime | None = None
     sort: Sort | None = None
     page: int = 1
     per_page: int = 20
@@ -39,6 +45,9 @@ class SearchParams:
                 "s": self.modified_since.isoformat() if self.modified_since else None,
                 "b": self.modified_before.isoformat() if self.modified_before else None,
                 "o": self.effective_sort,
+                "g": list(self.bbox) if self.bbox else None,
+                "tf": self.temporal_from.isoformat() if self.temporal_from else None,
+                "tt": self.temporal_to.isoformat() if self.temporal_to else None,
             }
         )
 
@@ -69,6 +78,8 @@ def run_search(services: Services, params: SearchParams) -> SearchOutcome:
         raise ApiError(400, "bad_parameter", f"parameter 'per_page' must be at most {limit}")
     if params.modified_since and params.modified_before and params.modified_since >= params.modified_before:
         raise ApiError(400, "bad_parameter", "parameter 'modified_since' must be before 'modified_before'")
+    if params.temporal_from and params.temporal_to and params.temporal_from > params.temporal_to:
+        raise ApiError(400, "bad_parameter", "parameter 'temporal_from' must not be after 'temporal_to'")
     after, page = None, params.page
     if params.cursor:
         after, page = cursor.decode(params.cursor, params.fingerprint())
@@ -84,6 +95,9 @@ def run_search(services: Services, params: SearchParams) -> SearchOutcome:
         filters=dict(params.filters),
         modified_since=params.modified_since,
         modified_before=params.modified_before,
+        bbox=params.bbox,
+        temporal_from=params.temporal_from,
+        temporal_to=params.temporal_to,
         sort=params.effective_sort,
         offset=(page - 1) * params.per_page,
         limit=params.per_page,
@@ -96,3 +110,24 @@ def run_search(services: Services, params: SearchParams) -> SearchOutcome:
     if result.hits and page * params.per_page < result.total:
         next_cursor = cursor.encode(params.fingerprint(), result.hits[-1].sort_key, page + 1)
     return SearchOutcome(result, page, next_cursor)
+
+
+def parse_bbox_param(text: str | None, name: str = "bbox") -> Box | None:
+    """``west,south,east,north`` in degrees (``west > east`` crosses the antimeridian), or a place name
+    the bundled gazetteer knows; None when empty; 400 otherwise."""
+    if text is None or not text.strip():
+        return None
+    parts = text.split(",")
+    if len(parts) == 4:
+        try:
+            west, south, east, north = (float(p) for p in parts)
+        except ValueError:
+            west = south = east = north = float("nan")
+        if all(-180 <= v <= 180 for v in (west, east)) and -90 <= south <= north <= 90:
+            return west, south, east, north
+        if not any(v != v for v in (west, south, east, north)):  # numbers, out of range
+            raise ApiError(400, "bad_parameter", f"parameter '{name}' is out of range: {BBOX_HELP}")
+    place = lookup(text) if len(text) <= 200 else None
+    if place is None:
+        raise ApiError(400, "bad_parameter", f"parameter '{name}' is no box or known place: {BBOX_HELP}")
+    return place

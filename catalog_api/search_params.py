@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from fastapi import Depends, Query
 from pydantic import BeforeValidator
 
-from catalog_api.search import SearchParams
+from catalog_api.search import SearchParams, parse_bbox_param
 
 
 def blank_is_none(value: object) -> object:
@@ -36,6 +36,19 @@ def search_params(
     source: Values = [],  # noqa: B006
     modified_since: Annotated[datetime | date | None, Given, Query(description="ISO date or datetime")] = None,
     modified_before: Annotated[datetime | date | None, Given, Query(description="ISO date or datetime")] = None,
+    bbox: Annotated[
+        str | None,
+        Given,
+        Query(max_length=200, description="west,south,east,north (degrees), or a U.S. state, county or country"),
+    ] = None,
+    temporal_from: Annotated[
+        datetime | date | None, Given, Query(description="coverage overlapping from this ISO date or datetime")
+    ] = None,
+    temporal_to: Annotated[
+        datetime | date | None,
+        Given,
+        Query(description="coverage overlapping up to this ISO date (inclusive) or datetime"),
+    ] = None,
     sort: Annotated[Literal["relevance", "modified", "title"] | None, Given, Query()] = None,
     page: Annotated[int | None, Given, Query(description="page number, from 1")] = None,
     per_page: Annotated[int | None, Given, Query(description="results a page, from 1")] = None,
@@ -55,6 +68,9 @@ def search_params(
         filters={k: tuple(x for x in v if x.strip()) for k, v in filters.items() if any(x.strip() for x in v)},
         modified_since=moment(modified_since),
         modified_before=moment(modified_before),
+        bbox=parse_bbox_param(bbox),
+        temporal_from=moment(temporal_from),
+        temporal_to=moment(temporal_to, end_of_day=True),
         sort=sort,
         page=1 if page is None else page,
         per_page=20 if per_page is None else per_page,
@@ -62,13 +78,14 @@ def search_params(
     )
 
 
-def moment(value: datetime | date | None) -> datetime | None:
-    """A date or datetime parameter as a UTC-aware datetime (a date is its midnight, UTC)."""
+def moment(value: datetime | date | None, *, end_of_day: bool = False) -> datetime | None:
+    """A date or datetime parameter as a UTC-aware datetime (a date is its midnight, UTC; with
+    ``end_of_day``, its last moment: ``temporal_to=2015-12-31`` includes that day)."""
     if value is None:
         return None
     if isinstance(value, datetime):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-    return datetime.combine(value, time.min, tzinfo=UTC)
+    return datetime.combine(value, time.max if end_of_day else time.min, tzinfo=UTC)
 
 
 SearchParamsDep = Annotated[SearchParams, Depends(search_params)]

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from urllib.parse import urlsplit
 
-from mappings.dcatus import parse_bbox
+from mappings.coverage import extent
 from mappings.model import Dataset, Distribution
 
 # media type → short format label
@@ -242,7 +242,8 @@ def _date_prefix(text: str) -> datetime | None:
 
 
 def bbox(dataset: Dataset) -> tuple[float, float, float, float] | None:
-    return parse_bbox(dataset.spatial) if dataset.spatial else None
+    """The box ``spatial`` covers: a bbox string, a geometry, or a place the gazetteer knows."""
+    return extent(dataset.spatial)
 
 
 def facet_value(value: str) -> str:

@@ -13,6 +13,7 @@ from catalog_api.schemas import (
     DatasetSummary,
     FacetValue,
     JobPublic,
+    LocalEdit,
     Page,
     RecordErrorPublic,
     SearchResponse,
@@ -21,6 +22,7 @@ from catalog_api.schemas import (
 from catalog_api.search import run_search
 from catalog_api.search_params import SearchParamsDep
 from catalog_api.settings import Settings
+from catalog_api.web.provenance import local_edits
 from harvesters.credentials import redact_url
 from index.ids import id_from_slug
 from index.store import JobRow, SourceRow
@@ -73,6 +75,8 @@ def get_dataset(dataset_id: str, services: ServicesDep) -> DatasetPublic:
             withdrawn=row.withdrawn,
             withdrawn_at=row.withdrawn_at,
             issues=[RecordIssue.model_validate(i) for i in row.issues],
+            organization=row.organization,
+            overrides=[LocalEdit(field=e.field, value=e.value, by=e.by, at=e.at) for e in local_edits(row.overrides)],
         ),
     )
 

@@ -14,6 +14,12 @@ Semantics shared by all backends (the conformance suite in ``tests/index/conform
   negation, date ranges on ``modified``/``created``/``changed`` (bounds optional, each inclusive or not;
   undated documents never match a range), words in chosen text fields, exact (case-sensitive) facet values
   and ids. It is AND-ed with ``text`` and ``filters``.
+* ``bbox`` (west, south, east, north; ``west > east`` crosses the antimeridian): documents whose box
+  intersects it (edges touching count); documents without a box never match.
+* ``temporal_from``/``temporal_to``: documents whose coverage (start, end; either may be open) overlaps
+  the closed interval; documents without coverage never match.
+* ranking: a word found unstemmed in the title adds to the score (``parking`` ranks "Parking Meters"
+  above "Parks"); identifiers and landing pages are searched too (weight 3).
 * sorts: ``relevance`` (score, then id), ``modified`` (newest first, undated last, then id), ``title``
   (A→Z case-insensitively, then id). ``after`` continues strictly after a hit's ``sort_key``.
 * ``order``: any sequence of :data:`ORDER_FIELDS` ascending or descending (missing values last in either
@@ -40,6 +46,8 @@ SortKey = tuple[Any, ...]
 ORDER_FIELDS: tuple[str, ...] = ("score", "id", "name", "title", "modified", "created", "changed")
 DATE_FIELDS: tuple[str, ...] = ("modified", "created", "changed")
 TEXT_FIELDS: tuple[str, ...] = ("title", "description", "keyword", "publisher")
+Box = tuple[float, float, float, float]  # west, south, east, north (degrees; west > east wraps)
+Period = tuple[datetime | None, datetime | None]  # start, end (None: open)
 
 
 class SearchError(Exception):
@@ -66,8 +74,10 @@ class SearchDoc:
     source: str
     modified: datetime | None
     content_hash: str
-    bbox: tuple[float, float, float, float] | None = None
+    bbox: Box | None = None
     summary: Mapping[str, Any] = field(default_factory=dict)
+    temporal: Period | None = None
+    identifiers: tuple[str, ...] = ()  # identifier, landing page: searchable words
     created: datetime | None = None  # when the catalog first saw the dataset
     changed: datetime | None = None  # when the catalog last saw it change
 
@@ -150,6 +160,9 @@ class SearchQuery:
     filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     modified_since: datetime | None = None
     modified_before: datetime | None = None
+    bbox: Box | None = None
+    temporal_from: datetime | None = None
+    temporal_to: datetime | None = None
     sort: Sort = "relevance"
     offset: int = 0
     limit: int = 20
@@ -267,3 +280,24 @@ class SearchBackend(ABC):
         """Around a harvest job: a backend may trade how soon other processes see writes for indexing
         speed while the job writes, and must make every write visible when the block ends."""
         yield
+
+
+def lon_ranges(box: Box) -> list[tuple[float, float]]:
+    """A box's longitudes as one or two plain ranges (two when it crosses the antimeridian)."""
+    west, _, east, _ = box
+    return [(west, east)] if west <= east else [(west, 180.0), (-180.0, east)]
+
+
+def intersects(a: Box, b: Box) -> bool:
+    """Whether two boxes share a point (the reference semantics of the ``bbox`` filter)."""
+    if a[1] > b[3] or b[1] > a[3]:
+        return False
+    return any(w1 <= e2 and w2 <= e1 for w1, e1 in lon_ranges(a) for w2, e2 in lon_ranges(b))
+
+
+def overlaps(period: Period | None, start: datetime | None, end: datetime | None) -> bool:
+    """Whether a coverage period overlaps the closed interval [start, end] (reference semantics)."""
+    if period is None:
+        return False
+    begins, ends = period
+    return (start is None or ends is None or ends >= start) and (end is None or begins is None or begins <= end)

@@ -163,10 +163,8 @@ class EngineIndex(SearchBackend):
         """Create the first versioned index behind the alias if there is none (safe to race); an index made
         by an older Nutmeg gets the fields added since (its mapping is strict: documents with a field it
         lacks would be refused)."""
-        targets = self._alias_targets(client)
-        if targets:
-            for target in targets:
-                client.call("PUT", f"/{target}/_mapping", {"properties": dsl.ADDED_PROPERTIES})
+        if self._alias_targets(client):
+            self._add_new_fields(client)
             return
         if self._exists(client, self.alias):
             raise EngineError(400, f"{self.alias!r} is an index, not an alias; remove it or choose another name")
@@ -177,6 +175,14 @@ class EngineIndex(SearchBackend):
             if "resource_already_exists" not in exc.reason:
                 raise
         client.call("POST", "/_aliases", {"actions": [{"add": {"index": first, "alias": self.alias}}]})
+
+    def _add_new_fields(self, client: EngineClient) -> None:
+        """Put fields added since an index was made into its mapping, so writes of new documents are
+        accepted (older documents get them at the next ``nutmeg reindex``)."""
+        try:
+            client.call("PUT", f"/{self.alias}/_mapping", {"properties": dsl.ADDED_PROPERTIES})
+        except EngineError as exc:
+            log.warning("could not add new fields to %s's mapping (run `nutmeg reindex`): %s", self.alias, exc)
 
     def _index_body(self, refresh_interval: str = REFRESH_INTERVAL) -> dict[str, Any]:
         o = self.options

@@ -15,6 +15,8 @@ facet fields        raw ``keyword`` (facet buckets are the exact value) + ``.fol
 ``modified``        epoch milliseconds (date); undated documents sort last; ``created`` and ``changed`` too
 ``name``            the dataset's page slug (``slug-id``, keyword): CKAN's ``name`` order
 ``spatial``         geo_shape envelope from ``SearchDoc.bbox`` (malformed boxes are ignored, not fatal)
+``temporal``        date_range (epoch milliseconds) of the coverage period; open ends left open
+``identifiers``     standard-analysed text of the identifier and landing page (weight 3)
 ``hash``            the store's content hash (compared by ``nutmeg doctor``)
 ``summary``         stored, not indexed: what a hit shows
 ==================  =========================================================================================
@@ -31,6 +33,7 @@ from index.search.base import (
     FACETS,
     GROUPED_FACETS,
     AnyOf,
+    Box,
     Clause,
     FacetCount,
     Hit,
@@ -55,7 +58,10 @@ TEXT_FIELDS: tuple[tuple[str, float], ...] = (
     ("keyword.text", 5.0),
     ("publisher.text", 2.0),
     ("description", 1.0),
+    ("identifiers", 3.0),
 )
+EXACT_FIELD = "title.plain"  # a word or phrase found here unstemmed adds EXACT_BONUS to the score
+EXACT_BONUS = 10.0
 PLAIN_FIELDS: tuple[tuple[str, float], ...] = (
     ("title.plain", 10.0),
     ("keyword.plain", 5.0),
@@ -78,6 +84,9 @@ ADDED_PROPERTIES: dict[str, Any] = {
     "created": {"type": "date", "format": "epoch_millis"},
     "changed": {"type": "date", "format": "epoch_millis"},
     "name": {"type": "keyword"},
+    "spatial": {"type": "geo_shape", "ignore_malformed": True},
+    "temporal": {"type": "date_range", "format": "epoch_millis"},
+    "identifiers": {"type": "text", "analyzer": "standard"},
 }
 
 
@@ -109,9 +118,8 @@ def _properties() -> dict[str, Any]:
         },
         "description": {"type": "text", "analyzer": "english"},
         "modified": {"type": "date", "format": "epoch_millis"},
-        **ADDED_PROPERTIES,
-        "spatial": {"type": "geo_shape", "ignore_malformed": True},
         "summary": {"type": "object", "enabled": False},
+        **ADDED_PROPERTIES,
     }
     for name in FACETS:
         fields: dict[str, Any] = {"folded": _folded_keyword()}
@@ -151,12 +159,25 @@ def document(doc: SearchDoc) -> dict[str, Any]:
         body[name] = list(doc.facet_values(name))
     if doc.bbox is not None:
         body["spatial"] = envelope(doc.bbox)
+    if doc.temporal is not None:
+        start, end = doc.temporal
+        body["temporal"] = {
+            **({"gte": millis(start)} if start is not None else {}),
+            **({"lte": millis(end)} if end is not None else {}),
+        }
+    if doc.identifiers:
+        body["identifiers"] = " ".join(doc.identifiers)
     return body
 
 
-def envelope(bbox: tuple[float, float, float, float]) -> dict[str, Any]:
-    """A geo_shape envelope (upper-left, lower-right) from west, south, east, north."""
+def envelope(bbox: Box) -> dict[str, Any]:
+    """A geo_shape envelope (upper-left, lower-right) from west, south, east, north; west > east crosses
+    the antimeridian, as the engines read an envelope."""
     west, south, east, north = bbox
+    if west == east or south == north:  # an envelope without area is malformed to the engines
+        if west == east and south == north:
+            return {"type": "point", "coordinates": [west, south]}
+        return {"type": "linestring", "coordinates": [[west, south], [east, north]]}
     return {"type": "envelope", "coordinates": [[west, max(south, north)], [east, min(south, north)]]}
 
 
@@ -190,7 +211,8 @@ def search_body(query: SearchQuery) -> dict[str, Any]:
 def _query(query: SearchQuery) -> dict[str, Any]:
     must: list[dict[str, Any]] = []
     must_not: list[dict[str, Any]] = []
-    for term in parse(query.text):
+    terms = parse(query.text)
+    for term in terms:
         (must_not if term.negated else must).append(text_clause(term))
     filters = [_filter(name, value) for name, values in query.filters.items() for value in values]
     date_range = _date_range(query)
@@ -199,9 +221,35 @@ def _query(query: SearchQuery) -> dict[str, Any]:
     if query.where is not None:
         check_where(query.where)
         filters.append(where_clause(query.where))
+    filters += _where_and_when(query)
     if not (must or must_not or filters):
         return {"match_all": {}}
-    return {"bool": {"must": must, "must_not": must_not, "filter": filters}}
+    body: dict[str, Any] = {"must": must, "must_not": must_not, "filter": filters}
+    if must:
+        wanted = [t for t in terms if not t.negated and not t.prefix]
+        body["should"] = [_exact_bonus(t.text) for t in wanted]
+    return {"bool": body}
+
+
+def _exact_bonus(text: str) -> dict[str, Any]:
+    """A fixed bonus when the word or phrase is in the title unstemmed (as the embedded index adds)."""
+    return {"constant_score": {"filter": {"match_phrase": {EXACT_FIELD: text}}, "boost": EXACT_BONUS}}
+
+
+def _where_and_when(query: SearchQuery) -> list[dict[str, Any]]:
+    """The ``bbox`` filter (intersecting boxes) and the coverage filter (overlapping periods)."""
+    filters: list[dict[str, Any]] = []
+    if query.bbox is not None:
+        shape = envelope(query.bbox)
+        filters.append({"geo_shape": {"spatial": {"shape": shape, "relation": "intersects"}}})
+    if query.temporal_from is not None or query.temporal_to is not None:
+        bounds: dict[str, Any] = {"relation": "intersects"}
+        if query.temporal_from is not None:
+            bounds["gte"] = millis(query.temporal_from)
+        if query.temporal_to is not None:
+            bounds["lte"] = millis(query.temporal_to)
+        filters.append({"range": {"temporal": bounds}})
+    return filters
 
 
 def where_clause(clause: Clause) -> dict[str, Any]:

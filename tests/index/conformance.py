@@ -20,16 +20,20 @@ from index.search.base import (
     FACETS,
     AllOf,
     AnyOf,
+    Box,
     Clause,
     Match,
     Not,
     OrderBy,
+    Period,
     Range,
     SearchBackend,
     SearchDoc,
     SearchQuery,
     SearchResult,
     Words,
+    intersects,
+    overlaps,
 )
 
 PUBLISHERS = ["Department of Health", "Department of Transportation", "City of Springfield", "Port Authority"]
@@ -69,9 +73,36 @@ def corpus(size: int = 240, seed: int = 7) -> list[SearchDoc]:
                 changed=None if i % 19 == 0 else BASE + timedelta(days=i % 50 + (i * 13) % 90, minutes=i),
                 content_hash=f"h{i}",
                 summary={"id": f"doc{i:04d}", "title": title},
+                bbox=_box(rng, i),
+                temporal=_period(rng, i),
             )
         )
     return docs
+
+
+def _box(rng: random.Random, i: int) -> Box | None:
+    """No box for every fourth document; a few cross the antimeridian, a few are points."""
+    if i % 4 == 0:
+        return None
+    if i % 29 == 3:
+        return (rng.uniform(150, 179), rng.uniform(-60, 0), rng.uniform(-179, -150), rng.uniform(1, 60))
+    west, south = rng.uniform(-179, 170), rng.uniform(-85, 75)
+    if i % 31 == 5:
+        return (round(west, 2), round(south, 2), round(west, 2), round(south, 2))
+    return (west, south, min(180.0, west + rng.uniform(0.1, 40)), min(90.0, south + rng.uniform(0.1, 30)))
+
+
+def _period(rng: random.Random, i: int) -> Period | None:
+    """No coverage for every sixth document; some open at the start or at the end."""
+    if i % 6 == 0:
+        return None
+    start = datetime(rng.randint(1990, 2024), rng.randint(1, 12), 1, tzinfo=UTC)
+    end = start + timedelta(days=rng.randint(0, 3000))
+    if i % 19 == 2:
+        return (None, end)
+    if i % 13 == 4:
+        return (start, None)
+    return (start, end)
 
 
 def expected_ids(docs: Iterable[SearchDoc], predicate: Callable[[SearchDoc], bool]) -> set[str]:
@@ -118,6 +149,9 @@ def all_ids(backend: SearchBackend, query: SearchQuery) -> list[str]:
                 filters=query.filters,
                 modified_since=query.modified_since,
                 modified_before=query.modified_before,
+                bbox=query.bbox,
+                temporal_from=query.temporal_from,
+                temporal_to=query.temporal_to,
                 sort=query.sort,
                 limit=7,
                 after=after,
@@ -176,6 +210,84 @@ class BackendConformance:
         result = loaded.search(SearchQuery(modified_since=since, modified_before=before, limit=500))
         want = expected_ids(docs, lambda d: d.modified is not None and since <= d.modified < before)
         assert {h.id for h in result.hits} == want
+
+    @pytest.mark.parametrize(
+        "box",
+        [
+            (-10.0, -10.0, 10.0, 10.0),
+            (-180.0, -90.0, 180.0, 90.0),
+            (160.0, -30.0, -160.0, 30.0),  # across the antimeridian
+            (-75.2, 39.9, -75.1, 40.0),  # small
+            (0.0, 0.0, 0.0, 0.0),  # a point
+            (100.0, 60.0, 140.0, 89.0),
+        ],
+    )
+    def test_bbox_intersects(self, loaded: SearchBackend, docs: list[SearchDoc], box: Box) -> None:
+        result = loaded.search(SearchQuery(bbox=box, limit=500, sort="title"))
+        chosen = [d for d in docs if d.bbox is not None and intersects(d.bbox, box)]
+        assert {h.id for h in result.hits} == {d.id for d in chosen}
+        assert result.total == len(chosen)
+        assert facets_of(result) == expected_facets(chosen)
+
+    @pytest.mark.parametrize(
+        ("start", "end"),
+        [
+            (datetime(2010, 1, 1, tzinfo=UTC), datetime(2012, 12, 31, tzinfo=UTC)),
+            (datetime(2020, 6, 1, tzinfo=UTC), None),
+            (None, datetime(1995, 3, 1, tzinfo=UTC)),
+            (datetime(2001, 5, 1, tzinfo=UTC), datetime(2001, 5, 1, tzinfo=UTC)),
+        ],
+    )
+    def test_temporal_overlaps(
+        self, loaded: SearchBackend, docs: list[SearchDoc], start: datetime | None, end: datetime | None
+    ) -> None:
+        result = loaded.search(SearchQuery(temporal_from=start, temporal_to=end, limit=500))
+        want = expected_ids(docs, lambda d: overlaps(d.temporal, start, end))
+        assert {h.id for h in result.hits} == want
+        assert result.total == len(want)
+
+    def test_where_when_words_and_filters_combine(self, loaded: SearchBackend, docs: list[SearchDoc]) -> None:
+        box, start = (-120.0, -40.0, 60.0, 50.0), datetime(2005, 1, 1, tzinfo=UTC)
+        query = SearchQuery(text="crime", filters={"source": ("state",)}, bbox=box, temporal_from=start, limit=500)
+        chosen = [
+            d
+            for d in docs
+            if "crime" in d.keywords
+            and d.source == "state"
+            and d.bbox is not None
+            and intersects(d.bbox, box)
+            and overlaps(d.temporal, start, None)
+        ]
+        result = loaded.search(query)
+        assert 0 < len(chosen) < 40
+        assert {h.id for h in result.hits} == {d.id for d in chosen}
+        assert facets_of(result) == expected_facets(chosen)
+        assert all_ids(loaded, query) == [h.id for h in result.hits]
+
+    def test_exact_title_word_outranks_a_stemmed_one(self, backend: SearchBackend) -> None:
+        base = corpus(5)
+        parks = [
+            _doc(base[i], id=f"p{i}", title=f"Parks and Recreation {name}", keywords=("parks",), description="Parks.")
+            for i, name in enumerate(["Facilities", "Trails", "Park Benches", "Parks Programs"])
+        ]
+        parking = _doc(base[4], id="meters", title="2015 Parking Meter & Kiosk Inventory", keywords=("transport",))
+        backend.index([*parks, parking])
+        hits = backend.search(SearchQuery(text="parking")).hits
+        assert {h.id for h in hits} == {"meters", "p0", "p1", "p2", "p3"}  # stemming still finds the parks
+        assert hits[0].id == "meters"
+        assert backend.suggest("parking") == ["2015 Parking Meter & Kiosk Inventory"]  # type-ahead is unstemmed
+
+    def test_identifiers_and_landing_pages_are_searched(self, backend: SearchBackend) -> None:
+        base = corpus(3)
+        backend.index(
+            [
+                _doc(base[0], id="a", identifiers=("https://data.seattle.gov/api/views/e3zj-s4zh",)),
+                _doc(base[1], id="b", identifiers=("b-2", "https://data.example.org/dataset/bridges")),
+                _doc(base[2], id="c", identifiers=()),
+            ]
+        )
+        assert [h.id for h in backend.search(SearchQuery(text="e3zj-s4zh")).hits] == ["a"]
+        assert [h.id for h in backend.search(SearchQuery(text="bridges")).hits] == ["b"]
 
     def test_text_words_are_anded(self, loaded: SearchBackend, docs: list[SearchDoc]) -> None:
         result = loaded.search(SearchQuery(text="water quality schools", limit=500))

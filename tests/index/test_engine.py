@@ -66,7 +66,7 @@ def test_an_index_made_before_the_catalog_times_takes_them(opensearch_node: Open
     docs = corpus(6)
     old_doc = dsl.document(docs[0])
     for added in dsl.ADDED_PROPERTIES:
-        old_doc.pop(added)
+        old_doc.pop(added, None)
     assert httpx.put(f"{opensearch_node.url}/{first}/_doc/{docs[0].id}?refresh=true", json=old_doc).status_code == 201
     index = open_engine(opensearch_node.url, alias)
     index.index(docs[1:])
@@ -254,3 +254,29 @@ def test_url_options_and_bad_configuration() -> None:
         open_engine("http://elastic:s3cret@127.0.0.1:9", "nutmeg-x").search(SearchQuery())
     assert "s3cret" not in str(caught.value)
     assert "elastic:***@127.0.0.1:9" in str(caught.value)
+
+
+def test_an_index_made_before_areas_and_periods_gets_the_new_fields(
+    opensearch_node: OpenSearchNode, alias: str
+) -> None:
+    """An index whose mapping lacks ``temporal`` and ``identifiers`` (strict mapping): connecting adds them,
+    so new documents with a period and identifiers are accepted and found."""
+    from index.search import engine_dsl
+
+    body = engine_dsl.index_body()
+    for name in ("temporal", "identifiers"):
+        del body["mappings"]["properties"][name]
+    httpx.put(f"{opensearch_node.url}/{alias}-000001", json=body, timeout=30).raise_for_status()
+    httpx.post(
+        f"{opensearch_node.url}/_aliases", json={"actions": [{"add": {"index": f"{alias}-000001", "alias": alias}}]}
+    ).raise_for_status()
+    index = open_engine(opensearch_node.url, alias)
+    docs = corpus(30)
+    index.index(docs)
+    start = docs[1].temporal[0] if docs[1].temporal and docs[1].temporal[0] else None
+    found = index.search(SearchQuery(temporal_from=start, limit=50)).total
+    assert found == sum(
+        1 for d in docs if d.temporal is not None and (start is None or d.temporal[1] is None or d.temporal[1] >= start)
+    )
+    assert index.search(SearchQuery(text="e3zj-s4zh")).total == 0
+    index.close()
