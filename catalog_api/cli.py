@@ -584,22 +584,33 @@ def export() -> None:
 
 @export.command("datajson")
 @click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path), required=False)
-def export_datajson(file: Path | None) -> None:
-    """Write the DCAT-US 1.1 data.json to FILE (or standard output)."""
+@click.option(
+    "--version",
+    "version",
+    type=click.Choice(["1.1", "3.0"]),
+    default=None,
+    help="DCAT-US version  [default: NUTMEG_DATAJSON_VERSION, 1.1]",
+)
+def export_datajson(file: Path | None, version: str | None) -> None:
+    """Write the catalog's data.json (DCAT-US 1.1 or 3.0) to FILE (or standard output)."""
     from catalog_api.exporting import ExportTally, datajson_chunks
 
     tally = ExportTally()
     settings = load_settings()
+    chosen = version or settings.datajson_version
     with opened_store(settings) as store:
         if file is None:
-            for chunk in datajson_chunks(store, settings, tally):
+            for chunk in datajson_chunks(store, settings, tally, chosen):
                 sys.stdout.buffer.write(chunk)
             sys.stdout.buffer.flush()
         else:
             with file.open("wb") as handle:
-                for chunk in datajson_chunks(store, settings, tally):
+                for chunk in datajson_chunks(store, settings, tally, chosen):
                     handle.write(chunk)
     console.print(f"exported {tally.exported:,} datasets" + (f" to {file}" if file else ""))
+    for done, count in sorted(tally.adjusted.items(), key=lambda item: (item[0].action, item[0].field)):
+        source = f" ({done.source})" if done.source else ""
+        console.print(f"  {done.action} {done.field}{source}: {count:,} records")
     if tally.excluded:
         _print_excluded(tally.excluded, shown=20)
 

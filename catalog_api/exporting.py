@@ -1,10 +1,12 @@
-"""data.json out: every live dataset, streamed, valid against the configured DCAT-US 1.1 schema.
+"""data.json out: every live dataset, streamed, valid against data.gov's DCAT-US 1.1 schema of the
+configured profile, or against data.gov's DCAT-US 3.0 ``Dataset`` definition.
 
-Each record's data.json object and its schema problems were computed at harvest time, so a complete
-record is copied as bytes. A record with problems is repaired for export (``mappings.datajson_export``:
-values normalized to the schema's form, invalid optional values dropped, required ones filled from the
-catalog's configured defaults) and checked again; if it still fails, it is left out and listed with the reason in the
-export report — the document itself is never invalid.
+Each record's data.json object and its 1.1 problems were computed at harvest time, so a complete record
+is copied as bytes. A record with problems is repaired for export (``mappings.datajson_export``: values
+normalized to the schema's form, invalid optional values dropped, required ones filled from the record's
+own dates and themes and the catalog's configured defaults) and checked again; if it still fails, it is
+left out and listed with the reason in the export report — the document itself is never invalid. The 3.0
+document converts each repaired record (``mappings.dcatus3``) and checks it with the 3.0 definition.
 """
 
 from __future__ import annotations
@@ -12,14 +14,18 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 
 from catalog_api.settings import Settings
+from index.ids import slug_path
 from index.store import ExportRow, Store
-from mappings.datajson import catalog_header, dataset_to_datajson
-from mappings.datajson_export import Adjustment, make_exportable
-from mappings.model import Dataset, RecordIssue
+from mappings.datajson import catalog_header
+from mappings.datajson_export import Adjustment, RecordContext, make_exportable, make_exportable_v3
+from mappings.dcatus3 import catalog_header_v3
+from mappings.model import RecordIssue
+from mappings.validation import problems_key
 
 
 @dataclass
@@ -63,33 +69,44 @@ class ExportTally:
 
 
 def exportable(
-    row: ExportRow, settings: Settings, store: Store
+    row: ExportRow, settings: Settings, version: str = "1.1"
 ) -> tuple[bytes | None, list[RecordIssue], list[Adjustment]]:
-    """The record's data.json bytes (or None and the problems that keep it out) and what was adjusted."""
-    profile = settings.profile
-    known = row.export_problems.get(profile.value)
-    if known == []:
+    """The record's data.json bytes in DCAT-US ``version`` (or None and the problems that keep it out)
+    and what was adjusted."""
+    if version == "3.0":
+        result = make_exportable_v3(_stored(row), settings.catalog_defaults(), _context(row, settings))
+        return (None if result.record is None else orjson.dumps(result.record)), result.problems, result.adjustments
+    if row.export_problems.get(problems_key(settings.profile)) == []:
         return row.datajson, [], []
-    if known is None:  # harvested under another profile: start again from the model
-        record = dataset_to_datajson(Dataset.model_validate(store.get_record(row.id).dataset))
-    else:
-        record = orjson.loads(row.datajson)
-    result = make_exportable(record, settings.catalog_defaults(), profile)
+    record = _stored(row)
+    result = make_exportable(record, settings.catalog_defaults(), settings.profile, _context(row, settings))
     if result.record is None:
         return None, result.problems, result.adjustments
     return orjson.dumps(result.record), [], result.adjustments
 
 
-def datajson_chunks(store: Store, settings: Settings, tally: ExportTally | None = None) -> Iterator[bytes]:
-    """The whole catalog as data.json, one chunk per store batch (bounded memory)."""
+def _stored(row: ExportRow) -> dict[str, Any]:
+    """The record's DCAT-US JSON as stored at harvest time (``dataset_to_datajson`` of its model, whatever
+    the profile; a record stored before these rules is checked again, not rebuilt)."""
+    record: dict[str, Any] = orjson.loads(row.datajson)
+    return record
+
+
+def _context(row: ExportRow, settings: Settings) -> RecordContext:
+    return RecordContext(f"{settings.base_url}/dataset/{slug_path(row.title, row.id)}", row.last_changed)
+
+
+def datajson_chunks(
+    store: Store, settings: Settings, tally: ExportTally | None = None, version: str = "1.1"
+) -> Iterator[bytes]:
+    """The whole catalog as data.json in DCAT-US ``version``, one chunk per store batch (bounded memory)."""
     tally = tally if tally is not None else ExportTally()
-    header = catalog_header(catalog_id=f"{settings.base_url}/data.json")
-    yield orjson.dumps(header)[:-1] + b',"dataset":['
+    yield orjson.dumps(_header(settings, version))[:-1] + b',"dataset":['
     first = True
     for batch in store.iter_export_rows():
         parts: list[bytes] = []
         for row in batch:
-            body, problems, done = exportable(row, settings, store)
+            body, problems, done = exportable(row, settings, version)
             if tally.count(row, body, problems, done):
                 assert body is not None
                 parts.append(body)
@@ -99,10 +116,19 @@ def datajson_chunks(store: Store, settings: Settings, tally: ExportTally | None 
     yield b"]}"
 
 
-def export_report(store: Store, settings: Settings) -> ExportTally:
-    """Which records data.json leaves out, and why (without building the document)."""
+def _header(settings: Settings, version: str) -> dict[str, object]:
+    if version == "3.0":
+        catalog_id = f"{settings.base_url}/dcat-us/3.0/data.json"
+        return catalog_header_v3(
+            catalog_id=catalog_id, title=settings.catalog_title, description=settings.catalog_description
+        )
+    return catalog_header(catalog_id=f"{settings.base_url}/data.json")
+
+
+def export_report(store: Store, settings: Settings, version: str = "1.1") -> ExportTally:
+    """Which records data.json (DCAT-US ``version``) leaves out, and why (without building the document)."""
     tally = ExportTally()
     for batch in store.iter_export_rows():
         for row in batch:
-            tally.count(row, *exportable(row, settings, store))
+            tally.count(row, *exportable(row, settings, version))
     return tally

@@ -37,7 +37,7 @@ from mappings.derive import parse_modified
 from mappings.errors import MappingError
 from mappings.model import Dataset, Organization, RecordIssue
 from mappings.rdf_model import dataset_from_graph
-from mappings.validation import Profile, validate
+from mappings.validation import Profile, datagov_checker, problems_key
 
 log = logging.getLogger("nutmeg.harvest")
 _PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h)
@@ -114,7 +114,7 @@ def prepared_record(
 ) -> Prepared:
     """What the store and the index keep of one dataset (harvested, overridden or published by API)."""
     datajson = dataset_to_datajson(dataset)
-    problems = {ctx.profile.value: [i.model_dump() for i in validate(datajson, ctx.profile)]}
+    problems = {problems_key(ctx.profile): [i.model_dump() for i in datagov_checker(ctx.profile).validate(datajson)]}
     publisher = dataset.publisher.name if dataset.publisher else None
     organization = match_organization(publisher, ctx.organizations, ctx.source_organization)
     write = RecordWrite(

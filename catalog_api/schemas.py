@@ -142,15 +142,18 @@ class ExcludedRecord(Public):
 
 
 class Adjusted(Public):
-    """How many exported records had ``field`` normalized, dropped (invalid) or filled (missing)."""
+    """How many exported records had ``field`` normalized, shortened, dropped (invalid) or filled
+    (missing), and where a filled value came from (``issued``, ``theme``, ``catalog default``...)."""
 
     action: str
     field: str
+    source: str = ""
     records: int
 
 
 class ExportReport(Public):
     profile: str
+    version: str = "1.1"  # the DCAT-US version reported on
     exported: int
     excluded: list[ExcludedRecord]
     adjusted: list[Adjusted] = Field(default_factory=list)

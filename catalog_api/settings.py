@@ -50,6 +50,9 @@ class Settings(BaseSettings):
         description="one sentence about the catalog",
     )
     federal: bool = Field(False, description="validate and publish data.json against the federal schema")
+    datajson_version: Literal["1.1", "3.0"] = Field(
+        "1.1", description="the DCAT-US version /data.json serves (both are also at /dcat-us/1.1/ and /dcat-us/3.0/)"
+    )
     default_publisher: str | None = Field(None, description="publisher for records that lack one (data.json)")
     default_contact_name: str | None = Field(None, description="contact name for records that lack one")
     default_contact_email: str | None = Field(None, description="contact email for records that lack one")

@@ -47,7 +47,7 @@ from mappings.dcatus import DATASET_FIELDS, json_to_graph
 from mappings.graphs import bnode, record_graph
 from mappings.model import RecordIssue
 from mappings.rdfterms import is_iri
-from mappings.validation import Profile, validate
+from mappings.validation import Profile, dcatus3_checker, validate
 from mappings.vocab import DCAT, RDF
 
 ACCEPT = "application/json, application/ld+json;q=0.9, */*;q=0.1"
@@ -170,7 +170,8 @@ def _normalized(raw: Mapping[str, Any], dialect: Dialect, profile: Profile) -> t
     if dialect is Dialect.V10 or (dialect is Dialect.UNDECLARED and is_v10_record(raw)):
         return upgrade_v10(raw), validate(raw, Profile.LEGACY)
     if dialect is Dialect.V30:
-        return normalize_v30(raw)
+        record, notes = normalize_v30(raw)
+        return record, dcatus3_checker().validate(raw) + notes
     return dict(raw), validate(raw, profile)
 
 

@@ -3,8 +3,11 @@
 * **1.0** (Project Open Data v1.0, 2013–2014; Socrata and early CKAN exports, often a bare array): string
   ``publisher``/``contactPoint`` + ``mbox``, comma-joined ``keyword``, ``accessURL``/``format`` on the
   dataset, ``distribution[].accessURL`` + ``formats``, capitalised ``accessLevel``, word frequencies.
-* **3.0** (DCAT-US 3.0 JSON-LD): object identifiers and ``conformsTo``; what has no 1.1 counterpart is
-  reported by :func:`unmapped_fields`, never dropped silently.
+* **3.0** (DCAT-US 3.0 JSON-LD): objects where 1.1 has strings — identifier, contact lists, publisher
+  chains, periods of time, locations, landing-page documents, data-dictionary distributions, standards,
+  concepts, rights lists — read into the model's shape by a table (:data:`V30_RULES`); what the model
+  has no place for is reported by :func:`unmapped_fields` (and kept in the stored source record), never
+  dropped silently.
 
 Each rule is a row in a table; :func:`upgrade_v10` applies them in a short loop.
 """
@@ -14,7 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from mappings.dcatus import KNOWN_DATASET_KEYS, KNOWN_DISTRIBUTION_KEYS, mailto
+import orjson
+
+from mappings.dcatus import KNOWN_DATASET_KEYS, KNOWN_DISTRIBUTION_KEYS, geometry_bbox, mailto
 from mappings.derive import licence_url_in_text
 from mappings.frequencies import FREQUENCIES
 from mappings.model import RecordIssue, Severity
@@ -186,22 +191,203 @@ def describes_catalog_itself(record: Mapping[str, Any]) -> bool:
 
 
 def normalize_v30(record: Mapping[str, Any]) -> tuple[Record, list[RecordIssue]]:
-    """A DCAT-US 3.0 record reduced to the 1.1 fields it shares; notes what changed."""
-    out: Record = dict(record)
+    """A DCAT-US 3.0 record in the model's shape (the 1.1 fields plus the 3.0 ones the model holds);
+    notes every value that changed shape or could not be kept."""
+    out: Record = {k: v for k, v in record.items() if v is not None}
     issues: list[RecordIssue] = []
-    identifier = record.get("identifier")
-    if isinstance(identifier, Mapping):
-        value = identifier.get("@id") or identifier.get("notation")
-        if isinstance(value, str) and value:
-            out["identifier"] = value
-            issues.append(_note("identifier", f"DCAT-US 3.0 identifier object read as {value!r}", "info"))
-        else:
-            out.pop("identifier")
-    conforms = record.get("conformsTo")
-    if isinstance(conforms, Mapping):
-        out.pop("conformsTo")
-        issues.append(_note("conformsTo", "DCAT-US 3.0 standard object is not mapped to 1.1"))
+    _described_by_type(out)
+    for key, rule in V30_RULES:
+        if key in out:
+            _apply(out, key, rule(out[key], key), issues)
+    distributions = out.get("distribution")
+    if isinstance(distributions, list):
+        out["distribution"] = [_distribution_v30(d, i, issues) for i, d in enumerate(distributions)]
     return out, issues
+
+
+Converted = tuple[Any, str | None]  # (the model-shaped value or None to leave it out, a note or None)
+
+
+def _apply(out: Record, key: str, converted: Converted, issues: list[RecordIssue]) -> None:
+    value, note = converted
+    if value is None:
+        del out[key]
+    else:
+        out[key] = value
+    if note:
+        issues.append(_note(key, note, "info" if value is not None else "warning"))
+
+
+def _distribution_v30(item: Any, index: int, issues: list[RecordIssue]) -> Any:
+    if not isinstance(item, Mapping):
+        return item
+    out: Record = {k: v for k, v in item.items() if v is not None}
+    found: list[RecordIssue] = []
+    _described_by_type(out)
+    for key, rule in V30_DISTRIBUTION_RULES:
+        if key in out:
+            _apply(out, key, rule(out[key], key), found)
+    issues.extend(i.model_copy(update={"path": f"distribution[{index}].{i.path}"}) for i in found)
+    return out
+
+
+def _described_by_type(out: Record) -> None:
+    """A 3.0 data dictionary is a Distribution: its media type is 1.1's ``describedByType``."""
+    described = out.get("describedBy")
+    if isinstance(described, Mapping) and "describedByType" not in out:
+        media = _first_string(described, "mediaType")
+        if media:
+            out["describedByType"] = media
+
+
+def _first_string(value: Any, *keys: str) -> str | None:
+    for key in keys:
+        found = value.get(key) if isinstance(value, Mapping) else None
+        if isinstance(found, str) and found.strip():
+            return found
+    return None
+
+
+def _first_of_list(value: Any, key: str) -> tuple[Any, str | None]:
+    """3.0 allows a list where the model keeps one value: the first, and a note when more are lost."""
+    if not isinstance(value, list):
+        return value, None
+    items = [v for v in value if v is not None]
+    note = f"{len(items)} values of {key!r}; the model keeps the first" if len(items) > 1 else None
+    return (items[0] if items else None), note
+
+
+def _identifier_v30(value: Any, key: str) -> Converted:
+    if not isinstance(value, Mapping):
+        return value, None
+    found = _first_string(value, "@id", "notation")
+    return found, (f"DCAT-US 3.0 identifier object read as {found!r}" if found else "identifier object without @id")
+
+
+def _contact_v30(value: Any, key: str) -> Converted:
+    first, note = _first_of_list(value, key)
+    if not isinstance(first, Mapping):
+        return first, note
+    contact = {k: first[k] for k in ("fn", "hasEmail", "tel") if isinstance(first.get(k), str)}
+    if "fn" not in contact and isinstance(first.get("organization-name"), str):
+        contact["fn"] = first["organization-name"]
+    return {"@type": "vcard:Contact", **contact}, note
+
+
+def _organization_v30(value: Any, key: str) -> Converted:
+    if not isinstance(value, Mapping):
+        return value, None
+    org: Record = {"@type": "org:Organization"}
+    name = _first_string(value, "name", "prefLabel")
+    if name:
+        org["name"] = name
+    parent, note = _first_of_list(value.get("subOrganizationOf"), "subOrganizationOf")
+    if isinstance(parent, Mapping):
+        org["subOrganizationOf"] = _organization_v30(parent, key)[0]
+    return org, note
+
+
+def _period_v30(value: Any, key: str) -> Converted:
+    """``[{startDate, endDate}]`` → ``start/end`` (``..`` for an open end)."""
+    first, note = _first_of_list(value, key)
+    if not isinstance(first, Mapping):
+        return first, note
+    start, end = _first_string(first, "startDate"), _first_string(first, "endDate")
+    if not (start or end):
+        return None, "a period of time with neither start nor end"
+    return f"{start or '..'}/{end or '..'}", note
+
+
+def _location_v30(value: Any, key: str) -> Converted:
+    """A Location → its IRI, its box (``west,south,east,north``) or its name."""
+    first, note = _first_of_list(value, key)
+    if not isinstance(first, Mapping):
+        return first, note
+    for shape in ("bbox", "geometry"):
+        box = _box(first.get(shape))
+        if box:
+            return box, note
+    return _first_string(first, "@id", "prefLabel", "identifier"), note
+
+
+def _box(value: Any) -> str | None:
+    text = orjson.dumps(value).decode() if isinstance(value, (Mapping, list)) else value
+    box = geometry_bbox(text) if isinstance(text, str) else None
+    return ",".join(f"{v:g}" for v in box) if box else None
+
+
+def _document_v30(value: Any, key: str) -> Converted:
+    """A landing-page Document → its URL."""
+    if not isinstance(value, Mapping):
+        return value, None
+    return _first_string(value, "accessURL", "@id", "downloadURL"), None
+
+
+def _described_by_v30(value: Any, key: str) -> Converted:
+    """A data-dictionary Distribution → its URL (its media type goes to ``describedByType``)."""
+    if not isinstance(value, Mapping):
+        return value, None
+    return _first_string(value, "downloadURL", "accessURL", "@id"), None
+
+
+def _standard_v30(value: Any, key: str) -> Converted:
+    first, note = _first_of_list(value, key)
+    if not isinstance(first, Mapping):
+        return first, note
+    return _first_string(first, "identifier", "@id"), note
+
+
+def _concepts_v30(value: Any, key: str) -> Converted:
+    if not isinstance(value, list):
+        value = [value]
+    labels = [_first_string(v, "prefLabel", "@id") if isinstance(v, Mapping) else v for v in value]
+    return [v for v in labels if isinstance(v, str)] or None, None
+
+
+def _rights_v30(value: Any, key: str) -> Converted:
+    if not isinstance(value, list):
+        return value, None
+    texts = [v for v in value if isinstance(v, str) and v.strip()]
+    return ("\n".join(texts) or None), (f"{len(texts)} rights statements joined" if len(texts) > 1 else None)
+
+
+def _series_v30(value: Any, key: str) -> Converted:
+    """DatasetSeries objects (or IRIs) → what the model keeps of each: ``@id``, ``title``, ``description``."""
+    items = value if isinstance(value, list) else [value]
+    kept = [
+        {k: v for k, v in item.items() if k in ("@id", "title", "description") and isinstance(v, str)}
+        if isinstance(item, Mapping)
+        else {"@id": item}
+        for item in items
+        if isinstance(item, (Mapping, str))
+    ]
+    return [k for k in kept if k] or None, None
+
+
+def _as_strings(value: Any, key: str) -> Converted:
+    return ([value] if isinstance(value, str) else value), None
+
+
+V30_RULES: tuple[tuple[str, Callable[[Any, str], Converted]], ...] = (
+    ("identifier", _identifier_v30),
+    ("contactPoint", _contact_v30),
+    ("publisher", _organization_v30),
+    ("temporal", _period_v30),
+    ("spatial", _location_v30),
+    ("landingPage", _document_v30),
+    ("describedBy", _described_by_v30),
+    ("conformsTo", _standard_v30),
+    ("theme", _concepts_v30),
+    ("rights", _rights_v30),
+    ("inSeries", _series_v30),
+    ("language", _as_strings),
+    ("keyword", _as_strings),
+)
+
+V30_DISTRIBUTION_RULES: tuple[tuple[str, Callable[[Any, str], Converted]], ...] = (
+    ("describedBy", _described_by_v30),
+    ("conformsTo", _standard_v30),
+)
 
 
 def unmapped_fields(record: Mapping[str, Any]) -> Iterator[RecordIssue]:

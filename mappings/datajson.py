@@ -61,7 +61,7 @@ def apply_defaults(record: dict[str, Any], defaults: CatalogDefaults, federal: b
     if not _has_publisher(record) and defaults.publisher:
         record["publisher"] = {"@type": "org:Organization", "name": defaults.publisher}
         filled.append("publisher")
-    filled.extend(_default_contact(record, defaults, federal))
+    filled.extend(_default_contact(record, defaults))
     if not record.get("accessLevel") and defaults.access_level:
         record["accessLevel"] = defaults.access_level
         filled.append("accessLevel")
@@ -78,14 +78,14 @@ def _has_publisher(record: dict[str, Any]) -> bool:
     return isinstance(publisher, dict) and bool(publisher.get("name"))
 
 
-def _default_contact(record: dict[str, Any], defaults: CatalogDefaults, federal: bool) -> Iterable[str]:
+def _default_contact(record: dict[str, Any], defaults: CatalogDefaults) -> Iterable[str]:
     contact = record.get("contactPoint")
     contact = dict(contact) if isinstance(contact, dict) else {"@type": "vcard:Contact"}
     filled: list[str] = []
     if not contact.get("fn") and defaults.contact_name:
         contact["fn"] = defaults.contact_name
         filled.append("contactPoint.fn")
-    if not contact.get("hasEmail") and defaults.contact_email and (federal or filled):
+    if not contact.get("hasEmail") and defaults.contact_email:  # data.gov requires an email in any profile
         contact["hasEmail"] = mailto(defaults.contact_email)
         filled.append("contactPoint.hasEmail")
     if filled:

@@ -6,11 +6,18 @@ contact). Leaving such a record out of data.json hides the dataset from data.gov
 what it can, in three steps, and says what it did:
 
 1. **normalize** values to the form the schema asks for, when the meaning is unambiguous (tables below);
+   a description over data.gov's 10,000-character cap is **shortened** at a sentence boundary and ends
+   with a link to the dataset's page, where the whole text is;
 2. **fill** required fields that are missing from the catalog's configured defaults
-   (``NUTMEG_DEFAULT_*``: publisher, contact, access level; bureau and program codes when federal) —
-   never from guesses (a title is not a description);
+   (``NUTMEG_DEFAULT_*``: publisher, contact and its email, access level; bureau and program codes when
+   federal) and from what the record itself says: ``modified`` from ``issued`` or else the day the
+   catalog last saw the record change, ``keyword`` from the record's themes or else its publisher —
+   each adjustment names where the value came from. Never from guesses (a title is not a description);
 3. only if the record is still invalid: **drop** the values the schema rejects (an optional field is
    better absent than invalid) and fill again (a required value that was dropped is then missing).
+
+The schema is data.gov's own (``validation.datagov_checker``): what its harvester applies to each
+dataset of a "dcatus1.1" source.
 
 A record that is still invalid after that — a required value is missing and no default fits — is left
 out, with its problems (``exporting.export_report``). Nothing here changes the stored record: the JSON
@@ -24,15 +31,18 @@ import copy
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from mappings.datajson import CatalogDefaults, apply_defaults
+from mappings.dcatus import mailto
+from mappings.dcatus3 import FREQUENCY_WORDS_V3, dataset_to_dcatus3
 from mappings.derive import MEDIA_TYPE_LABELS, format_label
 from mappings.model import Distribution, RecordIssue
 from mappings.rdfterms import is_iri
-from mappings.validation import Profile, is_valid, leaf_errors, validate
+from mappings.validation import Checker, Profile, datagov_checker, dcatus3_checker
 
-Action = Literal["normalized", "dropped", "filled"]
+Action = Literal["normalized", "shortened", "dropped", "filled"]
 JSON = dict[str, Any]
 
 # Words agencies write for a frequency → the ISO 8601 repeating duration DCAT-US asks for.
@@ -75,14 +85,25 @@ _YEAR = re.compile(r"^\s*(\d{4})\s*$")
 _YEAR_RANGE = re.compile(r"^\s*(\d{4})\s*(?:-|–|—|to)\s*(\d{4})\s*$")
 _RIGHTS_MAX = 255
 _MAX_PASSES = 4
+DESCRIPTION_MAX = 10_000  # data.gov's cap (its dataset schemas' maxLength)
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]*\s")
 
 
 @dataclass(frozen=True, slots=True)
 class Adjustment:
-    """One thing the export did to a record: ``filled`` ``contactPoint.fn``, ``dropped`` ``license``..."""
+    """One thing the export did to a record: ``filled`` ``contactPoint.fn`` from ``catalog default``..."""
 
     action: Action
     field: str
+    source: str = ""  # where a filled value came from (``issued``, ``theme``, ``catalog default``...)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordContext:
+    """What the catalog knows about a record beyond its fields: its page, when it last saw it change."""
+
+    page_url: str | None = None
+    last_changed: datetime | None = None
 
 
 @dataclass
@@ -95,31 +116,64 @@ class Exportable:
     problems: list[RecordIssue] = field(default_factory=list)
 
 
-def make_exportable(record: JSON, defaults: CatalogDefaults, profile: Profile) -> Exportable:
-    """Normalize, drop what stays invalid, fill what is missing, and check ``record`` (a copy is changed)."""
+def make_exportable(
+    record: JSON, defaults: CatalogDefaults, profile: Profile, context: RecordContext | None = None
+) -> Exportable:
+    """Normalize, drop what stays invalid, fill what is missing, and check ``record`` against data.gov's
+    schema for ``profile`` (a copy is changed)."""
+    context = context or RecordContext()
+    checker = datagov_checker(profile)
     work = copy.deepcopy(record)
-    adjustments = normalize(work) + fill(work, defaults, profile)
-    if not is_valid(work, profile):  # the slow, thorough path only for what defaults did not fix
-        adjustments += drop_invalid(work, profile)
-        adjustments += fill(work, defaults, profile)
-    problems = validate(work, profile)
+    adjustments = normalize(work) + shorten(work, context) + fill(work, defaults, profile, context)
+    if not checker.is_valid(work):  # the slow, thorough path only for what defaults did not fix
+        adjustments += drop_invalid(work, checker)
+        adjustments += fill(work, defaults, profile, context)
+    problems = checker.validate(work)
     return Exportable(None if problems else work, adjustments, problems)
+
+
+def make_exportable_v3(record: JSON, defaults: CatalogDefaults, context: RecordContext | None = None) -> Exportable:
+    """The DCAT-US 3.0 form of ``record`` (the model's DCAT-US JSON), checked with data.gov's 3.0
+    ``Dataset`` definition. Repairs are the ones 3.0 needs: normalized values it would refuse, a
+    description over the cap shortened, the catalog's defaults for a missing publisher or contact; then
+    the values it still rejects are dropped (required ones cannot be, and keep the record out)."""
+    context = context or RecordContext()
+    checker = dcatus3_checker()
+    work = copy.deepcopy(record)
+    done = normalize(work, "3.0") + shorten(work, context)
+    done += [Adjustment("filled", name, "catalog default") for name in apply_defaults(work, defaults, False)]
+    converted = dataset_to_dcatus3(work)
+    if not checker.is_valid(converted):
+        done += drop_invalid(converted, checker)
+        done += _refill_contact_v3(converted, defaults)
+    problems = checker.validate(converted)
+    return Exportable(None if problems else converted, done, problems)
 
 
 # -- 1. normalize ----------------------------------------------------------------------------------
 
 
-def normalize(record: JSON) -> list[Adjustment]:
+def normalize(record: JSON, version: str = "1.1") -> list[Adjustment]:
     """Rewrite values to the schema's form where the meaning is clear; returns what changed."""
+    dataset_rules, distribution_rules = _RULES[version]
     done: list[Adjustment] = []
-    for key, rule in _DATASET_RULES:
+    for key, rule in dataset_rules:
         if key in record and rule(record):
             done.append(Adjustment("normalized", key))
     for item in _distributions(record):
-        for key, rule in _DISTRIBUTION_RULES:
-            if rule(item):
-                done.append(Adjustment("normalized", f"distribution.{key}"))
+        for key, item_rule in distribution_rules:
+            how = item_rule(item)
+            if how:
+                done.append(_distribution_adjustment(key, how))
     return done
+
+
+def _distribution_adjustment(key: str, how: bool | str) -> Adjustment:
+    if how is True:
+        return Adjustment("normalized", f"distribution.{key}")
+    if how == "accessURL":
+        return Adjustment("normalized", "distribution.downloadURL", "moved to accessURL: no known media type")
+    return Adjustment("filled", "distribution.mediaType", str(how))
 
 
 def _access_level(record: JSON) -> bool:
@@ -194,19 +248,25 @@ def _media_type(item: JSON) -> bool:
     return fixed != value
 
 
-def _download_media_type(item: JSON) -> bool:
-    """A download needs a media type: take the one its format names, else offer the link as an access URL."""
-    if not item.get("downloadURL") or item.get("mediaType"):
+def _download_media_type(item: JSON) -> bool | str:
+    """A download needs a media type: take the one its format (or else its URL's extension) names, else
+    offer the link as an access URL. Returns where the media type came from, or ``"accessURL"``."""
+    if not item.get("downloadURL") or _MEDIA_TYPE.match(str(item.get("mediaType") or "")):
         return False
-    label = format_label(Distribution.model_validate(_model_fields(item)))
+    fields = _model_fields(item)
+    fields.pop("mediaType", None)
+    by_format = format_label(Distribution.model_validate({"format": fields.get("format")}))
+    label = format_label(Distribution.model_validate(fields))
     media = LABEL_MEDIA_TYPES.get(label or "")
     if media:
         item["mediaType"] = media
-    elif not item.get("accessURL"):
+        return "format" if LABEL_MEDIA_TYPES.get(by_format or "") == media else "URL extension"
+    item.pop("mediaType", None)
+    if not item.get("accessURL"):
         item["accessURL"] = item.pop("downloadURL")
     else:
         del item["downloadURL"]
-    return True
+    return "accessURL"
 
 
 def _model_fields(item: JSON) -> JSON:
@@ -224,10 +284,46 @@ _DATASET_RULES: tuple[tuple[str, Callable[[JSON], bool]], ...] = (
     ("language", _unique("language")),
 )
 
-_DISTRIBUTION_RULES: tuple[tuple[str, Callable[[JSON], bool]], ...] = (
+_MEDIA_TYPE = re.compile(r"^[-\w]+/[-\w]+(\.[-\w]+)*([+][-\w]+)?$")  # data.gov's mediaType pattern
+
+_DISTRIBUTION_RULES: tuple[tuple[str, Callable[[JSON], bool | str]], ...] = (
     ("mediaType", _media_type),
     ("downloadURL", _download_media_type),
 )
+
+
+def _refill_contact_v3(record: JSON, defaults: CatalogDefaults) -> list[Adjustment]:
+    """A contact whose name or email 3.0 rejected (and so lost) takes the catalog's again."""
+    contact = record.get("contactPoint")
+    if not isinstance(contact, dict):
+        return []
+    done: list[Adjustment] = []
+    for key, value in (("fn", defaults.contact_name), ("hasEmail", defaults.contact_email)):
+        if not contact.get(key) and value:
+            contact[key] = mailto(value) if key == "hasEmail" else value
+            done.append(Adjustment("filled", f"contactPoint.{key}", "catalog default"))
+    return done
+
+
+def _frequency_v3(record: JSON) -> bool:
+    """3.0 also takes ISO 19115 and Dublin Core frequency words: keep those, rewrite the others."""
+    value = record["accrualPeriodicity"]
+    if isinstance(value, str) and value.strip().lower() in FREQUENCY_WORDS_V3:
+        fixed = FREQUENCY_WORDS_V3[value.strip().lower()]
+        record["accrualPeriodicity"] = fixed
+        return fixed != value
+    return _frequency(record)
+
+
+# What DCAT-US 3.0 takes as it is (no licence-as-rights, no download moved for want of a media type).
+_DATASET_RULES_V3 = tuple(
+    (key, _frequency_v3 if key == "accrualPeriodicity" else rule) for key, rule in _DATASET_RULES if key != "license"
+)
+_DISTRIBUTION_RULES_V3 = tuple((key, rule) for key, rule in _DISTRIBUTION_RULES if key == "mediaType")
+_RULES = {
+    "1.1": (_DATASET_RULES, _DISTRIBUTION_RULES),
+    "3.0": (_DATASET_RULES_V3, _DISTRIBUTION_RULES_V3),
+}
 
 
 def _distributions(record: JSON) -> Iterable[JSON]:
@@ -238,14 +334,30 @@ def _distributions(record: JSON) -> Iterable[JSON]:
 # -- 2. drop ---------------------------------------------------------------------------------------
 
 
-def drop_invalid(record: JSON, profile: Profile) -> list[Adjustment]:
+def shorten(record: JSON, context: RecordContext) -> list[Adjustment]:
+    """A description over data.gov's cap: cut at the last sentence that fits, then a link to the whole."""
+    text = record.get("description")
+    if not isinstance(text, str) or len(text) <= DESCRIPTION_MAX:
+        return []
+    record["description"] = shortened(text, context.page_url)
+    return [Adjustment("shortened", "description", f"cut at a sentence to {DESCRIPTION_MAX:,} characters")]
+
+
+def shortened(text: str, page_url: str | None, limit: int = DESCRIPTION_MAX) -> str:
+    """``text`` cut at a sentence boundary so that it and the pointer to ``page_url`` fit in ``limit``."""
+    tail = f" … (shortened; the full description is at {page_url})" if page_url else " …"
+    room = limit - len(tail)
+    ends = [m.end() for m in _SENTENCE_END.finditer(text, 0, room + 1)]
+    cut = ends[-1] if ends and ends[-1] > room // 2 else text.rfind(" ", 0, room)
+    return text[: cut if cut > 0 else room].rstrip() + tail
+
+
+def drop_invalid(record: JSON, checker: Checker) -> list[Adjustment]:
     """Remove every value the schema rejects (required ones are filled again in the next step)."""
     done: list[Adjustment] = []
     for _ in range(_MAX_PASSES):
         paths = {
-            tuple(e.absolute_path)
-            for e in leaf_errors(record, profile)
-            if e.validator != "required" and e.absolute_path
+            tuple(e.absolute_path) for e in checker.leaf_errors(record) if e.validator != "required" and e.absolute_path
         }
         if not paths:
             break
@@ -292,7 +404,46 @@ def field_name(path: Iterable[Any]) -> str:
 # -- 3. fill ---------------------------------------------------------------------------------------
 
 
-def fill(record: JSON, defaults: CatalogDefaults, profile: Profile) -> list[Adjustment]:
-    """Fill missing required fields from the catalog's configured defaults."""
+def fill(record: JSON, defaults: CatalogDefaults, profile: Profile, context: RecordContext) -> list[Adjustment]:
+    """Fill missing required fields from what the record says, then the catalog's configured defaults."""
     federal = profile is Profile.FEDERAL
-    return [Adjustment("filled", name) for name in apply_defaults(record, defaults, federal)]
+    done = [Adjustment("filled", name, "catalog default") for name in apply_defaults(record, defaults, federal)]
+    return done + [Adjustment("filled", name, source) for name, source in _own_values(record, context)]
+
+
+def _own_values(record: JSON, context: RecordContext) -> Iterable[tuple[str, str]]:
+    if not record.get("modified"):
+        source = _fill_modified(record, context)
+        if source:
+            yield "modified", source
+    if not record.get("keyword"):
+        source = _fill_keyword(record)
+        if source:
+            yield "keyword", source
+
+
+def _fill_modified(record: JSON, context: RecordContext) -> str | None:
+    """The dataset's last change: when it was issued (never changed since, as far as the record says),
+    else the day the catalog last saw the record change."""
+    issued = record.get("issued")
+    if isinstance(issued, str) and issued.strip():
+        record["modified"] = issued.strip()
+        return "issued"
+    if context.last_changed is not None:
+        record["modified"] = context.last_changed.date().isoformat()
+        return "harvest: last change seen"
+    return None
+
+
+def _fill_keyword(record: JSON) -> str | None:
+    """Tags from the record's own subject categories (themes), else the name of its publisher."""
+    themes = [t.strip() for t in record.get("theme") or [] if isinstance(t, str) and t.strip()]
+    if themes:
+        record["keyword"] = list(dict.fromkeys(themes))
+        return "theme"
+    publisher = record.get("publisher")
+    name = publisher.get("name") if isinstance(publisher, dict) else None
+    if isinstance(name, str) and name.strip():
+        record["keyword"] = [name.strip()]
+        return "publisher"
+    return None

@@ -30,12 +30,15 @@ from mappings.dcatus import (
     DATASET_FIELDS,
     DISTRIBUTION_FIELDS,
     ORGANIZATION_FIELDS,
+    SERIES,
+    SERIES_FIELDS,
     Codec,
     FieldMap,
     JSONValue,
     LocationCodec,
     MediaTypeCodec,
     NestedCodec,
+    SeriesCodec,
 )
 from mappings.derive import format_label
 from mappings.graphs import bnode, plain
@@ -421,6 +424,15 @@ def _override(fields: tuple[FieldMap, ...], codecs: Mapping[str, Codec]) -> tupl
     )
 
 
+class CompleteSeries(SeriesCodec):
+    """``inSeries``: DCAT-AP requires a series to have a title and a description; others are left out."""
+
+    def to_rdf(self, graph: Graph, value: JSONValue) -> Node | None:
+        if not (isinstance(value, dict) and value.get("title") and value.get("description")):
+            return None
+        return super().to_rdf(graph, value)
+
+
 _DOCUMENT = TypedIri(FOAF.Document)
 _STANDARD = TypedIri(DCTERMS.Standard)
 _LICENSE = TypedIri(DCTERMS.LicenseDocument, DCTERMS.LicenseDocument)
@@ -439,11 +451,12 @@ DISTRIBUTION_CODECS: dict[str, Codec] = {
 
 @cache
 def _distribution_fields() -> tuple[FieldMap, ...]:
-    extra = (
-        FieldMap("license", DCTERMS.license, _LICENSE),
-        FieldMap("rights", DCTERMS.rights, _RIGHTS),
-    )
+    extra = (FieldMap("rights", DCTERMS.rights, _RIGHTS),)
     return _override(DISTRIBUTION_FIELDS + extra, DISTRIBUTION_CODECS)
+
+
+def _series_fields() -> tuple[FieldMap, ...]:
+    return SERIES_FIELDS
 
 
 @cache
@@ -474,6 +487,7 @@ def dataset_fields(base_url: str) -> tuple[FieldMap, ...]:
         "landingPage": _DOCUMENT,
         "conformsTo": _STANDARD,
         "distribution": DistributionAP(DCAT.Distribution, _distribution_fields),
+        "inSeries": CompleteSeries(SERIES.rdf_type, _series_fields),
     }
     access = FieldMap(
         "accessLevel", DCTERMS.accessRights, Vocabulary("access-right", ACCESS_RIGHTS, DCTERMS.RightsStatement)
@@ -482,4 +496,6 @@ def dataset_fields(base_url: str) -> tuple[FieldMap, ...]:
         FieldMap("modified", SCHEMA.dateModified, _AS_PUBLISHED),
         FieldMap("issued", SCHEMA.datePublished, _AS_PUBLISHED),
     )
-    return (*_override(DATASET_FIELDS, codecs), access, *as_published)
+    # DCAT-AP allows one dct:accessRights: the access level's (DCAT-US 3.0's free text stays out)
+    shared = tuple(f for f in DATASET_FIELDS if f.key != "accessRights")
+    return (*_override(shared, codecs), access, *as_published)

@@ -31,6 +31,7 @@ from mappings.graphs import bnode, plain
 from mappings.rdfterms import best_literal, date_literal, iri_or_literal, is_iri
 from mappings.vocab import (
     DCAT,
+    DCAT3,
     DCTERMS,
     FOAF,
     GSP,
@@ -297,6 +298,27 @@ class OrganizationCodec(NestedCodec):
         return found
 
 
+class SeriesCodec(NestedCodec):
+    """DCAT-US 3.0 ``inSeries``: a dcat:DatasetSeries, named by its IRI when it has one."""
+
+    def to_rdf(self, graph: Graph, value: JSONValue) -> Node | None:
+        if isinstance(value, str):
+            return URIRef(value) if is_iri(value) else None
+        if not isinstance(value, dict):
+            return None
+        iri = value.get("@id")
+        node: Node = URIRef(iri) if isinstance(iri, str) and is_iri(iri) else bnode()
+        graph.add((node, RDF.type, self.rdf_type))
+        json_to_graph(value, self.fields, graph, node)
+        return node
+
+    def from_rdf(self, graph: Graph, node: Node) -> JSONValue:
+        if isinstance(node, Literal):
+            return None
+        found = graph_to_json(graph, node, self.fields)
+        return {"@id": str(node), **found} if isinstance(node, URIRef) else (found or None)
+
+
 class ContactCodec(NestedCodec):
     def from_literal(self, text: str) -> JSONValue:
         return {"fn": text}
@@ -363,9 +385,14 @@ def _distribution_fields() -> tuple[FieldMap, ...]:
     return DISTRIBUTION_FIELDS
 
 
+def _series_fields() -> tuple[FieldMap, ...]:
+    return SERIES_FIELDS
+
+
 ORGANIZATION = OrganizationCodec(FOAF.Organization, _organization_fields)
 CONTACT = ContactCodec(VCARD.Kind, _contact_fields)
 DISTRIBUTION = NestedCodec(DCAT.Distribution, _distribution_fields)
+SERIES = SeriesCodec(DCAT3.DatasetSeries, _series_fields)
 
 
 def _schema(name: str) -> tuple[URIRef, URIRef]:
@@ -444,9 +471,40 @@ ACCESS_RIGHTS: dict[str, str] = {
     "non_public": "non-public",
 }
 
+
+class AccessLevelCodec(VocabularyCodec):
+    """``accessLevel``; read from a ``dct:accessRights`` statement only when it names one of the levels
+    (DCAT-US 3.0 writes free text there, which is ``accessRights``, not a level)."""
+
+    def from_rdf(self, graph: Graph, node: Node) -> JSONValue:
+        found = super().from_rdf(graph, node)
+        if isinstance(node, BNode) and not (isinstance(found, str) and found.strip().lower() in _LEVELS):
+            return None
+        return found
+
+
+class RightsStatementCodec(Codec):
+    """DCAT-US 3.0 ``accessRights`` (free text) ↔ a ``dct:RightsStatement`` labelled with it."""
+
+    def to_rdf(self, graph: Graph, value: JSONValue) -> Node | None:
+        text = _scalar(value)
+        if text is None:
+            return None
+        statement = bnode()
+        graph.add((statement, RDF.type, DCTERMS.RightsStatement))
+        graph.add((statement, RDFS.label, plain(text)))
+        return statement
+
+    def from_rdf(self, graph: Graph, node: Node) -> JSONValue:
+        if isinstance(node, BNode):
+            return _label(graph, node)
+        return None  # an access-rights IRI (EU vocabulary) is an access level, read by ``accessLevel``
+
+
+_LEVELS = frozenset({"public", "restricted public", "non-public"})
 FREQUENCY = VocabularyCodec(FREQUENCIES)
 LANGUAGE = VocabularyCodec(LANGUAGES)
-ACCESS_LEVEL = VocabularyCodec(ACCESS_RIGHTS)
+ACCESS_LEVEL = AccessLevelCodec(ACCESS_RIGHTS)
 
 ORGANIZATION_FIELDS: tuple[FieldMap, ...] = (
     FieldMap("name", FOAF.name, TEXT, also=(SKOS.prefLabel, *_schema("name")), mirror=(SKOS.prefLabel,)),
@@ -456,6 +514,7 @@ ORGANIZATION_FIELDS: tuple[FieldMap, ...] = (
 CONTACT_FIELDS: tuple[FieldMap, ...] = (
     FieldMap("fn", VCARD.fn, TEXT, also=_schema("name")),
     FieldMap("hasEmail", VCARD.hasEmail, EmailCodec(), also=_schema("email")),
+    FieldMap("tel", VCARD.hasTelephone, TEXT, also=_schema("telephone")),
 )
 
 DISTRIBUTION_FIELDS: tuple[FieldMap, ...] = (
@@ -468,6 +527,14 @@ DISTRIBUTION_FIELDS: tuple[FieldMap, ...] = (
     FieldMap("conformsTo", DCTERMS.conformsTo, IRI),
     FieldMap("describedBy", POWDER.describedby, IRI),
     FieldMap("describedByType", POD.describedByType, TEXT),
+    FieldMap("license", DCTERMS.license, IRI, also=_schema("license")),
+    FieldMap("issued", DCTERMS.issued, DATE),
+    FieldMap("modified", DCTERMS.modified, DATE),
+)
+
+SERIES_FIELDS: tuple[FieldMap, ...] = (
+    FieldMap("title", DCTERMS.title, TEXT),
+    FieldMap("description", DCTERMS.description, TEXT),
 )
 
 DATASET_FIELDS: tuple[FieldMap, ...] = (
@@ -499,6 +566,10 @@ DATASET_FIELDS: tuple[FieldMap, ...] = (
     FieldMap("describedByType", POD.describedByType, TEXT),
     FieldMap("conformsTo", DCTERMS.conformsTo, IRI),
     FieldMap("distribution", DCAT.distribution, DISTRIBUTION, many=True, also=_schema("distribution")),
+    FieldMap("accessRights", DCTERMS.accessRights, RightsStatementCodec()),
+    FieldMap("version", DCAT3.version, TEXT, also=_schema("version")),
+    FieldMap("created", DCTERMS.created, DATE, also=_schema("dateCreated")),
+    FieldMap("inSeries", DCAT3.inSeries, SERIES, many=True),
 )
 
 KNOWN_DATASET_KEYS = frozenset(f.key for f in DATASET_FIELDS) | {"@type"}

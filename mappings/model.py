@@ -1,9 +1,11 @@
 """The one metadata model every source is normalized to.
 
 Dataset, Distribution, Organization and ContactPoint carry every DCAT-US 1.1 field (values as published,
-so a record round-trips to data.json unchanged); CatalogRecord adds what the catalog itself knows about a
-record (where it came from, when it was seen and changed, its content hash, whether it was withdrawn and
-what is wrong with it).
+so a record round-trips to data.json unchanged) and the DCAT-US 3.0 fields a state catalog uses that 1.1
+has no place for (a contact's telephone, free-text access rights, version, creation date, a
+distribution's licence and dates, the dataset series it belongs to); CatalogRecord adds what the catalog
+itself knows about a record (where it came from, when it was seen and changed, its content hash, whether
+it was withdrawn and what is wrong with it).
 
 Python attributes are snake_case; the JSON form uses the DCAT-US names (``accessLevel``, ``contactPoint``).
 """
@@ -42,6 +44,7 @@ class ContactPoint(NutmegModel):
 
     fn: str | None = None
     has_email: str | None = None
+    tel: str | None = None  # DCAT-US 3.0 (vcard:hasTelephone)
 
 
 class Distribution(NutmegModel):
@@ -56,6 +59,17 @@ class Distribution(NutmegModel):
     conforms_to: str | None = None
     described_by: str | None = None
     described_by_type: str | None = None
+    license: str | None = None  # DCAT-US 3.0: licences live on distributions
+    issued: str | None = None  # DCAT-US 3.0
+    modified: str | None = None  # DCAT-US 3.0
+
+
+class DatasetSeries(NutmegModel):
+    """dcat:DatasetSeries (DCAT-US 3.0 ``inSeries``) — the series a dataset belongs to."""
+
+    id: str | None = Field(default=None, alias="@id")
+    title: str | None = None
+    description: str | None = None
 
 
 class Dataset(NutmegModel):
@@ -89,6 +103,11 @@ class Dataset(NutmegModel):
     described_by_type: str | None = None
     conforms_to: str | None = None
     distribution: list[Distribution] = Field(default_factory=list)
+    # DCAT-US 3.0 fields with no 1.1 counterpart
+    access_rights: str | None = None
+    version: str | None = None
+    created: str | None = None
+    in_series: list[DatasetSeries] = Field(default_factory=list)
 
 
 class Catalog(NutmegModel):

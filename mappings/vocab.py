@@ -20,6 +20,7 @@ HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 SCHEMA = Namespace("http://schema.org/")
 SDO = Namespace("https://schema.org/")
 NUTMEG = Namespace("https://nutmeg.dev/ns#")
+DCAT3 = Namespace(str(DCAT))  # DCAT 3 terms rdflib's closed DCAT namespace lacks (dcat:version, dcat:inSeries)
 IANA_MEDIA = "https://www.iana.org/assignments/media-types/"
 
 BINDINGS: dict[str, Namespace] = {
@@ -44,6 +45,7 @@ __all__ = [
     "ADMS",
     "BINDINGS",
     "DCAT",
+    "DCAT3",
     "DCTERMS",
     "FOAF",
     "GSP",

@@ -85,7 +85,16 @@ def test_source_add_list_harvest_reindex_export_remove(
     target = tmp_path / "out.json"
     code, output = run("export", "datajson", str(target))
     assert code == 0, output
-    assert len(json.loads(target.read_text())["dataset"]) == 402
+    published = len(json.loads(target.read_text())["dataset"])
+    assert published == 402
+    assert "filled modified (harvest: last change seen): 391 records" in output  # the repairs, with their source
+
+    target = tmp_path / "out-3.0.json"
+    code, output = run("export", "datajson", str(target), "--version", "3.0")
+    assert code == 0, output
+    document = json.loads(target.read_text())
+    assert document["conformsTo"]["title"] == "DCAT-US 3.0"
+    assert len(document["dataset"]) == published
 
     code, output = run("source", "remove", "phl", "--yes")
     assert code == 0

@@ -182,6 +182,7 @@ def test_a_feed_added_from_the_cli(tmp_path: Path, http_server: LoopbackServer) 
         "NUTMEG_DATABASE_URL": f"sqlite:///{tmp_path}/n.db",
         "NUTMEG_HARVEST_ALLOW_PRIVATE": "1",
         "NUTMEG_DEFAULT_CONTACT_NAME": "Open Data Program",
+        "NUTMEG_DEFAULT_CONTACT_EMAIL": "opendata@example.gov",  # data.gov requires a contact email
     }
     runner = CliRunner()
     added = runner.invoke(
