@@ -7,13 +7,15 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from catalog_api import errors
+from catalog_api.limits import BodyLimit
 from catalog_api.routes import api, catalog_rdf, ckan_api, dataset_page, discovery, federation, health
 from catalog_api.runtime import tune_collector
 from catalog_api.services import Services, build_services
 from catalog_api.settings import Settings
+from catalog_api.strict_params import reject_unknown_parameters
 from catalog_api.templating import make_templates
 from catalog_api.web.site import install_site
 
@@ -45,10 +47,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         description=API_DESCRIPTION,
         version="1.0",
         lifespan=lifespan,
+        dependencies=[Depends(reject_unknown_parameters)],
     )
     app.state.services = services
     app.state.templates = make_templates()
     errors.install(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.include_router(api.router)
     app.include_router(federation.router)
     app.include_router(health.router)

@@ -36,6 +36,8 @@ CKAN_VERSION = "2.10.4"  # the CKAN API level these actions follow
 ROWS_DEFAULT = 10
 ROWS_MAX = 1000
 ALL = 1_000_000
+MAX_INTEGER = 1_000_000_000  # any integer parameter (offsets, limits): far past any catalog, inside SQL's range
+MAX_TEXT = 1000  # characters in q, fq and other free text
 
 # CKAN search field → this catalog's facet.
 FIELDS: dict[str, str] = {
@@ -92,16 +94,30 @@ def invalid(name: str, problem: str) -> CkanError:
 # -- parameters ------------------------------------------------------------------------------------
 
 
-def integer(params: Mapping[str, Any], name: str, default: int, low: int = 0, high: int | None = None) -> int:
+def integer(params: Mapping[str, Any], name: str, default: int, low: int = 0, high: int = MAX_INTEGER) -> int:
     value = params.get(name, default)
+    if isinstance(value, bool | float) or (isinstance(value, str) and len(value) > 20):
+        raise invalid(name, "Invalid integer")
     try:
         number = int(value)
     except (TypeError, ValueError):
         raise invalid(name, "Invalid integer") from None
-    if number < low or (high is not None and number > high):
-        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise invalid(name, f"Must be {bounds}")
+    if not low <= number <= high:
+        raise invalid(name, f"Must be between {low} and {high}")
     return number
+
+
+def text(params: Mapping[str, Any], name: str, limit: int = MAX_TEXT) -> str:
+    """A free-text parameter (``q``, ``fq``, ``query``, ``id``), at most ``limit`` characters."""
+    value = params.get(name)
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise invalid(name, "Must be a string")
+    value = str(value)
+    if len(value) > limit:
+        raise invalid(name, f"Must be at most {limit} characters")
+    return value
 
 
 def boolean(params: Mapping[str, Any], name: str, default: bool) -> bool:
@@ -215,8 +231,8 @@ def live_record(services: Services, name_or_id: str) -> RecordRow:
 def package_search(services: Services, params: Mapping[str, Any]) -> dict[str, Any]:
     """Search datasets: q, fq, rows (≤ 1000), start, sort, facet.field, facet.limit, facet.mincount."""
     directory = Directory(services)
-    filters, words = clauses(str(params.get("q") or ""), strict=False)
-    for name, values in clauses(str(params.get("fq") or ""), strict=True)[0].items():
+    filters, words = clauses(text(params, "q"), strict=False)
+    for name, values in clauses(text(params, "fq"), strict=True)[0].items():
         filters.setdefault(name, []).extend(values)
     facet_fields = string_list(params, "facet.field")
     unknown = [f for f in facet_fields if f not in FIELDS]
@@ -356,7 +372,7 @@ def tag_list(services: Services, params: Mapping[str, Any]) -> list[Any]:
     """Every tag (keyword) in use; ``query`` keeps those containing it; ``all_fields`` gives dicts."""
     if params.get("vocabulary_id"):
         raise not_found("Vocabulary")
-    query = str(params.get("query") or "").strip().lower()
+    query = text(params, "query").strip().lower()
     tags = sorted(f.value for f in Directory(services).counts.get("keyword", []) if query in f.value)
     return [tag_dict(t) for t in tags] if boolean(params, "all_fields", False) else tags
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Query, Request
 
 from catalog_api.services import Services
 from catalog_api.settings import Settings
@@ -22,6 +22,12 @@ def get_settings(services: Annotated[Services, Depends(get_services)]) -> Settin
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+# Integers from clients are range-checked before they reach the store (SQL integers are 64-bit).
+MAX_PAGE = 1_000_000
+MAX_ROW_ID = 2**63 - 1
+PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE, description="page number, from 1")]
+JobId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="a harvest job's id")]
 
 
 def html_url(settings: Settings, id_: str, title: str) -> str:

@@ -64,7 +64,7 @@ def run_search(services: Services, params: SearchParams, *, max_per_page: int | 
         raise ApiError(400, "bad_parameter", "parameter 'modified_since' must be before 'modified_before'")
     after, page = None, params.page
     if params.cursor:
-        after, page = cursor.decode(params.cursor, params.fingerprint())
+        after, page = cursor.decode(services.signing_key, params.cursor, params.fingerprint(), params.effective_sort)
     elif params.start is not None and params.start + params.per_page > settings.max_result_window:
         raise ApiError(
             400,
@@ -94,5 +94,5 @@ def run_search(services: Services, params: SearchParams, *, max_per_page: int | 
     result = services.index.search(query)
     next_cursor = None
     if result.hits and page * params.per_page < result.total:
-        next_cursor = cursor.encode(params.fingerprint(), result.hits[-1].sort_key, page + 1)
+        next_cursor = cursor.encode(services.signing_key, params.fingerprint(), result.hits[-1].sort_key, page + 1)
     return SearchOutcome(result, page, next_cursor)

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, Query
 
+from catalog_api.deps import PageNumber
 from catalog_api.search import SearchParams
 
 Values = Annotated[list[str], Query()]
@@ -25,7 +26,7 @@ def search_params(
     modified_since: Annotated[datetime | date | None, Query(description="ISO date or datetime")] = None,
     modified_before: Annotated[datetime | date | None, Query(description="ISO date or datetime")] = None,
     sort: Annotated[Literal["relevance", "modified", "title"] | None, Query()] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageNumber = 1,
     per_page: Annotated[int, Query(ge=1)] = 20,
     cursor_: Annotated[str | None, Query(alias="cursor")] = None,
 ) -> SearchParams:

@@ -9,7 +9,7 @@ import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from harvesters.http import DEFAULT_USER_AGENT, HttpPolicy, IPNetwork
@@ -80,6 +80,13 @@ class Settings(BaseSettings):
     max_per_page: int = Field(100, ge=1, description="largest page size of the search API")
     max_result_window: int = Field(10_000, ge=1, description="deepest page*per_page; use the cursor past it")
     demo_root: str | None = Field(None, description="folder of demo catalogs served as file:// (demo only)")
+    max_body_bytes: int = Field(1 << 20, ge=1, description="largest request body any endpoint accepts (413 past it)")
+    secret_key: SecretStr | None = Field(
+        None, description="key that signs API cursors; unset: one is generated and kept in secret_key_file"
+    )
+    secret_key_file: str | None = Field(
+        None, description="where a generated secret key is kept (default: beside an SQLite store, else ./)"
+    )
 
     # published outputs (DCAT catalog pages, sitemaps)
     catalog_page_size: int = Field(1000, ge=1, le=10_000, description="datasets per /catalog.{ttl,rdf,jsonld,nt} page")
@@ -102,6 +109,13 @@ class Settings(BaseSettings):
                 ipaddress.ip_network(item, strict=False)
             except ValueError as exc:
                 raise ValueError(f"{item!r} is not a CIDR network: {exc}") from exc
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters: python -c 'import secrets; print(secrets.token_hex())'")
         return value
 
     @field_validator("database_url")
@@ -131,6 +145,18 @@ class Settings(BaseSettings):
             database = Path(self.database_url.removeprefix("sqlite:///"))
             return str(database.with_name(database.stem + "-index.db"))
         return "nutmeg-index.db"
+
+    @property
+    def resolved_secret_key_file(self) -> str | None:
+        """Where a generated secret key is kept; None for an in-memory store (the key lives as long as it)."""
+        if self.secret_key_file:
+            return self.secret_key_file
+        if self.database_url in ("sqlite://", "sqlite:///:memory:"):
+            return None
+        if self.database_url.startswith("sqlite:///"):
+            database = Path(self.database_url.removeprefix("sqlite:///"))
+            return str(database.with_name(database.stem + "-secret.key"))
+        return "nutmeg-secret.key"
 
     @property
     def profile(self) -> Profile:

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from catalog_api.deps import ServicesDep, SettingsDep, api_url, html_url
+from catalog_api.deps import JobId, PageNumber, ServicesDep, SettingsDep, api_url, html_url
 from catalog_api.schemas import (
     CatalogInfo,
     DatasetPublic,
@@ -110,7 +110,7 @@ def list_jobs(
     name: str,
     services: ServicesDep,
     settings: SettingsDep,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageNumber = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Page[JobPublic]:
     source = services.store.get_source(name)
@@ -122,7 +122,7 @@ def list_jobs(
 
 
 @router.get("/jobs/{job_id}", response_model=JobPublic, summary="One harvest job")
-def get_job(job_id: int, services: ServicesDep) -> JobPublic:
+def get_job(job_id: JobId, services: ServicesDep) -> JobPublic:
     job = services.store.get_job(job_id)
     source = next(s for s in services.store.list_sources() if s.id == job.source_id)
     return _job(source.name, job)
@@ -130,11 +130,11 @@ def get_job(job_id: int, services: ServicesDep) -> JobPublic:
 
 @router.get("/jobs/{job_id}/errors", response_model=Page[RecordErrorPublic], summary="A job's record errors")
 def job_errors(
-    job_id: int,
+    job_id: JobId,
     services: ServicesDep,
     settings: SettingsDep,
     q: Annotated[str | None, Query(max_length=200, description="text to look for")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageNumber = 1,
     per_page: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Page[RecordErrorPublic]:
     services.store.get_job(job_id)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 
 from catalog_api.conditional import not_modified, validators_for
-from catalog_api.deps import ServicesDep
+from catalog_api.deps import MAX_PAGE, ServicesDep
 from catalog_api.errors import ApiError
 from catalog_api.negotiation import choose
 from catalog_api.representations import catalog_description, entry
@@ -21,7 +21,7 @@ from mappings.rdfwriters import write
 
 router = APIRouter(tags=["federation"])
 
-Page = Annotated[int, Query(ge=1, description="page number (1 is the first); pages are linked with Hydra")]
+Page = Annotated[int, Query(ge=1, le=MAX_PAGE, description="page number (1 is the first); pages are linked with Hydra")]
 RDF_MEDIA = ", ".join(media for _, media in FORMATS.values())
 
 
