@@ -9,13 +9,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
-from catalog_api import errors
+from catalog_api import errors, openapi
 from catalog_api.limits import BodyLimit
 from catalog_api.routes import api, catalog_rdf, ckan_api, dataset_page, discovery, federation, health
 from catalog_api.runtime import tune_collector
 from catalog_api.services import Services, build_services
 from catalog_api.settings import Settings
-from catalog_api.strict_params import reject_unknown_parameters
+from catalog_api.strict_params import check_query_parameters
 from catalog_api.templating import make_templates
 from catalog_api.web.site import install_site
 
@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         description=API_DESCRIPTION,
         version="1.0",
         lifespan=lifespan,
-        dependencies=[Depends(reject_unknown_parameters)],
+        dependencies=[Depends(check_query_parameters)],
     )
     app.state.services = services
     app.state.templates = make_templates()
@@ -61,4 +61,5 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(discovery.router)
     app.include_router(ckan_api.router)
     install_site(app, settings)
+    openapi.install(app, settings)
     return app

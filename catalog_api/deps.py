@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import Depends, Header, Path, Query, Request
 
 from catalog_api.services import Services
 from catalog_api.settings import Settings
@@ -26,6 +26,8 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 # Integers from clients are range-checked before they reach the store (SQL integers are 64-bit).
 MAX_PAGE = 1_000_000
 MAX_ROW_ID = 2**63 - 1
+# Accept is a standard header, not an operation parameter: OpenAPI says to leave it out of the document
+AcceptHeader = Annotated[str | None, Header(include_in_schema=False)]
 PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE, description="page number, from 1")]
 JobId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="a harvest job's id")]
 

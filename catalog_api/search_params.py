@@ -3,15 +3,28 @@ JSON API, the Atom and RSS feeds) takes exactly the same parameters with the sam
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Literal
 
 from fastapi import Depends, Query
+from pydantic import BeforeValidator
 
 from catalog_api.deps import PageNumber
 from catalog_api.search import SearchParams
 
 Values = Annotated[list[str], Query()]
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_only(value: object) -> object:
+    """Dates and datetimes in ISO 8601 only: pydantic would also take a number as a Unix time."""
+    if isinstance(value, str) and not _ISO_DATE.match(value):
+        raise ValueError("use an ISO 8601 date or datetime, e.g. 2024-01-31 or 2024-01-31T12:00:00Z")
+    return value
+
+
+Moment = Annotated[datetime | date | None, BeforeValidator(_iso_only), Query(description="ISO 8601 date or datetime")]
 
 
 def search_params(
@@ -23,8 +36,8 @@ def search_params(
     license: Values = [],  # noqa: B006
     accessLevel: Values = [],  # noqa: B006
     source: Values = [],  # noqa: B006
-    modified_since: Annotated[datetime | date | None, Query(description="ISO date or datetime")] = None,
-    modified_before: Annotated[datetime | date | None, Query(description="ISO date or datetime")] = None,
+    modified_since: Moment = None,
+    modified_before: Moment = None,
     sort: Annotated[Literal["relevance", "modified", "title"] | None, Query()] = None,
     page: PageNumber = 1,
     per_page: Annotated[int, Query(ge=1)] = 20,

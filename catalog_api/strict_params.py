@@ -1,11 +1,20 @@
-"""Unknown query parameters on ``/api/v1`` are errors, not silently ignored: ``freshnes=stale`` (a typo)
-would otherwise return everything. Each route's known parameters are read from what it declares
-(its own and its dependencies' ``Query`` parameters), so a parameter added to a route is known at once.
+"""Query parameters are checked against what each route declares, so a mistake is an error rather than
+silently ignored:
+
+* on ``/api/v1``, an unknown parameter is a 400 naming it (``freshnes=stale``, a typo, would otherwise
+  return everything);
+* on every documented operation, a parameter that takes one value given several times
+  (``q=a&q=b``) is a 400 (FastAPI would quietly keep the last).
+
+Each route's parameters are read from what it declares (its own and its dependencies' ``Query``
+parameters), once per route, so a parameter added to a route is known at once.
 """
 
 from __future__ import annotations
 
 import difflib
+import typing
+from dataclasses import dataclass
 
 from fastapi import Request
 from fastapi.dependencies.models import Dependant
@@ -14,33 +23,57 @@ from fastapi.routing import APIRoute
 from catalog_api.errors import ApiError
 
 STRICT_PREFIX = "/api/v1/"
+_SEQUENCES = (list, tuple, set, frozenset)
 
 
-async def reject_unknown_parameters(request: Request) -> None:
-    """An app-wide dependency: on ``/api/v1`` routes, a query parameter the route does not take is a 400."""
+@dataclass(frozen=True, slots=True)
+class Declared:
+    """The query parameters a route takes, by the name clients send, and those taking one value."""
+
+    names: frozenset[str]
+    single: frozenset[str]
+
+
+async def check_query_parameters(request: Request) -> None:
+    """An app-wide dependency applying the rules above to the matched route."""
     route = request.scope.get("route")
-    if not isinstance(route, APIRoute) or not route.path.startswith(STRICT_PREFIX):
+    if not isinstance(route, APIRoute) or not route.include_in_schema:
         return
-    known = _known(request, route)
-    for name in request.query_params:
-        if name not in known:
-            raise ApiError(400, "bad_parameter", _unknown(name, known))
+    declared = _declared(request, route)
+    query = request.query_params
+    if route.path.startswith(STRICT_PREFIX):
+        for name in query:
+            if name not in declared.names:
+                raise ApiError(400, "bad_parameter", _unknown(name, declared.names))
+    for name in declared.single:
+        if len(query.getlist(name)) > 1:
+            raise ApiError(400, "bad_parameter", f"parameter {name!r} takes one value; it was given more than once")
 
 
-def _known(request: Request, route: APIRoute) -> frozenset[str]:
-    cache: dict[str, frozenset[str]] = request.app.state.__dict__.setdefault("query_parameters", {})
-    names = cache.get(route.unique_id)
-    if names is None:
-        names = cache[route.unique_id] = frozenset(query_names(route.dependant))
-    return names
+def _declared(request: Request, route: APIRoute) -> Declared:
+    cache: dict[str, Declared] = request.app.state.__dict__.setdefault("declared_query", {})
+    found = cache.get(route.unique_id)
+    if found is None:
+        found = cache[route.unique_id] = declared_query(route.dependant)
+    return found
 
 
-def query_names(dependant: Dependant) -> set[str]:
-    """The query parameters a route (or dependency) takes, by the name clients send (the alias)."""
+def declared_query(dependant: Dependant) -> Declared:
+    """The query parameters of a route (or dependency) and of everything it depends on."""
     names = {field.alias for field in dependant.query_params}
+    single = {field.alias for field in dependant.query_params if not _is_sequence(field.field_info.annotation)}
     for sub in dependant.dependencies:
-        names |= query_names(sub)
-    return names
+        inner = declared_query(sub)
+        names |= inner.names
+        single |= inner.single
+    return Declared(frozenset(names), frozenset(single))
+
+
+def _is_sequence(annotation: object) -> bool:
+    origin = typing.get_origin(annotation)
+    if origin in _SEQUENCES:
+        return True
+    return any(_is_sequence(arg) for arg in typing.get_args(annotation)) if origin is not None else False
 
 
 def _unknown(name: str, known: frozenset[str]) -> str:

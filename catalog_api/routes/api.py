@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from catalog_api.deps import JobId, PageNumber, ServicesDep, SettingsDep, api_url, html_url
+from catalog_api.openapi import errors
 from catalog_api.schemas import (
     CatalogInfo,
     DatasetPublic,
@@ -28,7 +29,7 @@ from mappings.model import Dataset, RecordIssue
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
 
-@router.get("/datasets", response_model=SearchResponse, summary="Search datasets")
+@router.get("/datasets", response_model=SearchResponse, summary="Search datasets", responses=errors(503))
 def search_datasets(services: ServicesDep, params: SearchParamsDep) -> SearchResponse:
     outcome = run_search(services, params)
     settings = services.settings

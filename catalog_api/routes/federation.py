@@ -8,6 +8,7 @@ from fastapi.responses import Response, StreamingResponse
 from catalog_api.conditional import not_modified, validators
 from catalog_api.deps import ServicesDep
 from catalog_api.exporting import datajson_chunks, export_report
+from catalog_api.openapi import NOT_MODIFIED, media
 from catalog_api.schemas import Adjusted, ExcludedRecord, ExportReport
 
 router = APIRouter(tags=["federation"])
@@ -18,7 +19,10 @@ router = APIRouter(tags=["federation"])
     "/data.json",
     summary="The catalog as DCAT-US 1.1 data.json",
     response_class=StreamingResponse,
-    responses={304: {"description": "unchanged since the ETag or date the client sent"}},
+    responses={
+        **media("application/json", description="a DCAT-US 1.1 catalog", schema={"type": "object"}),
+        **NOT_MODIFIED,
+    },
 )
 def data_json(request: Request, services: ServicesDep) -> Response:
     current = validators(services.store, services.settings, "data.json")
