@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI
 
 from catalog_api import errors, openapi
 from catalog_api.limits import BodyLimit
+from catalog_api.response_cache import ResponseCache
 from catalog_api.routes import api, catalog_rdf, ckan_api, dataset_page, discovery, federation, health
 from catalog_api.runtime import tune_collector
 from catalog_api.services import Services, build_services
@@ -19,6 +20,7 @@ from catalog_api.strict_params import check_query_parameters
 from catalog_api.templating import make_templates
 from catalog_api.web.site import install_site
 
+CACHED_PATHS = frozenset({"/api/v1/datasets"})  # answers that depend only on the query and the index
 API_DESCRIPTION = """
 Search every dataset the catalog federates, read one dataset with its provenance, and follow how each
 source's harvests went. Errors are always `{"error": {"code", "message"}}`. See `/data.json` for the
@@ -52,7 +54,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.services = services
     app.state.templates = make_templates()
     errors.install(app)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    if settings.search_cache_entries:
+        app.add_middleware(
+            ResponseCache,
+            paths=CACHED_PATHS,
+            version=services.index.version,
+            entries=settings.search_cache_entries,
+        )
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # added last: the outermost
     app.include_router(api.router)
     app.include_router(federation.router)
     app.include_router(health.router)

@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     max_per_page: int = Field(100, ge=1, description="largest page size of the search API")
     max_result_window: int = Field(10_000, ge=1, description="deepest page*per_page; use the cursor past it")
     demo_root: str | None = Field(None, description="folder of demo catalogs served as file:// (demo only)")
+    search_cache_entries: int = Field(
+        1024, ge=0, description="search answers kept in memory until the index changes (0 = none)"
+    )
     max_body_bytes: int = Field(1 << 20, ge=1, description="largest request body any endpoint accepts (413 past it)")
     secret_key: SecretStr | None = Field(
         None, description="key that signs API cursors; unset: one is generated and kept in secret_key_file"
