@@ -15,8 +15,10 @@ The machine is shared, so every phase prints the load average before it and a fl
 run with the same clients: requests/s of a trivial endpoint (`/api/3`, a constant JSON answer through the
 same server stack). Compare the search figures with the floor, not with another day's figures.
 
-Phases: floor; search alone; search while a harvest rewrites every record (the same catalog with other
-contents, so every document is replaced in the index).
+Phases: search alone with the answer cache off (what every query costs when it is new, or the index has
+just changed); the floor; search alone; search while a harvest writes (the source's URL now serves 20k
+other records: each is added to the index and the old ones withdrawn, a batch committed at a time, so the
+server's cache is emptied and its in-memory columns catch up again and again).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -32,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -136,12 +140,14 @@ def show(label: str, result: dict[str, Any], floor: dict[str, Any] | None = None
 
 
 @contextlib.contextmanager
-def server(database: str, workers: int) -> Iterator[int]:
+def server(database: str, workers: int, cache: bool = True) -> Iterator[int]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()
     env = {**os.environ, "NUTMEG_DATABASE_URL": database, "NUTMEG_HARVEST_ALLOW_PRIVATE": "true"}
+    if not cache:
+        env["NUTMEG_SEARCH_CACHE_ENTRIES"] = "0"
     command = [sys.executable, "-m", "catalog_api.cli", "serve", "--port", str(port), "--workers", str(workers)]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
@@ -166,6 +172,17 @@ def _wait_ready(port: int, process: subprocess.Popen[str]) -> None:
                 return
         time.sleep(0.5)
     raise SystemExit("the server did not answer within 120 s")
+
+
+def documents(port: int) -> int:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=30) as answer:
+        return int(json.load(answer)["search"]["documents"])
+
+
+def _wait_for_writes(port: int, before: int, harvest: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 300
+    while documents(port) == before and harvest.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
 
 
 def harvest_in_background(database: str, url: str) -> subprocess.Popen[str]:
@@ -204,18 +221,25 @@ def main() -> None:
     )
     print(TARGETS)
     paths = search_paths()
+    with server(database, args.workers, cache=False) as port:
+        measure(port, paths, args.clients, min(5.0, args.seconds))  # warm-up, not reported
+        uncached = measure(port, paths, args.clients, args.seconds)
     with server(database, args.workers) as port:
         measure(port, paths, args.clients, min(5.0, args.seconds))  # warm-up, not reported
         floor = measure(port, ["/api/3"], args.clients, args.seconds)
         show("floor (GET /api/3, constant JSON)", floor)
+        show("search alone, answer cache off", uncached, floor)
         alone = measure(port, paths, args.clients, args.seconds)
         show("search alone", alone, floor)
         shutil.copyfile(second, work / "changed.json")
-        os.replace(work / "changed.json", served)  # every record changed: each one is replaced in the index
+        os.replace(work / "changed.json", served)  # other records: 20k added to the index, the old withdrawn
+        before = documents(port)
         harvest = harvest_in_background(database, f"{base}/{served.name}")
+        _wait_for_writes(port, before, harvest)  # fetching and mapping come first: measure while it writes
         during = measure(port, paths, args.clients, args.seconds)
         running = harvest.poll() is None
         show("search during a harvest", during, floor)
+        print(f"  the index held {before:,} documents when the phase began, {documents(port):,} when it ended")
         out, err = harvest.communicate()
         if harvest.returncode != 0:
             print(f"the harvest failed: {err[-2000:]}")

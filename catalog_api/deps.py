@@ -11,12 +11,14 @@ from catalog_api.settings import Settings
 from index.ids import slug_path
 
 
-def get_services(request: Request) -> Services:
+# Dependencies that only read memory are ``async``: FastAPI runs a plain ``def`` dependency in its
+# threadpool, a hop that cost more than the work on every request.
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
 
-def get_settings(services: Annotated[Services, Depends(get_services)]) -> Settings:
+async def get_settings(services: Annotated[Services, Depends(get_services)]) -> Settings:
     return services.settings
 
 

@@ -11,8 +11,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Route
 
 from index.search.base import BackendUnavailable, SearchError
 from index.store import Conflict, NotFound
@@ -98,8 +98,9 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 def _allowed(request: Request) -> list[str]:
     """Every method some route answers at this path (Starlette names only the first matching route's)."""
     methods: set[str] = set()
-    for route in request.app.routes:
-        if isinstance(route, Route) and route.methods and route.path_regex.match(request.url.path):
+    for route in iter_route_contexts(request.app.routes):  # routes of included routers too
+        path_regex = getattr(route, "path_regex", None)
+        if route.methods and path_regex is not None and path_regex.match(request.url.path):
             methods |= route.methods
     return sorted(methods)
 

@@ -21,7 +21,7 @@ class BodyTooLarge(HTTPException):
     """Raised from ``receive`` when a streamed body passes the limit."""
 
     def __init__(self, max_bytes: int) -> None:
-        super().__init__(413, too_large(max_bytes))
+        super().__init__(413, too_large(max_bytes), headers={"Connection": "close"})  # read no more of it
 
 
 def too_large(max_bytes: int) -> str:

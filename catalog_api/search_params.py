@@ -27,7 +27,7 @@ def _iso_only(value: object) -> object:
 Moment = Annotated[datetime | date | None, BeforeValidator(_iso_only), Query(description="ISO 8601 date or datetime")]
 
 
-def search_params(
+async def search_params(
     q: Annotated[str | None, Query(max_length=500, description="words to search for")] = None,
     publisher: Values = [],  # noqa: B006 - FastAPI copies defaults
     keyword: Values = [],  # noqa: B006

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from catalog_api.deps import JobId, PageNumber, ServicesDep, SettingsDep, api_url, html_url
 from catalog_api.openapi import errors
@@ -19,18 +19,27 @@ from catalog_api.schemas import (
     SearchResponse,
     SourcePublic,
 )
-from catalog_api.search import run_search
+from catalog_api.search import SearchParams, run_search
 from catalog_api.search_params import SearchParamsDep
+from catalog_api.services import Services
 from catalog_api.settings import Settings
 from index.ids import id_from_slug
 from index.store import JobRow, SourceRow
 from mappings.model import Dataset, RecordIssue
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
+JSON = "application/json"
 
 
 @router.get("/datasets", response_model=SearchResponse, summary="Search datasets", responses=errors(503))
-def search_datasets(services: ServicesDep, params: SearchParamsDep) -> SearchResponse:
+def search_datasets(services: ServicesDep, params: SearchParamsDep) -> Response:
+    # The model is built (and so validated) here and written out by pydantic-core in one step: handing
+    # it to FastAPI would validate it all over again against ``response_model`` (measured: a tenth of a
+    # request's time under load). ``response_model`` still documents it.
+    return Response(search_response(services, params).model_dump_json(by_alias=True), media_type=JSON)
+
+
+def search_response(services: Services, params: SearchParams) -> SearchResponse:
     outcome = run_search(services, params)
     settings = services.settings
     return SearchResponse(
