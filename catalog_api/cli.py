@@ -26,6 +26,7 @@ from catalog_api.app import create_app
 from catalog_api.doctor import diagnose
 from catalog_api.exporting import ExportTally, datajson_chunks
 from catalog_api.harvesting import HarvestReport
+from catalog_api.runtime import lower_priority
 from catalog_api.schedule import due_sources, parse_interval
 from catalog_api.services import Services
 from catalog_api.settings import Settings
@@ -195,7 +196,9 @@ def harvest(names: tuple[str, ...], all_: bool, full: bool, accept_shrink: bool)
     if not names and not all_:
         raise CliError("name the sources to harvest, or pass --all", "nutmeg harvest NAME, or nutmeg harvest --all")
     failures = 0
-    with services() as built:
+    settings = load_settings()
+    lower_priority(settings.harvest_nice)
+    with services(settings) as built:
         targets = [s.name for s in built.store.list_sources() if s.enabled] if all_ else list(names)
         for name in targets:
             report = _harvest_one(built, name, full=full, accept_shrink=accept_shrink)
@@ -259,7 +262,9 @@ def _print_report(report: HarvestReport, seconds: float) -> None:
 @click.option("--interval", default=30.0, show_default=True, help="seconds between checks")
 def worker(once: bool, interval: float) -> None:
     """Harvest every source whose --schedule is due, forever (the harvest worker of a deployment)."""
-    with services() as built:
+    settings = load_settings()
+    lower_priority(settings.harvest_nice)
+    with services(settings) as built:
         if not once:
             out.print("harvest worker started; sources with a schedule are harvested when due (Ctrl-C stops)")
         while True:

@@ -73,6 +73,9 @@ class Settings(BaseSettings):
         7.0, gt=0, description="an incremental source gets a full run (finding deletions) at least this often"
     )
     harvest_user_agent: str = Field(DEFAULT_USER_AGENT, description="User-Agent sent to sources")
+    harvest_nice: int = Field(
+        10, ge=0, le=19, description="CPU niceness `harvest` and `worker` take, so searches come first (0 = off)"
+    )
     harvest_batch: int = Field(500, ge=1, description="records written per store/index batch")
     harvest_workers: int = Field(0, ge=0, description="processes mapping records (0 = automatic)")
 
