@@ -245,7 +245,8 @@ def main() -> None:
             print(f"the harvest failed: {err[-2000:]}")
         else:
             note = "still running when the phase ended" if running else "ended within the phase"
-            summary = next((line for line in out.splitlines() if line.startswith("bench:")), out.strip()[-300:])
+            text = " ".join(out.split())  # the CLI's console wraps its lines when not on a terminal
+            summary = text[text.find("bench:") :][:400]
             print(f"the harvest (nice {args.harvest_nice}): {summary} ({note})")
     files.shutdown()
 
