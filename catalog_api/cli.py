@@ -1,11 +1,18 @@
 """The ``nutmeg`` command line. It builds the same app (and services) as the server.
 
 Every failure ends with what to do next; ``--help`` on every command says what it does.
+
+Start-up time matters here (``benchmarks/cli.py`` measures it): the module imports only click and the
+standard library at the top. A command imports what it uses inside its body — the web app, the harvest
+runner, rdflib and the search backends only for the commands that need them; ``source list`` and
+``source add`` open just the store.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sys
 import tempfile
 import time
@@ -14,28 +21,24 @@ from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from catalog_api.app import create_app
-from catalog_api.doctor import diagnose
-from catalog_api.exporting import ExportTally, datajson_chunks
-from catalog_api.harvesting import HarvestReport
 from catalog_api.runtime import lower_priority
-from catalog_api.schedule import due_sources, parse_interval
-from catalog_api.services import Services
-from catalog_api.settings import Settings
-from harvesters.registry import UnknownHarvester, get_harvester, known_kinds
-from index.documents import doc_from_row
-from index.search.base import BackendUnavailable
-from index.store import Conflict, NewSource, NotFound, Store
+from catalog_api.schedule import parse_interval
+from harvesters.registry import UnknownHarvester, known_kinds, require_kind
+
+if TYPE_CHECKING:
+    from catalog_api.harvesting import HarvestReport
+    from catalog_api.services import Services
+    from catalog_api.settings import Settings
+    from index.store import Store
+
 
 console = Console(stderr=True)
+log = logging.getLogger("nutmeg.cli")
 out = Console()
 
 
@@ -47,6 +50,10 @@ class CliError(click.ClickException):
 
 
 def load_settings(**overrides: Any) -> Settings:
+    from pydantic import ValidationError
+
+    from catalog_api.settings import Settings
+
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
@@ -59,12 +66,27 @@ def load_settings(**overrides: Any) -> Settings:
 @contextmanager
 def services(settings: Settings | None = None) -> Iterator[Services]:
     """The services of the app the server would build, closed afterwards."""
+    from catalog_api.app import create_app
+
     app = create_app(settings or load_settings())
     built: Services = app.state.services
     try:
         yield built
     finally:
         built.close()
+
+
+@contextmanager
+def opened_store(settings: Settings | None = None) -> Iterator[Store]:
+    """Just the store (migrated), for the commands that need nothing else: no app, index or harvester."""
+    from index.store import Store
+
+    store = Store((settings or load_settings()).database_url)
+    try:
+        store.migrate()
+        yield store
+    finally:
+        store.close()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -95,17 +117,37 @@ def source() -> None:
 @click.option("--schedule", help="harvest every ISO 8601 duration, e.g. PT6H or P1D (used by `nutmeg worker`)")
 @click.option("--federal", is_flag=True, help="validate records against the federal DCAT-US schema")
 @click.option("--allow-private", is_flag=True, help="allow this source to resolve to private/loopback addresses")
+@click.option(
+    "--header",
+    "headers",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="a credential header sent only to the source's host, e.g. X-App-Token=env:SOCRATA_TOKEN (repeatable)",
+)
+@click.option("--auth", metavar="USER:PASSWORD", help="HTTP basic auth for the source's host (or env:VARIABLE)")
 def source_add(name: str, url: str, kind: str, **fields: Any) -> None:
-    """Register source NAME at URL."""
+    """Register source NAME at URL. Credentials go in --header/--auth (a value env:VAR is read from the
+    environment at each harvest), never in the URL: they are sent to the source's host only and never shown."""
+    from harvesters.credentials import HOW_TO_GIVE, SourceCredentials, credentials_in_url
+
     try:
-        get_harvester(kind)
+        require_kind(kind)
     except UnknownHarvester as exc:
         raise CliError(str(exc), "pick one of the known kinds with --kind") from exc
+    secret = credentials_in_url(url)
+    if secret is not None:
+        raise CliError(f"the URL carries {secret}; nothing was added", HOW_TO_GIVE)
+    try:
+        credentials = SourceCredentials.parse(list(fields["headers"]), fields["auth"])
+    except ValueError as exc:
+        raise CliError(str(exc), HOW_TO_GIVE) from exc
     if fields["schedule"]:
         try:
             parse_interval(fields["schedule"])
         except ValueError as exc:
             raise CliError(str(exc), "use an ISO 8601 duration such as PT6H or P1D") from exc
+    from index.store import Conflict, NewSource
+
     new = NewSource(
         name=name,
         kind=kind,
@@ -117,13 +159,17 @@ def source_add(name: str, url: str, kind: str, **fields: Any) -> None:
         federal=fields["federal"],
         allow_private=fields["allow_private"],
         schedule=fields["schedule"],
+        credentials=credentials.to_json() if credentials else None,
     )
-    with services() as built:
+    with opened_store() as store:
         try:
-            built.store.add_source(new, datetime.now(UTC))
+            store.add_source(new, datetime.now(UTC))
         except Conflict as exc:
             raise CliError(str(exc), f"choose another name, or `nutmeg source remove {name}` first") from exc
     out.print(f"added source [bold]{name}[/] ({kind}) → {url}; harvest it with `nutmeg harvest {name}`")
+    for variable in credentials.env_names():
+        if variable not in os.environ:
+            console.print(f"  note: {variable} is not set here; set it where `nutmeg worker`/`harvest` runs")
 
 
 def _options(fields: dict[str, Any]) -> dict[str, Any]:
@@ -146,9 +192,9 @@ def _options(fields: dict[str, Any]) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="print JSON instead of a table")
 def source_list(as_json: bool) -> None:
     """List registered sources with their last harvest."""
-    with services() as built:
-        rows = built.store.list_sources()
-        counts = {r.name: built.store.live_count(r.id) for r in rows}
+    with opened_store() as store:
+        rows = store.list_sources()
+        counts = {r.name: store.live_count(r.id) for r in rows}
     if as_json:
         out.print_json(
             json.dumps([{"name": r.name, "kind": r.kind, "url": r.url, "datasets": counts[r.name]} for r in rows])
@@ -157,6 +203,8 @@ def source_list(as_json: bool) -> None:
     if not rows:
         out.print("no sources yet; add one with `nutmeg source add NAME URL`")
         return
+    from rich.table import Table
+
     table = Table("name", "kind", "url", "datasets", "last success", "schedule")
     for r in rows:
         last = r.last_success_at.strftime("%Y-%m-%d %H:%M") if r.last_success_at else "never"
@@ -169,6 +217,9 @@ def source_list(as_json: bool) -> None:
 @click.confirmation_option(prompt="Remove the source and every record harvested from it?")
 def source_remove(name: str) -> None:
     """Remove source NAME and its records (they leave search and data.json)."""
+    from index.search.base import BackendUnavailable
+    from index.store import NotFound
+
     with services() as built:
         try:
             source_row = built.store.get_source(name)
@@ -195,19 +246,38 @@ def harvest(names: tuple[str, ...], all_: bool, full: bool, accept_shrink: bool)
     """Harvest the named sources (or --all). Exits non-zero if any source fails."""
     if not names and not all_:
         raise CliError("name the sources to harvest, or pass --all", "nutmeg harvest NAME, or nutmeg harvest --all")
-    failures = 0
     settings = load_settings()
     lower_priority(settings.harvest_nice)
     with services(settings) as built:
+        _report_reaped(built)
         targets = [s.name for s in built.store.list_sources() if s.enabled] if all_ else list(names)
-        for name in targets:
-            report = _harvest_one(built, name, full=full, accept_shrink=accept_shrink)
-            failures += 0 if report.ok else 1
+        failures = _harvest_each(built, targets, full=full, accept_shrink=accept_shrink)
     if failures:
         raise CliError(f"{failures} of {len(targets)} harvests did not succeed", "see the messages above")
 
 
+def _harvest_each(built: Services, names: list[str], *, full: bool, accept_shrink: bool) -> int:
+    """Harvest each source in turn; one that fails in any way is reported and the next one runs.
+    Returns how many did not succeed."""
+    failures = 0
+    for name in names:
+        try:
+            report = _harvest_one(built, name, full=full, accept_shrink=accept_shrink)
+        except CliError as exc:
+            console.print(f"[bold]{name}[/]: [red]not harvested[/] — {exc.format_message()}")
+            failures += 1
+        except Exception:
+            log.exception("harvesting source %s failed outside its job", name)
+            console.print(f"[bold]{name}[/]: [red]not harvested[/] — internal error (the log above has the detail)")
+            failures += 1
+        else:
+            failures += 0 if report.ok else 1
+    return failures
+
+
 def _harvest_one(built: Services, name: str, *, full: bool, accept_shrink: bool) -> HarvestReport:
+    from index.store import Conflict, NotFound
+
     try:
         built.store.get_source(name)
     except NotFound as exc:
@@ -224,6 +294,8 @@ def _harvest_one(built: Services, name: str, *, full: bool, accept_shrink: bool)
 
 @contextmanager
 def _progress(name: str) -> Iterator[Any]:
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     columns = (
         SpinnerColumn(),
         TextColumn("[bold]{task.description}"),
@@ -257,20 +329,50 @@ def _print_report(report: HarvestReport, seconds: float) -> None:
         out.print(f"  per-record errors: /api/v1/jobs/{report.job_id}/errors")
 
 
+@main.group()
+def job() -> None:
+    """Look after harvest jobs."""
+
+
+@job.command("cancel")
+@click.argument("job_id", type=int)
+def job_cancel(job_id: int) -> None:
+    """Cancel running job JOB_ID: its source can be harvested again at once; a harvest still running it
+    stops at its next record and withdraws nothing."""
+    from catalog_api.jobs import cancel
+    from index.store import NotFound, StoreError
+
+    with opened_store() as store:
+        try:
+            cancel(store, job_id, datetime.now(UTC))
+        except NotFound as exc:
+            raise CliError(str(exc), "see the jobs at /api/v1/sources/NAME/jobs") from exc
+        except StoreError as exc:
+            raise CliError(str(exc), "nothing to cancel") from exc
+    out.print(f"job {job_id} cancelled; nothing was withdrawn")
+
+
+def _report_reaped(built: Services) -> None:
+    for stuck in built.runner.reap():
+        console.print(f"job {stuck.job.id} of {stuck.source} was left running ({stuck.reason}); marked failed")
+
+
 @main.command()
 @click.option("--once", is_flag=True, help="harvest what is due now, then exit (for cron)")
 @click.option("--interval", default=30.0, show_default=True, help="seconds between checks")
 def worker(once: bool, interval: float) -> None:
     """Harvest every source whose --schedule is due, forever (the harvest worker of a deployment)."""
+    from catalog_api.schedule import due_sources
+
     settings = load_settings()
     lower_priority(settings.harvest_nice)
     with services(settings) as built:
+        _report_reaped(built)
         if not once:
             out.print("harvest worker started; sources with a schedule are harvested when due (Ctrl-C stops)")
         while True:
             due = due_sources(built.store.list_sources(), datetime.now(UTC))
-            for name in due:
-                _harvest_one(built, name, full=False, accept_shrink=False)
+            _harvest_each(built, due, full=False, accept_shrink=False)
             _catch_up_index(built)
             if once:
                 out.print(f"harvested {len(due)} due source(s)")
@@ -280,6 +382,8 @@ def worker(once: bool, interval: float) -> None:
 
 def _catch_up_index(built: Services) -> None:
     """After a search-engine outage, index what the store has and the index lacks (quietly retried)."""
+    from index.search.base import BackendUnavailable
+
     try:
         caught_up = built.runner.index_pending()
     except BackendUnavailable as exc:
@@ -295,6 +399,11 @@ def _catch_up_index(built: Services) -> None:
 @main.command()
 def reindex() -> None:
     """Rebuild the search index from the store (searches keep working while it runs)."""
+    from rich.progress import Progress
+
+    from index.documents import doc_from_row
+    from index.search.base import BackendUnavailable
+
     with services() as built:
         total = built.store.live_count()
         sent: list[tuple[str, str | None]] = []
@@ -327,17 +436,16 @@ _ENGINE_DOWN_HINT = "start it (`nutmeg doctor` shows what is wrong), then run th
 @main.command()
 def migrate() -> None:
     """Bring the store's schema to the newest version (deployments run it once before the API starts)."""
-    store = Store(load_settings().database_url)
-    try:
-        store.migrate()
-    finally:
-        store.close()
+    with opened_store():
+        pass
     out.print("the store's schema is up to date")
 
 
 @main.command()
 def doctor() -> None:
     """Check the store and the search engine, and compare the index with the store (missing, extra, stale)."""
+    from catalog_api.doctor import diagnose
+
     findings = diagnose(load_settings())
     for finding in findings:
         mark = "[green]  ok[/]" if finding.ok else "[red]FAIL[/]"
@@ -361,6 +469,8 @@ def export() -> None:
 @click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path), required=False)
 def export_datajson(file: Path | None) -> None:
     """Write the DCAT-US 1.1 data.json to FILE (or standard output)."""
+    from catalog_api.exporting import ExportTally, datajson_chunks
+
     tally = ExportTally()
     with services() as built:
         if file is None:
@@ -394,6 +504,8 @@ def export_datajson(file: Path | None) -> None:
 def serve(host: str, port: int, workers: int, demo: bool) -> None:
     """Serve the catalog: search API, dataset pages, data.json."""
     import uvicorn
+
+    from catalog_api.app import create_app
 
     if demo:
         settings = demo_settings(host, port)
@@ -429,6 +541,8 @@ def demo_settings(host: str, port: int) -> Settings:
 
 def harvest_demo(built: Services) -> None:
     """Register and harvest the bundled demo sources (files on disk, no network)."""
+    from index.store import Conflict, NewSource
+
     root = demo_root()
     for spec in json.loads((root / "sources.json").read_text("utf-8")):
         new = NewSource(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 
 from alembic.config import Config
@@ -16,6 +17,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.exc import SQLAlchemyError
 
+from catalog_api.jobs import stuck_jobs
 from catalog_api.settings import Settings
 from index.search.base import BackendUnavailable, SearchBackend
 from index.search.factory import open_backend
@@ -88,6 +90,25 @@ def _revisions(store: Store) -> tuple[str | None, str | None]:
     return current, head
 
 
+def check_jobs(store: Store, settings: Settings) -> Finding:
+    """Jobs marked running whose process is gone (a killed harvest): they lock their source."""
+    now = datetime.now(UTC)
+    stuck = stuck_jobs(store, now, timedelta(seconds=settings.job_stale_seconds))
+    running = len(store.running_jobs())
+    if not stuck:
+        return Finding("harvest jobs", True, f"{running} running, none stuck")
+    details = tuple(
+        f"job {s.job.id} of {s.source}, started {s.job.started_at:%Y-%m-%d %H:%M} UTC: {s.reason}" for s in stuck
+    )
+    return Finding(
+        "harvest jobs",
+        False,
+        f"{len(stuck)} job(s) marked running whose process is gone (their sources are locked)",
+        details,
+        f"`nutmeg job cancel {stuck[0].job.id}`, or run `nutmeg harvest`/`nutmeg worker`, which fail them first",
+    )
+
+
 def check_search(index: SearchBackend) -> Finding:
     health = index.health()
     label = health.version or health.backend
@@ -137,6 +158,8 @@ def diagnose(settings: Settings) -> list[Finding]:
     store = Store(settings.database_url)
     try:
         findings = [check_database(store)]
+        if findings[0].ok:
+            jobs = check_jobs(store, settings)
         index = open_backend(
             search_url=settings.search_url,
             index_path=settings.resolved_index_path,
@@ -146,6 +169,8 @@ def diagnose(settings: Settings) -> list[Finding]:
             findings.append(check_search(index))
             if findings[0].ok and findings[1].ok:
                 findings.append(check_consistency(store, index))
+            if findings[0].ok:
+                findings.append(jobs)
         finally:
             index.close()
     finally:

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from catalog_api.jobs import Heartbeat, JobCancelled, StuckJob, owner, reap
 from catalog_api.preparing import Failed, Outcome, PrepareContext, Prepared, Preparer, default_workers
 from catalog_api.settings import Settings
 from harvesters.base import (
@@ -27,6 +28,7 @@ from harvesters.base import (
     SkippedRecord,
     SourceConfig,
 )
+from harvesters.credentials import SourceCredentials, redact_url
 from harvesters.errors import SourceError
 from harvesters.http import HttpClient, Validators
 from harvesters.registry import get_harvester
@@ -39,6 +41,7 @@ from mappings.model import Dataset
 log = logging.getLogger("nutmeg.harvest")
 
 Progress = Callable[[int], None]
+INTERRUPTED = "interrupted before it finished; nothing was withdrawn"
 HttpFactory = Callable[[bool], HttpClient]
 
 
@@ -85,6 +88,7 @@ class _Tally:
     unchanged: int = 0
     failed: int = 0
     skipped: int = 0
+    unreadable: int = 0
     not_indexed: int = 0
     seen: set[str] = field(default_factory=set)
     errors: list[ErrorRow] = field(default_factory=list)
@@ -119,24 +123,37 @@ class HarvestRunner:
         source = self.store.get_source(name)
         harvester_class = get_harvester(source.kind)
         started = time.monotonic()
-        job_id = self.store.start_job(source.id, self._clock())
-        run = HarvestRun()
-        tally = _Tally()
-        job = _Job(self, source, job_id, run, tally, progress, harvester_class.parallel_safe)
+        self.reap()
+        job_id = self.store.start_job(source.id, self._clock(), owner())
+        heartbeat = Heartbeat(self.store, job_id, self.settings.job_heartbeat_seconds, self._clock)
+        job = _Job(self, source, job_id, HarvestRun(), _Tally(), progress, harvester_class.parallel_safe, heartbeat)
         try:
-            with self._http_factory(source.allow_private) as http, fewer_collections(), self.index.bulk_load():
-                harvester = harvester_class(_config(source), http)
-                full_every = timedelta(days=self.settings.harvest_full_every_days)
-                job.consume(harvester.records(_state(source, full, full_every, self._clock()), run))
-            outcome = job.conclude(accept_shrink)
+            with heartbeat.running(), self._http_factory(source.allow_private) as http, fewer_collections():
+                with self.index.bulk_load():
+                    http.authorize(source.url, SourceCredentials.from_json(source.credentials).resolve())
+                    harvester = harvester_class(_config(source), http)
+                    full_every = timedelta(days=self.settings.harvest_full_every_days)
+                    job.consume(harvester.records(_state(source, full, full_every, self._clock()), job.run))
+                outcome = job.conclude(accept_shrink)
+        except JobCancelled:
+            outcome = job.stopped()
         except SourceError as exc:
             outcome = job.failed(str(exc))
-        except Exception as exc:
-            log.exception("harvest of %s crashed", name)
-            self.store.finish_job(job_id, job.outcome("failed", f"internal error: {exc!r}"), self._clock())
+        except Exception:
+            # a bug or a parser tripped by hostile input: the detail goes to the server log only (exception
+            # text can echo paths or secrets); the job fails in our words and the next source runs
+            log.exception("harvest job %s of source %s crashed", job_id, name)
+            outcome = job.failed(f"internal error while harvesting (job {job_id}; the server log has the detail)")
+        except BaseException:
+            log.warning("harvest job %s of source %s interrupted", job_id, name)
+            self.store.finish_job(job_id, job.outcome("failed", INTERRUPTED), self._clock())
             raise
         self.store.finish_job(job_id, outcome, self._clock())
         return _report(source.name, job_id, outcome, time.monotonic() - started)
+
+    def reap(self) -> list[StuckJob]:
+        """End the jobs whose process is gone (a killed harvest), so their sources can run again."""
+        return reap(self.store, self._clock(), timedelta(seconds=self.settings.job_stale_seconds))
 
     def index_pending(self) -> int:
         """Bring the search index up to the store after an engine outage: index the live records it lacks
@@ -170,14 +187,17 @@ class _Job:
         tally: _Tally,
         progress: Progress | None,
         parallel: bool,
+        heartbeat: Heartbeat,
     ) -> None:
         self.runner = runner
+        self.heartbeat = heartbeat
         self.source = source
         self.job_id = job_id
         self.run = run
         self.tally = tally
         self.progress = progress
         self._known: dict[str, RecordState] | None = None
+        self._by_locator: dict[str, RecordState] | None = None
         self.pending: list[tuple[HarvestedRecord, RecordState | None]] = []
         self.engine_down = False  # after one failure, the rest of the job leaves indexing to the catch-up
         self.caught_up = 0
@@ -194,6 +214,12 @@ class _Job:
         return self._known
 
     @property
+    def by_locator(self) -> dict[str, RecordState]:
+        if self._by_locator is None:
+            self._by_locator = {s.locator: s for s in self.known.values() if s.locator}
+        return self._by_locator
+
+    @property
     def previous_live(self) -> int:
         return sum(1 for state in self.known.values() if not state.withdrawn)
 
@@ -203,6 +229,7 @@ class _Job:
         batch = self.runner.settings.harvest_batch
         try:
             for count, item in enumerate(items, 1):
+                self.heartbeat.check()
                 if isinstance(item, SkippedRecord):
                     self._skip(item)
                 else:
@@ -221,6 +248,10 @@ class _Job:
         """Report a record the harvester could not use; if an earlier version is stored, it stays."""
         self.tally.skipped += 1
         known = self.known.get(item.identifier) if item.identifier else None
+        if known is None and item.locator:  # a WAF file that could not be read: its earlier record stays
+            known = self.by_locator.get(item.locator)
+        if item.code == "unreadable":
+            self.tally.unreadable += 1
         if known is not None:
             self.tally.seen.add(known.id)
         severity = "warning" if item.code in ("duplicate", "not-a-dataset") else "error"
@@ -237,6 +268,7 @@ class _Job:
     # -- writing batches ---------------------------------------------------------------------------
 
     def flush(self) -> None:
+        self.heartbeat.beat()
         if not self.pending:
             return
         items = [(item, state is not None) for item, state in self.pending]
@@ -312,6 +344,7 @@ class _Job:
     # -- ending the job ----------------------------------------------------------------------------
 
     def conclude(self, accept_shrink: bool) -> JobOutcome:
+        self.heartbeat.beat()  # a job cancelled meanwhile withdraws nothing
         self.catch_up()
         store, now = self.runner.store, self.runner._clock()
         if self.run.not_modified:
@@ -370,6 +403,11 @@ class _Job:
 
     def _summary(self, extra: str | None) -> str | None:
         parts = [extra] if extra else []
+        if self.tally.unreadable:
+            parts.append(
+                f"{self.tally.unreadable} of {self.run.listed} files could not be read; "
+                "their earlier records are kept (see the job's errors)"
+            )
         if self.tally.not_indexed:
             parts.append(
                 f"search engine unavailable: {self.tally.not_indexed} records stored but not yet searchable "
@@ -377,11 +415,22 @@ class _Job:
             )
         return "; ".join(parts) or None
 
+    def stopped(self) -> JobOutcome:
+        """The job was cancelled (or ended by another process) while it ran: keep what its row says now,
+        with what was done so far; nothing is withdrawn."""
+        now = self.runner._clock()
+        self.runner.store.touch_seen(self.tally.seen, now)
+        self.runner.store.save_harvest_state(self.source.id, last_job_at=now)
+        row = self.runner.store.get_job(self.job_id)
+        log.warning("job %s of source %s stopped: it was %s meanwhile", self.job_id, self.source.name, row.status)
+        return self.outcome(row.status, row.message)
+
     def failed(self, message: str) -> JobOutcome:
         now = self.runner._clock()
         self.runner.store.touch_seen(self.tally.seen, now)
         self.runner.store.save_harvest_state(self.source.id, last_job_at=now)
-        return self.outcome("failed", f"{message}; nothing was withdrawn")
+        shown = message.replace(self.source.url, redact_url(self.source.url))  # a URL registered with a secret
+        return self.outcome("failed", f"{shown}; nothing was withdrawn")
 
     def outcome(self, status: str, message: str | None, *, withdrawn: int = 0) -> JobOutcome:
         t = self.tally

@@ -9,12 +9,18 @@ runner keeps reading, writing and indexing in the main process.
 
 from __future__ import annotations
 
+import ctypes
 import gc
+import logging
 import multiprocessing
 import os
+import signal
+import threading
+import time
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass
 
 import orjson
@@ -31,6 +37,9 @@ from mappings.errors import MappingError
 from mappings.model import Dataset, Organization, RecordIssue
 from mappings.rdf_model import dataset_from_graph
 from mappings.validation import Profile, validate
+
+log = logging.getLogger("nutmeg.harvest")
+_PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +79,9 @@ def prepare(item: HarvestedRecord, existed: bool, ctx: PrepareContext) -> Outcom
         dataset = dataset_from_graph(materialized.graph, materialized.subject)
     except (RecordError, MappingError) as exc:
         return Failed(rid, item.identifier, getattr(exc, "path", "$"), f"record not stored: {exc}")
+    except Exception:  # a record that trips a parser (too deep, bad bytes) is that record's failure only
+        log.exception("building record %r of source %s failed", item.identifier, ctx.source_name)
+        return Failed(rid, item.identifier, "$", "record not stored: it could not be read (the log has the detail)")
     issues = list(materialized.issues)
     dataset = with_source_publisher(dataset, ctx.source_publisher, issues)
     datajson = dataset_to_datajson(dataset)
@@ -86,6 +98,7 @@ def prepare(item: HarvestedRecord, existed: bool, ctx: PrepareContext) -> Outcom
         issues=[i.model_dump() for i in issues],
         title=dataset.title,
         modified_at=parse_modified(dataset.modified),
+        locator=item.locator,
     )
     return Prepared(write, search_doc(rid, ctx.source_name, item.content_hash, dataset), issues, existed)
 
@@ -109,8 +122,26 @@ def prepare_batch(items: Sequence[tuple[HarvestedRecord, bool]], ctx: PrepareCon
     return [prepare(item, existed, ctx) for item, existed in items]
 
 
-def _worker_init() -> None:
+def _worker_init(parent: int) -> None:
     gc.set_threshold(70_000, 50, 100)
+    die_with_parent(parent)
+
+
+def die_with_parent(parent: int) -> None:
+    """Make this worker process end when the harvest process that started it ends, even by SIGKILL:
+    Linux's parent-death signal where there is one, and a thread watching the parent's pid everywhere."""
+    with suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), name="watch-parent", daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
 
 
 class Preparer:
@@ -133,6 +164,7 @@ class Preparer:
                 max_workers=self._workers,
                 mp_context=multiprocessing.get_context("fork"),
                 initializer=_worker_init,
+                initargs=(os.getpid(),),
             )
         if self._pool is None:
             return [prepare_batch(items, self.ctx)]

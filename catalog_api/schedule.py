@@ -6,8 +6,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from index.store import SourceRow
+if TYPE_CHECKING:  # the CLI parses schedules before it opens the store; keep this module light
+    from index.store import SourceRow
 
 _DURATION = re.compile(
     r"^(?:R\d*/)?P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from harvesters.http import DEFAULT_USER_AGENT, HttpPolicy, IPNetwork
-from mappings.datajson import CatalogDefaults
-from mappings.validation import Profile
+from harvesters import DEFAULT_USER_AGENT
+
+if TYPE_CHECKING:  # imported where used: the CLI's light commands load settings without httpx or jsonschema
+    from harvesters.http import HttpPolicy, IPNetwork
+    from mappings.datajson import CatalogDefaults
+    from mappings.validation import Profile
 
 ACCESS_LEVELS = ("public", "restricted public", "non-public")
 
@@ -78,6 +81,10 @@ class Settings(BaseSettings):
     )
     harvest_batch: int = Field(500, ge=1, description="records written per store/index batch")
     harvest_workers: int = Field(0, ge=0, description="processes mapping records (0 = automatic)")
+    job_heartbeat_seconds: float = Field(10.0, gt=0, description="how often a running job records a sign of life")
+    job_stale_seconds: float = Field(
+        120.0, gt=0, description="a running job silent this long (on another host) is taken as dead and failed"
+    )
 
     # API
     max_per_page: int = Field(100, ge=1, description="largest page size of the search API")
@@ -124,6 +131,14 @@ class Settings(BaseSettings):
             raise ValueError("must be at least 32 characters: python -c 'import secrets; print(secrets.token_hex())'")
         return value
 
+    @field_validator("job_stale_seconds")
+    @classmethod
+    def _stale_after_beats(cls, value: float, info: ValidationInfo) -> float:
+        beat = info.data.get("job_heartbeat_seconds")
+        if beat is not None and value < 3 * beat:
+            raise ValueError(f"must be at least 3 heartbeats (NUTMEG_JOB_HEARTBEAT_SECONDS={beat:g}), or live jobs die")
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _database(cls, value: str) -> str:
@@ -166,9 +181,13 @@ class Settings(BaseSettings):
 
     @property
     def profile(self) -> Profile:
+        from mappings.validation import Profile
+
         return Profile.FEDERAL if self.federal else Profile.NON_FEDERAL
 
     def http_policy(self, *, allow_private: bool = False) -> HttpPolicy:
+        from harvesters.http import HttpPolicy
+
         networks: tuple[IPNetwork, ...] = tuple(
             ipaddress.ip_network(n, strict=False) for n in self.harvest_allowed_networks
         )
@@ -188,6 +207,8 @@ class Settings(BaseSettings):
         )
 
     def catalog_defaults(self) -> CatalogDefaults:
+        from mappings.datajson import CatalogDefaults
+
         return CatalogDefaults(
             publisher=self.default_publisher,
             contact_name=self.default_contact_name,

@@ -17,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader
 from catalog_api.web import formatting, links, text
 from catalog_api.web.dataset_view import email_href, safe_url
 from catalog_api.web.health import status_tone, status_words
+from harvesters.credentials import redact_url
 from mappings.derive import license_label
 
 FILTERS: dict[str, Any] = {
@@ -33,6 +34,7 @@ FILTERS: dict[str, Any] = {
     "paragraphs": text.paragraphs,
     "summary": text.summary,
     "safe_url": safe_url,
+    "redact_url": redact_url,
     "email_href": email_href,
     "license_label": license_label,
 }

@@ -87,6 +87,7 @@ class HarvestedRecord:
     content_hash: str
     source_record: bytes
     build: Callable[[], Materialized]
+    locator: str | None = None  # where in the source it was read (a WAF's file URL), when one record per place
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +98,7 @@ class SkippedRecord:
     message: str
     path: str = "$"
     code: str = "skipped"
+    locator: str | None = None  # the place that could not be read: its earlier record is kept
 
 
 HarvestItem = HarvestedRecord | SkippedRecord

@@ -22,6 +22,7 @@ from harvesters.xmlsafe import local_name, parse_xml, text_of
 ITEM_TIMES = ("updated", "modified", "date", "pubDate", "published", "issued", "created")
 FEED_TIMES = ("lastBuildDate", "updated", "modified", "date", "pubDate")
 DESCRIPTIONS = ("description", "summary", "subtitle", "content", "tagline")
+XHTML = "http://www.w3.org/1999/xhtml"
 MEDIA_TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml", "rdf": "application/rss+xml"}
 
 
@@ -66,6 +67,7 @@ def parse_feed(data: bytes, *, where: str, item_xpath: str | None = None, time_x
             raise
         root, lenient = parse_xml(data, where=where, recover=True), True
     kind = local_name(root).lower()
+    _refuse_non_feed(root, kind, lenient and not item_xpath, where)
     if item_xpath:
         feed = _generic(root, item_xpath, time_xpath, where)
     elif kind in ("rss", "rdf"):
@@ -76,6 +78,15 @@ def parse_feed(data: bytes, *, where: str, item_xpath: str | None = None, time_x
         feed = _generic(root, "/*/*", time_xpath, where)
     feed.lenient = lenient
     return feed
+
+
+def _refuse_non_feed(root: etree._Element, kind: str, guessed: bool, where: str) -> None:
+    """An HTML page (an error or login page served with status 200) is never a feed, and neither is a body
+    that is not even well-formed XML unless it is RSS or Atom: the job fails, the dataset stays as it was."""
+    if kind == "html" or etree.QName(root).namespace == XHTML:
+        raise ParseError(f"{where} answered with an HTML page, not a feed; nothing was changed")
+    if guessed and kind not in ("rss", "rdf", "feed"):
+        raise ParseError(f"{where} is neither RSS, Atom nor well-formed XML (root {kind!r}); nothing was changed")
 
 
 def _children(element: etree._Element, *names: str) -> list[etree._Element]:

@@ -31,6 +31,7 @@ import certifi
 import httpcore
 import httpx
 
+from harvesters import DEFAULT_USER_AGENT
 from harvesters.errors import (
     BlockedAddressError,
     FetchError,
@@ -44,7 +45,6 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 Resolver = Callable[[str, int], list[str]]
 Outcome = Literal["ok", "not-modified", "retry", "fatal"]
 
-DEFAULT_USER_AGENT = "Nutmeg/0.1 (open-data catalog harvester)"
 # Only encodings :class:`BoundedDecoder` can inflate in bounded steps are asked for.
 ACCEPT_ENCODING = "gzip, deflate"
 _INFLATE_STEP = 1 << 16
@@ -83,6 +83,25 @@ class Validators:
         if self.last_modified:
             out["If-Modified-Since"] = self.last_modified
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class OriginHeaders:
+    """Headers (a source's credentials) sent only to one origin, the source's."""
+
+    origin: httpx.URL
+    headers: Mapping[str, str]
+
+    def __repr__(self) -> str:  # never print a secret
+        return f"OriginHeaders({self.origin.host}, {sorted(self.headers)})"
+
+    def applies_to(self, url: httpx.URL) -> bool:
+        """Same scheme, host and port as the source, or the same host upgraded from http to https."""
+        if url.host.lower() != self.origin.host.lower():
+            return False
+        if url.scheme == self.origin.scheme:
+            return url.port == self.origin.port
+        return self.origin.scheme == "http" and url.scheme == "https" and url.port is None
 
 
 def failure_policy(status: int) -> Outcome:
@@ -424,6 +443,12 @@ class HttpClient:
         )
         self._throttle = HostThrottle(self.policy.host_concurrency, self.policy.host_delay)
         self._sleep = sleep
+        self._credentials: OriginHeaders | None = None
+
+    def authorize(self, origin: str, headers: Mapping[str, str]) -> None:
+        """Send ``headers`` (a source's credentials) with every request to ``origin``'s scheme, host and
+        port, and with no other request — a redirect elsewhere gets none of them."""
+        self._credentials = OriginHeaders(httpx.URL(origin), dict(headers)) if headers else None
 
     def close(self) -> None:
         self._client.close()
@@ -528,6 +553,7 @@ class HttpClient:
 
     def _send_once(self, request: httpx.Request) -> httpx.Response:
         self._throttle.wait_turn(request.url.host or "file")
+        self._apply_credentials(request)
         try:
             return self._client.send(request, stream=True)
         except BlockedAddressError:
@@ -536,6 +562,17 @@ class HttpClient:
             raise FetchError(f"unsupported URL {request.url}: {exc}", url=str(request.url)) from exc
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             raise RetriableError(f"{type(exc).__name__}: {exc or 'no detail'}") from exc
+
+    def _apply_credentials(self, request: httpx.Request) -> None:
+        """Credentials go with this hop only if it goes to the source's origin (a redirect's request is
+        copied from the previous hop's, so they are taken off first)."""
+        credentials = self._credentials
+        if credentials is None:
+            return
+        for name in credentials.headers:
+            request.headers.pop(name, None)
+        if credentials.applies_to(request.url):
+            request.headers.update(credentials.headers)
 
     def _redirect_target(self, response: httpx.Response, origin_scheme: str) -> httpx.Request:
         target = response.next_request

@@ -12,12 +12,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
-from harvesters.base import Harvester, HarvestItem, HarvestRun, HarvestState, OptionSpec, SkippedRecord
+from harvesters.base import (
+    HarvestedRecord,
+    Harvester,
+    HarvestItem,
+    HarvestRun,
+    HarvestState,
+    OptionSpec,
+    SkippedRecord,
+)
 from harvesters.errors import FetchError, ParseError
 from harvesters.paging import Paginator
 from harvesters.records import Record, dict_record, is_http
@@ -239,16 +248,17 @@ class WafHarvester(Harvester):
             _, body = self.http.get_bytes(url, headers={"Accept": "application/xml, text/xml"})
             record, standard = xml_to_dcatus(parse_xml(body, where=url), url)
         except ParseError as exc:
-            return SkippedRecord(url, str(exc), url, "unreadable")
+            return SkippedRecord(None, str(exc), url, "unreadable", locator=url)
         except FetchError as exc:
             if exc.status is not None and exc.status < 500:
-                return SkippedRecord(url, str(exc), url, "unreadable")
+                return SkippedRecord(None, str(exc), url, "unreadable", locator=url)
             raise
         run.stats[standard] = run.stats.get(standard, 0) + 1
         if record["identifier"] in seen:
             return SkippedRecord(str(record["identifier"]), f"{url} repeats an identifier", url, "duplicate")
         seen.add(str(record["identifier"]))
-        return _item(record, url)
+        item = _item(record, url)
+        return replace(item, locator=url) if isinstance(item, HarvestedRecord) else item
 
 
 _HREF = re.compile(rb"""href\s*=\s*["']([^"'#?]+\.xml)["']""", re.IGNORECASE)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
-from harvesters.base import Harvester
+if TYPE_CHECKING:  # listing kinds must not import rdflib and httpx (the CLI's --help lists them)
+    from harvesters.base import Harvester
 
 _KINDS: dict[str, str] = {
     "datajson": "harvesters.datajson:DataJsonHarvester",
@@ -32,11 +34,19 @@ def register(kind: str, target: str) -> None:
     _KINDS[kind] = target
 
 
-def get_harvester(kind: str) -> type[Harvester]:
-    """The harvester class for ``kind``; unknown kinds list the known ones."""
+def require_kind(kind: str) -> str:
+    """The import target registered for ``kind`` (nothing imported); unknown kinds list the known ones."""
     target = _KINDS.get(kind)
     if target is None:
         raise UnknownHarvester(f"no harvester {kind!r}; known: {', '.join(known_kinds())}")
+    return target
+
+
+def get_harvester(kind: str) -> type[Harvester]:
+    """The harvester class for ``kind``; unknown kinds list the known ones."""
+    target = require_kind(kind)
+    from harvesters.base import Harvester
+
     module_name, _, class_name = target.partition(":")
     cls = getattr(importlib.import_module(module_name), class_name)
     if not (isinstance(cls, type) and issubclass(cls, Harvester)):

@@ -6,15 +6,14 @@ search index is derived from this store and can always be rebuilt from it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from importlib import resources
 from typing import Any
 
 import orjson
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import (
     Connection,
     Engine,
@@ -30,13 +29,12 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from index.tables import harvest_jobs, record_errors, records, sources
 
 RUNNING = "running"
-STALE_JOB = timedelta(hours=6)
 
 
 class StoreError(Exception):
@@ -63,6 +61,7 @@ class NewSource:
     federal: bool = False
     allow_private: bool = False
     schedule: str | None = None
+    credentials: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +85,7 @@ class SourceRow:
     last_success_at: datetime | None
     last_full_harvest_at: datetime | None
     last_job_at: datetime | None
+    credentials: dict[str, Any] | None = field(default=None, repr=False)  # never printed
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +104,8 @@ class JobRow:
     skipped: int
     message: str | None
     stats: dict[str, Any]
+    owner: str | None = None
+    heartbeat_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +129,7 @@ class RecordState:
     id: str
     content_hash: str
     withdrawn: bool
+    locator: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +147,7 @@ class RecordWrite:
     issues: list[dict[str, Any]]
     title: str
     modified_at: datetime | None
+    locator: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +227,20 @@ def _sqlite_pragmas(memory: bool) -> Any:
     return on_connect
 
 
+_REVISION_LINE = re.compile(r"^(down_revision|revision)\b[^=]*=\s*(.+)$", re.MULTILINE)
+
+
+def newest_revisions() -> set[str]:
+    """The head revisions of ``index/migrations/versions``: revisions no other migration builds on."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (resources.files("index") / "migrations" / "versions").iterdir():
+        if path.name.endswith(".py"):
+            for key, value in _REVISION_LINE.findall(path.read_text("utf-8")):
+                (revisions if key == "revision" else parents).update(re.findall(r"[\"']([^\"']+)[\"']", value))
+    return revisions - parents
+
+
 class Store:
     """Typed access to the system of record."""
 
@@ -236,12 +254,28 @@ class Store:
     # -- schema ------------------------------------------------------------------------------------
 
     def migrate(self) -> None:
-        """Bring the schema to the newest migration (idempotent)."""
+        """Bring the schema to the newest migration (idempotent; a store already there costs one query)."""
+        if self.at_newest_schema():
+            return
+        from alembic import command  # only here: importing alembic costs every CLI command start-up time
+        from alembic.config import Config
+
         config = Config()
         config.set_main_option("script_location", str(resources.files("index") / "migrations"))
         with self.engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+
+    def at_newest_schema(self) -> bool:
+        """Whether the store's recorded migration is the newest one (read without importing alembic)."""
+        try:
+            with self.engine.connect() as connection:
+                current = {
+                    str(v) for v in connection.exec_driver_sql("select version_num from alembic_version").scalars()
+                }
+        except SQLAlchemyError:
+            return False
+        return current == newest_revisions()
 
     def server_version(self) -> str:
         with self.engine.connect() as connection:
@@ -291,21 +325,20 @@ class Store:
 
     # -- jobs --------------------------------------------------------------------------------------
 
-    def start_job(self, source_id: int, now: datetime) -> int:
-        """Open a job; refuses when another run of the same source is still going."""
+    def start_job(self, source_id: int, now: datetime, owner: str | None = None) -> int:
+        """Open a job; refuses while another job of the same source is running (a job whose process is
+        gone is ended first by ``catalog_api.jobs.reap``)."""
         with self.engine.begin() as connection:
             running = connection.execute(
                 select(harvest_jobs.c.id, harvest_jobs.c.started_at).where(
                     harvest_jobs.c.source_id == source_id, harvest_jobs.c.status == RUNNING
                 )
-            ).all()
-            for job_id, started in running:
-                if now - started < STALE_JOB:
-                    raise Conflict(f"job {job_id} of this source is still running (started {started:%H:%M} UTC)")
-                connection.execute(
-                    update(harvest_jobs)
-                    .where(harvest_jobs.c.id == job_id)
-                    .values(status="failed", finished_at=now, message="abandoned: the process stopped")
+            ).first()
+            if running is not None:
+                job_id, started = running
+                raise Conflict(
+                    f"job {job_id} of this source is still running (started {started:%Y-%m-%d %H:%M} UTC); "
+                    f"if it is stuck, `nutmeg job cancel {job_id}`"
                 )
             result = connection.execute(
                 insert(harvest_jobs).values(
@@ -320,11 +353,51 @@ class Store:
                     failed=0,
                     skipped=0,
                     stats={},
+                    owner=owner,
+                    heartbeat_at=now,
                 )
             )
             job_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
         assert isinstance(job_id, int)
         return job_id
+
+    def running_jobs(self) -> list[tuple[JobRow, str]]:
+        """Every job marked running, with its source's name, oldest first."""
+        query = (
+            select(harvest_jobs, sources.c.name.label("source_name"))
+            .join(sources, sources.c.id == harvest_jobs.c.source_id)
+            .where(harvest_jobs.c.status == RUNNING)
+            .order_by(harvest_jobs.c.id)
+        )
+        with self.engine.connect() as connection:
+            return [(_job(r), r["source_name"]) for r in connection.execute(query).mappings()]
+
+    def beat(self, job_id: int, now: datetime) -> bool:
+        """A running job's sign of life; False when the job is no longer running (cancelled, or ended
+        by another process that took it for dead)."""
+        statement = (
+            update(harvest_jobs)
+            .where(harvest_jobs.c.id == job_id, harvest_jobs.c.status == RUNNING)
+            .values(heartbeat_at=now)
+        )
+        with self.engine.begin() as connection:
+            return connection.execute(statement).rowcount == 1
+
+    def end_running_job(self, job_id: int, status: str, message: str, now: datetime) -> bool:
+        """End a job that is still marked running (cancelled, or abandoned by its process); False when it
+        was not running."""
+        statement = (
+            update(harvest_jobs)
+            .where(harvest_jobs.c.id == job_id, harvest_jobs.c.status == RUNNING)
+            .values(status=status, message=message, finished_at=now)
+        )
+        with self.engine.begin() as connection:
+            return connection.execute(statement).rowcount == 1
+
+    @property
+    def in_memory(self) -> bool:
+        """One connection shared by every thread (``sqlite://``): nothing outside this process sees it."""
+        return self.url in ("sqlite://", "sqlite:///:memory:")
 
     def finish_job(self, job_id: int, outcome: JobOutcome, now: datetime) -> None:
         values = {
@@ -409,12 +482,14 @@ class Store:
     # -- records -----------------------------------------------------------------------------------
 
     def record_states(self, source_id: int) -> dict[str, RecordState]:
-        """original identifier → (id, hash, withdrawn) for every record of a source."""
-        query = select(records.c.original_identifier, records.c.id, records.c.content_hash, records.c.withdrawn).where(
-            records.c.source_id == source_id
-        )
+        """original identifier → (id, hash, withdrawn, locator) for every record of a source."""
+        columns = (records.c.original_identifier, records.c.id, records.c.content_hash, records.c.withdrawn)
+        query = select(*columns, records.c.locator).where(records.c.source_id == source_id)
         with self.engine.connect() as connection:
-            return {ident: RecordState(id_, hash_, bool(w)) for ident, id_, hash_, w in connection.execute(query)}
+            return {
+                ident: RecordState(id_, hash_, bool(w), locator)
+                for ident, id_, hash_, w, locator in connection.execute(query)
+            }
 
     def write_records(self, new: Sequence[RecordWrite], changed: Sequence[RecordWrite], now: datetime) -> None:
         """Insert new records and rewrite changed ones (un-withdrawing any that came back)."""
@@ -597,6 +672,7 @@ _WRITE_COLUMNS = (
     "withdrawn",
     "withdrawn_at",
     "indexed_hash",
+    "locator",
 )
 
 
@@ -618,6 +694,7 @@ def _record_values(r: RecordWrite, now: datetime) -> dict[str, Any]:
         "withdrawn": False,
         "withdrawn_at": None,
         "indexed_hash": None,  # not in the search index until mark_indexed says so
+        "locator": r.locator,
     }
 
 
@@ -633,6 +710,7 @@ def _source_values(new: NewSource) -> dict[str, Any]:
         "federal": new.federal,
         "allow_private": new.allow_private,
         "schedule": new.schedule,
+        "credentials": dict(new.credentials) if new.credentials else None,
     }
 
 

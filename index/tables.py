@@ -80,6 +80,7 @@ sources = Table(
     Column("last_success_at", UTCDateTime),
     Column("last_full_harvest_at", UTCDateTime),
     Column("last_job_at", UTCDateTime),
+    Column("credentials", JSON),  # headers / basic auth sent to the source's own host; never shown
 )
 
 harvest_jobs = Table(
@@ -99,6 +100,8 @@ harvest_jobs = Table(
     Column("skipped", Integer, nullable=False, default=0),
     Column("message", Text),
     Column("stats", JSON, nullable=False),
+    Column("owner", String(200)),  # node/pid of the process running it
+    Column("heartbeat_at", UTCDateTime),  # last sign of life while running
     Index("ix_harvest_jobs_source_started", "source_id", "started_at"),
 )
 
@@ -122,6 +125,7 @@ records = Table(
     Column("withdrawn", Boolean, nullable=False, default=False),
     Column("withdrawn_at", UTCDateTime),
     Column("indexed_hash", String(64)),
+    Column("locator", Text),  # where in the source the record was read (a WAF's file), to keep it if that fails
     UniqueConstraint("source_id", "original_identifier", name="uq_records_source_identifier"),
     Index("ix_records_source_withdrawn", "source_id", "withdrawn"),
     Index("ix_records_withdrawn_id", "withdrawn", "id"),

@@ -23,6 +23,7 @@ from catalog_api.search import SearchParams, run_search
 from catalog_api.search_params import SearchParamsDep
 from catalog_api.services import Services
 from catalog_api.settings import Settings
+from harvesters.credentials import redact_url
 from index.ids import id_from_slug
 from index.store import JobRow, SourceRow
 from mappings.model import Dataset, RecordIssue
@@ -101,7 +102,7 @@ def _source(services: ServicesDep, row: SourceRow) -> SourcePublic:
     return SourcePublic(
         name=row.name,
         kind=row.kind,
-        url=row.url,
+        url=redact_url(row.url),  # sources registered before URLs with credentials were refused
         title=row.title,
         description=row.description,
         publisher=row.publisher,

@@ -17,6 +17,7 @@ STATUS: dict[str, tuple[Tone, str]] = {
     "unchanged": ("ok", "Unchanged"),
     "suspicious": ("warn", "Held back"),
     "failed": ("bad", "Failed"),
+    "cancelled": ("warn", "Cancelled"),
     "running": ("info", "Running"),
 }
 

@@ -180,17 +180,33 @@ class EmbeddedIndex(SearchBackend):
 
     # -- keeping the columns current ---------------------------------------------------------------
 
+    @contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """One read transaction around a whole search: the columns' catch-up, the FTS5 match and the
+        summaries all see the same committed state, whatever another connection commits meanwhile (a
+        document replaced or removed between reading its rowid and its summary was a ``KeyError``)."""
+        if self._conn.in_transaction:
+            yield
+            return
+        self._conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self._conn.execute("COMMIT")
+
     def _refresh(self) -> None:
         """Bring the in-memory columns up to the file: this connection's own writes (which
-        ``data_version`` does not report) or another process's."""
+        ``data_version`` does not report) or another process's. Inside :meth:`_snapshot`, the first read
+        here starts the snapshot, so ``data_version`` describes the state every later read sees."""
         with self._lock:
+            generation = self._conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0]
             version = self._conn.execute("PRAGMA data_version").fetchone()[0]
-            if not self._written and version == self._data_version and self._generation is not None:
+            unchanged = version == self._data_version and generation == self._generation
+            if not self._written and unchanged:
                 return
             self._written = False
             self._data_version = version
             self._fts_cache.clear()
-            generation = self._conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0]
             if generation != self._generation or self._needs_compaction():
                 self._reload(generation)
             else:
@@ -225,7 +241,7 @@ class EmbeddedIndex(SearchBackend):
     # -- searching ---------------------------------------------------------------------------------
 
     def search(self, query: SearchQuery) -> SearchResult:
-        with self._lock:
+        with self._lock, self._snapshot():
             self._refresh()
             columns = self._columns
             mask, scores, worded = self._matches(query)
@@ -333,7 +349,7 @@ class EmbeddedIndex(SearchBackend):
             return int(self._watch.execute("PRAGMA data_version").fetchone()[0]), self._writes
 
     def warm(self) -> None:
-        with self._lock:
+        with self._lock, self._snapshot():
             self._refresh()
             self._columns.prepare()
 

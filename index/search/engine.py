@@ -22,7 +22,8 @@ During a harvest job (:meth:`EngineIndex.bulk_load`) that writes more than one b
 every 30 s instead (refreshing every second while a long harvest writes made the engine spend more CPU
 merging tiny segments than indexing: a first harvest ran 20% slower on a 2-core machine); the job's end
 restores the interval and refreshes, so its writes are searchable as soon as it ends. A job that dies half-way
-leaves the 30 s interval behind: its writes still become visible, within 30 s, and the next job restores it.
+leaves the 30 s interval behind: its writes still become visible, within 30 s, and the next job (whatever it
+writes) finds it at its start and restores the normal interval when it ends.
 
 Options ride on the URL's query string: ``?shards=1&replicas=1&refresh=wait_for`` (defaults: one shard,
 no replicas — a single node —, and ``refresh=false``: the bulk requests' refresh parameter as above).
@@ -230,6 +231,9 @@ class EngineIndex(SearchBackend):
     def bulk_load(self) -> Iterator[None]:
         with self._lock:
             self._bulk_jobs += 1
+            first = self._bulk_jobs == 1
+        if first:
+            self._adopt_leftover_relaxation()
         try:
             yield
         finally:
@@ -245,6 +249,21 @@ class EngineIndex(SearchBackend):
                     with self._lock:
                         if self._conn is not None:
                             self._refresh_if_dirty(self._conn)
+
+    def _adopt_leftover_relaxation(self) -> None:
+        """A job killed half-way leaves the relaxed interval behind: the next job takes it over, so its
+        end restores the normal one."""
+        try:
+            found = self._client().call(
+                "GET", f"/{self.alias}/_settings/index.refresh_interval", params={"flat_settings": "true"}
+            )
+        except (EngineError, BackendUnavailable):
+            return
+        intervals = {v.get("settings", {}).get("index.refresh_interval") for v in found.values()}
+        if BULK_REFRESH_INTERVAL in intervals:
+            log.info("a killed harvest left the refresh interval relaxed; this job restores it when it ends")
+            with self._lock:
+                self._relaxed = True
 
     def _relax_during_bulk(self) -> None:
         """From a bulk job's second batch on, refresh every 30 s (one batch alone is not worth two

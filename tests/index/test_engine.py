@@ -3,8 +3,12 @@ and keeps its promises about aliases, rebuilds and bulk writes."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -14,6 +18,8 @@ from index.search.engine import EngineIndex, EngineOptions, open_engine
 from tests.index.conformance import BackendConformance, corpus
 from tests.support.esproxy import ElasticsearchFacade
 from tests.support.servers import OpenSearchNode, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.engine
 
@@ -165,6 +171,33 @@ def test_a_bulk_load_refreshes_less_often_and_shows_everything_when_it_ends(
     assert _refresh_interval(opensearch_node, alias) == "1s"
     writer.close()
     reader.close()
+
+
+_KILLED_MID_JOB = """
+import os, signal, sys
+from index.search.engine import open_engine
+from tests.index.conformance import corpus
+writer = open_engine(sys.argv[1], sys.argv[2])
+docs = corpus(200)
+with writer.bulk_load():
+    writer.index(docs[:100])
+    writer.index(docs[100:])  # the second batch relaxes the refresh interval
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_the_job_after_a_killed_one_restores_the_refresh_interval(opensearch_node: OpenSearchNode, alias: str) -> None:
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_MID_JOB, opensearch_node.url, alias], cwd=ROOT, check=False, timeout=120
+    )
+    assert killed.returncode == -signal.SIGKILL
+    assert _refresh_interval(opensearch_node, alias) == "30s"  # left behind
+    writer = open_engine(opensearch_node.url, alias)
+    with writer.bulk_load():
+        writer.index(corpus(5))  # one batch alone would not touch the interval
+    assert _refresh_interval(opensearch_node, alias) == "1s"
+    assert writer.search(SearchQuery()).total == 200
+    writer.close()
 
 
 def test_nothing_listening_is_unavailable(caplog: pytest.LogCaptureFixture) -> None:

@@ -63,6 +63,13 @@ def test_only_one_running_job_per_source(store: Store) -> None:
     job = store.start_job(source.id, NOW)
     with pytest.raises(Conflict):
         store.start_job(source.id, NOW + timedelta(minutes=5))
+    assert store.beat(job, NOW + timedelta(minutes=6))
+    [(running, name)] = store.running_jobs()
+    assert (running.id, running.heartbeat_at, name) == (job, NOW + timedelta(minutes=6), "a")
+    # ending a job whose process is gone (catalog_api.jobs.reap decides which) frees the source
+    assert store.end_running_job(job, "failed", "abandoned", NOW + timedelta(hours=7))
+    assert not store.end_running_job(job, "cancelled", "again", NOW + timedelta(hours=7))
+    assert not store.beat(job, NOW + timedelta(hours=7))
     abandoned_later = store.start_job(source.id, NOW + timedelta(hours=7))
     assert store.get_job(job).status == "failed"
     store.finish_job(abandoned_later, JobOutcome("succeeded", new=3), NOW + timedelta(hours=8))
@@ -104,3 +111,31 @@ def test_index_bookkeeping(store: Store) -> None:
 def test_naive_datetimes_are_refused(store: Store) -> None:
     with pytest.raises(Exception, match="naive datetime"):
         store.add_source(NewSource("a", "datajson", "https://a.gov/"), datetime(2026, 1, 1))  # noqa: DTZ001
+
+
+def test_newest_revisions_read_without_alembic_match_alembics_heads() -> None:
+    """``Store.migrate`` skips alembic when the store is at these revisions, so they must be alembic's heads."""
+    from importlib import resources
+
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from index.store import newest_revisions
+
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("index") / "migrations"))
+    assert newest_revisions() == set(ScriptDirectory.from_config(config).get_heads())
+
+
+def test_migrate_twice_is_a_no_op_and_reports_the_newest_schema() -> None:
+    from index.store import Store
+
+    store = Store("sqlite://")
+    try:
+        assert not store.at_newest_schema()
+        store.migrate()
+        assert store.at_newest_schema()
+        store.migrate()
+        assert store.at_newest_schema()
+    finally:
+        store.close()

@@ -69,9 +69,13 @@ def test_source_rows_round_trip(store: Store) -> None:
 
 def test_jobs_refuse_a_second_run_and_take_over_a_stale_one(store: Store) -> None:
     source = store.add_source(NewSource("s", "datajson", "https://x.test"), T0)
-    first = store.start_job(source.id, T0)
+    first = store.start_job(source.id, T0, owner="elsewhere/pid:1")
     with pytest.raises(Conflict):
         store.start_job(source.id, T0 + timedelta(minutes=5))
+    assert store.beat(first, T0 + timedelta(minutes=6))
+    [(running, _)] = store.running_jobs()
+    assert (running.owner, running.heartbeat_at) == ("elsewhere/pid:1", T0 + timedelta(minutes=6))
+    assert store.end_running_job(first, "failed", "abandoned", T0 + timedelta(hours=7))  # what reaping does
     second = store.start_job(source.id, T0 + timedelta(hours=7))
     assert store.get_job(first).status == "failed"
     store.finish_job(second, JobOutcome("succeeded", new=3, stats={"dialect": "1.1"}), T0 + timedelta(hours=8))

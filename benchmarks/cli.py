@@ -1,0 +1,84 @@
+"""The CLI's start-up benchmark: the wall time of each light command, run as a real process.
+
+    python -m benchmarks.cli                # each command 7 times, the median and the best
+    python -m benchmarks.cli --importtime   # also the ten slowest imports of `nutmeg source list`
+
+Light commands (``--help``, ``source list``, ``source add``, ``migrate``) should start in 0.3 s or less:
+they import click, pydantic-settings and SQLAlchemy, never FastAPI, rdflib, httpx, alembic or numpy. Each
+command runs against a store of ten sources in a temporary folder (already migrated, as in a
+deployment). Figures are wall-clock on a shared machine: the best of the runs is the least disturbed one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BUDGET = 0.3
+NUTMEG = [sys.executable, "-m", "catalog_api.cli"]
+
+COMMANDS: dict[str, list[str]] = {
+    "nutmeg --help": ["--help"],
+    "nutmeg --version": ["--version"],
+    "nutmeg source --help": ["source", "--help"],
+    "nutmeg source list": ["source", "list"],
+    "nutmeg source list --json": ["source", "list", "--json"],
+    "nutmeg source add": ["source", "add", "bench-{n}", "https://data.example.gov/data.json"],
+    "nutmeg harvest --help": ["harvest", "--help"],
+    "nutmeg migrate": ["migrate"],
+}
+
+
+def run(args: list[str], env: dict[str, str], cwd: Path) -> float:
+    started = time.perf_counter()
+    done = subprocess.run([*NUTMEG, *args], env=env, cwd=cwd, capture_output=True, check=False)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed: {done.stderr.decode()[-500:]}")
+    return seconds
+
+
+def slowest_imports(env: dict[str, str], cwd: Path, count: int = 10) -> list[tuple[int, str]]:
+    """``python -X importtime`` of ``source list``: the top-level imports by cumulative microseconds."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", *NUTMEG[1:], "source", "list"], env=env, cwd=cwd, capture_output=True
+    )
+    rows: list[tuple[int, str]] = []
+    for line in done.stderr.decode().splitlines():
+        parts = line.removeprefix("import time:").split("|")
+        if len(parts) == 3 and parts[1].strip().isdigit() and not parts[2].startswith("   "):
+            rows.append((int(parts[1]), parts[2].strip()))
+    return sorted(rows, reverse=True)[:count]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=7, help="runs of each command")
+    parser.add_argument("--importtime", action="store_true", help="also list the slowest imports of source list")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="nutmeg-cli-bench-") as folder:
+        cwd = Path(folder)
+        env = {**os.environ, "NUTMEG_DATABASE_URL": f"sqlite:///{cwd}/bench.db"}
+        for n in range(10):
+            run(["source", "add", f"seed-{n}", f"https://data{n}.example.gov/data.json"], env, cwd)
+        print(f"{'command':<28} {'median':>8} {'best':>8}  (budget {BUDGET:.1f} s)")
+        serial = iter(range(1_000_000))
+        for label, template in COMMANDS.items():
+            times = [run([part.format(n=next(serial)) for part in template], env, cwd) for _ in range(args.repeat)]
+            best = min(times)
+            mark = "ok" if best <= BUDGET else "OVER"
+            print(f"{label:<28} {statistics.median(times):>7.3f}s {best:>7.3f}s  {mark}")
+        if args.importtime:
+            print("\nslowest top-level imports of `nutmeg source list` (cumulative):")
+            for micros, module in slowest_imports(env, cwd):
+                print(f"  {micros / 1e6:6.3f} s  {module}")
+
+
+if __name__ == "__main__":
+    main()
