@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -25,8 +26,6 @@ SEED = 20261128  # a fixed seed: CI runs the same cases every time; change it to
 
 @pytest.fixture(scope="module")
 def live_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from datetime import UTC, datetime
-
     folder = tmp_path_factory.mktemp("fuzz")
     settings = make_settings(database_url=f"sqlite:///{folder}/nutmeg.db", index_path=None)
     services = build_services(settings)
