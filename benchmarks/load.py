@@ -215,7 +215,7 @@ def main() -> None:
     database = f"sqlite:///{work}/load.db"
     harvested = child("harvest", database=database, url=f"{base}/{served.name}", full=False)
     print(
-        f"catalog: {harvested['new']:,} datasets harvested in {harvested['seconds']:.0f} s; store in {work}; "
+        f"catalog: {harvested['new']:,} datasets harvested in {harvested['seconds']:.0f} s; "
         f"{args.clients} clients, {args.seconds:.0f} s per phase, server workers: {args.workers}, "
         f"{os.cpu_count()} CPUs"
     )
@@ -249,6 +249,7 @@ def main() -> None:
             summary = text[text.find("bench:") :][:400]
             print(f"the harvest (nice {args.harvest_nice}): {summary} ({note})")
     files.shutdown()
+    shutil.rmtree(work, ignore_errors=True)  # a 20k store, index and two catalogs: a few hundred MB
 
 
 if __name__ == "__main__":

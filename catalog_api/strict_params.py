@@ -51,7 +51,10 @@ async def check_query_parameters(request: Request) -> None:
 
 
 def _declared(request: Request, route: APIRoute) -> Declared:
-    cache: dict[str, Declared] = request.app.state.__dict__.setdefault("declared_query", {})
+    state = request.app.state
+    if not hasattr(state, "declared_query"):
+        state.declared_query = {}
+    cache: dict[str, Declared] = state.declared_query
     found = cache.get(route.unique_id)
     if found is None:
         found = cache[route.unique_id] = declared_query(route.dependant)
