@@ -4,7 +4,9 @@ and every media type it answers in (feeds, sitemaps and RDF are not JSON).
 Routes declare what is particular to them with :func:`errors` and :func:`media`; :func:`install`
 completes every operation with what holds for all of them: ``413`` (the body limit in front of the whole
 app), ``500``, ``400`` wherever a parameter or body can be wrong, ``404`` wherever a path names something;
-and it drops FastAPI's ``422``, which this API never answers (invalid input is a ``400``).
+and it drops the ``422`` FastAPI adds to every operation with parameters (with its own validation
+schema), which this API never answers: invalid input is a ``400``. A route that does answer ``422``
+declares it with ``errors(422)`` and gets the error schema like every other status.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ DESCRIPTIONS = {
     406: "no offered format matches `Accept` (`not_acceptable`)",
     409: "a parameter is invalid (CKAN's Validation Error or Search Query Error)",
     410: "the dataset was withdrawn by its source (`gone`)",
+    422: "the request is well formed but cannot be carried out (a route that answers it declares it)",
     413: "the request body is larger than `NUTMEG_MAX_BODY_BYTES` (`too_large`)",
     500: "something went wrong on the server; it has been logged (`internal_error`)",
     503: "the search engine is unavailable; retry after `Retry-After` seconds (`search_unavailable`)",
@@ -77,7 +80,8 @@ def _add_error_schema(schema: dict[str, Any]) -> None:
 
 def _complete(path: str, operation: dict[str, Any], settings: Settings) -> None:
     responses = operation.setdefault("responses", {})
-    responses.pop("422", None)
+    if "HTTPValidationError" in str(responses.get("422", "")):
+        del responses["422"]  # FastAPI's, not ours
     wanted = list(ALWAYS)
     if operation.get("parameters") or operation.get("requestBody") or path.startswith("/api/v1/"):
         wanted.append(400)
