@@ -1,34 +1,55 @@
-"""CKAN's read-only action API over the catalog, so CKAN clients (ckanapi, CKAN harvesters, portals'
-widgets) work unchanged: ``package_search``, ``package_show``, ``package_list``, ``organization_list``,
-``organization_show``, ``group_list``, ``group_show``, ``tag_list``, ``status_show`` and ``help_show``.
+"""CKAN's read-only action API over the catalog, so CKAN clients (ckanapi, CKAN's own harvester, portals'
+widgets) work unchanged: ``package_search``, ``package_show``, ``package_list``, ``resource_show``,
+``organization_list``, ``organization_show``, ``group_list``, ``group_show``, ``tag_list``,
+``license_list``, ``site_read``, ``status_show`` and ``help_show``.
 
-Searches go through ``catalog_api.search.run_search`` (the same semantics as ``/api/v1/datasets``):
-``q`` is free text (``*:*`` is everything; ``field:value`` clauses of the fields below are filters),
-``fq`` takes ``field:value`` / ``field:"a value"`` clauses AND-ed together on ``organization``, ``tags``,
-``res_format``, ``license_id`` and ``groups``; anything else (OR, negation, ranges) is refused with CKAN's
-"Search Query Error" rather than silently ignored.
+``q`` and ``fq`` are parsed as Solr queries (:mod:`catalog_api.ckan_query`: AND, OR, negation, groups,
+ranges) and mapped to the search backends' clauses: ``organization`` and ``groups`` by CKAN name (exact),
+``tags``, ``res_format``, ``license_id`` (case-insensitive), ``title``, ``notes``, ``text`` (words),
+``id``, ``name``, ``metadata_modified``/``metadata_created`` (dates and ranges: when the catalog last saw
+the dataset change, first saw it), ``capacity``, ``dataset_type``, ``type``, ``state`` (every dataset
+here is public, active and a dataset). Free words at the top of ``q`` rank the results. ``sort`` takes any
+of ``score``, ``id``, ``name``, ``title_string``, ``metadata_modified``, ``metadata_created`` ascending
+or descending, comma-separated. ``rows`` is clamped to 1,000 as CKAN does; ``start`` may be any number
+(past the end, the page is empty), so CKAN's harvester, which pages with ``start`` until an empty page,
+walks the whole catalog.
 
 Errors use CKAN's form (``success: false``, ``error.__type``) plus this catalog's ``error.code``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import orjson
 
+from catalog_api import ckan_query
+from catalog_api.ckan_query import Node
 from catalog_api.deps import html_url
 from catalog_api.errors import ApiError
-from catalog_api.search import SearchParams, run_search
+from catalog_api.search import parse_bbox_param
 from catalog_api.services import Services
 from index.ids import id_from_slug, is_record_id, slug_path, slugify
 from index.publishing import iter_live
-from index.search.base import FacetCount, SearchQuery, Sort
+from index.search.base import (
+    TEXT_FIELDS,
+    AllOf,
+    AnyOf,
+    Clause,
+    FacetCount,
+    Match,
+    Not,
+    OrderBy,
+    Range,
+    SearchError,
+    SearchQuery,
+    Words,
+)
 from index.store import NotFound, RecordRow
-from mappings.ckan_out import Names, PackageContext, package, tag_dict
+from mappings.ckan_out import Names, PackageContext, license_dict, package, record_of_resource, tag_dict
 from mappings.model import Dataset
 
 API_VERSION = 3
@@ -39,7 +60,7 @@ ALL = 1_000_000
 MAX_INTEGER = 1_000_000_000  # any integer parameter (offsets, limits): far past any catalog, inside SQL's range
 MAX_TEXT = 1000  # characters in q, fq and other free text
 
-# CKAN search field → this catalog's facet.
+# CKAN facet fields → this catalog's facets (``facet.field``).
 FIELDS: dict[str, str] = {
     "organization": "publisher",
     "tags": "keyword",
@@ -47,17 +68,29 @@ FIELDS: dict[str, str] = {
     "license_id": "license",
     "groups": "theme",
 }
-# CKAN sort expressions → this catalog's sorts (None: the default, relevance for a query, else modified).
-SORTS: dict[str, Sort | None] = {
-    "score desc, metadata_modified desc": None,
-    "score desc": "relevance",
-    "relevance asc": "relevance",
-    "metadata_modified desc": "modified",
-    "title_string asc": "title",
-    "name asc": "title",
+# Filter fields of ``q`` and ``fq`` beyond those: values compared case-insensitively...
+MATCHED: dict[str, str] = {"tags": "keyword", "res_format": "format", "license_id": "license"}
+# ... CKAN names of organizations and groups (exact: two publishers differing in case stay apart) ...
+NAMED: dict[str, str] = {"organization": "publisher", "groups": "theme"}
+# ... words in text fields ...
+TEXT: dict[str, tuple[str, ...]] = {"title": ("title",), "notes": ("description",), "text": TEXT_FIELDS}
+# ... the catalog's own times ...
+DATES: dict[str, str] = {"metadata_modified": "changed", "metadata_created": "created"}
+# ... and fields with one value for every dataset here (anything else matches nothing).
+CONSTANT: dict[str, str] = {"capacity": "public", "dataset_type": "dataset", "type": "dataset", "state": "active"}
+# CKAN sort fields → the index's order fields.
+ORDERS: dict[str, str] = {
+    "score": "score",
+    "id": "id",
+    "name": "name",
+    "title_string": "title",
+    "title": "title",
+    "metadata_modified": "changed",
+    "metadata_created": "created",
 }
-_CLAUSE = re.compile(r'^\+?([A-Za-z_]+):(?:"((?:[^"\\]|\\.)*)"|(\S+))$')
-_TOKENS = re.compile(r'\S+?:"(?:[^"\\]|\\.)*"|\S+')
+DEFAULT_SORT = "score desc, metadata_modified desc"
+EVERYTHING = AllOf(())
+NOTHING = AnyOf(())
 
 
 # CKAN's error types → this catalog's error codes (both are in every error body).
@@ -107,7 +140,7 @@ def integer(params: Mapping[str, Any], name: str, default: int, low: int = 0, hi
     return number
 
 
-def text(params: Mapping[str, Any], name: str, limit: int = MAX_TEXT) -> str:
+def free_text(params: Mapping[str, Any], name: str, limit: int = MAX_TEXT) -> str:
     """A free-text parameter (``q``, ``fq``, ``query``, ``id``), at most ``limit`` characters."""
     value = params.get(name)
     if value is None:
@@ -147,36 +180,115 @@ def string_list(params: Mapping[str, Any], name: str) -> list[str]:
     return value
 
 
-def clauses(text: str, *, strict: bool) -> tuple[dict[str, list[str]], list[str]]:
-    """Split a Solr-style query into ``field:value`` filters on the known fields and the other words.
+def query_error(message: str) -> CkanError:
+    return CkanError(409, "Search Query Error", message)
 
-    ``strict`` (``fq``): every clause must be a known ``field:value``; otherwise unknown clauses stay words.
-    """
-    filters: dict[str, list[str]] = {}
+
+def parsed(text: str) -> Node:
+    try:
+        return ckan_query.parse(text)
+    except ckan_query.QuerySyntaxError as exc:
+        raise query_error(str(exc)) from None
+
+
+def split_q(node: Node, directory: Directory) -> tuple[str | None, list[Clause]]:
+    """``q``: its free words AND-ed at the top rank the results (the search text); every other part filters."""
     words: list[str] = []
-    for token in _TOKENS.findall(text):
-        if token in ("AND", "*:*"):
-            continue
-        match = _CLAUSE.match(token)
-        field_name = match.group(1) if match else None
-        if match and field_name in FIELDS:
-            value = match.group(2) if match.group(2) is not None else match.group(3)
-            filters.setdefault(field_name, []).append(value.replace('\\"', '"'))
-        elif strict:
-            raise CkanError(409, "Search Query Error", f"cannot filter on {token!r}: use {', '.join(FIELDS)}")
-        else:
-            words.append(token)
-    return filters, words
+    where: list[Clause] = []
+    for part in ckan_query.conjuncts(node):
+        negated = isinstance(part, ckan_query.Negated)
+        term = part.node if isinstance(part, ckan_query.Negated) else part
+        if isinstance(term, ckan_query.Term) and term.field is None:
+            words.append(("-" if negated else "") + _text(term))
+        elif not isinstance(part, ckan_query.Everything):
+            where.append(where_of(part, directory))
+    return " ".join(words) or None, where
+
+
+def _text(term: ckan_query.Term) -> str:
+    return f'"{term.value}"' if term.phrase else term.value
+
+
+def where_of(node: Node, directory: Directory) -> Clause:
+    """A parsed ``q``/``fq`` part as the search backends' clause."""
+    if isinstance(node, ckan_query.Everything):
+        return EVERYTHING
+    if isinstance(node, ckan_query.Negated):
+        return Not(where_of(node.node, directory))
+    if isinstance(node, ckan_query.Either):
+        return AnyOf(tuple(where_of(n, directory) for n in node.nodes))
+    if isinstance(node, ckan_query.Both):
+        return AllOf(tuple(where_of(n, directory) for n in node.nodes))
+    if isinstance(node, ckan_query.Span):
+        if node.field not in DATES:
+            raise query_error(f"cannot search a range of {node.field!r}: use {' or '.join(DATES)}")
+        return Range(DATES[node.field], node.low, node.high, node.low_inclusive, node.high_inclusive)
+    return _term(node, directory)
+
+
+def _term(term: ckan_query.Term, directory: Directory) -> Clause:
+    field_name, value = term.field, term.value
+    if field_name is None:
+        return Words(TEXT_FIELDS, _text(term))
+    if value == "*" and not term.phrase:
+        return _anything(field_name)
+    if field_name in NAMED:
+        group = directory.names_of(field_name).find(value)
+        return Match(NAMED[field_name], group.title if group else value, exact=True)
+    if field_name in MATCHED:
+        return Match(MATCHED[field_name], value)
+    if field_name in TEXT:
+        return Words(TEXT[field_name], _text(term))
+    if field_name in ("id", "name"):
+        record_id = value if is_record_id(value) else id_from_slug(value)
+        return Match("id", record_id) if record_id else NOTHING
+    if field_name in DATES:
+        moment = _date(value)
+        return Range(DATES[field_name], moment, moment)
+    if field_name in CONSTANT:
+        return EVERYTHING if value.lower() == CONSTANT[field_name] else NOTHING
+    known = [*NAMED, *MATCHED, *TEXT, "id", "name", *DATES, *CONSTANT]
+    raise query_error(f"undefined field {field_name!r}; use one of: {', '.join(known)}")
+
+
+def _anything(field_name: str) -> Clause:
+    """``field:*``: datasets with some value there."""
+    if field_name in DATES:
+        return Range(DATES[field_name])
+    if field_name in (*CONSTANT, "id", "name", "title", "text"):
+        return EVERYTHING
+    raise query_error(f"cannot search {field_name}:* here; name a value")
+
+
+def _date(value: str) -> datetime:
+    try:
+        return ckan_query.parse_date(value, value)
+    except ckan_query.QuerySyntaxError as exc:
+        raise query_error(str(exc)) from None
+
+
+def order_of(sort: str) -> tuple[OrderBy, ...]:
+    """CKAN's ``sort`` (``"id asc"``, ``"score desc, metadata_modified desc"``) as the index's order."""
+    try:
+        keys = ckan_query.parse_sort(sort)
+    except ckan_query.QuerySyntaxError as exc:
+        raise invalid("sort", str(exc)) from None
+    unknown = [k.field for k in keys if k.field not in ORDERS]
+    if unknown:
+        raise invalid("sort", f"cannot sort by {unknown[0]!r}; use {', '.join(ORDERS)} with asc or desc")
+    return tuple(OrderBy(ORDERS[k.field], k.descending) for k in keys)
 
 
 # -- the catalog as CKAN sees it --------------------------------------------------------------------
 
 
 class Directory:
-    """Every publisher, theme and tag with its dataset count (from the search index's facets)."""
+    """Every publisher and theme (and with ``tags`` every keyword) with its dataset count (from the search
+    index's facets)."""
 
-    def __init__(self, services: Services) -> None:
-        query = SearchQuery(limit=0, facets=("publisher", "theme", "keyword"), facet_limit=ALL)
+    def __init__(self, services: Services, *, tags: bool = False) -> None:
+        wanted = ("publisher", "theme", "keyword") if tags else ("publisher", "theme")
+        query = SearchQuery(limit=0, facets=wanted, facet_limit=ALL)
         facets = services.index.search(query).facets
         self.counts: dict[str, list[FacetCount]] = facets
         self.organizations = Names("organization", (f.value for f in facets.get("publisher", [])), slugify)
@@ -185,11 +297,11 @@ class Directory:
     def names(self, ckan_field: str) -> Names | None:
         return {"organization": self.organizations, "groups": self.groups}.get(ckan_field)
 
-    def facet_value(self, ckan_field: str, value: str) -> str:
-        """A CKAN filter value (an organization's name) as the facet value (the publisher)."""
+    def names_of(self, ckan_field: str) -> Names:
         names = self.names(ckan_field)
-        found = names.find(value) if names else None
-        return found.title if found else value
+        if names is None:
+            raise KeyError(ckan_field)
+        return names
 
     def ckan_value(self, ckan_field: str, value: str) -> tuple[str, str]:
         """A facet value as CKAN shows it: (name, display name)."""
@@ -229,43 +341,48 @@ def live_record(services: Services, name_or_id: str) -> RecordRow:
 
 
 def package_search(services: Services, params: Mapping[str, Any]) -> dict[str, Any]:
-    """Search datasets: q, fq, rows (≤ 1000), start, sort, facet.field, facet.limit, facet.mincount."""
+    """Search datasets: q, fq (and fq_list), rows (at most 1,000), start, sort, facet.field, facet.limit,
+    facet.mincount, and ckanext-spatial's ``ext_bbox`` (``minx,miny,maxx,maxy``: datasets whose extent
+    intersects it)."""
     directory = Directory(services)
-    filters, words = clauses(text(params, "q"), strict=False)
-    for name, values in clauses(text(params, "fq"), strict=True)[0].items():
-        filters.setdefault(name, []).extend(values)
+    text, where = split_q(parsed(free_text(params, "q")), directory)
+    for fq in [free_text(params, "fq"), *string_list(params, "fq_list")]:
+        if len(fq) > MAX_TEXT:
+            raise invalid("fq_list", f"Must be at most {MAX_TEXT} characters")
+        where.extend(where_of(part, directory) for part in ckan_query.conjuncts(parsed(fq)))
     facet_fields = string_list(params, "facet.field")
     unknown = [f for f in facet_fields if f not in FIELDS]
     if unknown:
         raise invalid("facet.field", f"cannot facet on {', '.join(unknown)}; use {', '.join(FIELDS)}")
-    sort = str(params.get("sort") or "score desc, metadata_modified desc").strip().lower()
-    if sort not in SORTS:
-        raise invalid("sort", f"use one of: {'; '.join(SORTS)}")
+    sort = str(params.get("sort") or DEFAULT_SORT).strip()
     facet_limit = integer(params, "facet.limit", 50, low=-1)
-    search = SearchParams(
-        q=" ".join(words) or None,
-        filters={FIELDS[k]: tuple(directory.facet_value(k, v) for v in vs) for k, vs in filters.items()},
-        sort=SORTS[sort],
-        per_page=integer(params, "rows", ROWS_DEFAULT, high=ROWS_MAX),
-        start=integer(params, "start", 0),
+    try:
+        box = parse_bbox_param(str(params.get("ext_bbox") or "") or None, "ext_bbox")
+    except ApiError as exc:
+        raise invalid("ext_bbox", exc.message) from exc
+    query = SearchQuery(
+        text=text,
+        where=AllOf(tuple(where)) if where else None,
+        bbox=box,
+        order=order_of(sort),
+        offset=integer(params, "start", 0),
+        limit=min(integer(params, "rows", ROWS_DEFAULT), ROWS_MAX),
         facets=tuple(FIELDS[f] for f in facet_fields),
         facet_limit=ALL if facet_limit < 0 else facet_limit,
     )
     try:
-        outcome = run_search(services, search, max_per_page=ROWS_MAX)
-    except ApiError as exc:
-        raise CkanError(409, "Search Query Error", exc.message) from exc
-    hits = outcome.result.hits
-    found = {r.id: r for r in services.store.get_records([h.id for h in hits])}
-    results = [package_of(services, found[h.id], directory) for h in hits if h.id in found]
-    facets = _facets(outcome.result.facets, facet_fields, directory, params)
-    return {"count": outcome.result.total, "sort": sort, "results": results, **facets}
+        result = services.index.search(query)
+    except SearchError as exc:
+        raise query_error(str(exc)) from exc
+    found = {r.id: r for r in services.store.get_records([h.id for h in result.hits])}
+    results = [package_of(services, found[h.id], directory) for h in result.hits if h.id in found]
+    facets = _facets(result.facets, facet_fields, directory, params)
+    return {"count": result.total, "sort": sort, "results": results, **facets}
 
 
-def _count(services: Services, search: SearchParams) -> int:
+def _count(services: Services, where: Clause) -> int:
     """How many datasets match (no hits, no facets)."""
-    query = SearchQuery(text=search.q, filters=dict(search.filters), limit=0, facets=())
-    return services.index.search(query).total
+    return services.index.search(SearchQuery(where=where, limit=0, facets=())).total
 
 
 def _facets(
@@ -350,8 +467,7 @@ def _show(services: Services, params: Mapping[str, Any], ckan_field: str) -> dic
     if group is None:
         raise not_found("Organization" if ckan_field == "organization" else "Group")
     out = {**group.brief(organization=ckan_field == "organization")}
-    search = SearchParams(filters={FIELDS[ckan_field]: (group.title,)}, per_page=0, start=0)
-    out["package_count"] = _count(services, search)
+    out["package_count"] = _count(services, Match(NAMED[ckan_field], group.title, exact=True))
     if boolean(params, "include_datasets", False):
         listed = package_search(services, {"fq": f'{ckan_field}:"{group.name}"', "rows": ROWS_MAX})
         out["packages"] = listed["results"]
@@ -369,12 +485,44 @@ def group_show(services: Services, params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def tag_list(services: Services, params: Mapping[str, Any]) -> list[Any]:
-    """Every tag (keyword) in use; ``query`` keeps those containing it; ``all_fields`` gives dicts."""
+    """Every tag (keyword, as most datasets spell it) in use; ``query`` keeps those containing it (in any
+    case, as CKAN's does); ``all_fields`` gives dicts."""
     if params.get("vocabulary_id"):
         raise not_found("Vocabulary")
-    query = text(params, "query").strip().lower()
-    tags = sorted(f.value for f in Directory(services).counts.get("keyword", []) if query in f.value)
+    query = free_text(params, "query").strip().casefold()
+    found = Directory(services, tags=True).counts.get("keyword", [])
+    tags = sorted(f.value for f in found if query in f.value.casefold())
     return [tag_dict(t) for t in tags] if boolean(params, "all_fields", False) else tags
+
+
+def resource_show(services: Services, params: Mapping[str, Any]) -> dict[str, Any]:
+    """One resource (a distribution) by id."""
+    wanted = str(params.get("id") or "").strip()
+    if not wanted:
+        raise invalid("id", "Missing value")
+    record_id = record_of_resource(wanted)
+    if record_id is None:
+        raise not_found("Resource")
+    try:
+        found = package_of(services, live_record(services, record_id), Directory(services))
+    except CkanError:
+        raise not_found("Resource") from None
+    for resource in found["resources"]:
+        if resource["id"] == wanted:
+            return dict(resource)
+    raise not_found("Resource")
+
+
+def license_list(services: Services, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The licences datasets here use (the ``license_id`` of packages), in CKAN's licence form."""
+    query = SearchQuery(limit=0, facets=("license",), facet_limit=ALL)
+    labels = sorted(f.value for f in services.index.search(query).facets.get("license", []))
+    return [license_dict(label) for label in labels]
+
+
+def site_read(services: Services, params: Mapping[str, Any]) -> bool:
+    """Whether the site may be read (always: every dataset here is public)."""
+    return True
 
 
 def status_show(services: Services, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -412,6 +560,9 @@ ACTIONS: dict[str, Action] = {
     "group_list": group_list,
     "group_show": group_show,
     "tag_list": tag_list,
+    "resource_show": resource_show,
+    "license_list": license_list,
+    "site_read": site_read,
     "status_show": status_show,
     "help_show": help_show,
 }

@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from catalog_api.jobs import Heartbeat, JobCancelled, StuckJob, owner, reap
@@ -29,14 +29,14 @@ from harvesters.base import (
     SourceConfig,
 )
 from harvesters.credentials import SourceCredentials, redact_url
-from harvesters.errors import SourceError
+from harvesters.errors import LimitError, SourceError
+from harvesters.fieldcaps import FieldCaps
 from harvesters.http import HttpClient, Validators
 from harvesters.registry import get_harvester
-from index.documents import search_doc
+from index.documents import doc_from_row
 from index.ids import record_id
 from index.search.base import BackendUnavailable, SearchBackend, SearchDoc
 from index.store import ErrorRow, JobOutcome, RecordState, SourceRow, Store
-from mappings.model import Dataset
 
 log = logging.getLogger("nutmeg.harvest")
 
@@ -131,7 +131,7 @@ class HarvestRunner:
             with heartbeat.running(), self._http_factory(source.allow_private) as http, fewer_collections():
                 with self.index.bulk_load():
                     http.authorize(source.url, SourceCredentials.from_json(source.credentials).resolve())
-                    harvester = harvester_class(_config(source), http)
+                    harvester = harvester_class(_config(source, self.settings), http)
                     full_every = timedelta(days=self.settings.harvest_full_every_days)
                     job.consume(harvester.records(_state(source, full, full_every, self._clock()), job.run))
                 outcome = job.conclude(accept_shrink)
@@ -169,7 +169,7 @@ class HarvestRunner:
         ids = self.store.pending_index_ids()
         for start in range(0, len(ids), batch):
             rows = self.store.get_records(ids[start : start + batch])
-            docs = [search_doc(r.id, r.source, r.content_hash, Dataset.model_validate(r.dataset)) for r in rows]
+            docs = [doc_from_row(r) for r in rows]
             self.index.index(docs)
             self.store.mark_indexed([(d.id, d.content_hash) for d in docs])
         return len(ids) + len(removals)
@@ -230,6 +230,8 @@ class _Job:
         try:
             for count, item in enumerate(items, 1):
                 self.heartbeat.check()
+                if count > self.runner.settings.harvest_max_records:
+                    raise LimitError(_too_many_records(self.runner.settings.harvest_max_records))
                 if isinstance(item, SkippedRecord):
                     self._skip(item)
                 else:
@@ -293,7 +295,13 @@ class _Job:
         self.tally.updated += len(changed)
         for one in prepared:
             self._report_issues(one)
-        self._index([p.doc for p in prepared])
+        self._index([self._dated(p, now) for p in prepared])
+
+    def _dated(self, prepared: Prepared, now: datetime) -> SearchDoc:
+        """The search document with the times the store just wrote (first seen, last changed)."""
+        known = self.known.get(prepared.write.original_identifier) if prepared.existed else None
+        first_seen = known.first_seen if known is not None and known.first_seen is not None else now
+        return replace(prepared.doc, created=first_seen, changed=now)
 
     def _report_issues(self, prepared: Prepared) -> None:
         for issue in prepared.issues:
@@ -455,13 +463,18 @@ class _Job:
         )
 
 
-def _config(source: SourceRow) -> SourceConfig:
+def _too_many_records(cap: int) -> str:
+    return f"the source lists more than {cap:,} records, the most one job reads (NUTMEG_HARVEST_MAX_RECORDS); stopped"
+
+
+def _config(source: SourceRow, settings: Settings) -> SourceConfig:
     options = dict(source.options)
     for key in ("title", "description", "publisher"):
         value = getattr(source, key)
         if value and key not in options:
             options[key] = value
-    return SourceConfig(source.name, source.kind, source.url, options, source.federal)
+    caps = FieldCaps(settings.harvest_max_field_bytes, settings.harvest_max_spatial_bytes)
+    return SourceConfig(source.name, source.kind, source.url, options, source.federal, caps)
 
 
 def _state(source: SourceRow, full: bool, full_every: timedelta, now: datetime) -> HarvestState:

@@ -24,6 +24,10 @@ TEMPLATES: tuple[tuple[str, str], ...] = (
 )
 
 
+# Url rel values other than the default ("results").
+REL = {SUGGESTIONS_MEDIA: "suggestions"}
+
+
 def shorten(text: str, limit: int) -> str:
     """``text`` cut at a word boundary to at most ``limit`` characters."""
     text = " ".join(text.split())
@@ -34,9 +38,11 @@ def shorten(text: str, limit: int) -> str:
 
 
 def description_document(settings: Settings, example: str | None = None) -> bytes:
+    """The description: only the attributes OpenSearch 1.1 defines (``Url``: ``type``, ``template``,
+    ``rel``; ``rel="suggestions"`` for type-ahead, as the suggestions extension says)."""
     base = settings.base_url
     urls = [
-        element("Url", attributes={"type": media, "method": "get", "template": base + path})
+        element("Url", attributes={"type": media, "template": base + path, "rel": REL.get(media)})
         for media, path in TEMPLATES
     ]
     urls.append(

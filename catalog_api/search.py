@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from catalog_api import cursor
 from catalog_api.errors import ApiError
 from catalog_api.services import Services
-from index.search.base import FACETS, SearchQuery, SearchResult, Sort
+from index.search.base import FACETS, Box, SearchQuery, SearchResult, Sort
+from mappings.places import lookup
+
+BBOX_HELP = "use west,south,east,north in degrees (e.g. -75.3,39.8,-74.9,40.2) or a U.S. state, county or country"
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,13 +21,15 @@ class SearchParams:
     filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     modified_since: datetime | None = None
     modified_before: datetime | None = None
+    bbox: Box | None = None
+    temporal_from: datetime | None = None
+    temporal_to: datetime | None = None
     sort: Sort | None = None
     page: int = 1
     per_page: int = 20
     cursor: str | None = None
     facets: tuple[str, ...] = FACETS
     facet_limit: int = 20
-    start: int | None = None  # an explicit offset (CKAN's ``start``) instead of ``page``
 
     @property
     def effective_sort(self) -> Sort:
@@ -40,8 +45,19 @@ class SearchParams:
                 "s": self.modified_since.isoformat() if self.modified_since else None,
                 "b": self.modified_before.isoformat() if self.modified_before else None,
                 "o": self.effective_sort,
+                "g": list(self.bbox) if self.bbox else None,
+                "tf": self.temporal_from.isoformat() if self.temporal_from else None,
+                "tt": self.temporal_to.isoformat() if self.temporal_to else None,
             }
         )
+
+
+def clamped(params: SearchParams, max_per_page: int, max_result_window: int) -> SearchParams:
+    """``params`` with ``per_page`` and ``page`` brought into range, for the feeds: a feed reader or an
+    OpenSearch client asking for too many or too deep gets the nearest page there is, not an error."""
+    per_page = min(max(params.per_page, 1), max_per_page)
+    page = min(max(params.page, 1), max(max_result_window // per_page, 1))
+    return replace(params, per_page=per_page, page=page)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,28 +67,23 @@ class SearchOutcome:
     next_cursor: str | None
 
 
-def run_search(services: Services, params: SearchParams, *, max_per_page: int | None = None) -> SearchOutcome:
-    """Validate paging, run the query on the configured backend, and make the next cursor.
-
-    ``max_per_page`` lets an API with its own documented limit (CKAN's 1,000 rows) raise the settings'.
-    """
+def run_search(services: Services, params: SearchParams) -> SearchOutcome:
+    """Validate paging, run the query on the configured backend, and make the next cursor."""
     settings = services.settings
-    limit = max_per_page or settings.max_per_page
+    limit = settings.max_per_page
+    for name, value in (("page", params.page), ("per_page", params.per_page)):
+        if value < 1:
+            raise ApiError(400, "bad_parameter", f"parameter '{name}' must be at least 1, not {value}")
     if params.per_page > limit:
         raise ApiError(400, "bad_parameter", f"parameter 'per_page' must be at most {limit}")
     if params.modified_since and params.modified_before and params.modified_since >= params.modified_before:
         raise ApiError(400, "bad_parameter", "parameter 'modified_since' must be before 'modified_before'")
+    if params.temporal_from and params.temporal_to and params.temporal_from > params.temporal_to:
+        raise ApiError(400, "bad_parameter", "parameter 'temporal_from' must not be after 'temporal_to'")
     after, page = None, params.page
     if params.cursor:
         after, page = cursor.decode(services.signing_key, params.cursor, params.fingerprint(), params.effective_sort)
-    elif params.start is not None and params.start + params.per_page > settings.max_result_window:
-        raise ApiError(
-            400,
-            "bad_parameter",
-            f"start {params.start} + rows {params.per_page} goes past {settings.max_result_window} results; "
-            "narrow the query with filters",
-        )
-    elif params.start is None and params.page * params.per_page > settings.max_result_window:
+    elif params.page * params.per_page > settings.max_result_window:
         raise ApiError(
             400,
             "bad_parameter",
@@ -84,8 +95,11 @@ def run_search(services: Services, params: SearchParams, *, max_per_page: int | 
         filters=dict(params.filters),
         modified_since=params.modified_since,
         modified_before=params.modified_before,
+        bbox=params.bbox,
+        temporal_from=params.temporal_from,
+        temporal_to=params.temporal_to,
         sort=params.effective_sort,
-        offset=params.start if params.start is not None and not params.cursor else (page - 1) * params.per_page,
+        offset=(page - 1) * params.per_page,
         limit=params.per_page,
         after=after,
         facets=params.facets,
@@ -96,3 +110,24 @@ def run_search(services: Services, params: SearchParams, *, max_per_page: int | 
     if result.hits and page * params.per_page < result.total:
         next_cursor = cursor.encode(services.signing_key, params.fingerprint(), result.hits[-1].sort_key, page + 1)
     return SearchOutcome(result, page, next_cursor)
+
+
+def parse_bbox_param(text: str | None, name: str = "bbox") -> Box | None:
+    """``west,south,east,north`` in degrees (``west > east`` crosses the antimeridian), or a place name
+    the bundled gazetteer knows; None when empty; 400 otherwise."""
+    if text is None or not text.strip():
+        return None
+    parts = text.split(",")
+    if len(parts) == 4:
+        try:
+            west, south, east, north = (float(p) for p in parts)
+        except ValueError:
+            west = south = east = north = float("nan")
+        if all(-180 <= v <= 180 for v in (west, east)) and -90 <= south <= north <= 90:
+            return west, south, east, north
+        if not any(v != v for v in (west, south, east, north)):  # numbers, out of range
+            raise ApiError(400, "bad_parameter", f"parameter '{name}' is out of range: {BBOX_HELP}")
+    place = lookup(text) if len(text) <= 200 else None
+    if place is None:
+        raise ApiError(400, "bad_parameter", f"parameter '{name}' is no box or known place: {BBOX_HELP}")
+    return place

@@ -1,5 +1,9 @@
 """The search parameters of ``/api/v1/datasets``, as one FastAPI dependency, so every search surface (the
-JSON API, the Atom and RSS feeds) takes exactly the same parameters with the same meaning."""
+JSON API, the Atom and RSS feeds) takes exactly the same parameters with the same meaning.
+
+A parameter sent empty (``page=&per_page=``, as an OpenSearch client fills an optional template parameter it
+has no value for) is not given. Ranges (``page``, ``per_page`` at least 1) are checked by
+:func:`catalog_api.search.run_search`, so the feeds can clamp instead of refusing."""
 
 from __future__ import annotations
 
@@ -10,21 +14,25 @@ from typing import Annotated, Literal
 from fastapi import Depends, Query
 from pydantic import BeforeValidator
 
-from catalog_api.deps import PageNumber
-from catalog_api.search import SearchParams
-
-Values = Annotated[list[str], Query()]
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+from catalog_api.search import SearchParams, parse_bbox_param
 
 
-def _iso_only(value: object) -> object:
+def blank_is_none(value: object) -> object:
+    """An optional parameter sent empty is a parameter not sent (OpenSearch 1.1, "optional parameters")."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+def iso_only(value: object) -> object:
     """Dates and datetimes in ISO 8601 only: pydantic would also take a number as a Unix time."""
     if isinstance(value, str) and not _ISO_DATE.match(value):
         raise ValueError("use an ISO 8601 date or datetime, e.g. 2024-01-31 or 2024-01-31T12:00:00Z")
     return value
 
 
-Moment = Annotated[datetime | date | None, BeforeValidator(_iso_only), Query(description="ISO 8601 date or datetime")]
+Values = Annotated[list[str], Query()]
+Given = BeforeValidator(blank_is_none)
+Iso = BeforeValidator(iso_only)
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 async def search_params(
@@ -36,12 +44,26 @@ async def search_params(
     license: Values = [],  # noqa: B006
     accessLevel: Values = [],  # noqa: B006
     source: Values = [],  # noqa: B006
-    modified_since: Moment = None,
-    modified_before: Moment = None,
-    sort: Annotated[Literal["relevance", "modified", "title"] | None, Query()] = None,
-    page: PageNumber = 1,
-    per_page: Annotated[int, Query(ge=1)] = 20,
-    cursor_: Annotated[str | None, Query(alias="cursor")] = None,
+    modified_since: Annotated[datetime | date | None, Given, Iso, Query(description="ISO date or datetime")] = None,
+    modified_before: Annotated[datetime | date | None, Given, Iso, Query(description="ISO date or datetime")] = None,
+    bbox: Annotated[
+        str | None,
+        Given,
+        Query(max_length=200, description="west,south,east,north (degrees), or a U.S. state, county or country"),
+    ] = None,
+    temporal_from: Annotated[
+        datetime | date | None, Given, Iso, Query(description="coverage overlapping from this ISO date or datetime")
+    ] = None,
+    temporal_to: Annotated[
+        datetime | date | None,
+        Given,
+        Iso,
+        Query(description="coverage overlapping up to this ISO date (inclusive) or datetime"),
+    ] = None,
+    sort: Annotated[Literal["relevance", "modified", "title"] | None, Given, Query()] = None,
+    page: Annotated[int | None, Given, Query(description="page number, from 1")] = None,
+    per_page: Annotated[int | None, Given, Query(description="results a page, from 1")] = None,
+    cursor_: Annotated[str | None, Given, Query(alias="cursor")] = None,
 ) -> SearchParams:
     filters = {
         "publisher": publisher,
@@ -54,23 +76,27 @@ async def search_params(
     }
     return SearchParams(
         q=q,
-        filters={k: tuple(v) for k, v in filters.items() if v},
+        filters={k: tuple(x for x in v if x.strip()) for k, v in filters.items() if any(x.strip() for x in v)},
         modified_since=moment(modified_since),
         modified_before=moment(modified_before),
+        bbox=parse_bbox_param(bbox),
+        temporal_from=moment(temporal_from),
+        temporal_to=moment(temporal_to, end_of_day=True),
         sort=sort,
-        page=page,
-        per_page=per_page,
+        page=1 if page is None else page,
+        per_page=20 if per_page is None else per_page,
         cursor=cursor_,
     )
 
 
-def moment(value: datetime | date | None) -> datetime | None:
-    """A date or datetime parameter as a UTC-aware datetime (a date is its midnight, UTC)."""
+def moment(value: datetime | date | None, *, end_of_day: bool = False) -> datetime | None:
+    """A date or datetime parameter as a UTC-aware datetime (a date is its midnight, UTC; with
+    ``end_of_day``, its last moment: ``temporal_to=2015-12-31`` includes that day)."""
     if value is None:
         return None
     if isinstance(value, datetime):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-    return datetime.combine(value, time.min, tzinfo=UTC)
+    return datetime.combine(value, time.max if end_of_day else time.min, tzinfo=UTC)
 
 
 SearchParamsDep = Annotated[SearchParams, Depends(search_params)]

@@ -62,8 +62,23 @@ class Settings(BaseSettings):
         default_factory=list, description="CIDR ranges always allowed (comma-separated), e.g. an intranet"
     )
     harvest_timeout: float = Field(30.0, gt=0, description="seconds to wait for a connection or a read")
-    harvest_max_seconds: float = Field(900.0, gt=0, description="seconds one fetch may take in all")
+    harvest_max_seconds: float = Field(
+        3600.0, gt=0, description="seconds one harvest job may take in all (every fetch, header and wait)"
+    )
     harvest_max_bytes: int = Field(1 << 30, gt=0, description="largest response body accepted (bytes)")
+    harvest_max_parse_bytes: int = Field(
+        8 << 20, gt=0, description="largest document read whole by a parser (RDF, XML, HTML, API pages; bytes)"
+    )
+    harvest_max_records: int = Field(1_000_000, ge=1, description="records one harvest job may list")
+    harvest_max_pages: int = Field(
+        50_000, ge=1, description="requests one job may make (API pages, Hydra pages, WAF files)"
+    )
+    harvest_max_field_bytes: int = Field(
+        64 << 10, ge=1024, description="longest text field kept whole (longer is truncated and reported; bytes)"
+    )
+    harvest_max_spatial_bytes: int = Field(
+        1 << 20, ge=1024, description="longest spatial field (GeoJSON, WKT) kept whole (bytes)"
+    )
     harvest_max_redirects: int = Field(5, ge=0, description="redirects followed per request")
     harvest_retries: int = Field(3, ge=0, description="retries on 429/5xx/network errors")
     harvest_backoff: float = Field(0.5, ge=0, description="first retry delay in seconds (doubles each time)")
@@ -195,6 +210,8 @@ class Settings(BaseSettings):
             timeout=self.harvest_timeout,
             max_seconds=self.harvest_max_seconds,
             max_bytes=self.harvest_max_bytes,
+            max_parse_bytes=self.harvest_max_parse_bytes,
+            max_requests=self.harvest_max_pages,
             max_redirects=self.harvest_max_redirects,
             retries=self.harvest_retries,
             backoff=self.harvest_backoff,

@@ -2,18 +2,20 @@
 
 ``/sitemap.xml`` is a sitemap index: a small ``pages`` sitemap (the home page) and one file per run of
 ``NUTMEG_SITEMAP_SIZE`` (at most 50,000) live datasets in id order, each with its newest change as
-``lastmod``. A dataset file is streamed in chunks; its URLs are the dataset pages' canonical URLs.
+``lastmod``; a dataset's own ``lastmod`` is its ``modified`` date where it has one (not in the future),
+else when the catalog last saw it change. A dataset file is streamed in chunks; its URLs are the dataset
+pages' canonical URLs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 
 from catalog_api.settings import Settings
 from catalog_api.xmltext import DECLARATION, element, text, wrap
 from index.ids import slug_path
-from index.publishing import Chunk, iter_live
+from index.publishing import Chunk, Listed, iter_live
 from index.store import Store
 
 SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -48,12 +50,20 @@ def dataset_file(settings: Settings, store: Store, number: int) -> Iterator[byte
     prefix = f"<url><loc>{text(settings.base_url)}/dataset/"
     yield (DECLARATION + f'<urlset xmlns="{SITEMAP}">').encode("utf-8")
     lines: list[str] = []
+    now = datetime.now(UTC)
     for item in iter_live(store, offset=(number - 1) * size, limit=size):
-        lines.append(f"{prefix}{slug_path(item.title, item.id)}</loc><lastmod>{w3c(item.last_changed)}</lastmod></url>")
+        lastmod = w3c(lastmod_of(item, now))
+        lines.append(f"{prefix}{slug_path(item.title, item.id)}</loc><lastmod>{lastmod}</lastmod></url>")
         if len(lines) >= CHUNK:
             yield "".join(lines).encode("utf-8")
             lines.clear()
     yield ("".join(lines) + "</urlset>").encode("utf-8")
+
+
+def lastmod_of(item: Listed, now: datetime) -> datetime:
+    """The dataset's own modified date, unless it has none or claims the future."""
+    own = item.modified_at
+    return own if own is not None and own <= now else item.last_changed
 
 
 def robots_txt(settings: Settings) -> str:

@@ -19,6 +19,7 @@ import orjson
 from rdflib import Graph
 from rdflib.term import Node
 
+from harvesters.fieldcaps import FieldCaps
 from harvesters.http import HttpClient, Validators
 from mappings.model import RecordIssue
 
@@ -45,6 +46,7 @@ class SourceConfig:
     url: str
     options: Mapping[str, Any] = field(default_factory=dict)
     federal: bool = False
+    caps: FieldCaps = field(default_factory=FieldCaps)
 
 
 @dataclass(frozen=True, slots=True)

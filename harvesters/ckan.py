@@ -18,6 +18,7 @@ import orjson
 
 from harvesters.base import Harvester, HarvestItem, HarvestRun, HarvestState, OptionSpec, SkippedRecord
 from harvesters.errors import PagingError, ParseError
+from harvesters.http import JSON_PAGE_FACTOR
 from harvesters.paging import OffsetPaginator
 from harvesters.records import Record, as_text, dict_record, first_text, is_http, text_list
 from mappings.dcatus import geometry_bbox
@@ -220,11 +221,13 @@ class CkanHarvester(Harvester):
         run.complete = True
 
     def _page(self, portal: str, params: Mapping[str, str | int]) -> tuple[list[Any], int]:
-        _, body = self.http.get_bytes(portal + SEARCH_PATH, params=params, headers={"Accept": "application/json"})
+        limit = JSON_PAGE_FACTOR * self.http.policy.max_parse_bytes
+        headers = {"Accept": "application/json"}
+        _, body = self.http.get_bytes(portal + SEARCH_PATH, params=params, headers=headers, limit=limit)
         try:
             document = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
-            raise ParseError(f"{portal}{SEARCH_PATH} did not return JSON: {exc}") from exc
+            raise ParseError(f"{portal}{SEARCH_PATH} did not return JSON (stopped at line {exc.lineno})") from exc
         result = document.get("result") if isinstance(document, dict) else None
         if not isinstance(result, dict) or document.get("success") is False:
             raise ParseError(f"{portal}{SEARCH_PATH} is not a CKAN package_search answer")
@@ -245,7 +248,7 @@ class CkanHarvester(Harvester):
         seen.add(identifier)
         if not first_text(pkg.get("title"), pkg.get("name")):
             return SkippedRecord(identifier, f"package {identifier} has no title", "title")
-        return dict_record(identifier, package_to_dcatus(pkg, portal))
+        return dict_record(identifier, package_to_dcatus(pkg, portal), caps=self.source.caps)
 
 
 def check_progress(results: list[Any], seen: set[str], where: str) -> None:

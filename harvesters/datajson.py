@@ -7,6 +7,7 @@ through the DCAT-US ↔ DCAT tables only when its content hash changed.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator, Mapping
 from enum import StrEnum
@@ -39,6 +40,7 @@ from harvesters.datajson_forms import (
     upgrade_v10,
 )
 from harvesters.errors import ParseError, RecordError
+from harvesters.fieldcaps import cap_record
 from harvesters.http import Fetched
 from harvesters.jsonstream import JsonByteStream
 from mappings.dcatus import DATASET_FIELDS, json_to_graph
@@ -51,6 +53,9 @@ from mappings.vocab import DCAT, RDF
 ACCEPT = "application/json, application/ld+json;q=0.9, */*;q=0.1"
 _CONFORMS = re.compile(rb'"conformsTo"\s*:\s*("([^"]*)"|\{)')
 _DATASET_KEY = re.compile(rb'"dataset"\s*:\s*\[')
+
+
+log = logging.getLogger("nutmeg.harvest")
 
 
 class Dialect(StrEnum):
@@ -92,7 +97,10 @@ class DataJsonHarvester(Harvester):
         run.complete = True
 
     def _read(self, fetched: Fetched, run: HarvestRun) -> Iterator[HarvestItem]:
-        stream = JsonByteStream(fetched.iter_bytes(), encoding=fetched.charset)
+        caps = self.source.caps
+        # strings far over every field cap are cut while streaming (the margin lets the record say so)
+        longest = max(caps.max_field_bytes, caps.max_spatial_bytes) + 1024
+        stream = JsonByteStream(fetched.iter_bytes(), encoding=fetched.charset, max_string=longest)
         first = stream.first_byte()
         if first not in (b"{", b"["):
             raise ParseError(_not_json_message(fetched, stream.head))
@@ -114,6 +122,7 @@ class DataJsonHarvester(Harvester):
         if not isinstance(raw, Mapping):
             return SkippedRecord(None, f"{where} is a {type(raw).__name__}, not an object", where)
         identifier = _identifier(raw)
+        raw, cut = cap_record(dict(raw), self.source.caps)
         try:
             data = canonical_json(raw)
         except orjson.JSONEncodeError as exc:
@@ -129,14 +138,17 @@ class DataJsonHarvester(Harvester):
             return SkippedRecord(identifier, message, f"{where}.identifier", "duplicate")
         seen.add(identifier)
         profile = Profile.FEDERAL if self.source.federal else Profile.NON_FEDERAL
-        build = partial(build_record, raw, dialect, profile)
+        build = partial(build_record, raw, dialect, profile, tuple(cut))
         return HarvestedRecord(identifier, content_hash(data), data, build)
 
 
-def build_record(raw: Mapping[str, Any], dialect: Dialect, profile: Profile) -> Materialized:
-    """One data.json record as RDF, with its schema problems (module-level, so worker processes can run
-    it)."""
+def build_record(
+    raw: Mapping[str, Any], dialect: Dialect, profile: Profile, cut: tuple[RecordIssue, ...] = ()
+) -> Materialized:
+    """One data.json record as RDF, with its schema problems and the fields cut to their caps
+    (module-level, so worker processes can run it)."""
     record, issues = _normalized(raw, dialect, profile)
+    issues.extend(cut)
     issues.extend(unmapped_fields(record))
     return materialize(record, issues, _identifier(raw))
 
@@ -191,7 +203,8 @@ def _parse_failure(fetched: Fetched, listed: int, exc: Exception) -> str:
             f"{fetched.url} is not valid UTF-8 (after {listed} datasets); JSON must be UTF-8 unless the "
             "server declares another charset in its Content-Type"
         )
-    return f"{fetched.url} stopped being valid JSON after {listed} datasets: {detail}"
+    log.info("JSON from %s not read: %s", fetched.url, detail)
+    return f"{fetched.url} stopped being valid JSON after {listed} datasets"
 
 
 def _first_line(exc: Exception) -> str:
@@ -202,6 +215,6 @@ def _first_line(exc: Exception) -> str:
 def _not_json_message(fetched: Fetched, head: bytes) -> str:
     if not head.strip():
         return f"{fetched.url} returned an empty body"
-    start = head.lstrip()[:60].decode("utf-8", "replace")
+    start = " ".join(head.lstrip()[:60].decode("utf-8", "replace").split())  # one line: no literal "\n"
     kind = fetched.content_type or "no content type"
-    return f"{fetched.url} did not return JSON ({kind}; the body starts {start!r})"
+    return f"{fetched.url} did not return JSON ({kind}; the body starts “{start}”)"

@@ -11,13 +11,14 @@ Each rule is a row in a table; :func:`upgrade_v10` applies them in a short loop.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from mappings.dcatus import KNOWN_DATASET_KEYS, KNOWN_DISTRIBUTION_KEYS, mailto
+from mappings.derive import licence_url_in_text
 from mappings.frequencies import FREQUENCIES
 from mappings.model import RecordIssue, Severity
+from mappings.rdfterms import is_iri
 
 Record = dict[str, Any]
 
@@ -33,8 +34,6 @@ RENAMES: dict[str, str] = {
 
 # v1.0 keys that have no 1.1 counterpart: consumed by the rules below, or reported.
 CONSUMED_V10 = frozenset({"mbox", "keywords", "webService", "accessURL", "format", "feed"})
-
-_URL = re.compile(r"https?://\S+")
 
 
 def is_v10_record(record: Mapping[str, Any]) -> bool:
@@ -108,10 +107,18 @@ def _frequency(old: Mapping[str, Any], out: Record) -> None:
 
 
 def _license(old: Mapping[str, Any], out: Record) -> None:
+    """Socrata's 1.0 licences are prose with the licence's (or the publisher's) URL in it: the URL becomes
+    the licence, without the brackets around it, and the prose the rights statement."""
     value = old.get("license")
-    if isinstance(value, str) and "\n" in value:
-        match = _URL.search(value)
-        out["license"] = match.group(0) if match else value.strip()
+    if not isinstance(value, str) or is_iri(value.strip()):
+        return
+    url = licence_url_in_text(value)
+    if url is not None:
+        out["license"] = url
+        if not out.get("rights"):
+            out["rights"] = " ".join(value.split())
+    elif "\n" in value:
+        out["license"] = value.strip()
 
 
 def _distributions(old: Mapping[str, Any], out: Record) -> None:

@@ -50,7 +50,7 @@ class DcatHarvester(Harvester):
             graph, validators, notes = loaded
             first_validators = first_validators or validators
             issues = tuple(RecordIssue(path="@context", message=n, severity="warning", code="unmapped") for n in notes)
-            for found in rdf_records(graph, pages.current, seen):
+            for found in rdf_records(graph, pages.current, seen, self.source.caps):
                 run.listed += 1
                 yield found if isinstance(found, SkippedRecord) else harvested(found, issues)
             pages.advance(next_page(graph, pages.current))

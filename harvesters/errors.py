@@ -9,7 +9,8 @@
     │   │   ├── ResponseTooLarge      the body exceeded the size cap (counted after decompression)
     │   │   └── FetchTimeout          the whole fetch took longer than allowed
     │   ├── ParseError                the body is not what the harvester reads (not JSON, not a catalog)
-    │   └── PagingError               a paged source repeated a page token (would loop forever)
+    │   ├── PagingError               a paged source repeated a page token (would loop forever)
+    │   └── LimitError                the job reached a cap (records or requests per job)
     ├── RetriableError                429 / 5xx / network trouble: retried with backoff, then a SourceError
     └── RecordError                   one bad record: stored as a per-record error, the harvest goes on
 
@@ -55,6 +56,10 @@ class ParseError(SourceError):
 
 class PagingError(SourceError):
     """A paginator saw a page token twice."""
+
+
+class LimitError(SourceError):
+    """The job went past one of its caps (NUTMEG_HARVEST_MAX_RECORDS, NUTMEG_HARVEST_MAX_PAGES)."""
 
 
 class RetriableError(HarvestError):

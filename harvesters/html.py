@@ -11,6 +11,7 @@ other pages of the same site, breadth first, up to that many pages.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterator
 from typing import ClassVar
@@ -21,7 +22,8 @@ import lxml.html
 from lxml import etree
 
 from harvesters.base import Harvester, HarvestItem, HarvestRun, HarvestState, OptionSpec, SkippedRecord
-from harvesters.errors import FetchError, ParseError
+from harvesters.errors import FetchError, FetchTimeout, ParseError
+from harvesters.fieldcaps import FieldCaps
 from harvesters.rdfsource import harvested, parse_rdf, rdf_records
 from harvesters.records import Record, dict_record
 from mappings.model import RecordIssue
@@ -31,6 +33,8 @@ DATA_EXTENSIONS = frozenset(
 )
 _EXTENSION = re.compile(r"\.([A-Za-z0-9]{2,8})$")
 SYNTAXES = ["json-ld", "microdata", "rdfa"]
+MAX_DEPTH = 128  # element nesting accepted in a page (lxml itself stops at 256)
+log = logging.getLogger("nutmeg.harvest")
 
 
 class HtmlHarvester(Harvester):
@@ -70,6 +74,8 @@ class HtmlHarvester(Harvester):
         validators = state.validators if first and int(self.source.options.get("max_pages", 1)) <= 1 else None
         try:
             fetched, body = self.http.get_bytes(url, headers={"Accept": "text/html"}, validators=validators)
+        except FetchTimeout:
+            raise  # the job is out of time: the pages after this one would all be skipped, then withdrawn
         except FetchError:
             if first:
                 raise
@@ -81,7 +87,7 @@ class HtmlHarvester(Harvester):
         if first:
             run.validators = fetched.validators
         tree = _html(body, fetched.url)
-        items = _marked_up(body, fetched.url, run) or _link_page(tree, fetched.url)
+        items = _marked_up(body, fetched.url, run, self.source.caps) or _link_page(tree, fetched.url, self.source.caps)
         return items, _same_site_pages(tree, fetched.url)
 
 
@@ -89,16 +95,33 @@ def _html(body: bytes, url: str) -> etree._Element:
     if not body.strip():
         raise ParseError(f"{url} returned an empty page")
     try:
-        return lxml.html.document_fromstring(body, parser=lxml.html.HTMLParser(no_network=True, huge_tree=False))
+        tree = lxml.html.document_fromstring(body, parser=lxml.html.HTMLParser(no_network=True, huge_tree=False))
     except (etree.ParserError, ValueError) as exc:
-        raise ParseError(f"{url} is not an HTML page: {exc}") from exc
+        log.info("HTML from %s not read: %r", url, exc)
+        raise ParseError(f"{url} is not an HTML page") from exc
+    if element_depth_exceeds(tree, MAX_DEPTH):
+        raise ParseError(f"{url} nests HTML elements deeper than {MAX_DEPTH} levels; refused")
+    return tree
 
 
-def _marked_up(body: bytes, url: str, run: HarvestRun) -> list[HarvestItem]:
+def element_depth_exceeds(root: etree._Element, limit: int) -> bool:
+    """True when elements nest deeper than ``limit`` below ``root`` (checked without recursion; extruct's
+    microdata reader recurses per nested item and fails past ~250)."""
+    stack = [(root, 1)]
+    while stack:
+        element, depth = stack.pop()
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in element)
+    return False
+
+
+def _marked_up(body: bytes, url: str, run: HarvestRun, caps: FieldCaps) -> list[HarvestItem]:
     try:
         found = extruct.extract(body, base_url=url, syntaxes=SYNTAXES, uniform=True, errors="log")
-    except (ValueError, TypeError, etree.ParserError) as exc:
-        run.notes.append(f"{url}: structured data could not be read ({exc})")
+    except (ValueError, TypeError, KeyError, RecursionError, etree.ParserError) as exc:
+        log.info("structured data in %s not read: %r", url, exc)
+        run.notes.append(f"{url}: structured data could not be read")
         return []
     documents = [d for syntax in SYNTAXES for d in found.get(syntax) or [] if isinstance(d, dict | list)]
     if not documents:
@@ -111,7 +134,7 @@ def _marked_up(body: bytes, url: str, run: HarvestRun) -> list[HarvestItem]:
         return []
     run.notes.extend(n for n in notes if n not in run.notes)
     issues = tuple(RecordIssue(path="@context", message=n, severity="warning", code="unmapped") for n in notes)
-    return [r if isinstance(r, SkippedRecord) else harvested(r, issues) for r in rdf_records(graph, url)]
+    return [r if isinstance(r, SkippedRecord) else harvested(r, issues) for r in rdf_records(graph, url, caps=caps)]
 
 
 def _links(tree: etree._Element, url: str) -> list[tuple[str, str]]:
@@ -130,7 +153,7 @@ def _extension(url: str) -> str:
     return match.group(1).lower() if match else ""
 
 
-def _link_page(tree: etree._Element, url: str) -> list[HarvestItem]:
+def _link_page(tree: etree._Element, url: str, caps: FieldCaps) -> list[HarvestItem]:
     files = [(link, text) for link, text in _links(tree, url) if _extension(link) in DATA_EXTENSIONS]
     if not files:
         return []
@@ -148,7 +171,7 @@ def _link_page(tree: etree._Element, url: str) -> list[HarvestItem]:
             for link, text in dict.fromkeys(files)
         ],
     }
-    return [dict_record(url, record)]
+    return [dict_record(url, record, caps=caps)]
 
 
 def _same_site_pages(tree: etree._Element, url: str) -> list[str]:

@@ -12,9 +12,11 @@
 
 from __future__ import annotations
 
+import codecs
 import email.utils
 import functools
 import ipaddress
+import logging
 import socket
 import ssl
 import threading
@@ -36,9 +38,17 @@ from harvesters.errors import (
     BlockedAddressError,
     FetchError,
     FetchTimeout,
+    LimitError,
+    ParseError,
     ResponseTooLarge,
     RetriableError,
 )
+
+log = logging.getLogger("nutmeg.harvest")
+
+# API pages of JSON are read whole too, but cost ~5x their size once parsed (a 30 MB CKAN page: +160 MB)
+# where RDF and XML parsers cost ~40x: they may be this many times NUTMEG_HARVEST_MAX_PARSE_BYTES.
+JSON_PAGE_FACTOR = 4
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -55,8 +65,10 @@ class HttpPolicy:
     """Limits and manners for outgoing requests (built from Settings by the app)."""
 
     timeout: float = 30.0
-    max_seconds: float = 900.0
+    max_seconds: float = 3600.0  # the whole job: an HttpClient serves one job and counts from its creation
     max_bytes: int = 1 << 30
+    max_parse_bytes: int = 8 << 20  # bodies read whole for a parser (get_bytes)
+    max_requests: int = 50_000  # pages (API pages, Hydra pages, WAF files) one job may request
     max_redirects: int = 5
     retries: int = 3
     backoff: float = 0.5
@@ -161,12 +173,64 @@ def is_public(ip: IPAddress) -> bool:
     )
 
 
-class GuardedBackend(httpcore.NetworkBackend):
-    """httpcore network backend that only opens TCP connections to addresses the guard allows."""
+Deadline = Callable[[], float | None]
 
-    def __init__(self, guard: AddressGuard, resolver: Resolver = system_resolver) -> None:
+
+def _no_deadline() -> float | None:
+    return None
+
+
+class DeadlineStream(httpcore.NetworkStream):
+    """A network stream whose every read, write and TLS handshake ends by the job's deadline (monotonic
+    seconds), so a server dripping its headers or its body a byte at a time is cut at the deadline
+    instead of resetting a per-read timeout forever."""
+
+    def __init__(self, inner: httpcore.NetworkStream, deadline: Deadline) -> None:
+        self._inner = inner
+        self._deadline = deadline
+
+    def _bounded(self, timeout: float | None) -> float | None:
+        return bounded_timeout(timeout, self._deadline())
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, self._bounded(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, self._bounded(timeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        inner = self._inner.start_tls(ssl_context, server_hostname, self._bounded(timeout))
+        return DeadlineStream(inner, self._deadline)
+
+    def get_extra_info(self, info: str) -> object:
+        return self._inner.get_extra_info(info)
+
+
+def bounded_timeout(timeout: float | None, deadline: float | None) -> float | None:
+    """``timeout`` shortened to what is left before ``deadline``; a timeout error once it has passed."""
+    if deadline is None:
+        return timeout
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise httpcore.ReadTimeout("the harvest's time budget is spent")
+    return remaining if timeout is None else min(timeout, remaining)
+
+
+class GuardedBackend(httpcore.NetworkBackend):
+    """httpcore network backend that only opens TCP connections to addresses the guard allows, and whose
+    streams end by ``deadline``."""
+
+    def __init__(
+        self, guard: AddressGuard, resolver: Resolver = system_resolver, deadline: Deadline = _no_deadline
+    ) -> None:
         self._guard = guard
         self._resolver = resolver
+        self._deadline = deadline
         self._inner = httpcore.SyncBackend()
 
     def connect_tcp(
@@ -188,7 +252,9 @@ class GuardedBackend(httpcore.NetworkBackend):
         error: Exception | None = None
         for address in allowed:
             try:
-                return self._inner.connect_tcp(address, port, timeout, local_address, socket_options)
+                bounded = bounded_timeout(timeout, self._deadline())
+                stream = self._inner.connect_tcp(address, port, bounded, local_address, socket_options)
+                return DeadlineStream(stream, self._deadline)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 error = exc
         assert error is not None
@@ -296,6 +362,7 @@ class Fetched:
     _policy: HttpPolicy
     _deadline: float
     bytes_read: int = field(default=0)
+    _limit: int = field(default=0)
 
     @property
     def not_modified(self) -> bool:
@@ -312,23 +379,26 @@ class Fetched:
 
     @property
     def charset(self) -> str | None:
-        """The charset the Content-Type declares, lower-cased (None when it declares none)."""
+        """The character set the Content-Type declares, as Python's codec name (None when it declares
+        none); :class:`ParseError` when it names no codec, or a codec that is not a character set
+        (``bz2``, ``zlib``, ``base64``, ``rot13``, ``hex``... would decompress or transform the body)."""
         value: str = self.headers.get("content-type", "")
         for param in value.split(";")[1:]:
             key, _, found = param.strip().partition("=")
             if key.strip().lower() == "charset" and found.strip():
-                return found.strip().strip('"').lower()
+                return text_encoding(found.strip().strip('"').strip("'"), url=self.url)
         return None
 
-    def iter_bytes(self, chunk_size: int = 1 << 16) -> Iterator[bytes]:
-        """The decoded body in chunks; the size cap counts decoded bytes and is checked every 64 KiB
-        of output, so a compression bomb never inflates past it in memory."""
+    def iter_bytes(self, chunk_size: int = 1 << 16, *, limit: int | None = None) -> Iterator[bytes]:
+        """The decoded body in chunks; the size cap (``limit``, else NUTMEG_HARVEST_MAX_BYTES) counts
+        decoded bytes and is checked every 64 KiB of output, so a compression bomb never inflates past
+        it in memory. The job's deadline bounds every read."""
+        self._limit = min(limit, self._policy.max_bytes) if limit is not None else self._policy.max_bytes
+        _ = self.charset  # a body declared in a non-text "charset" is refused before a byte is read
         declared = self.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self._policy.max_bytes and "content-encoding" not in self.headers:
+        if declared.isdigit() and int(declared) > self._limit and "content-encoding" not in self.headers:
             raise ResponseTooLarge(
-                f"{self.url} announces {int(declared):,} bytes, over the {self._policy.max_bytes:,}-byte limit "
-                "(NUTMEG_HARVEST_MAX_BYTES)",
-                url=self.url,
+                f"{self.url} announces {int(declared):,} bytes, over the {self._limit_words()}", url=self.url
             )
         decoder = BoundedDecoder(self.headers.get("content-encoding", ""), url=self.url)
         try:
@@ -338,27 +408,47 @@ class Fetched:
             for chunk in decoder.flush():
                 yield self._counted(chunk)
         except httpx.HTTPError as exc:
-            raise FetchError(f"the connection broke while reading {self.url}: {exc}", url=self.url) from exc
+            if time.monotonic() >= self._deadline:
+                raise out_of_time(self._policy, self.url) from exc
+            log.info("reading %s failed: %r", self.url, exc)
+            raise FetchError(f"the connection broke while reading {self.url}", url=self.url) from exc
+
+    def _limit_words(self) -> str:
+        if self._limit < self._policy.max_bytes:
+            return f"{self._limit:,}-byte limit for documents read whole (NUTMEG_HARVEST_MAX_PARSE_BYTES)"
+        return f"{self._limit:,}-byte limit (NUTMEG_HARVEST_MAX_BYTES)"
 
     def _counted(self, chunk: bytes) -> bytes:
         self.bytes_read += len(chunk)
         self._check_limits()
         return chunk
 
-    def read(self) -> bytes:
-        return b"".join(self.iter_bytes())
+    def read(self, *, limit: int | None = None) -> bytes:
+        return b"".join(self.iter_bytes(limit=limit))
 
     def _check_limits(self) -> None:
-        if self.bytes_read > self._policy.max_bytes:
-            raise ResponseTooLarge(
-                f"{self.url} is larger than the {self._policy.max_bytes:,}-byte limit (NUTMEG_HARVEST_MAX_BYTES)",
-                url=self.url,
-            )
+        if self.bytes_read > (self._limit or self._policy.max_bytes):
+            raise ResponseTooLarge(f"{self.url} is larger than the {self._limit_words()}", url=self.url)
         if time.monotonic() > self._deadline:
-            raise FetchTimeout(
-                f"reading {self.url} took longer than {self._policy.max_seconds:g} s (NUTMEG_HARVEST_MAX_SECONDS)",
-                url=self.url,
-            )
+            raise out_of_time(self._policy, self.url)
+
+
+def out_of_time(policy: HttpPolicy, url: str, *, retrying: bool = False) -> FetchTimeout:
+    """The one message for a job past (or about to pass, waiting to retry) its deadline."""
+    what = "waiting to retry would take the harvest past" if retrying else "the harvest took longer than"
+    return FetchTimeout(f"{what} {policy.max_seconds:g} s (NUTMEG_HARVEST_MAX_SECONDS); stopped at {url}", url=url)
+
+
+def text_encoding(name: str, *, url: str) -> str:
+    """Python's codec name for the character set ``name``; :class:`ParseError` unless it is a text
+    encoding (``codecs.lookup`` also finds bz2, zlib, base64, rot13, hex and other byte transforms)."""
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
+        raise ParseError(f"{url} declares charset {name[:40]!r}, which is not a known character set") from None
+    if not getattr(info, "_is_text_encoding", True):
+        raise ParseError(f"{url} declares charset {name[:40]!r}, which is not a character set; nothing was decoded")
+    return info.name
 
 
 class BoundedDecoder:
@@ -406,7 +496,8 @@ class BoundedDecoder:
                 if not data and len(out) < _INFLATE_STEP:
                     return
         except zlib.error as exc:
-            raise FetchError(f"{self._url}: the {self._encoding} body is corrupt ({exc})", url=self._url) from exc
+            log.info("inflating %s failed: %r", self._url, exc)
+            raise FetchError(f"{self._url}: the {self._encoding} body is corrupt", url=self._url) from exc
 
 
 def _is_zlib_header(data: bytes) -> bool:
@@ -424,11 +515,15 @@ class HttpClient:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.policy = policy or HttpPolicy()
+        # One client serves one harvest job: NUTMEG_HARVEST_MAX_SECONDS counts from here, for every
+        # fetch, header and wait of the job.
+        self.deadline = time.monotonic() + self.policy.max_seconds
+        self.requests = 0
         guard = AddressGuard(self.policy.allow_private, self.policy.allowed_networks)
         limits = httpx.Limits(max_connections=32, max_keepalive_connections=8)
         mounts: dict[str, httpx.BaseTransport | None] = {
-            "http://": GuardedTransport(GuardedBackend(guard, resolver), limits),
-            "https://": GuardedTransport(GuardedBackend(guard, resolver), limits),
+            "http://": GuardedTransport(GuardedBackend(guard, resolver, self._current_deadline), limits),
+            "https://": GuardedTransport(GuardedBackend(guard, resolver, self._current_deadline), limits),
         }
         if self.policy.file_root is not None:
             mounts["file://"] = FileTransport(self.policy.file_root)
@@ -449,6 +544,9 @@ class HttpClient:
         """Send ``headers`` (a source's credentials) with every request to ``origin``'s scheme, host and
         port, and with no other request — a redirect elsewhere gets none of them."""
         self._credentials = OriginHeaders(httpx.URL(origin), dict(headers)) if headers else None
+
+    def _current_deadline(self) -> float | None:
+        return self.deadline
 
     def close(self) -> None:
         self._client.close()
@@ -477,14 +575,33 @@ class HttpClient:
         request to the same host while one is open.
         """
         all_headers = dict(headers or {})
+        self._check_scheme(url)
         if url.startswith("file:///"):
             url = "file://localhost/" + url.removeprefix("file:///")  # httpx takes host-less URLs as relative
         if validators is not None:
             all_headers.update(validators.headers())
-        request = self._client.build_request(method, url, params=params, headers=all_headers, content=content)
-        deadline = time.monotonic() + self.policy.max_seconds
+        if time.monotonic() >= self.deadline:
+            raise out_of_time(self.policy, url)
+        self.requests += 1
+        if self.requests > self.policy.max_requests:
+            raise LimitError(
+                f"the harvest asked for more than {self.policy.max_requests:,} pages, the most one job reads "
+                "(NUTMEG_HARVEST_MAX_PAGES); stopped"
+            )
+        try:
+            request = self._client.build_request(method, url, params=params, headers=all_headers, content=content)
+        except httpx.InvalidURL as exc:
+            raise FetchError(f"{url[:200]!r} is not a valid URL", url=url) from exc
         with self._throttle.slot(request.url.host or "file"):
-            yield from self._opened(request, deadline)
+            yield from self._opened(request, self.deadline)
+
+    def _check_scheme(self, url: str) -> None:
+        """Only http(s) is ever fetched (``file:`` too, below the demo root, when one is configured)."""
+        scheme = url.split(":", 1)[0].strip().lower() if ":" in url else ""
+        allowed = ("http", "https", "file") if self.policy.file_root is not None else ("http", "https")
+        if scheme not in allowed:
+            shown = f"{scheme}:" if scheme and scheme.isascii() and scheme.isalnum() else "this kind of"
+            raise FetchError(f"only http and https URLs are harvested; {shown} URLs are refused", url=url)
 
     def _opened(self, request: httpx.Request, deadline: float) -> Iterator[Fetched]:
         response, started = self._send_with_retries(request, deadline)
@@ -509,10 +626,12 @@ class HttpClient:
         params: Mapping[str, str | int] | None = None,
         headers: Mapping[str, str] | None = None,
         validators: Validators | None = None,
+        limit: int | None = None,
     ) -> tuple[Fetched, bytes]:
-        """Fetch a whole (capped) body; for small documents such as API pages."""
+        """Fetch a whole body for a parser that reads it at once, capped at ``limit`` bytes (default
+        NUTMEG_HARVEST_MAX_PARSE_BYTES: such parsers hold many times the document's size in memory)."""
         with self.open(url, params=params, headers=headers, validators=validators) as fetched:
-            body = b"" if fetched.not_modified else fetched.read()
+            body = b"" if fetched.not_modified else fetched.read(limit=limit or self.policy.max_parse_bytes)
             return fetched, body
 
     def _send_with_retries(self, request: httpx.Request, deadline: float) -> tuple[httpx.Response, float]:
@@ -523,6 +642,8 @@ class HttpClient:
                 return self._send_following(request, deadline), started
             except RetriableError as exc:
                 attempt += 1
+                if time.monotonic() >= deadline:
+                    raise out_of_time(self.policy, str(request.url)) from exc
                 if attempt > self.policy.retries:
                     raise FetchError(
                         f"{request.url} still failing after {self.policy.retries} retries: {exc}",
@@ -531,7 +652,7 @@ class HttpClient:
                     ) from exc
                 wait = self._backoff(attempt, exc.retry_after)
                 if time.monotonic() + wait > deadline:
-                    raise FetchTimeout(f"{request.url}: out of time while retrying ({exc})") from exc
+                    raise out_of_time(self.policy, str(request.url), retrying=True) from exc
                 self._sleep(wait)
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
@@ -540,15 +661,14 @@ class HttpClient:
         return float(min(self.policy.backoff * (2 ** (attempt - 1)), self.policy.max_retry_after))
 
     def _send_following(self, request: httpx.Request, deadline: float) -> httpx.Response:
-        origin_scheme = request.url.scheme
         for _ in range(self.policy.max_redirects + 1):
             response = self._send_once(request)
             if not response.has_redirect_location:
                 return self._classify(response)
             response.close()
-            request = self._redirect_target(response, origin_scheme)
+            request = self._redirect_target(response)
             if time.monotonic() > deadline:
-                raise FetchTimeout(f"{request.url}: out of time following redirects")
+                raise out_of_time(self.policy, str(request.url))
         raise FetchError(f"more than {self.policy.max_redirects} redirects from {request.url}", url=str(request.url))
 
     def _send_once(self, request: httpx.Request) -> httpx.Response:
@@ -559,9 +679,12 @@ class HttpClient:
         except BlockedAddressError:
             raise
         except httpx.UnsupportedProtocol as exc:
-            raise FetchError(f"unsupported URL {request.url}: {exc}", url=str(request.url)) from exc
+            raise FetchError(f"unsupported URL {request.url}", url=str(request.url)) from exc
+        except httpx.InvalidURL as exc:  # httpx builds the redirect target while receiving the response
+            raise FetchError(f"{request.url} redirected to an invalid URL; refused", url=str(request.url)) from exc
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-            raise RetriableError(f"{type(exc).__name__}: {exc or 'no detail'}") from exc
+            log.info("request to %s failed: %r", request.url, exc)
+            raise RetriableError(_network_words(exc)) from exc
 
     def _apply_credentials(self, request: httpx.Request) -> None:
         """Credentials go with this hop only if it goes to the source's origin (a redirect's request is
@@ -574,12 +697,15 @@ class HttpClient:
         if credentials.applies_to(request.url):
             request.headers.update(credentials.headers)
 
-    def _redirect_target(self, response: httpx.Response, origin_scheme: str) -> httpx.Request:
-        target = response.next_request
+    def _redirect_target(self, response: httpx.Response) -> httpx.Request:
+        try:
+            target = response.next_request
+        except httpx.InvalidURL:
+            target = None
         if target is None:
             raise FetchError(f"{response.url} redirected without a usable Location", url=str(response.url))
-        if target.url.scheme not in ("http", "https") and target.url.scheme != origin_scheme:
-            raise FetchError(f"{response.url} redirected to a {target.url.scheme}: URL", url=str(target.url))
+        if target.url.scheme not in ("http", "https"):
+            raise FetchError(f"{response.url} redirected to a {target.url.scheme}: URL; refused", url=str(target.url))
         return target
 
     def _classify(self, response: httpx.Response) -> httpx.Response:
@@ -595,6 +721,17 @@ class HttpClient:
                 status=response.status_code,
             )
         raise FetchError(message, status=response.status_code, url=str(response.url))
+
+
+def _network_words(exc: httpx.HTTPError) -> str:
+    """What went wrong on the network, in our words (the library's are logged, never shown)."""
+    if isinstance(exc, httpx.TimeoutException):
+        return "the server did not answer in time"
+    if isinstance(exc, httpx.ConnectError):
+        return "could not connect"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "the server broke the HTTP protocol"
+    return "the connection failed"
 
 
 def parse_retry_after(value: str | None) -> float | None:

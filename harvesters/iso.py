@@ -314,7 +314,7 @@ class CswHarvester(Harvester):
         body = GET_RECORDS.format(start=start, size=size).encode()
         headers = {"Content-Type": "application/xml", "Accept": "application/xml"}
         with self.http.open(self.source.url, method="POST", content=body, headers=headers) as fetched:
-            data = fetched.read()
+            data = fetched.read(limit=self.http.policy.max_parse_bytes)
         root = parse_xml(data, where=self.source.url)
         if local_name(root) == "ExceptionReport":
             detail = " ".join(str(t) for t in root.itertext()).strip()[:300]

@@ -11,6 +11,7 @@ sniffing (is it JSON at all? which DCAT-US version does the catalog say it is?).
 from __future__ import annotations
 
 import codecs
+import re
 from collections.abc import Iterator
 
 import numpy as np
@@ -70,13 +71,131 @@ class DepthGuard:
         return b"".join(outside)
 
 
-class JsonByteStream:
-    """File-like ``read(n)`` over body chunks: BOM handled, depth guarded, head kept for sniffing."""
+_HIGH_SURROGATE = re.compile(rb"\\u[dD][89abAB][0-9a-fA-F]{2}")
 
-    def __init__(self, chunks: Iterator[bytes], *, max_depth: int = MAX_DEPTH, encoding: str | None = None) -> None:
+
+def _unescaped(chunk: bytes, index: int) -> bool:
+    """True when the quote at ``index`` is not escaped (an even run of backslashes before it)."""
+    run = 0
+    while index - run - 1 >= 0 and chunk[index - run - 1] == 0x5C:
+        run += 1
+    return run % 2 == 0
+
+
+def _last_quote(view: bytes, start: int) -> int:
+    """The last unescaped quote at or after ``start`` in ``view`` (-1 if none)."""
+    index = view.rfind(b'"', start)
+    while index >= start and not _unescaped(view, index):
+        index = view.rfind(b'"', start, index)
+    return index if index >= start else -1
+
+
+def _first_quote(view: bytes, start: int) -> int:
+    index = view.find(b'"', start)
+    while index >= 0 and not _unescaped(view, index):
+        index = view.find(b'"', index + 1)
+    return index
+
+
+def _unfinished(view: bytes, at: int) -> int:
+    """How far past ``at`` an escape or a UTF-8 character begun before ``at`` runs (0: none)."""
+    need = 0
+    backslash = view.rfind(b"\\", max(0, at - 12), at)
+    while backslash >= 0 and not _unescaped(view, backslash):  # an escaped backslash: look further back
+        backslash = view.rfind(b"\\", max(0, at - 12), backslash - 1) if backslash > 0 else -1
+    if backslash >= 0:
+        length = 6 if view[backslash + 1 : backslash + 2] == b"u" or backslash + 1 >= len(view) else 2
+        if _HIGH_SURROGATE.fullmatch(view, backslash, backslash + 6):
+            length = 12  # a surrogate pair is one character: both escapes go together
+        need = max(need, backslash + length - at)
+    for lead in range(at - 1, max(-1, at - 4), -1):
+        byte = view[lead]
+        if byte < 0x80:
+            break
+        if byte >= 0xC0:
+            length = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+            need = max(need, lead + length - at)
+            break
+    return need
+
+
+class StringCap:
+    """Cuts JSON strings longer than ``limit`` bytes out of the stream, keeping their first ``limit``.
+
+    ijson (yajl) re-scans a string that spans many chunks from its start at every chunk, so a 200 MB
+    description costs hours of CPU; here the excess never reaches it. Chunk-level bookkeeping: bytes are
+    looked at one by one only at the tail of a chunk and around the quotes that open and close an
+    over-long string. A string that ends in the chunk it started in passes whole (the limit is meant to
+    be far above a chunk's size); a cut never splits a character or an escape, so the limit is
+    approximate by a few bytes.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.cut = 0  # strings cut so far
+        self._open = 0  # bytes of the string open at the end of the last chunk
+        self._skipping = False
+        self._tail = b""  # the last bytes of the stream, for escapes and characters that span chunks
+
+    def feed(self, chunk: bytes, in_string: bool) -> bytes:
+        """What of ``chunk`` to pass on; ``in_string`` is the depth guard's state after the chunk."""
+        view = self._tail + chunk
+        offset = len(self._tail)
+        self._tail = view[-16:]
+        if self._skipping:
+            end = _first_quote(view, offset)
+            if end < 0:
+                return b""
+            self._skipping = False
+            view, offset, chunk = view[:end], end, chunk[end - offset :]
+            view += chunk
+        if not in_string:
+            self._open = 0
+            return chunk
+        last = _last_quote(view, offset)
+        self._open = len(view) - last - 1 if last >= 0 else self._open + len(chunk)
+        if self._open <= self.limit:
+            return chunk
+        floor = last + 1 - offset if last >= 0 else _unfinished(view, offset)
+        keep = max(len(chunk) - (self._open - self.limit), floor)
+        if keep >= len(chunk):  # too short to finish what began before it: cut in the next chunk
+            return chunk
+        keep = max(floor, keep - _overrun(view, offset + keep))
+        pair = offset + keep - 6  # never keep the first half of an escaped surrogate pair alone
+        if pair >= offset + floor and _HIGH_SURROGATE.fullmatch(view, pair, pair + 6) and _unescaped(view, pair):
+            keep -= 6
+        self._skipping = True
+        self.cut += 1
+        return chunk[:keep]
+
+
+def _overrun(view: bytes, at: int) -> int:
+    """How many bytes before ``at`` to cut instead, so no escape or character is split at ``at``."""
+    need = _unfinished(view, at)
+    if not need:
+        return 0
+    for start in range(at - 1, max(-1, at - 13), -1):  # back to the byte that began it
+        if _unfinished(view, start) == 0 and (view[start] == 0x5C or view[start] >= 0xC0):
+            return at - start
+    return 0
+
+
+class JsonByteStream:
+    """File-like ``read(n)`` over body chunks: BOM handled, depth guarded, over-long strings cut (when
+    ``max_string`` is given), head kept for sniffing."""
+
+    def __init__(
+        self,
+        chunks: Iterator[bytes],
+        *,
+        max_depth: int = MAX_DEPTH,
+        encoding: str | None = None,
+        max_string: int | None = None,
+    ) -> None:
         self._chunks = chunks
         self._encoding = encoding
         self._guard = DepthGuard(max_depth)
+        self.strings = StringCap(max_string) if max_string is not None else None
         self._buffer = b""
         self._pending = b""
         self.head = b""
@@ -123,15 +242,20 @@ class JsonByteStream:
         self._pending = first
 
     def _next(self) -> bytes | None:
-        if self._pending:
-            chunk, self._pending = self._pending, b""
-        else:
-            found = next(self._chunks, None)
-            if found is None:
-                return None
-            chunk = found
-        self._guard.feed(chunk)
-        return chunk
+        """The next chunk to parse (never empty), or None at the end."""
+        while True:
+            if self._pending:
+                chunk, self._pending = self._pending, b""
+            else:
+                found = next(self._chunks, None)
+                if found is None:
+                    return None
+                chunk = found
+            self._guard.feed(chunk)
+            if self.strings is not None:
+                chunk = self.strings.feed(chunk, self._guard._in_string)
+            if chunk:
+                return chunk
 
 
 def _decoded(first: bytes, rest: Iterator[bytes], declared: str | None) -> Iterator[bytes]:
@@ -148,11 +272,12 @@ def _decoded(first: bytes, rest: Iterator[bytes], declared: str | None) -> Itera
 
 
 def _known(encoding: str) -> bool:
+    """A text encoding Python knows (never a byte transform such as bz2 or base64)."""
     try:
-        codecs.lookup(encoding)
+        info = codecs.lookup(encoding)
     except LookupError:
         return False
-    return True
+    return bool(getattr(info, "_is_text_encoding", True))
 
 
 def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
@@ -167,5 +292,5 @@ def _transcode(first: bytes, rest: Iterator[bytes], encoding: str) -> Iterator[b
         for chunk in _chain(first, rest):
             yield decoder.decode(chunk).encode("utf-8")
         yield decoder.decode(b"", final=True).encode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ParseError(f"the body says it is {encoding} but is not: {exc}") from exc
+    except UnicodeError as exc:  # undecodable, or decoded to lone surrogates UTF-8 cannot hold
+        raise ParseError(f"the body says it is {encoding} but is not") from exc

@@ -3,8 +3,8 @@
 * :func:`rdf_format` picks the syntax from the Content-Type, else the URL's extension, else the first
   bytes (Turtle, RDF/XML, JSON-LD, N-Triples, N3, TriG).
 * :func:`parse_rdf` parses it safely: RDF/XML is checked for entity declarations first (rdflib's expat
-  parser would expand them), and JSON-LD never fetches a remote ``@context`` — the contexts met in
-  catalogs (DCAT-US ``catalog.jsonld``, schema.org) are bundled, any other is left out and reported.
+  parser would expand them), Turtle-family nesting is capped, and JSON-LD is read offline by
+  :mod:`harvesters.jsonld` (bundled contexts only, at every depth).
 * :func:`record_for` turns one dataset node into a :class:`HarvestedRecord`: its description (the node's
   triples and, recursively, those of the blank nodes and described resources it points to, stopping at
   other datasets and catalogs), a content hash over a canonical N-Triples form that does not depend on
@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cache, partial
-from importlib import resources
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,6 +30,9 @@ from rdflib.term import Node
 
 from harvesters.base import HarvestedRecord, Materialized, SkippedRecord, content_hash
 from harvesters.errors import ParseError
+from harvesters.fieldcaps import FieldCaps, cap_triples
+from harvesters.jsonld import MAX_DEPTH as MAX_JSONLD_DEPTH
+from harvesters.jsonld import to_graph
 from harvesters.xmlsafe import refuse_entities
 from mappings.graphs import record_graph
 from mappings.model import RecordIssue
@@ -37,6 +40,7 @@ from mappings.rdfterms import best_literal
 from mappings.vocab import DCAT, DCTERMS, RDF, SCHEMA, SDO
 
 Triple = tuple[Node, Node, Node]
+log = logging.getLogger("nutmeg.harvest")
 
 RDF_ACCEPT = (
     "text/turtle, application/ld+json;q=0.9, application/rdf+xml;q=0.9, application/n-triples;q=0.8, "
@@ -66,18 +70,6 @@ EXTENSIONS: dict[str, str] = {
     "nt": "nt",
     "n3": "n3",
     "trig": "trig",
-}
-
-# Remote JSON-LD contexts served from the package instead of the network (None: the bundled DCAT-US one).
-SCHEMA_ORG_CONTEXT: dict[str, Any] = {"@vocab": "http://schema.org/"}
-KNOWN_CONTEXTS: dict[str, dict[str, Any] | None] = {
-    "https://project-open-data.cio.gov/v1.1/schema/catalog.jsonld": None,
-    "http://project-open-data.cio.gov/v1.1/schema/catalog.jsonld": None,
-    **{
-        f"{scheme}://schema.org{tail}": SCHEMA_ORG_CONTEXT
-        for scheme in ("http", "https")
-        for tail in ("", "/", "/docs/jsonldcontext.json", "/docs/jsonldcontext.jsonld")
-    },
 }
 
 # The types a dataset's description never reaches into (each has its own record, or none).
@@ -111,75 +103,71 @@ def _sniff(head: bytes, url: str, content_type: str) -> str:
 
 
 def parse_rdf(data: bytes, fmt: str, *, base: str, notes: list[str] | None = None) -> Graph:
-    """``data`` as a graph; :class:`ParseError` with the parser's own words when it is not valid RDF."""
+    """``data`` as a graph; :class:`ParseError` in our words (the parser's own is logged) when it is not
+    valid RDF, nests deeper than the parsers can take, or names a JSON-LD context outside the bundled set.
+    No parser here opens a URL or a file: JSON-LD contexts come from :mod:`harvesters.jsonld`, RDF/XML
+    is checked for entities and external references first, and the other syntaxes include nothing."""
     if not data.strip():
         raise ParseError(f"{base} returned an empty body")
+    if fmt == "json-ld":
+        return to_graph(_json(data, base), base=base, notes=notes if notes is not None else [])
     if fmt == "xml":
         refuse_entities(data, where=base)
+    elif nesting_exceeds(data, MAX_NESTING):
+        raise ParseError(f"{base}: the {fmt} nests blank nodes, lists or formulas deeper than {MAX_NESTING}; refused")
     graph = Graph(bind_namespaces="none")
     try:
-        if fmt == "json-ld":
-            document = offline_jsonld(_json(data, base), notes if notes is not None else [])
-            with warnings.catch_warnings():  # rdflib's JSON-LD parser wraps the sink in a deprecated class
-                warnings.simplefilter("ignore", DeprecationWarning)
-                graph.parse(data=json.dumps(document), format="json-ld", base=base)
-        else:
+        with warnings.catch_warnings():  # TriG and N3 parse through rdflib's deprecated ConjunctiveGraph
+            warnings.simplefilter("ignore", DeprecationWarning)
             graph.parse(data=data, format=fmt, publicID=base)
-    except ParseError:
-        raise
-    except (ParserError, SyntaxError, ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise ParseError(f"{base} is not valid {fmt} RDF: {_first_line(exc)}") from exc
+    except (ParserError, SyntaxError, ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+        log.info("%s from %s not read: %r", fmt, base, exc)
+        raise ParseError(f"{base} is not valid {fmt} RDF{_where(exc)}") from exc
     return graph
 
 
 def _json(data: bytes, where: str) -> Any:
     try:
         return json.loads(data)
+    except RecursionError as exc:
+        raise ParseError(f"{where}: the JSON-LD nests deeper than {MAX_JSONLD_DEPTH} levels; refused") from exc
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ParseError(f"{where} is not valid JSON-LD: {_first_line(exc)}") from exc
+        raise ParseError(f"{where} is not valid JSON-LD{_where(exc)}") from exc
 
 
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0][:300] if lines else type(exc).__name__
+def _where(exc: BaseException) -> str:
+    """Where the parser stopped, as a position only (never the parser's own words)."""
+    line = getattr(exc, "lineno", None)
+    if line is None and isinstance(getattr(exc, "lines", None), int):  # rdflib's BadSyntax counts from 0
+        line = exc.lines + 1  # type: ignore[attr-defined]
+    if line is None and callable(getattr(exc, "getLineNumber", None)):  # expat, through SAX
+        line = exc.getLineNumber()  # type: ignore[attr-defined]
+    if isinstance(line, int) and line > 0:
+        return f" (stopped at line {line})"
+    return ""
 
 
-@cache
-def _dcat_us_context() -> dict[str, Any]:
-    text = resources.files("mappings").joinpath("schemas", "dcat-us-1.1", "catalog.jsonld").read_text("utf-8")
-    context: dict[str, Any] = json.loads(text)["@context"]
-    return context
+# Turtle / N3 / TriG tokens that matter for nesting: strings and IRIs (skipped whole), comments, brackets.
+_TOKENS = re.compile(
+    rb'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
+    rb'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"\s]*>|#[^\n]*|[\[({]|[\])}]'
+)
+MAX_NESTING = 100
 
 
-def offline_jsonld(document: Any, notes: list[str]) -> Any:
-    """``document`` with every remote ``@context`` replaced by a bundled copy, or dropped (and noted)."""
-    if isinstance(document, list):
-        return [offline_jsonld(item, notes) for item in document]
-    if not isinstance(document, dict):
-        return document
-    out: dict[str, Any] = {}
-    for key, value in document.items():
-        if key == "@context":
-            out[key] = _offline_context(value, notes)
-        else:
-            out[key] = offline_jsonld(value, notes)
-    return out
-
-
-def _offline_context(value: Any, notes: list[str]) -> Any:
-    if isinstance(value, list):
-        kept = [_offline_context(item, notes) for item in value]
-        return [item for item in kept if item is not None]
-    if isinstance(value, str):
-        known = KNOWN_CONTEXTS.get(value.strip(), False)
-        if known is False:
-            notes.append(f"remote JSON-LD context {value!r} was not fetched; terms only it defines are not read")
-            return None
-        return known if known is not None else _dcat_us_context()
-    if isinstance(value, dict) and "@import" in value:
-        notes.append(f"JSON-LD @import {value['@import']!r} was not fetched")
-        return {k: v for k, v in value.items() if k != "@import"}
-    return value
+def nesting_exceeds(data: bytes, limit: int) -> bool:
+    """True when ``[``/``(``/``{`` nest deeper than ``limit`` in a Turtle-family document (rdflib's parser
+    recurses once per level); strings, IRIs and comments are skipped."""
+    depth = 0
+    for match in _TOKENS.finditer(data):
+        token = match.group()
+        if token in (b"[", b"(", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        elif token in (b"]", b")", b"}"):
+            depth = max(0, depth - 1)
+    return False
 
 
 # -- records -------------------------------------------------------------------------------------
@@ -251,6 +239,7 @@ class RdfRecord:
     triples: tuple[Triple, ...]
     subject: Node
     canonical: bytes
+    issues: tuple[RecordIssue, ...] = ()
 
 
 def identifier_of(graph: Graph, subject: Node) -> str | None:
@@ -264,10 +253,13 @@ def identifier_of(graph: Graph, subject: Node) -> str | None:
     return None
 
 
-def rdf_records(graph: Graph, where: str, seen: set[str] | None = None) -> Iterator[RdfRecord | SkippedRecord]:
-    """One :class:`RdfRecord` per dataset in ``graph`` (or a skip saying why not); ``seen`` carries the
-    identifiers already read across pages."""
+def rdf_records(
+    graph: Graph, where: str, seen: set[str] | None = None, caps: FieldCaps | None = None
+) -> Iterator[RdfRecord | SkippedRecord]:
+    """One :class:`RdfRecord` per dataset in ``graph`` (or a skip saying why not), over-long literals cut
+    to ``caps``; ``seen`` carries the identifiers already read across pages."""
     seen = set() if seen is None else seen
+    caps = caps or FieldCaps()
     for index, subject in enumerate(dataset_nodes(graph)):
         path = f"{where}#dataset[{index}]"
         identifier = identifier_of(graph, subject)
@@ -279,12 +271,13 @@ def rdf_records(graph: Graph, where: str, seen: set[str] | None = None) -> Itera
             yield SkippedRecord(identifier, message, path, "duplicate")
             continue
         seen.add(identifier)
-        triples = tuple(description(graph, subject))
-        yield RdfRecord(identifier, triples, subject, canonical_ntriples(triples, subject))
+        cut: list[RecordIssue] = []
+        triples = tuple(cap_triples(description(graph, subject), caps, cut))
+        yield RdfRecord(identifier, triples, subject, canonical_ntriples(triples, subject), tuple(cut))
 
 
 def harvested(record: RdfRecord, issues: tuple[RecordIssue, ...] = ()) -> HarvestedRecord:
-    build = partial(build_rdf, record.triples, record.subject, issues)
+    build = partial(build_rdf, record.triples, record.subject, (*issues, *record.issues))
     return HarvestedRecord(record.identifier, content_hash(record.canonical), record.canonical, build)
 
 

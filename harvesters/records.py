@@ -14,16 +14,19 @@ from typing import Any
 
 from harvesters.base import HarvestedRecord, Materialized, canonical_json, content_hash
 from harvesters.datajson import materialize
+from harvesters.fieldcaps import FieldCaps, cap_record
 from mappings.model import RecordIssue
 
 Record = dict[str, Any]
 
 
-def dict_record(identifier: str, record: Mapping[str, Any], issues: Iterable[RecordIssue] = ()) -> HarvestedRecord:
-    """A harvested record from a DCAT-US-shaped dict (empty values dropped)."""
-    cleaned = prune(dict(record))
+def dict_record(
+    identifier: str, record: Mapping[str, Any], issues: Iterable[RecordIssue] = (), caps: FieldCaps | None = None
+) -> HarvestedRecord:
+    """A harvested record from a DCAT-US-shaped dict (empty values dropped, over-long fields cut)."""
+    cleaned, cut = cap_record(prune(dict(record)), caps or FieldCaps())
     data = canonical_json(cleaned)
-    build = partial(build_dict, cleaned, tuple(issues))
+    build = partial(build_dict, cleaned, (*issues, *cut))
     return HarvestedRecord(identifier, content_hash(data), data, build)
 
 

@@ -21,6 +21,7 @@ import orjson
 from harvesters.base import Harvester, HarvestItem, HarvestRun, HarvestState, OptionSpec, SkippedRecord
 from harvesters.ckan import check_progress
 from harvesters.errors import ParseError
+from harvesters.http import JSON_PAGE_FACTOR
 from harvesters.paging import OffsetPaginator, Paginator
 from harvesters.records import Record, as_text, dict_record, first_text
 
@@ -198,11 +199,12 @@ class SocrataHarvester(Harvester):
     ) -> tuple[list[Any], int | None]:
         if scroll:
             params = {**params, "scroll_id": scroll_id or ""}
-        _, body = self.http.get_bytes(endpoint, params=params, headers={"Accept": "application/json"})
+        limit = JSON_PAGE_FACTOR * self.http.policy.max_parse_bytes
+        _, body = self.http.get_bytes(endpoint, params=params, headers={"Accept": "application/json"}, limit=limit)
         try:
             document = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
-            raise ParseError(f"{endpoint} did not return JSON: {exc}") from exc
+            raise ParseError(f"{endpoint} did not return JSON (stopped at line {exc.lineno})") from exc
         if not isinstance(document, dict) or not isinstance(document.get("results"), list):
             raise ParseError(f"{endpoint} is not a Discovery API answer (no results list)")
         total = document.get("resultSetSize")
@@ -224,7 +226,7 @@ class SocrataHarvester(Harvester):
         seen.add(str(resource["id"]))
         if not record["title"]:
             return SkippedRecord(record["identifier"], f"asset {resource['id']} has no name", "resource.name")
-        return dict_record(record["identifier"], record)
+        return dict_record(record["identifier"], record, caps=self.source.caps)
 
 
 def _last_id(results: list[Any]) -> str:

@@ -46,7 +46,7 @@ def parse_xml(data: bytes, *, where: str, recover: bool = False) -> etree._Eleme
     try:
         root = etree.fromstring(data, _parser(recover))
     except (etree.XMLSyntaxError, ValueError) as exc:
-        raise ParseError(f"{where} is not well-formed XML: {exc}") from exc
+        raise ParseError(f"{where} is not well-formed XML{_position(exc)}") from exc
     if root is None:
         raise ParseError(f"{where} is not XML (nothing could be read)")
     _check_entities(root.getroottree(), where)
@@ -60,13 +60,38 @@ def _check_entities(tree: etree._ElementTree, where: str) -> None:
 
 
 def refuse_entities(data: bytes, *, where: str) -> None:
-    """Raise :class:`ParseError` if ``data`` declares entities or is not well-formed (for RDF/XML)."""
+    """Raise :class:`ParseError` if ``data`` has a document type declaration (entities, an external DTD)
+    or is not well-formed (for RDF/XML, which expat would otherwise expand)."""
     try:
-        safe_et.parse(io.BytesIO(data), forbid_dtd=False, forbid_entities=True, forbid_external=True)
+        safe_et.parse(io.BytesIO(data), forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
-        raise ParseError(f"{where} declares XML entities or external references; refused ({exc!r})") from exc
+        raise ParseError(f"{where} declares XML entities or external references; refused ({_kind(exc)})") from exc
     except (safe_et.ParseError, SAXParseException) as exc:
-        raise ParseError(f"{where} is not well-formed XML: {exc}") from exc
+        raise ParseError(f"{where} is not well-formed XML{_position(exc)}") from exc
+
+
+def _kind(exc: DefusedXmlException) -> str:
+    """Which defence tripped, in our words (the exception's text quotes the document)."""
+    return {
+        "EntitiesForbidden": "entity declaration",
+        "ExternalReferenceForbidden": "external reference",
+        "DTDForbidden": "document type definition",
+    }.get(type(exc).__name__, "forbidden construct")
+
+
+def _position(exc: Exception) -> str:
+    """Where the parser stopped (a line number only: the parser's own message may quote the document)."""
+    line = getattr(exc, "lineno", None)
+    if line is None and isinstance(getattr(exc, "position", None), tuple):
+        line = exc.position[0]  # type: ignore[attr-defined]
+    if line is None and callable(getattr(exc, "getLineNumber", None)):
+        line = exc.getLineNumber()  # type: ignore[attr-defined]
+    said = str(exc).lower()
+    if "depth" in said:
+        return " (elements nest deeper than 256 levels)"
+    if "entit" in said or "amplification" in said:
+        return " (an entity reference was refused: entities are never expanded)"
+    return f" (stopped at line {line})" if isinstance(line, int) and line > 0 else ""
 
 
 def text_of(element: etree._Element | None) -> str | None:

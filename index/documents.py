@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from index.search.base import SearchDoc
 from index.store import RecordRow
+from mappings.coverage import period
 from mappings.derive import (
     bbox,
     facet_value,
     format_labels,
-    keyword_value,
     license_label,
     parse_modified,
+    unique_keywords,
 )
 from mappings.model import Dataset
 
@@ -24,7 +26,7 @@ def search_doc(id_: str, source: str, content_hash: str, dataset: Dataset) -> Se
     modified = parse_modified(dataset.modified) or parse_modified(dataset.issued)
     publisher = facet_value(dataset.publisher.name) if dataset.publisher and dataset.publisher.name else None
     formats = tuple(format_labels(dataset))
-    keywords = tuple(dict.fromkeys(keyword_value(k) for k in dataset.keyword if k.strip()))
+    keywords = tuple(unique_keywords(dataset.keyword))
     themes = tuple(dict.fromkeys(facet_value(t) for t in dataset.theme if t.strip()))
     license_ = license_label(dataset.license)
     access = dataset.access_level.strip().lower() if dataset.access_level else None
@@ -58,11 +60,15 @@ def search_doc(id_: str, source: str, content_hash: str, dataset: Dataset) -> Se
         content_hash=content_hash,
         bbox=bbox(dataset),
         summary=summary,
+        temporal=period(dataset.temporal),
+        identifiers=tuple(dict.fromkeys(v for v in (dataset.identifier, dataset.landing_page) if v)),
     )
 
 
 def doc_from_row(row: RecordRow) -> SearchDoc:
-    return search_doc(row.id, row.source, row.content_hash, Dataset.model_validate(row.dataset))
+    """A stored record's search document, with when the catalog first saw it and last saw it change."""
+    doc = search_doc(row.id, row.source, row.content_hash, Dataset.model_validate(row.dataset))
+    return replace(doc, created=row.first_seen, changed=row.last_changed)
 
 
 def _clip(text: str) -> str:

@@ -52,11 +52,13 @@ class Chunk:
 
 @dataclass(frozen=True, slots=True)
 class Listed:
-    """A live record as lists need it: id, title and when it last changed."""
+    """A live record as lists need it: id, title, when it last changed and the dataset's own ``modified``
+    (parsed; None when it is not a date)."""
 
     id: str
     title: str
     last_changed: datetime
+    modified_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +86,7 @@ def catalog_version(store: Store) -> CatalogVersion:
 def list_live(store: Store, *, offset: int, limit: int) -> list[Listed]:
     """Live records ``offset``… in id order (ids, titles and change times only)."""
     query = (
-        select(records.c.id, records.c.title, records.c.last_changed)
+        select(records.c.id, records.c.title, records.c.last_changed, records.c.modified_at)
         .where(_LIVE)
         .order_by(records.c.id)
         .offset(offset)
@@ -102,7 +104,7 @@ def iter_live(store: Store, *, offset: int, limit: int, batch: int = 10_000) -> 
     last = first[-1].id if first else None
     while remaining > 0 and last is not None and len(first) == batch:
         query = (
-            select(records.c.id, records.c.title, records.c.last_changed)
+            select(records.c.id, records.c.title, records.c.last_changed, records.c.modified_at)
             .where(_LIVE, records.c.id > last)
             .order_by(records.c.id)
             .limit(min(batch, remaining))

@@ -130,6 +130,7 @@ class RecordState:
     content_hash: str
     withdrawn: bool
     locator: str | None = None
+    first_seen: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -482,13 +483,13 @@ class Store:
     # -- records -----------------------------------------------------------------------------------
 
     def record_states(self, source_id: int) -> dict[str, RecordState]:
-        """original identifier → (id, hash, withdrawn, locator) for every record of a source."""
+        """original identifier → (id, hash, withdrawn, locator, first seen) for every record of a source."""
         columns = (records.c.original_identifier, records.c.id, records.c.content_hash, records.c.withdrawn)
-        query = select(*columns, records.c.locator).where(records.c.source_id == source_id)
+        query = select(*columns, records.c.locator, records.c.first_seen).where(records.c.source_id == source_id)
         with self.engine.connect() as connection:
             return {
-                ident: RecordState(id_, hash_, bool(w), locator)
-                for ident, id_, hash_, w, locator in connection.execute(query)
+                ident: RecordState(id_, hash_, bool(w), locator, first)
+                for ident, id_, hash_, w, locator, first in connection.execute(query)
             }
 
     def write_records(self, new: Sequence[RecordWrite], changed: Sequence[RecordWrite], now: datetime) -> None:

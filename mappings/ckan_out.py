@@ -8,6 +8,7 @@ organization's name the slug of its publisher, its id a UUID derived from the pu
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from mappings.derive import facet_value, format_label, keyword_value, license_label
+from mappings.derive import LICENSES, facet_value, format_label, license_label, unique_keywords
 from mappings.model import Dataset, Distribution
 from mappings.rdfterms import is_iri
 
@@ -62,6 +63,45 @@ EXTRAS: tuple[str, ...] = (
     "systemOfRecords",
     "primaryITInvestmentUII",
 )
+
+
+def resource_id(record_id: str, position: int, url: str) -> str:
+    """A resource's id: a UUID whose first 80 bits are its dataset's id (base32-decoded), so
+    ``resource_show`` finds the dataset from the id alone; the rest hashes its position and URL."""
+    head = base64.b32decode(record_id.upper()).hex()
+    tail = hashlib.blake2b(f"{position}:{url}".encode(), digest_size=6).hexdigest()
+    return str(uuid.UUID(head + tail))
+
+
+def record_of_resource(resource: str) -> str | None:
+    """The dataset id inside a resource id (None: not one of this catalog's resource ids)."""
+    try:
+        head = uuid.UUID(resource).hex[:20]
+    except ValueError:
+        return None
+    return base64.b32encode(bytes.fromhex(head)).decode("ascii").lower()
+
+
+def license_dict(label: str) -> dict[str, Any]:
+    """A licence (as packages' ``license_id`` name it) in the form of CKAN 2.10's ``license_list`` (the keys of
+    its ``DefaultLicense``): a well-known licence with its URL, any other with its own URL, or generic."""
+    known = {name: f"https://{prefix}/" for prefix, name in LICENSES.items()}
+    url = known.get(label) or (label if is_iri(label) else "")
+    is_open = label in OPEN_LICENSES
+    return {
+        "id": label,
+        "title": label,
+        "url": url,
+        "status": "active",
+        "maintainer": "",
+        "family": "",
+        "is_generic": not url,
+        "od_conformance": "approved" if is_open else "not reviewed",
+        "osd_conformance": "not reviewed",
+        "domain_content": False,
+        "domain_data": is_open,
+        "domain_software": False,
+    }
 
 
 def _uuid(kind: str, key: str) -> str:
@@ -144,7 +184,7 @@ def package(dataset: Dataset, ctx: PackageContext, organizations: Names, groups:
     org = organizations.of(dataset.publisher.name) if dataset.publisher and dataset.publisher.name else None
     contact = dataset.contact_point
     label = license_label(dataset.license)
-    tags = list(dict.fromkeys(keyword_value(k) for k in dataset.keyword if k.strip()))
+    tags = unique_keywords(dataset.keyword)
     resources = [_resource(d, n, ctx) for n, d in enumerate(dataset.distribution) if d.download_url or d.access_url]
     return {
         "id": ctx.id,
@@ -191,7 +231,7 @@ def tag_dict(name: str) -> dict[str, Any]:
 def _resource(dist: Distribution, position: int, ctx: PackageContext) -> dict[str, Any]:
     url = dist.download_url or dist.access_url or ""
     return {
-        "id": _uuid("resource", f"{ctx.id}:{position}:{url}"),
+        "id": resource_id(ctx.id, position, url),
         "package_id": ctx.id,
         "name": dist.title or format_label(dist) or url,
         "description": dist.description or "",

@@ -19,7 +19,7 @@ import dataclasses
 import re
 from collections.abc import Mapping
 from functools import cache
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
@@ -41,7 +41,7 @@ from mappings.derive import format_label
 from mappings.graphs import bnode, plain
 from mappings.model import Distribution
 from mappings.rdfterms import date_literal, is_iri
-from mappings.vocab import DCAT, DCTERMS, FOAF, RDF, RDFS, SKOS, VCARD, XSD
+from mappings.vocab import DCAT, DCTERMS, FOAF, RDF, RDFS, SCHEMA, SKOS, VCARD, XSD
 
 EU = "http://publications.europa.eu/resource/authority/"
 TYPED_DATES = frozenset({XSD.date, XSD.dateTime, XSD.gYear, XSD.gYearMonth})
@@ -248,16 +248,48 @@ class Language(Vocabulary):
         return match.group(1).lower() if match else text
 
 
+_BASIC_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_BASIC_DATETIME = re.compile(r"^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})?(Z|[+-]\d{2}:?\d{2})?$")
+_YEAR_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def typed_date(text: str) -> Literal | None:
+    """An ISO 8601 date, datetime, year or year-month as the typed literal DCAT-AP wants; the basic format
+    (``20201117``, ``20201117T101500Z``) is written in the extended one. ``None`` for anything else."""
+    text = text.strip()
+    if _YEAR_MONTH.match(text):
+        return Literal(text, datatype=XSD.gYearMonth, normalize=False)
+    basic = _BASIC_DATE.match(text)
+    if basic:
+        text = "-".join(basic.groups())
+    stamp = _BASIC_DATETIME.match(text)
+    if stamp:
+        year, month, day, hour, minute, second, zone = stamp.groups()
+        text = f"{year}-{month}-{day}T{hour}:{minute}:{second or '00'}{zone or ''}"
+    literal = date_literal(text)
+    return literal if literal.datatype in TYPED_DATES else None
+
+
 class StrictDate(WriteOnly):
-    """``xsd:date``/``xsd:dateTime``/``xsd:gYear`` literals only; free text is left out."""
+    """Typed ISO 8601 dates only (:func:`typed_date`); anything else is left to :class:`DateAsPublished`."""
 
     def to_rdf(self, graph: Graph, value: JSONValue) -> Node | None:
         text = _text(value)
-        literal = date_literal(text) if text else None
-        return literal if literal is not None and literal.datatype in TYPED_DATES else None
+        return typed_date(text) if text else None
+
+
+class DateAsPublished(WriteOnly):
+    """A date DCAT-AP cannot type (``R/P1W``, "N/A") as the plain literal it was published as, under
+    schema.org's property (DCAT-AP constrains only its own): it stays in the RDF, and reading the RDF back
+    (schema.org's properties are read where DCAT's are missing) recovers it."""
+
+    def to_rdf(self, graph: Graph, value: JSONValue) -> Node | None:
+        text = _text(value)
+        return plain(" ".join(text.split())) if text and typed_date(text) is None else None
 
 
 _DATE = StrictDate()
+_AS_PUBLISHED = DateAsPublished()
 
 
 class Period(WriteOnly):
@@ -303,9 +335,39 @@ class Theme(WriteOnly):
         label = " ".join(text.split())
         iri = URIRef(text) if is_iri(text) else URIRef(f"{self.base_url}/?theme={quote(label, safe='')}")
         _typed(graph, iri, _CONCEPT)
-        if not is_iri(text):
-            graph.add((iri, _PREF_LABEL, plain(label)))
+        if graph.value(iri, _PREF_LABEL) is None:  # DCAT-AP: every skos:Concept has a preferred label
+            graph.add((iri, _PREF_LABEL, plain(concept_label(text) if is_iri(text) else label)))
         return iri
+
+
+# The EU data themes (publications.europa.eu/resource/authority/data-theme), by code.
+DATA_THEMES: dict[str, str] = {
+    "AGRI": "Agriculture, fisheries, forestry and food",
+    "ECON": "Economy and finance",
+    "EDUC": "Education, culture and sport",
+    "ENER": "Energy",
+    "ENVI": "Environment",
+    "GOVE": "Government and public sector",
+    "HEAL": "Health",
+    "INTR": "International issues",
+    "JUST": "Justice, legal system and public safety",
+    "OP_DATPRO": "Provisional data",
+    "REGI": "Regions and cities",
+    "SOCI": "Population and society",
+    "TECH": "Science and technology",
+    "TRAN": "Transport",
+}
+
+
+def concept_label(iri: str) -> str:
+    """A readable label for a concept known only by its IRI: an EU data theme's name, else the IRI's last
+    segment (fragment or path), decoded, with separators as spaces; the IRI itself when it has none."""
+    if "/authority/data-theme/" in iri:
+        code = iri.rstrip("/").rsplit("/", 1)[-1]
+        if code in DATA_THEMES:
+            return DATA_THEMES[code]
+    tail = re.split(r"[#/]", iri.rstrip("/#"))[-1]
+    return " ".join(re.sub(r"[_+]+", " ", unquote(tail)).split()) or iri
 
 
 class MediaType(WriteOnly):
@@ -416,4 +478,8 @@ def dataset_fields(base_url: str) -> tuple[FieldMap, ...]:
     access = FieldMap(
         "accessLevel", DCTERMS.accessRights, Vocabulary("access-right", ACCESS_RIGHTS, DCTERMS.RightsStatement)
     )
-    return (*_override(DATASET_FIELDS, codecs), access)
+    as_published = (
+        FieldMap("modified", SCHEMA.dateModified, _AS_PUBLISHED),
+        FieldMap("issued", SCHEMA.datePublished, _AS_PUBLISHED),
+    )
+    return (*_override(DATASET_FIELDS, codecs), access, *as_published)

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from urllib.parse import urlsplit
 
-from mappings.dcatus import parse_bbox
+from mappings.coverage import extent
 from mappings.model import Dataset, Distribution
 
 # media type → short format label
@@ -172,11 +173,44 @@ def license_label(value: str | None) -> str | None:
     if not value:
         return None
     text = value.strip()
-    key = re.sub(r"^https?://", "", text.lower()).rstrip("/")
+    return known_licence(text) or " ".join(text.split())[:200]
+
+
+def known_licence(url: str) -> str | None:
+    """The short name of a well-known licence's URL (None for any other value)."""
+    key = re.sub(r"^https?://", "", url.strip().lower()).rstrip("/")
     for prefix, label in LICENSES.items():
         if key.startswith(prefix):
             return label
-    return " ".join(text.split())[:200]
+    return None
+
+
+_URL_IN_TEXT = re.compile(r"https?://[^\s<>\"]+")
+_TRAILING = ".,;:!?'\""
+_PAIRS = {")": "(", "]": "[", "}": "{"}
+
+
+def urls_in_text(text: str) -> list[str]:
+    """The URLs written in prose, without what surrounds them: ``Utilities(http://www.seattle.gov)`` gives
+    ``http://www.seattle.gov`` — a closing bracket ends a URL unless the URL opened it, and trailing
+    punctuation is the sentence's."""
+    found = []
+    for match in _URL_IN_TEXT.finditer(text):
+        url = match.group(0)
+        while url and (url[-1] in _TRAILING or (url[-1] in _PAIRS and url.count(_PAIRS[url[-1]]) < url.count(url[-1]))):
+            url = url[:-1]
+        if "://" in url and not url.endswith("://"):
+            found.append(url)
+    return found
+
+
+def licence_url_in_text(text: str) -> str | None:
+    """The licence's URL in a licence written as prose: a well-known licence's URL when the text names one
+    (``…Seattle(http://www.seattle.gov/dpd)\nhttp://creativecommons.org/publicdomain/zero/1.0/legalcode``),
+    else the first URL; None without one."""
+    urls = urls_in_text(text)
+    known = [u for u in urls if known_licence(u)]
+    return known[0] if known else urls[0] if urls else None
 
 
 def parse_modified(value: str | None) -> datetime | None:
@@ -208,7 +242,8 @@ def _date_prefix(text: str) -> datetime | None:
 
 
 def bbox(dataset: Dataset) -> tuple[float, float, float, float] | None:
-    return parse_bbox(dataset.spatial) if dataset.spatial else None
+    """The box ``spatial`` covers: a bbox string, a geometry, or a place the gazetteer knows."""
+    return extent(dataset.spatial)
 
 
 def facet_value(value: str) -> str:
@@ -218,5 +253,16 @@ def facet_value(value: str) -> str:
 
 
 def keyword_value(value: str) -> str:
-    """Keywords facet lower-cased: tags are case-insensitive everywhere they are used."""
-    return facet_value(value).lower()
+    """A keyword as every output shows it: as published (case kept), cleaned like a facet value."""
+    return facet_value(value)
+
+
+def unique_keywords(values: Iterable[str]) -> list[str]:
+    """Keywords once each, compared case-insensitively (the first spelling stays): ``COVID-19`` and
+    ``covid-19`` on one dataset are one keyword, which search facets count once."""
+    kept: dict[str, str] = {}
+    for value in values:
+        keyword = keyword_value(value)
+        if keyword:
+            kept.setdefault(keyword.casefold(), keyword)
+    return list(kept.values())

@@ -18,7 +18,7 @@ from catalog_api.errors import ApiError
 from catalog_api.feeds import FeedItem, FeedPage, atom, rss
 from catalog_api.openapi import NOT_MODIFIED, errors, media
 from catalog_api.opensearch import DESCRIPTION_MEDIA, SUGGESTIONS_MEDIA, description_document
-from catalog_api.search import SearchOutcome, SearchParams, run_search
+from catalog_api.search import SearchOutcome, SearchParams, clamped, run_search
 from catalog_api.search_params import SearchParamsDep
 from catalog_api.services import Services
 from catalog_api.sitemaps import dataset_file, index_document, pages_document, robots_txt
@@ -84,8 +84,9 @@ def suggest(
 
 
 def _feed(request: Request, services: Services, params: SearchParams, kind: str) -> Response:
-    outcome = run_search(services, params)
     settings = services.settings
+    params = clamped(params, settings.max_per_page, settings.max_result_window)
+    outcome = run_search(services, params)
     hits = outcome.result.hits
     known = moments(services.store, [h.id for h in hits])
     items = tuple(_item(services, h.summary, known.get(h.id)) for h in hits)
@@ -142,7 +143,10 @@ def _paging(
     request: Request, services: Services, params: SearchParams, outcome: SearchOutcome, base: str
 ) -> dict[str, str]:
     """first / previous / next / last, by page number inside the result window, by cursor past it."""
-    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("page", "cursor")]
+    given = [(k, v) for k, v in request.query_params.multi_items() if v.strip()]
+    kept = [(k, v) for k, v in given if k not in ("page", "cursor", "per_page")]
+    if any(k == "per_page" for k, _ in given):
+        kept.append(("per_page", str(params.per_page)))  # as clamped
 
     def url(**extra: Any) -> str:
         return f"{base}{request.url.path}?{urlencode([*kept, *extra.items()])}"

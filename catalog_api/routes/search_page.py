@@ -7,9 +7,10 @@ from fastapi.responses import HTMLResponse
 
 from catalog_api.deps import ServicesDep
 from catalog_api.search import run_search
+from catalog_api.services import Services
 from catalog_api.templating import templates
 from catalog_api.web.search_view import PER_PAGE, SearchState, failed_page, search_page
-from index.search.base import SearchError
+from index.search.base import SearchError, SearchQuery
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -23,5 +24,16 @@ def search(request: Request, services: ServicesDep) -> HTMLResponse:
         status = 200
     except SearchError as exc:
         page, status = failed_page(state, f"Those words cannot be searched for as written: {exc}"), 400
-    context = {"page": page, "is_home": not state.q and not state.filters}
+    is_home = not state.q and not state.narrowed and state.page == 1
+    context = {"page": page, "is_home": is_home, "counts": home_counts(services) if is_home else None}
     return templates(request).TemplateResponse(request, "search.html", context, status_code=status)
+
+
+def home_counts(services: Services) -> dict[str, int]:
+    """How many datasets, publishers and sources the catalog holds (the home page's first line)."""
+    result = services.index.search(SearchQuery(limit=0, facets=("publisher", "source"), facet_limit=10_000))
+    return {
+        "datasets": result.total,
+        "publishers": len(result.facets.get("publisher", [])),
+        "sources": len(result.facets.get("source", [])),
+    }

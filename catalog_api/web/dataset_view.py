@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from catalog_api.representations import alternates
 from catalog_api.settings import Settings
+from catalog_api.web.maps import MapView, box_map, box_words
 from index.store import RecordRow
+from mappings.dcatus import parse_bbox
 from mappings.derive import bbox, format_label
 from mappings.model import Dataset, Distribution
 
@@ -95,12 +97,27 @@ def distributions(dataset: Dataset) -> list[DistributionView]:
 
 
 def bbox_words(dataset: Dataset) -> str | None:
-    """``W -75.28, S 39.87, E -74.96, N 40.14`` when ``spatial`` is a bounding box."""
-    box = bbox(dataset)
+    """``W -75.28, S 39.87, E -74.96, N 40.14`` when ``spatial`` is a bounding box (a place name, a
+    geometry or anything else is shown as published)."""
+    box = parse_bbox(dataset.spatial.replace(" ", "")) if dataset.spatial else None
     if box is None:
         return None
     west, south, east, north = box
     return f"W {west:g}, S {south:g}, E {east:g}, N {north:g}"
+
+
+def extent_map(dataset: Dataset) -> MapView | None:
+    """A map of the dataset's extent (a bbox, a geometry or a place the gazetteer knows), if it has one."""
+    box = bbox(dataset)
+    if box is None:
+        return None
+    return box_map(box, f"Map of the area covered: {box_words(box)}")
+
+
+def area_search(dataset: Dataset) -> str | None:
+    """The search for datasets intersecting this one's extent."""
+    box = bbox(dataset)
+    return None if box is None else "/?" + urlencode({"bbox": ",".join(f"{v:g}" for v in box)})
 
 
 def other_forms(settings: Settings, record: RecordRow) -> list[tuple[str, str, str]]:

@@ -7,8 +7,10 @@ without JavaScript, every view has a shareable URL, and the back button does wha
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from itertools import pairwise
 from typing import Any, cast
 from urllib.parse import urlencode
@@ -16,10 +18,12 @@ from urllib.parse import urlencode
 from starlette.datastructures import QueryParams
 
 from catalog_api.errors import ApiError
-from catalog_api.search import SearchOutcome, SearchParams
+from catalog_api.search import SearchOutcome, SearchParams, parse_bbox_param
 from catalog_api.web.links import dataset_path, organization_path
+from catalog_api.web.maps import MapView, box_map, box_words
 from catalog_api.web.text import summary
-from index.search.base import FACETS, SORTS, FacetCount, Sort
+from index.search.base import FACETS, SORTS, Box, FacetCount, Sort
+from mappings.coverage import period
 
 PER_PAGE = 20
 FACETS_SHOWN = 8
@@ -27,6 +31,7 @@ FACETS_EXPANDED = 50
 MAX_QUERY = 500
 MAX_VALUES = 10
 PAGE_WINDOW = 2
+SEARCH_MAP_SPAN = 60.0  # degrees of longitude the search page's map shows at least around a chosen area
 
 # facet → (heading, the word for one value), in the order the page lists them
 FACET_LABELS: dict[str, tuple[str, str]] = {
@@ -52,6 +57,9 @@ class SearchState:
     sort: Sort | None = None
     page: int = 1
     expand: str | None = None
+    bbox: str = ""  # as typed: west,south,east,north or a place name
+    temporal_from: str = ""  # as typed: a year, a month or a day
+    temporal_to: str = ""
 
     @classmethod
     def from_query(cls, query: QueryParams, max_pages: int) -> SearchState:
@@ -64,7 +72,18 @@ class SearchState:
             raise ApiError(400, "bad_parameter", f"sort must be one of {', '.join(SORTS)} (got {sort!r})")
         page = _page(query.get("page"), max_pages)
         expand = query.get("expand") if query.get("expand") in FACET_LABELS else None
-        return cls(q, {k: v for k, v in filters.items() if v}, cast(Sort | None, sort), page, expand)
+        where = " ".join(query.get("bbox", "").split())[:200]
+        when = {name: " ".join(query.get(name, "").split())[:40] for name in ("temporal_from", "temporal_to")}
+        state = cls(q, {k: v for k, v in filters.items() if v}, cast(Sort | None, sort), page, expand, where, **when)
+        state.where_when()  # a bad box or date is a 400 now, not when the search runs
+        return state
+
+    def where_when(self) -> tuple[Box | None, datetime | None, datetime | None]:
+        """The area and the coverage period asked for, parsed (400 when they cannot be)."""
+        box = parse_bbox_param(self.bbox or None)
+        start = _day(self.temporal_from, "temporal_from", last=False)
+        end = _day(self.temporal_to, "temporal_to", last=True)
+        return box, start, end
 
     @property
     def effective_sort(self) -> Sort:
@@ -74,9 +93,13 @@ class SearchState:
 
     def params(self, *, per_page: int = PER_PAGE) -> SearchParams:
         limit = FACETS_EXPANDED if self.expand else FACETS_SHOWN + 1
+        box, start, end = self.where_when()
         return SearchParams(
             q=self.q or None,
             filters=self.filters,
+            bbox=box,
+            temporal_from=start,
+            temporal_to=end,
             sort=self.effective_sort,
             page=self.page,
             per_page=per_page,
@@ -88,6 +111,7 @@ class SearchState:
         out: list[tuple[str, str]] = [("q", self.q)] if self.q else []
         for name in FACET_LABELS:
             out += [(name, value) for value in self.filters.get(name, ())]
+        out += [(name, getattr(self, name)) for name in WHERE_WHEN if getattr(self, name)]
         if self.sort and self.sort != ("relevance" if self.q else "modified"):
             out.append(("sort", self.sort))
         if self.page > 1:
@@ -95,6 +119,15 @@ class SearchState:
         if self.expand:
             out.append(("expand", self.expand))
         return out
+
+    def carried(self, *leave_out: str) -> list[tuple[str, str]]:
+        """The pairs a form on the page carries as hidden fields (all but its own, the page and expand)."""
+        return [(k, v) for k, v in self.pairs() if k not in leave_out and k not in ("page", "expand")]
+
+    @property
+    def narrowed(self) -> bool:
+        """Any filter, area or period applied (words aside)."""
+        return bool(self.filters or self.bbox or self.temporal_from or self.temporal_to)
 
     def url(self) -> str:
         pairs = self.pairs()
@@ -111,6 +144,20 @@ class SearchState:
         values = tuple(v for v in current if v != value) if value in current else (*current, value)
         filters = {**self.filters, facet: values}
         return self.changed(filters={k: v for k, v in filters.items() if v})
+
+
+WHERE_WHEN = ("bbox", "temporal_from", "temporal_to")
+DATE_HELP = "use a year (2015), a month (2015-06) or a day (2015-06-30)"
+
+
+def _day(text: str, name: str, *, last: bool) -> datetime | None:
+    """A year, month or day typed in a form: its first moment (or its last, ending a period)."""
+    if not text:
+        return None
+    covered = period(text) if re.fullmatch(r"\d{4}(-\d{1,2}(-\d{1,2})?)?", text) else None
+    if covered is None or covered[0] is None or covered[1] is None or covered[0].year < 1:
+        raise ApiError(400, "bad_parameter", f"parameter '{name}' is no date: {DATE_HELP}")
+    return covered[1] if last else covered[0]
 
 
 def _values(query: QueryParams, name: str) -> tuple[str, ...]:
@@ -203,6 +250,7 @@ class SearchPage:
     sorts: list[tuple[str, str]]
     clear_href: str | None
     message: str | None = None
+    area_map: MapView | None = None
 
 
 def search_page(state: SearchState, outcome: SearchOutcome, max_pages: int) -> SearchPage:
@@ -215,14 +263,22 @@ def search_page(state: SearchState, outcome: SearchOutcome, max_pages: int) -> S
         chips=chips(state),
         pagination=pagination(state, result.total, max_pages),
         sorts=[(k, v) for k, v in SORT_LABELS.items() if k != "relevance" or state.q],
-        clear_href="/" if state.q or state.filters else None,
+        clear_href="/" if state.q or state.narrowed else None,
+        area_map=area_map(state),
     )
+
+
+def area_map(state: SearchState) -> MapView:
+    """The world with the area searched in (the draw-a-box map; without JavaScript, the text box)."""
+    box = state.where_when()[0]
+    label = f"Area searched: {box_words(box)}" if box else "World map: no area chosen"
+    return box_map(box, label, min_span=SEARCH_MAP_SPAN)  # room around the area to draw another
 
 
 def failed_page(state: SearchState, message: str) -> SearchPage:
     """The page for words the index cannot search for: the form, the chips, and what went wrong."""
     sorts = [(k, v) for k, v in SORT_LABELS.items() if k != "relevance" or state.q]
-    return SearchPage(state, 0, [], [], chips(state), None, sorts, "/", message)
+    return SearchPage(state, 0, [], [], chips(state), None, sorts, "/", message, area_map(state))
 
 
 def result_view(data: Mapping[str, Any]) -> ResultView:
@@ -264,6 +320,11 @@ def chips(state: SearchState) -> list[Chip]:
     out = [Chip("Search", f"“{state.q}”", state.changed(q="").url())] if state.q else []
     for name, (label, _) in FACET_LABELS.items():
         out += [Chip(label, value, state.toggled(name, value).url()) for value in state.filters.get(name, ())]
+    if state.bbox:
+        out.append(Chip("Area", state.bbox, state.changed(bbox="").url()))
+    if state.temporal_from or state.temporal_to:
+        span = f"{state.temporal_from or '…'} – {state.temporal_to or '…'}"
+        out.append(Chip("Time covered", span, state.changed(temporal_from="", temporal_to="").url()))
     return out
 
 

@@ -6,10 +6,27 @@ Semantics shared by all backends (the conformance suite in ``tests/index/conform
   are understood; title and keywords weigh more than the description.
 * ``filters``: facet name → values; every value must match (AND, also within one facet, as CKAN's
   ``fq``), compared case-insensitively.
-* facets: buckets of the exact (whitespace-collapsed) value, ordered by count then value; keywords are
-  lower-cased when documents are built, so they group case-insensitively.
+* facets: buckets of the exact (whitespace-collapsed) value, ordered by count then value. Keywords keep
+  their published case: a keyword bucket groups the spellings that differ only in case (a document lists
+  a keyword once, whatever its case) and shows the spelling most documents use (ties: the first in
+  code-point order) — :func:`merge_spellings`.
+* ``where``: a tree of clauses (:data:`Clause`) for what flat filters cannot say — CKAN's ``fq``: any-of,
+  negation, date ranges on ``modified``/``created``/``changed`` (bounds optional, each inclusive or not;
+  undated documents never match a range), words in chosen text fields, exact (case-sensitive) facet values
+  and ids. It is AND-ed with ``text`` and ``filters``.
+* ``bbox`` (west, south, east, north; ``west > east`` crosses the antimeridian): documents whose box
+  intersects it (edges touching count); documents without a box never match.
+* ``temporal_from``/``temporal_to``: documents whose coverage (start, end; either may be open) overlaps
+  the closed interval; documents without coverage never match.
+* ranking: a word found unstemmed in the title adds to the score (``parking`` ranks "Parking Meters"
+  above "Parks"); identifiers and landing pages are searched too (weight 3).
 * sorts: ``relevance`` (score, then id), ``modified`` (newest first, undated last, then id), ``title``
   (A→Z case-insensitively, then id). ``after`` continues strictly after a hit's ``sort_key``.
+* ``order``: any sequence of :data:`ORDER_FIELDS` ascending or descending (missing values last in either
+  direction, ties by id ascending); it replaces ``sort`` and pages by ``offset`` only. ``name`` is a
+  dataset page's slug (``slugify(title)-id``), ``created``/``changed`` when the catalog first saw the
+  dataset and last saw it change.
+* ``offset`` may be any number, past any engine's result window; past the end the page is empty.
 """
 
 from __future__ import annotations
@@ -22,9 +39,15 @@ from datetime import datetime
 from typing import Any, Literal
 
 FACETS: tuple[str, ...] = ("publisher", "keyword", "theme", "format", "license", "accessLevel", "source")
+GROUPED_FACETS: tuple[str, ...] = ("keyword",)  # buckets group spellings that differ only in case
 SORTS: tuple[str, ...] = ("relevance", "modified", "title")
 Sort = Literal["relevance", "modified", "title"]
 SortKey = tuple[Any, ...]
+ORDER_FIELDS: tuple[str, ...] = ("score", "id", "name", "title", "modified", "created", "changed")
+DATE_FIELDS: tuple[str, ...] = ("modified", "created", "changed")
+TEXT_FIELDS: tuple[str, ...] = ("title", "description", "keyword", "publisher")
+Box = tuple[float, float, float, float]  # west, south, east, north (degrees; west > east wraps)
+Period = tuple[datetime | None, datetime | None]  # start, end (None: open)
 
 
 class SearchError(Exception):
@@ -51,8 +74,16 @@ class SearchDoc:
     source: str
     modified: datetime | None
     content_hash: str
-    bbox: tuple[float, float, float, float] | None = None
+    bbox: Box | None = None
     summary: Mapping[str, Any] = field(default_factory=dict)
+    temporal: Period | None = None
+    identifiers: tuple[str, ...] = ()  # identifier, landing page: searchable words
+    created: datetime | None = None  # when the catalog first saw the dataset
+    changed: datetime | None = None  # when the catalog last saw it change
+
+    def date(self, name: str) -> datetime | None:
+        """One of :data:`DATE_FIELDS`."""
+        return {"modified": self.modified, "created": self.created, "changed": self.changed}[name]
 
     def facet_values(self, name: str) -> tuple[str, ...]:
         single = {
@@ -68,17 +99,99 @@ class SearchDoc:
 
 
 @dataclass(frozen=True, slots=True)
+class Match:
+    """Documents with ``value`` in a facet (case-insensitively, or exactly with ``exact``), or with that ``id``."""
+
+    field: str
+    value: str
+    exact: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    """Documents whose date ``field`` (one of :data:`DATE_FIELDS`) lies between the bounds (``None``: open)."""
+
+    field: str
+    low: datetime | None = None
+    high: datetime | None = None
+    low_inclusive: bool = True
+    high_inclusive: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Words:
+    """Documents with every word of ``text`` (the search syntax of ``SearchQuery.text``) in ``fields``."""
+
+    fields: tuple[str, ...]
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    clause: Clause
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf:
+    """Documents matching at least one clause (none: nothing)."""
+
+    clauses: tuple[Clause, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AllOf:
+    """Documents matching every clause (none: everything)."""
+
+    clauses: tuple[Clause, ...]
+
+
+Clause = Match | Range | Words | Not | AnyOf | AllOf
+
+
+@dataclass(frozen=True, slots=True)
+class OrderBy:
+    field: str
+    descending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class SearchQuery:
     text: str | None = None
     filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     modified_since: datetime | None = None
     modified_before: datetime | None = None
+    bbox: Box | None = None
+    temporal_from: datetime | None = None
+    temporal_to: datetime | None = None
     sort: Sort = "relevance"
     offset: int = 0
     limit: int = 20
     after: SortKey | None = None
     facets: tuple[str, ...] = FACETS
     facet_limit: int = 20
+    where: Clause | None = None
+    order: tuple[OrderBy, ...] = ()
+
+
+def check_where(clause: Clause | None) -> None:
+    """Raise :class:`SearchError` for a clause naming a field no backend has."""
+    if isinstance(clause, Match) and clause.field not in (*FACETS, "id"):
+        raise SearchError(f"cannot match on {clause.field!r}; known: {', '.join((*FACETS, 'id'))}")
+    if isinstance(clause, Range) and clause.field not in DATE_FIELDS:
+        raise SearchError(f"cannot range over {clause.field!r}; known: {', '.join(DATE_FIELDS)}")
+    if isinstance(clause, Words) and not set(clause.fields) <= set(TEXT_FIELDS):
+        raise SearchError(f"cannot search words in {clause.fields!r}; known: {', '.join(TEXT_FIELDS)}")
+    if isinstance(clause, Not):
+        check_where(clause.clause)
+    if isinstance(clause, AnyOf | AllOf):
+        for inner in clause.clauses:
+            check_where(inner)
+
+
+def check_order(order: Sequence[OrderBy]) -> None:
+    unknown = [o.field for o in order if o.field not in ORDER_FIELDS]
+    if unknown:
+        raise SearchError(f"cannot order by {unknown[0]!r}; known: {', '.join(ORDER_FIELDS)}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +206,20 @@ class Hit:
 class FacetCount:
     value: str
     count: int
+
+
+def merge_spellings(buckets: Iterable[FacetCount], limit: int) -> list[FacetCount]:
+    """Buckets of exact values → buckets of values equal but for case, each shown in its most used spelling
+    (ties: the first in code-point order), ordered by count then that spelling; the ``limit`` first."""
+    groups: dict[str, list[FacetCount]] = {}
+    for bucket in buckets:
+        groups.setdefault(bucket.value.casefold(), []).append(bucket)
+    merged = [
+        FacetCount(min(group, key=lambda b: (-b.count, b.value)).value, sum(b.count for b in group))
+        for group in groups.values()
+    ]
+    merged.sort(key=lambda b: (-b.count, b.value))
+    return merged[:limit]
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,3 +285,24 @@ class SearchBackend(ABC):
         """Around a harvest job: a backend may trade how soon other processes see writes for indexing
         speed while the job writes, and must make every write visible when the block ends."""
         yield
+
+
+def lon_ranges(box: Box) -> list[tuple[float, float]]:
+    """A box's longitudes as one or two plain ranges (two when it crosses the antimeridian)."""
+    west, _, east, _ = box
+    return [(west, east)] if west <= east else [(west, 180.0), (-180.0, east)]
+
+
+def intersects(a: Box, b: Box) -> bool:
+    """Whether two boxes share a point (the reference semantics of the ``bbox`` filter)."""
+    if a[1] > b[3] or b[1] > a[3]:
+        return False
+    return any(w1 <= e2 and w2 <= e1 for w1, e1 in lon_ranges(a) for w2, e2 in lon_ranges(b))
+
+
+def overlaps(period: Period | None, start: datetime | None, end: datetime | None) -> bool:
+    """Whether a coverage period overlaps the closed interval [start, end] (reference semantics)."""
+    if period is None:
+        return False
+    begins, ends = period
+    return (start is None or ends is None or ends >= start) and (end is None or begins is None or begins <= end)

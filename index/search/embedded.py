@@ -1,16 +1,21 @@
 """The embedded search index: SQLite FTS5 (BM25) for words, in-memory columns for everything else.
 
 No server: one SQLite file beside the store (or ``:memory:``). Documents live in ``docs``, their words in
-an external-content FTS5 table weighted title 10, keywords 5, publisher 2, description 1. Facets,
-filters, date ranges, sorting and paging run on :class:`~index.search.columns.Columns`, which each
-process keeps in memory and brings up to date from the file when another process (a harvest running
-beside the server) has written to it: new rows are read by rowid, removals from the ``removed`` log, and
-a rebuild changes the generation, which triggers a full reload.
+an external-content FTS5 table (Porter-stemmed) weighted title 10, keywords 5, publisher 2, description 1,
+identifiers and landing page 3, and their titles once more unstemmed in ``fts_exact``: each word or phrase
+found there adds a fixed bonus to the score, so an exact title word outranks a stemmed one. Boxes and
+coverage periods are columns of ``docs``, loaded into the in-memory columns for the ``bbox`` and
+``temporal`` filters. Facets, filters, date ranges, sorting and paging run on
+:class:`~index.search.columns.Columns`, which each process keeps in memory and brings up to date from the
+file when another process (a harvest running beside the server) has written to it: new rows are read by
+rowid, removals from the ``removed`` log, and a rebuild changes the generation, which triggers a full
+reload.
 """
 
 from __future__ import annotations
 
 import bisect
+import logging
 import sqlite3
 import threading
 import uuid
@@ -27,19 +32,32 @@ import orjson
 
 from index.search.base import (
     FACETS,
+    AnyOf,
     BackendHealth,
+    Box,
+    Clause,
     Hit,
+    Match,
+    Not,
+    Range,
     SearchBackend,
     SearchDoc,
     SearchError,
     SearchQuery,
     SearchResult,
     SortKey,
+    Words,
+    check_order,
+    check_where,
 )
 from index.search.columns import BoolArray, Columns, FloatArray, IntArray, LoadedDoc
-from index.search.text import parse, to_fts5
+from index.search.text import Term, parse, to_fts5
 
-WEIGHTS = (10.0, 5.0, 1.0, 2.0)  # title, keywords, description, publisher
+log = logging.getLogger("nutmeg.index")
+
+WEIGHTS = (10.0, 5.0, 1.0, 2.0, 3.0)  # title, keywords, description, publisher, identifiers
+EXACT_BONUS = 10.0  # added for each word or phrase found unstemmed in the title, on top of BM25
+SCHEMA_VERSION = "2"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
     rowid INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -52,17 +70,28 @@ CREATE TABLE IF NOT EXISTS docs (
     title_sort TEXT NOT NULL,
     modified REAL,
     facets BLOB NOT NULL,
-    summary BLOB NOT NULL
+    summary BLOB NOT NULL,
+    created REAL,
+    changed REAL,
+    identifiers TEXT NOT NULL DEFAULT '',
+    west REAL, south REAL, east REAL, north REAL,
+    t_start REAL, t_end REAL
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
-    title, keywords, description, publisher,
+    title, keywords, description, publisher, identifiers,
     content='docs', content_rowid='rowid',
     tokenize='porter unicode61 remove_diacritics 2'
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS fts_exact USING fts5(
+    title, content='docs', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2'
 );
 CREATE TABLE IF NOT EXISTS removed (seq INTEGER PRIMARY KEY AUTOINCREMENT, rowid INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
-_FTS_COLUMNS = "title, keywords, description, publisher"
+_FTS_COLUMNS = "title, keywords, description, publisher, identifiers"
+FTS_COLUMN = {"title": "title", "keyword": "keywords", "description": "description", "publisher": "publisher"}
+_FTS_TABLES = (("fts", _FTS_COLUMNS), ("fts_exact", "title"))
+_OLD_TABLES = ("fts", "fts_exact", "docs", "removed")
 FTS_CACHE_SIZE = 64
 _BATCH = 500
 
@@ -93,7 +122,16 @@ class EmbeddedIndex(SearchBackend):
         if self.path != ":memory:":
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        found = self._conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        has_docs = self._conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'docs'").fetchone()
+        if has_docs and (found is None or found[0] != SCHEMA_VERSION):
+            log.warning("the search index %s has an older layout: emptied; run `nutmeg reindex`", self.path)
+            for table in _OLD_TABLES:
+                self._conn.execute(f"DROP TABLE IF EXISTS {table}")
+            self._conn.execute("DELETE FROM meta WHERE key = 'generation'")
         self._conn.executescript(_SCHEMA)
+        self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
         self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('generation', ?)", (uuid.uuid4().hex,))
 
     def close(self) -> None:
@@ -124,12 +162,14 @@ class EmbeddedIndex(SearchBackend):
         with self._lock, self._transaction():
             self._conn.execute("DELETE FROM docs")
             self._conn.execute("INSERT INTO fts(fts) VALUES ('delete-all')")
+            self._conn.execute("INSERT INTO fts_exact(fts_exact) VALUES ('delete-all')")
             self._conn.execute("DELETE FROM removed")
             self._conn.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (uuid.uuid4().hex,))
             for batch in _batches(docs, _BATCH):
                 self._write(batch, replace=False)
                 count += len(batch)
             self._conn.execute("INSERT INTO fts(fts) VALUES ('optimize')")
+            self._conn.execute("INSERT INTO fts_exact(fts_exact) VALUES ('optimize')")
         self._written = True  # columns catch up on the next search (a harvest never searches)
         self._writes += 1
         return count
@@ -152,13 +192,15 @@ class EmbeddedIndex(SearchBackend):
         before = max(before, self._sequence("docs"))
         self._conn.executemany(
             "INSERT INTO docs (id, hash, title, keywords, description, publisher, title_sort, modified,"
-            " facets, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " facets, summary, created, changed, identifiers, west, south, east, north, t_start, t_end)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [_row(d) for d in unique],
         )
-        self._conn.execute(
-            f"INSERT INTO fts(rowid, {_FTS_COLUMNS}) SELECT rowid, {_FTS_COLUMNS} FROM docs WHERE rowid > ?",
-            (before,),
-        )
+        for table, columns in _FTS_TABLES:
+            self._conn.execute(
+                f"INSERT INTO {table}(rowid, {columns}) SELECT rowid, {columns} FROM docs WHERE rowid > ?",
+                (before,),
+            )
 
     def _sequence(self, table: str) -> int:
         row = self._conn.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)).fetchone()
@@ -170,11 +212,12 @@ class EmbeddedIndex(SearchBackend):
         if not rowids:
             return
         in_rows = ",".join("?" * len(rowids))
-        self._conn.execute(
-            f"INSERT INTO fts(fts, rowid, {_FTS_COLUMNS}) "
-            f"SELECT 'delete', rowid, {_FTS_COLUMNS} FROM docs WHERE rowid IN ({in_rows})",
-            rowids,
-        )
+        for table, columns in _FTS_TABLES:
+            self._conn.execute(
+                f"INSERT INTO {table}({table}, rowid, {columns}) "
+                f"SELECT 'delete', rowid, {columns} FROM docs WHERE rowid IN ({in_rows})",
+                rowids,
+            )
         self._conn.execute(f"DELETE FROM docs WHERE rowid IN ({in_rows})", rowids)
         self._conn.executemany("INSERT INTO removed (rowid) VALUES (?)", [(r,) for r in rowids])
 
@@ -231,12 +274,15 @@ class EmbeddedIndex(SearchBackend):
             self._removed_seq = removed[-1][0]
             self._columns.kill(r for _, r in removed)
         rows = self._conn.execute(
-            "SELECT rowid, id, modified, title_sort, facets FROM docs WHERE rowid > ? ORDER BY rowid",
+            "SELECT rowid, id, modified, title_sort, facets, created, changed, west, south, east, north,"
+            " t_start, t_end FROM docs WHERE rowid > ? ORDER BY rowid",
             (self._max_rowid,),
         ).fetchall()
         if rows:
             self._max_rowid = rows[-1][0]
-            self._columns.add(LoadedDoc(r[0], r[1], r[2], r[3], orjson.loads(r[4])) for r in rows)
+            self._columns.add(
+                LoadedDoc(r[0], r[1], r[2], r[3], orjson.loads(r[4]), r[5], r[6], r[7:11], r[11:13]) for r in rows
+            )
 
     # -- searching ---------------------------------------------------------------------------------
 
@@ -254,8 +300,17 @@ class EmbeddedIndex(SearchBackend):
             dated = query.modified_since is not None or query.modified_before is not None
             if dated:
                 mask &= _date_mask(columns.modified, query.modified_since, query.modified_before)
+            if query.where is not None:
+                check_where(query.where)
+                mask &= self._where(query.where)
+            if query.bbox is not None:
+                mask &= columns.intersecting(query.bbox)
+            timed = query.temporal_from is not None or query.temporal_to is not None
+            if timed:
+                mask &= columns.overlapping(_seconds(query.temporal_from), _seconds(query.temporal_to))
             matched = np.flatnonzero(mask)
-            everything = not worded and not query.filters and not dated
+            placed = query.bbox is not None or timed
+            everything = not worded and not query.filters and not dated and query.where is None and not placed
             if everything:
                 tallies = {name: columns.tally_all(name) for name in query.facets}
             else:
@@ -271,49 +326,93 @@ class EmbeddedIndex(SearchBackend):
         was searched for."""
         size = self._columns.size
         scores = np.zeros(size, dtype=np.float64)
-        positive, negative = to_fts5(parse(query.text))
+        terms = parse(query.text)
+        positive, negative = to_fts5(terms)
         if positive is None:
             mask = np.ones(size, dtype=bool)
         else:
             mask = np.zeros(size, dtype=bool)
-            rowids, found_scores = self._ranked(positive, scored=query.sort == "relevance")
+            scored = query.sort == "relevance" or any(o.field == "score" for o in query.order)
+            rowids, found_scores = self._ranked(positive, scored=scored)
             keep = rowids < size
             mask[rowids[keep]] = True
             scores[rowids[keep]] = found_scores[keep]
+            for exact in _exact_terms(terms) if scored else ():
+                found, _ = self._ranked(exact, scored=False, table="fts_exact")  # which rows, not how well
+                found = found[found < size]
+                scores[found[mask[found]]] += EXACT_BONUS
         if negative is not None:
             excluded, _ = self._ranked(negative, scored=False)
             mask[excluded[excluded < size]] = False
         return mask, scores, positive is not None or negative is not None
 
-    def _ranked(self, match: str, *, scored: bool) -> tuple[IntArray, FloatArray]:
+    def _ranked(self, match: str, *, scored: bool, table: str = "fts") -> tuple[IntArray, FloatArray]:
         """Rowids and BM25 scores (higher is better) of the documents matching an FTS5 expression;
         without ``scored`` (sorting by date or title) ranking is skipped and the scores are zero.
 
         The last few expressions are cached until the index changes: paging through results or
         clicking facets repeats the same words, and ranking is most of a query's cost.
         """
-        for key in ((match, True), (match, scored)):
+        for key in ((f"{table}:{match}", True), (f"{table}:{match}", scored)):
             cached = self._fts_cache.get(key)
             if cached is not None:
                 self._fts_cache.move_to_end(key)
                 return cached
-        weights = ", ".join(map(str, WEIGHTS))
-        score = f"-bm25(fts, {weights})" if scored else "0.0"
+        score = f"-bm25({table}, {', '.join(map(str, WEIGHTS))})" if scored else "0.0"
         try:
-            found = self._conn.execute(f"SELECT rowid, {score} FROM fts WHERE fts MATCH ?", (match,)).fetchall()
+            found = self._conn.execute(f"SELECT rowid, {score} FROM {table} WHERE {table} MATCH ?", (match,)).fetchall()
         except sqlite3.OperationalError as exc:
             raise SearchError(f"cannot search for {match!r}: {exc}") from exc
-        table = np.fromiter(chain.from_iterable(found), dtype=np.float64, count=2 * len(found)).reshape(-1, 2)
-        result = (table[:, 0].astype(np.int64), table[:, 1])
-        self._fts_cache[(match, scored)] = result
+        pairs = np.fromiter(chain.from_iterable(found), dtype=np.float64, count=2 * len(found)).reshape(-1, 2)
+        result = (pairs[:, 0].astype(np.int64), pairs[:, 1])
+        self._fts_cache[(f"{table}:{match}", scored)] = result
         if len(self._fts_cache) > FTS_CACHE_SIZE:
             self._fts_cache.popitem(last=False)
         return result
+
+    def _where(self, clause: Clause) -> BoolArray:
+        """The documents (alive or not) a ``where`` clause matches, as a mask over rowids."""
+        columns, size = self._columns, self._columns.size
+        if isinstance(clause, Match):
+            if clause.field == "id":
+                return columns.id_mask(clause.value)
+            column = columns.facets[clause.field]
+            return column.matching_exactly(clause.value, size) if clause.exact else column.matching(clause.value, size)
+        if isinstance(clause, Range):
+            return _range_mask(columns.dates(clause.field), clause)
+        if isinstance(clause, Words):
+            return self._words(clause)
+        if isinstance(clause, Not):
+            return ~self._where(clause.clause)
+        masks = [self._where(inner) for inner in clause.clauses]
+        if isinstance(clause, AnyOf):
+            return np.logical_or.reduce(masks) if masks else np.zeros(size, dtype=bool)
+        return np.logical_and.reduce(masks) if masks else np.ones(size, dtype=bool)
+
+    def _words(self, clause: Words) -> BoolArray:
+        size = self._columns.size
+        positive, negative = to_fts5(parse(clause.text))
+        scope = "{" + " ".join(FTS_COLUMN[f] for f in clause.fields) + "}"
+        mask = np.ones(size, dtype=bool)
+        if positive is not None:
+            mask[:] = False
+            found, _ = self._ranked(f"{scope} : ({positive})", scored=False)
+            mask[found[found < size]] = True
+        if negative is not None:
+            excluded, _ = self._ranked(f"{scope} : ({negative})", scored=False)
+            mask[excluded[excluded < size]] = False
+        return mask
 
     def _page(
         self, query: SearchQuery, mask: BoolArray, rows: IntArray, scores: FloatArray, *, ranked: bool
     ) -> tuple[list[int], list[SortKey], list[float]]:
         columns = self._columns
+        if query.order:
+            check_order(query.order)
+            ordered = columns.ordered(rows, query.order, scores)[query.offset :]
+            page = [int(r) for r in ordered[: query.limit]]
+            keys = [columns.order_key(r, query.order, scores) for r in page]
+            return page, keys, [float(scores[r]) for r in page]
         if query.sort == "relevance" and ranked:
             wanted = query.offset + query.limit
             if query.after is None and wanted > 0 and 4 * wanted < len(rows):  # order only rows that can reach the page
@@ -381,16 +480,37 @@ class EmbeddedIndex(SearchBackend):
         positive, _ = to_fts5([t for t in terms if not t.negated])
         if positive is None:
             return []
-        sql = (
-            "SELECT docs.title FROM fts JOIN docs ON docs.rowid = fts.rowid "
-            "WHERE fts MATCH ? ORDER BY bm25(fts, 10.0, 5.0, 1.0, 2.0) LIMIT ?"
+        sql = (  # unstemmed titles: "parking" suggests "Parking Meters", not "Parks"
+            "SELECT docs.title FROM fts_exact JOIN docs ON docs.rowid = fts_exact.rowid "
+            "WHERE fts_exact MATCH ? ORDER BY bm25(fts_exact) LIMIT ?"
         )
         with self._lock:
             try:
-                rows = self._conn.execute(sql, (f"title : ({positive})", limit * 3)).fetchall()
+                rows = self._conn.execute(sql, (positive, limit * 3)).fetchall()
             except sqlite3.OperationalError:
                 return []
         return list(dict.fromkeys(" ".join(title.split()) for (title,) in rows))[:limit]
+
+
+def _exact_terms(terms: list[Term]) -> list[str]:
+    """FTS5 expressions for the unstemmed title table, one per positive word or phrase."""
+    return ['"' + t.text.replace('"', '""') + '"' for t in terms if not t.negated and not t.prefix]
+
+
+def _seconds(moment: datetime | None) -> float | None:
+    return None if moment is None else moment.timestamp()
+
+
+def _box_row(box: Box | None) -> tuple[float | None, ...]:
+    return (None, None, None, None) if box is None else box
+
+
+def _period_row(doc: SearchDoc) -> tuple[float | None, float | None]:
+    """Coverage as seconds; an open end is ±infinity (stored as ±1e300), no coverage is NULL."""
+    if doc.temporal is None:
+        return None, None
+    start, end = doc.temporal
+    return (-1e300 if start is None else start.timestamp(), 1e300 if end is None else end.timestamp())
 
 
 def _row(doc: SearchDoc) -> tuple[Any, ...]:
@@ -407,6 +527,11 @@ def _row(doc: SearchDoc) -> tuple[Any, ...]:
         modified,
         orjson.dumps(facets),
         orjson.dumps(dict(doc.summary)),
+        doc.created.timestamp() if doc.created is not None else None,
+        doc.changed.timestamp() if doc.changed is not None else None,
+        " ".join(doc.identifiers),
+        *_box_row(doc.bbox),
+        *_period_row(doc),
     )
 
 
@@ -428,6 +553,19 @@ def _date_mask(modified: FloatArray, since: datetime | None, before: datetime | 
             mask &= modified >= since.timestamp()
         if before is not None:
             mask &= modified < before.timestamp()
+    return mask
+
+
+def _range_mask(values: FloatArray, clause: Range) -> BoolArray:
+    """Dated values within a range's bounds (NaN, undated, never matches)."""
+    mask = ~np.isnan(values)
+    with np.errstate(invalid="ignore"):
+        if clause.low is not None:
+            low = clause.low.timestamp()
+            mask &= values >= low if clause.low_inclusive else values > low
+        if clause.high is not None:
+            high = clause.high.timestamp()
+            mask &= values <= high if clause.high_inclusive else values < high
     return mask
 
 

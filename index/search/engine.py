@@ -119,6 +119,8 @@ class EngineIndex(SearchBackend):
     """Search on an Elasticsearch or OpenSearch cluster, through an alias over versioned indexes."""
 
     name = "engine"
+    # The index's ``max_result_window``: deeper pages are reached with ``search_after`` (tests lower it).
+    result_window = dsl.RESULT_WINDOW
 
     def __init__(
         self,
@@ -158,8 +160,11 @@ class EngineIndex(SearchBackend):
             return self._conn
 
     def _ensure_alias(self, client: EngineClient) -> None:
-        """Create the first versioned index behind the alias if there is none (safe to race)."""
+        """Create the first versioned index behind the alias if there is none (safe to race); an index made
+        by an older Nutmeg gets the fields added since (its mapping is strict: documents with a field it
+        lacks would be refused)."""
         if self._alias_targets(client):
+            self._add_new_fields(client)
             return
         if self._exists(client, self.alias):
             raise EngineError(400, f"{self.alias!r} is an index, not an alias; remove it or choose another name")
@@ -170,6 +175,14 @@ class EngineIndex(SearchBackend):
             if "resource_already_exists" not in exc.reason:
                 raise
         client.call("POST", "/_aliases", {"actions": [{"add": {"index": first, "alias": self.alias}}]})
+
+    def _add_new_fields(self, client: EngineClient) -> None:
+        """Put fields added since an index was made into its mapping, so writes of new documents are
+        accepted (older documents get them at the next ``nutmeg reindex``)."""
+        try:
+            client.call("PUT", f"/{self.alias}/_mapping", {"properties": dsl.ADDED_PROPERTIES})
+        except EngineError as exc:
+            log.warning("could not add new fields to %s's mapping (run `nutmeg reindex`): %s", self.alias, exc)
 
     def _index_body(self, refresh_interval: str = REFRESH_INTERVAL) -> dict[str, Any]:
         o = self.options
@@ -325,14 +338,36 @@ class EngineIndex(SearchBackend):
 
     def search(self, query: SearchQuery) -> SearchResult:
         try:
-            response = self._search_raw(dsl.search_body(query))
+            body = dsl.search_body(query)
+            if query.after is None and query.offset and query.offset + query.limit > self.result_window:
+                body = self._past_window(body, query.offset)
+            response = self._search_raw(body)
         except EngineBusy as exc:
             raise BackendUnavailable(f"the search engine is overloaded: {exc.reason}") from exc
         except EngineError as exc:
             if exc.status == 400:
                 raise SearchError(f"the search engine cannot run this query: {exc.reason}") from exc
             raise
-        return SearchResult(dsl.total(response), dsl.hits(query.sort, response), dsl.facets(response))
+        hits = dsl.hits(query.sort, response, ordered=bool(query.order))
+        return SearchResult(dsl.total(response), hits, dsl.facets(response, query.facet_limit))
+
+    def _past_window(self, body: dict[str, Any], offset: int) -> dict[str, Any]:
+        """A page deeper than the engine's result window (``from + size`` must stay inside it): walk the
+        sort values of the hits before it with ``search_after`` (no documents, no counts), then ask for the
+        page after the last of them; a page past the end asks for nothing (but still counts and facets)."""
+        step = {"query": body["query"], "sort": body["sort"], "_source": False, "track_total_hits": False}
+        after: list[Any] | None = None
+        left = offset
+        while left > 0:
+            size = min(left, self.result_window)
+            page = self._search_raw({**step, "size": size, **({"search_after": after} if after else {})})
+            found = page["hits"]["hits"]
+            if len(found) < size:
+                return {**body, "from": 0, "size": 0}
+            after = found[-1]["sort"]
+            left -= size
+        deeper = {k: v for k, v in body.items() if k != "from"}
+        return {**deeper, "search_after": after}
 
     def _search_raw(self, body: Mapping[str, Any]) -> Any:
         return self._retrying_missing(lambda client: self._read(client, body))

@@ -12,8 +12,11 @@ field               what it is for
 facet fields        raw ``keyword`` (facet buckets are the exact value) + ``.folded`` (lowercase normalizer:
                     filters match case-insensitively); ``keyword`` and ``publisher`` also ``.text``
                     (english, weights 5 and 2) and ``.plain``
-``modified``        epoch milliseconds (date); undated documents sort last
+``modified``        epoch milliseconds (date); undated documents sort last; ``created`` and ``changed`` too
+``name``            the dataset's page slug (``slug-id``, keyword): CKAN's ``name`` order
 ``spatial``         geo_shape envelope from ``SearchDoc.bbox`` (malformed boxes are ignored, not fatal)
+``temporal``        date_range (epoch milliseconds) of the coverage period; open ends left open
+``identifiers``     standard-analysed text of the identifier and landing page (weight 3)
 ``hash``            the store's content hash (compared by ``nutmeg doctor``)
 ``summary``         stored, not indexed: what a hit shows
 ==================  =========================================================================================
@@ -25,7 +28,28 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from index.search.base import FACETS, FacetCount, Hit, SearchDoc, SearchError, SearchQuery, SortKey
+from index.ids import slug_path
+from index.search.base import (
+    FACETS,
+    GROUPED_FACETS,
+    AnyOf,
+    Box,
+    Clause,
+    FacetCount,
+    Hit,
+    Match,
+    Not,
+    OrderBy,
+    Range,
+    SearchDoc,
+    SearchError,
+    SearchQuery,
+    SortKey,
+    Words,
+    check_order,
+    check_where,
+    merge_spellings,
+)
 from index.search.text import Term, parse
 
 # Field weights, the same as the embedded index's: title and keywords over description.
@@ -34,7 +58,10 @@ TEXT_FIELDS: tuple[tuple[str, float], ...] = (
     ("keyword.text", 5.0),
     ("publisher.text", 2.0),
     ("description", 1.0),
+    ("identifiers", 3.0),
 )
+EXACT_FIELD = "title.plain"  # a word or phrase found here unstemmed adds EXACT_BONUS to the score
+EXACT_BONUS = 10.0
 PLAIN_FIELDS: tuple[tuple[str, float], ...] = (
     ("title.plain", 10.0),
     ("keyword.plain", 5.0),
@@ -47,6 +74,20 @@ MAX_KEYWORD_CHARS = 8191  # 4 bytes a char stays under Lucene's 32766-byte term 
 # descending sort; the cursor maps it to ``None`` and back.
 MISSING_DESC = -(2**63)
 HASH_PAGE = 5000
+MAX_BUCKETS = 65_536  # the engine's search.max_buckets default
+RESULT_WINDOW = 10_000
+
+
+# Fields added to the mapping since the first release: put on an older index when Nutmeg meets it (adding
+# fields to a mapping is allowed; its documents lack them until ``nutmeg reindex``).
+ADDED_PROPERTIES: dict[str, Any] = {
+    "created": {"type": "date", "format": "epoch_millis"},
+    "changed": {"type": "date", "format": "epoch_millis"},
+    "name": {"type": "keyword"},
+    "spatial": {"type": "geo_shape", "ignore_malformed": True},
+    "temporal": {"type": "date_range", "format": "epoch_millis"},
+    "identifiers": {"type": "text", "analyzer": "standard"},
+}
 
 
 def index_body(*, shards: int = 1, replicas: int = 0, refresh_interval: str = "1s") -> dict[str, Any]:
@@ -57,7 +98,7 @@ def index_body(*, shards: int = 1, replicas: int = 0, refresh_interval: str = "1
                 "number_of_shards": shards,
                 "number_of_replicas": replicas,
                 "refresh_interval": refresh_interval,
-                "max_result_window": 10_000,
+                "max_result_window": RESULT_WINDOW,
             },
             "analysis": {"normalizer": {"folded": {"type": "custom", "filter": ["lowercase", "trim"]}}},
         },
@@ -77,8 +118,8 @@ def _properties() -> dict[str, Any]:
         },
         "description": {"type": "text", "analyzer": "english"},
         "modified": {"type": "date", "format": "epoch_millis"},
-        "spatial": {"type": "geo_shape", "ignore_malformed": True},
         "summary": {"type": "object", "enabled": False},
+        **ADDED_PROPERTIES,
     }
     for name in FACETS:
         fields: dict[str, Any] = {"folded": _folded_keyword()}
@@ -109,18 +150,34 @@ def document(doc: SearchDoc) -> dict[str, Any]:
         "title": doc.title,
         "description": doc.description,
         "modified": millis(doc.modified) if doc.modified is not None else None,
+        "created": millis(doc.created) if doc.created is not None else None,
+        "changed": millis(doc.changed) if doc.changed is not None else None,
+        "name": slug_path(doc.title, doc.id),
         "summary": dict(doc.summary),
     }
     for name in FACETS:
         body[name] = list(doc.facet_values(name))
     if doc.bbox is not None:
         body["spatial"] = envelope(doc.bbox)
+    if doc.temporal is not None:
+        start, end = doc.temporal
+        body["temporal"] = {
+            **({"gte": millis(start)} if start is not None else {}),
+            **({"lte": millis(end)} if end is not None else {}),
+        }
+    if doc.identifiers:
+        body["identifiers"] = " ".join(doc.identifiers)
     return body
 
 
-def envelope(bbox: tuple[float, float, float, float]) -> dict[str, Any]:
-    """A geo_shape envelope (upper-left, lower-right) from west, south, east, north."""
+def envelope(bbox: Box) -> dict[str, Any]:
+    """A geo_shape envelope (upper-left, lower-right) from west, south, east, north; west > east crosses
+    the antimeridian, as the engines read an envelope."""
     west, south, east, north = bbox
+    if west == east or south == north:  # an envelope without area is malformed to the engines
+        if west == east and south == north:
+            return {"type": "point", "coordinates": [west, south]}
+        return {"type": "linestring", "coordinates": [[west, south], [east, north]]}
     return {"type": "envelope", "coordinates": [[west, max(south, north)], [east, min(south, north)]]}
 
 
@@ -137,7 +194,7 @@ def search_body(query: SearchQuery) -> dict[str, Any]:
     """The request body of one search: query, sort, paging, facets."""
     body: dict[str, Any] = {
         "query": _query(query),
-        "sort": _sort(query.sort),
+        "sort": order_sort(query.order) if query.order else _sort(query.sort),
         "size": query.limit,
         "track_total_hits": True,
         "_source": ["summary"],
@@ -154,28 +211,106 @@ def search_body(query: SearchQuery) -> dict[str, Any]:
 def _query(query: SearchQuery) -> dict[str, Any]:
     must: list[dict[str, Any]] = []
     must_not: list[dict[str, Any]] = []
-    for term in parse(query.text):
+    terms = parse(query.text)
+    for term in terms:
         (must_not if term.negated else must).append(text_clause(term))
     filters = [_filter(name, value) for name, values in query.filters.items() for value in values]
     date_range = _date_range(query)
     if date_range:
         filters.append({"range": {"modified": date_range}})
+    if query.where is not None:
+        check_where(query.where)
+        filters.append(where_clause(query.where))
+    filters += _where_and_when(query)
     if not (must or must_not or filters):
         return {"match_all": {}}
-    return {"bool": {"must": must, "must_not": must_not, "filter": filters}}
+    body: dict[str, Any] = {"must": must, "must_not": must_not, "filter": filters}
+    if must:
+        wanted = [t for t in terms if not t.negated and not t.prefix]
+        body["should"] = [_exact_bonus(t.text) for t in wanted]
+    return {"bool": body}
 
 
-def text_clause(term: Term) -> dict[str, Any]:
+def _exact_bonus(text: str) -> dict[str, Any]:
+    """A fixed bonus when the word or phrase is in the title unstemmed (as the embedded index adds)."""
+    return {"constant_score": {"filter": {"match_phrase": {EXACT_FIELD: text}}, "boost": EXACT_BONUS}}
+
+
+def _where_and_when(query: SearchQuery) -> list[dict[str, Any]]:
+    """The ``bbox`` filter (intersecting boxes) and the coverage filter (overlapping periods)."""
+    filters: list[dict[str, Any]] = []
+    if query.bbox is not None:
+        shape = envelope(query.bbox)
+        filters.append({"geo_shape": {"spatial": {"shape": shape, "relation": "intersects"}}})
+    if query.temporal_from is not None or query.temporal_to is not None:
+        bounds: dict[str, Any] = {"relation": "intersects"}
+        if query.temporal_from is not None:
+            bounds["gte"] = millis(query.temporal_from)
+        if query.temporal_to is not None:
+            bounds["lte"] = millis(query.temporal_to)
+        filters.append({"range": {"temporal": bounds}})
+    return filters
+
+
+def where_clause(clause: Clause) -> dict[str, Any]:
+    """A ``where`` tree as a query in filter context (no scoring)."""
+    if isinstance(clause, Match):
+        if clause.field == "id":
+            return {"term": {"id": clause.value}}
+        if clause.exact:
+            return {"term": {clause.field: " ".join(clause.value.split())}}
+        return _filter(clause.field, clause.value)
+    if isinstance(clause, Range):
+        bounds: dict[str, int] = {}
+        if clause.low is not None:
+            bounds["gte" if clause.low_inclusive else "gt"] = millis(clause.low)
+        if clause.high is not None:
+            bounds["lte" if clause.high_inclusive else "lt"] = millis(clause.high)
+        return {"range": {clause.field: bounds}} if bounds else {"exists": {"field": clause.field}}
+    if isinstance(clause, Words):
+        return _words(clause)
+    if isinstance(clause, Not):
+        return {"bool": {"must_not": [where_clause(clause.clause)]}}
+    inner = [where_clause(c) for c in clause.clauses]
+    if isinstance(clause, AnyOf):
+        return {"bool": {"should": inner, "minimum_should_match": 1}} if inner else {"match_none": {}}
+    return {"bool": {"filter": inner}}
+
+
+# Each text field of a ``Words`` clause: (analysed field, unstemmed field for prefixes).
+WORD_FIELDS: dict[str, tuple[str, str]] = {
+    "title": ("title", "title.plain"),
+    "description": ("description", "description"),
+    "keyword": ("keyword.text", "keyword.plain"),
+    "publisher": ("publisher.text", "publisher.plain"),
+}
+
+
+def _words(clause: Words) -> dict[str, Any]:
+    fields = [(WORD_FIELDS[f][0], 1.0) for f in clause.fields]
+    plain = [(WORD_FIELDS[f][1], 1.0) for f in clause.fields]
+    must: list[dict[str, Any]] = []
+    must_not: list[dict[str, Any]] = []
+    for term in parse(clause.text):
+        (must_not if term.negated else must).append(text_clause(term, fields, plain))
+    return {"bool": {"must": must, "must_not": must_not}}
+
+
+def text_clause(
+    term: Term,
+    fields: Sequence[tuple[str, float]] = TEXT_FIELDS,
+    plain: Sequence[tuple[str, float]] = PLAIN_FIELDS,
+) -> dict[str, Any]:
     """One parsed term: every word must appear in some field, weighted by field."""
     if term.prefix:
         return {
             "bool": {
-                "should": [{"prefix": {f: {"value": term.text.lower(), "boost": w}}} for f, w in PLAIN_FIELDS],
+                "should": [{"prefix": {f: {"value": term.text.lower(), "boost": w}}} for f, w in plain],
                 "minimum_should_match": 1,
             }
         }
     kind = "phrase" if term.phrase else "best_fields"
-    clause: dict[str, Any] = {"query": term.text, "type": kind, "fields": [f"{f}^{w:g}" for f, w in TEXT_FIELDS]}
+    clause: dict[str, Any] = {"query": term.text, "type": kind, "fields": [f"{f}^{w:g}" for f, w in fields]}
     if not term.phrase:
         clause |= {"operator": "and", "zero_terms_query": "all"}
     return {"multi_match": clause}
@@ -204,6 +339,33 @@ def _sort(sort: str) -> list[Any]:
     return [{"_score": "desc"}, {"id": "asc"}]
 
 
+# ``order`` fields → the engine's sort fields and the type an index made before they existed assumes.
+ORDER_SORT_FIELDS: dict[str, tuple[str, str]] = {
+    "id": ("id", "keyword"),
+    "name": ("name", "keyword"),
+    "title": ("title.sort", "keyword"),
+    "modified": ("modified", "date"),
+    "created": ("created", "date"),
+    "changed": ("changed", "date"),
+}
+
+
+def order_sort(order: Sequence[OrderBy]) -> list[Any]:
+    """The engine's sort for an ``order``: missing values last either way, ties by id."""
+    check_order(order)
+    sort: list[Any] = []
+    for item in order:
+        direction = "desc" if item.descending else "asc"
+        if item.field == "score":
+            sort.append({"_score": direction})
+            continue
+        name, kind = ORDER_SORT_FIELDS[item.field]
+        sort.append({name: {"order": direction, "missing": "_last", "unmapped_type": kind}})
+    if not any(o.field == "id" for o in order):
+        sort.append({"id": "asc"})
+    return sort
+
+
 def _known(facets: Sequence[str]) -> list[str]:
     unknown = [f for f in facets if f not in FACETS]
     if unknown:
@@ -213,7 +375,13 @@ def _known(facets: Sequence[str]) -> list[str]:
 
 def _facet_agg(name: str, limit: int) -> dict[str, Any]:
     order = [{"_count": "desc"}, {"_key": "asc"}]
-    return {"terms": {"field": name, "size": max(limit, 1), "order": order}}
+    return {"terms": {"field": name, "size": facet_size(name, limit), "order": order}}
+
+
+def facet_size(name: str, limit: int) -> int:
+    """Buckets to ask for: a grouped facet (keywords) asks for more, to merge their case variants."""
+    size = max(limit, 1)
+    return min(size * 4 + 50, MAX_BUCKETS) if name in GROUPED_FACETS and size < MAX_BUCKETS else size
 
 
 # -- cursors ----------------------------------------------------------------------------------------
@@ -245,21 +413,24 @@ def sort_key(sort: str, values: Sequence[Any]) -> SortKey:
 # -- responses --------------------------------------------------------------------------------------
 
 
-def hits(sort: str, response: Mapping[str, Any]) -> list[Hit]:
+def hits(sort: str, response: Mapping[str, Any], *, ordered: bool = False) -> list[Hit]:
+    """The hits of a response; with ``ordered`` (an ``order`` query) the sort key is the engine's sort values."""
     out = []
     for hit in response["hits"]["hits"]:
         source = hit.get("_source") or {}
         score = float(hit["_score"]) if hit.get("_score") is not None else 0.0
-        out.append(Hit(hit["_id"], score, sort_key(sort, hit["sort"]), source.get("summary") or {}))
+        key = tuple(hit["sort"]) if ordered else sort_key(sort, hit["sort"])
+        out.append(Hit(hit["_id"], score, key, source.get("summary") or {}))
     return out
 
 
-def facets(response: Mapping[str, Any]) -> dict[str, list[FacetCount]]:
+def facets(response: Mapping[str, Any], limit: int) -> dict[str, list[FacetCount]]:
     aggregations = response.get("aggregations") or {}
-    return {
+    found = {
         name: [FacetCount(str(b["key"]), int(b["doc_count"])) for b in agg["buckets"]]
         for name, agg in aggregations.items()
     }
+    return {name: merge_spellings(b, limit) if name in GROUPED_FACETS else b for name, b in found.items()}
 
 
 def total(response: Mapping[str, Any]) -> int:

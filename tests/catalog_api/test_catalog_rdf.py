@@ -11,7 +11,8 @@ from rdflib import Graph, Literal, URIRef
 
 from catalog_api.app import create_app
 from catalog_api.services import Services, build_services
-from mappings.vocab import DCAT, DCTERMS, FOAF, HYDRA, RDF
+from mappings.rdf_model import dataset_from_graph
+from mappings.vocab import DCAT, DCTERMS, FOAF, HYDRA, RDF, SCHEMA, SKOS, XSD
 from tests.conftest import DATA, add_source, harvest_file, make_settings, serve_json
 from tests.support.httpserver import LoopbackServer
 from tests.support.rdfcompare import parse, same_graph
@@ -206,3 +207,64 @@ def test_hostile_text_still_makes_parseable_rdf(
             assert titles, (fmt, url)
             assert "]]> <tag> &" in titles[0]
             assert violations(graph) == {}
+
+
+def _record(identifier: str, **fields: object) -> dict[str, object]:
+    base = {
+        "title": f"Dataset {identifier}",
+        "description": "Found on a real catalog.",
+        "identifier": identifier,
+        "accessLevel": "public",
+        "keyword": ["COVID-19", "Public Safety"],
+        "publisher": {"name": "City of Example"},
+        "contactPoint": {"fn": "Open Data", "hasEmail": "mailto:open@example.gov"},
+        "modified": "2024-05-01",
+    }
+    return {**base, **fields}
+
+
+def test_dates_and_theme_iris_keep_what_was_published(
+    services: Services, client: TestClient, http_server: LoopbackServer
+) -> None:
+    """Real catalogs write ``modified`` as ``R/P1W`` (a frequency) or ``20201117`` (ISO 8601's basic format),
+    and themes as IRIs: the DCAT-AP RDF keeps them all and stays valid against the shapes."""
+    records = [
+        _record("weekly", modified="R/P1W", issued="N/A"),
+        _record("basic", modified="20201117", issued="20190102T030405Z"),
+        _record("month", modified="2020-11"),
+        _record(
+            "themes",
+            theme=[
+                "http://publications.europa.eu/resource/authority/data-theme/HEAL",
+                "https://example.gov/themes/public_safety",
+                "Transportation",
+            ],
+        ),
+    ]
+    catalog = {"conformsTo": "https://project-open-data.cio.gov/v1.1/schema", "dataset": records}
+    add_source(services, "real", serve_json(http_server, "/real.json", catalog))
+    assert services.runner.harvest("real").new == 4
+    graph = _get(client, "/catalog.ttl", "ttl")
+    by_identifier = {str(graph.value(d, DCTERMS.identifier)): d for d in graph.subjects(RDF.type, DCAT.Dataset)}
+    weekly, basic, month = by_identifier["weekly"], by_identifier["basic"], by_identifier["month"]
+    assert graph.value(weekly, DCTERMS.modified) is None  # DCAT-AP wants a typed date there...
+    assert graph.value(weekly, SCHEMA.dateModified) == Literal("R/P1W")  # ...so it stays as published here
+    assert graph.value(weekly, SCHEMA.datePublished) == Literal("N/A")
+    assert graph.value(basic, DCTERMS.modified) == Literal("2020-11-17", datatype=XSD.date)
+    assert graph.value(basic, DCTERMS.issued) == Literal("2019-01-02T03:04:05Z", datatype=XSD.dateTime)
+    assert graph.value(basic, SCHEMA.dateModified) is None
+    assert graph.value(month, DCTERMS.modified) == Literal("2020-11", datatype=XSD.gYearMonth)
+    themes = set(graph.objects(by_identifier["themes"], DCAT.theme))
+    labels = {str(t): str(graph.value(t, SKOS.prefLabel)) for t in themes}
+    assert labels == {
+        "http://publications.europa.eu/resource/authority/data-theme/HEAL": "Health",
+        "https://example.gov/themes/public_safety": "public safety",
+        "http://catalog.test/?theme=Transportation": "Transportation",
+    }
+    assert all((t, RDF.type, SKOS.Concept) in graph for t in themes)
+    assert {str(k) for k in graph.objects(weekly, DCAT.keyword)} == {"COVID-19", "Public Safety"}
+    assert violations(graph) == {}
+    assert not [r for r in shacl_results(graph, recommended=True) if r[0] == "Violation"]
+    # read back as any DCAT consumer of this catalog would: the published modified comes back
+    assert dataset_from_graph(graph, weekly).modified == "R/P1W"
+    assert dataset_from_graph(graph, basic).modified == "2020-11-17"

@@ -26,6 +26,21 @@ FIXTURES = (
     "socrata-v1.0-2013-data.consumerfinance.gov.json",
     "gsa-harvester-dcatus.json",
 )
+# the keys of a licence in CKAN 2.10's license_list (ckan/model/license.py, DefaultLicense._keys)
+CKAN_LICENSE_KEYS = {
+    "domain_content",
+    "id",
+    "domain_data",
+    "domain_software",
+    "family",
+    "is_generic",
+    "od_conformance",
+    "osd_conformance",
+    "maintainer",
+    "status",
+    "url",
+    "title",
+}
 # CKAN fields of CKAN 2.8 that later versions dropped
 RETIRED = {"revision_id"}
 
@@ -136,11 +151,118 @@ def test_package_search_filters_as_the_search_api_does(
     assert sorted(p["id"] for p in found["results"]) == sorted(r["id"] for r in expected["results"])
 
 
-def test_sorts(ckan: ckanapi.RemoteCKAN, site: str) -> None:
-    newest = ckan.action.package_search(rows=100, sort="metadata_modified desc")["results"]
-    assert [p["id"] for p in newest] == [r["id"] for r in _api(site, sort="modified")["results"]]
-    by_title = ckan.action.package_search(rows=100, sort="title_string asc")["results"]
-    assert [p["id"] for p in by_title] == [r["id"] for r in _api(site, sort="title")["results"]]
+# CKAN sort field → the package dict value it orders by (ties by id, as the index breaks them)
+SORT_VALUES: dict[str, Any] = {
+    "id": lambda p: p["id"],
+    "name": lambda p: p["name"],
+    "title_string": lambda p: p["title"].strip().lower(),
+    "metadata_modified": lambda p: p["metadata_modified"],
+    "metadata_created": lambda p: p["metadata_created"],
+}
+
+
+def _sorted_like_ckan(packages: list[dict[str, Any]], sort: str) -> list[str]:
+    ranked = sorted(packages, key=lambda p: p["id"])
+    for part in reversed(sort.split(",")):
+        field_name, direction = part.split()
+        ranked = sorted(ranked, key=SORT_VALUES[field_name], reverse=direction == "desc")
+    return [p["id"] for p in ranked]
+
+
+@pytest.mark.parametrize(
+    "sort",
+    [
+        *(f"{f} {d}" for f in SORT_VALUES for d in ("asc", "desc")),
+        "metadata_created desc, name asc",
+        "title_string desc,id desc",
+    ],
+)
+def test_sorts(ckan: ckanapi.RemoteCKAN, sort: str) -> None:
+    every = ckan.action.package_search(rows=100)["results"]
+    found = ckan.action.package_search(rows=100, sort=sort)
+    assert found["sort"] == sort
+    assert [p["id"] for p in found["results"]] == _sorted_like_ckan(every, sort)
+
+
+def test_relevance_and_field_searches(ckan: ckanapi.RemoteCKAN, site: str) -> None:
+    ranked = ckan.action.package_search(q="climate", sort="score desc", rows=100)["results"]
+    assert [p["id"] for p in ranked] == [r["id"] for r in _api(site, q="climate", sort="relevance")["results"]]
+    every = ckan.action.package_search(rows=100)["results"]
+    in_title = {p["id"] for p in ckan.action.package_search(q="title:credit", rows=100)["results"]}
+    assert in_title == {p["id"] for p in every if "credit" in p["title"].lower()}
+    assert len(in_title) == 4
+    in_notes = ckan.action.package_search(q="notes:dictionary -title:travel", rows=100)["results"]
+    want = {p["id"] for p in every if "dictionary" in p["notes"].lower() and "travel" not in p["title"].lower()}
+    assert {p["id"] for p in in_notes} == want
+    assert len(want) == 1
+    one = every[3]
+    assert [p["id"] for p in ckan.action.package_search(q=f"name:{one['name']}")["results"]] == [one["id"]]
+    assert [p["id"] for p in ckan.action.package_search(fq=f"id:{one['id']}")["results"]] == [one["id"]]
+    tag = one["tags"][0]["name"] if one["tags"] else "arm"
+    tagged = {p["id"] for p in ckan.action.package_search(q=f'tags:"{tag}"', rows=100)["results"]}
+    assert tagged == {p["id"] for p in every if tag in [t["name"] for t in p["tags"]]}
+    organization = next(p["organization"]["name"] for p in every if p["organization"])
+    mine = {p["id"] for p in every if p["organization"] and p["organization"]["name"] == organization}
+    assert {p["id"] for p in ckan.action.package_search(q=f"organization:{organization}", rows=100)["results"]} == mine
+
+
+def test_fq_or_negation_ranges_and_constant_fields(ckan: ckanapi.RemoteCKAN) -> None:
+    every = ckan.action.package_search(rows=100)["results"]
+    ids = {p["id"] for p in every}
+    assert len(ids) == 26
+
+    def search(**params: Any) -> set[str]:
+        return {p["id"] for p in ckan.action.package_search(rows=100, **params)["results"]}
+
+    arm = {p["id"] for p in every if "arm" in [t["name"].lower() for t in p["tags"]]}
+    csv = {p["id"] for p in every if "CSV" in [r["format"] for r in p["resources"]]}
+    assert arm
+    assert csv
+    assert search(fq="tags:arm OR res_format:CSV") == arm | csv
+    assert search(fq="-tags:arm") == ids - arm
+    assert search(fq="NOT tags:arm AND -res_format:CSV") == ids - arm - csv
+    assert search(fq="(tags:arm OR res_format:CSV) -tags:arm") == csv - arm
+    stamps = sorted(p["metadata_modified"] for p in every)
+    middle = stamps[len(stamps) // 2]
+    assert search(fq=f"metadata_modified:[{middle}Z TO *]") == {
+        p["id"] for p in every if p["metadata_modified"] >= middle
+    }
+    assert search(fq=f"metadata_modified:[* TO {middle}Z]") == {
+        p["id"] for p in every if p["metadata_modified"] <= middle
+    }
+    assert search(fq=f"metadata_modified:{{{middle}Z TO *]") == {
+        p["id"] for p in every if p["metadata_modified"] > middle
+    }
+    assert search(fq="metadata_created:[* TO NOW]") == ids
+    assert search(fq="metadata_created:[NOW TO *]") == set()
+    assert search(fq="capacity:public dataset_type:dataset") == ids
+    assert search(fq="+capacity:public", fq_list=json.dumps(["dataset_type:dataset", "-tags:arm"])) == ids - arm
+    assert search(fq="capacity:private") == set()
+    assert search(fq="dataset_type:harvest") == set()
+
+
+def test_license_list_resource_show_and_site_read(ckan: ckanapi.RemoteCKAN, site: str) -> None:
+    assert ckan.action.site_read() is True
+    every = ckan.action.package_search(rows=100)["results"]
+    licenses = ckan.action.license_list()
+    used = {p["license_id"] for p in every if p["license_id"]}
+    assert {item["id"] for item in licenses} == used
+    for item in licenses:
+        assert set(item) == CKAN_LICENSE_KEYS
+        assert item["title"]
+    by_id = {item["id"]: item for item in licenses}
+    if "CC0-1.0" in by_id:
+        assert by_id["CC0-1.0"]["url"].startswith("https://creativecommons.org/publicdomain/zero/1.0")
+    resources = [r for p in every for r in p["resources"]]
+    assert len({r["id"] for r in resources}) == len(resources) > 20
+    for resource in resources[::7]:
+        assert ckan.action.resource_show(id=resource["id"]) == resource
+    with pytest.raises(ckanapi.NotFound):
+        ckan.action.resource_show(id="00000000-0000-0000-0000-000000000000")
+    with pytest.raises(ckanapi.NotFound):
+        ckan.action.resource_show(id="not-a-resource")
+    with pytest.raises(ckanapi.ValidationError):
+        ckan.action.resource_show()
 
 
 def test_facets(ckan: ckanapi.RemoteCKAN, site: str) -> None:
@@ -176,9 +298,9 @@ def test_organizations_groups_and_tags(ckan: ckanapi.RemoteCKAN, site: str) -> N
     assert ckan.action.group_show(id=groups[0]["name"])["package_count"] == groups[0]["package_count"]
     tags = ckan.action.tag_list()
     assert tags == sorted(tags)
-    assert "arm" in tags
-    assert ckan.action.tag_list(query="arm") == [t for t in tags if "arm" in t]
-    assert ckan.action.tag_list(query="arm", all_fields=True)[0]["name"] == "arm"
+    assert "ARM" in tags  # as the ARM catalog spells it
+    assert ckan.action.tag_list(query="arm") == [t for t in tags if "arm" in t.lower()]
+    assert ckan.action.tag_list(query="arm", all_fields=True)[0]["name"] == "ARM"
 
 
 def test_errors_come_back_as_ckan_exceptions(ckan: ckanapi.RemoteCKAN, site: str) -> None:
@@ -191,13 +313,18 @@ def test_errors_come_back_as_ckan_exceptions(ckan: ckanapi.RemoteCKAN, site: str
     with pytest.raises(ckanapi.ValidationError):
         ckan.action.package_search(rows="many")
     with pytest.raises(ckanapi.ValidationError):
-        ckan.action.package_search(rows=5000)
+        ckan.action.package_search(rows=-1)
     with pytest.raises(ckanapi.ValidationError):
-        ckan.action.package_search(sort="name desc")
+        ckan.action.package_search(start=-5)
+    with pytest.raises(ckanapi.ValidationError):
+        ckan.action.package_search(sort="popularity desc")
+    with pytest.raises(ckanapi.ValidationError):
+        ckan.action.package_search(sort="name sideways")
+    for fq in ("nosuchfield:x", "(tags:arm", "tags:[a TO b]", "metadata_modified:[yesterday TO *]", "tags:*"):
+        with pytest.raises(ckanapi.SearchQueryError):
+            ckan.action.package_search(fq=fq)
     with pytest.raises(ckanapi.SearchQueryError):
-        ckan.action.package_search(fq="-tags:arm")
-    with pytest.raises(ckanapi.SearchQueryError):
-        ckan.action.package_search(fq="metadata_modified:[2020-01-01T00:00:00Z TO *]")
+        ckan.action.package_search(q="title:(climate")
     with pytest.raises(ckanapi.CKANAPIError):
         ckan.action.package_create(name="x")
 

@@ -84,7 +84,9 @@ def test_repairs_are_reported(filled: Services, http_server: LoopbackServer) -> 
     document = client.get("/data.json").json()
     prose = [d for d in document["dataset"] if d.get("rights", "").startswith("Public Domain")]
     assert prose
-    assert all("license" not in d for d in prose)
+    # a licence in prose is the rights statement; the URL written in it, if any, is the licence
+    assert all("license" not in d or f"({d['license']})" in d["rights"] for d in prose)
+    assert any(d.get("license") == "http://quickfacts.census.gov/qfd/states/37/3755000.html" for d in prose)
 
 
 def test_a_record_without_a_default_is_left_out_with_its_reason(

@@ -85,8 +85,11 @@ def test_dcat_us_3_is_harvested_and_unmapped_fields_reported(services: Services,
     )
 
 
+LEGACY = "datajson/socrata-v1.0-2013-data.seattle.gov.json"
+
+
 def test_legacy_1_0_catalog(services: Services, http_server: LoopbackServer) -> None:
-    report = harvest_file(services, http_server, "datajson/socrata-v1.0-2013-data.seattle.gov.json")
+    report = harvest_file(services, http_server, LEGACY)
     assert report.stats["dialect"] == "1.0"
     assert report.skipped == 1  # the entry that describes data.json itself
     record = next(r for r in services.store.iter_records() if r.original_identifier == "e3zj-s4zh")
@@ -95,6 +98,24 @@ def test_legacy_1_0_catalog(services: Services, http_server: LoopbackServer) -> 
     assert dataset["accessLevel"] == "public"
     assert dataset["license"] == "http://creativecommons.org/publicdomain/zero/1.0/legalcode"
     assert {d.get("mediaType") for d in dataset["distribution"]} >= {"text/csv", "application/json"}
+    # licences written as prose with URLs in brackets: the URL (a known licence's first), never the bracket
+    licences = {r.original_identifier: r.dataset.get("license") for r in services.store.iter_records()}
+    published = {d["identifier"]: d.get("license") for d in datasets_of(LEGACY) if d.get("identifier")}
+    bracketed = [i for i, text in published.items() if text and "(http" in text]
+    assert len(bracketed) > 40
+    for identifier in bracketed:
+        assert licences[identifier].startswith("http"), published[identifier]
+        assert not licences[identifier].endswith((")", ".")), published[identifier]
+        if "creativecommons.org" in published[identifier]:
+            assert "creativecommons.org" in licences[identifier]
+        else:
+            assert f"({licences[identifier]})" in published[identifier]
+    utilities = next(
+        i for i, text in published.items() if text == "Public Domain\nSeattle Public Utilities(http://www.seattle.gov)"
+    )
+    record = next(r for r in services.store.iter_records() if r.original_identifier == utilities)
+    assert record.dataset["license"] == "http://www.seattle.gov"
+    assert record.dataset["rights"] == "Public Domain Seattle Public Utilities(http://www.seattle.gov)"
 
 
 def _catalog(records: list[dict[str, Any]]) -> bytes:

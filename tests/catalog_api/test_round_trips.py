@@ -13,8 +13,8 @@ import pytest
 from catalog_api.app import create_app
 from catalog_api.services import Services, build_services
 from harvesters.registry import UnknownHarvester, get_harvester
+from mappings.dcat_ap import typed_date
 from mappings.model import Dataset
-from mappings.rdfterms import date_literal
 from tests.conftest import add_source, harvest_file, make_settings
 from tests.support.httpserver import LoopbackServer
 from tests.support.liveserver import LiveServer
@@ -99,15 +99,24 @@ def _dcat_harvester_missing() -> str | None:
     return None
 
 
+def _as_dcat_ap_writes(modified: str | None) -> str | None:
+    """``modified`` survives DCAT-AP: a date in ISO 8601's extended form (``20200908`` → ``2020-09-08``),
+    anything else as published."""
+    if not modified or not modified.strip():
+        return None
+    typed = typed_date(modified)
+    return str(typed) if typed is not None else " ".join(modified.split())
+
+
 def _core(dataset: Dataset) -> dict[str, Any]:
-    """What must survive DCAT-AP: the text, keywords, publisher, ISO dates and every link to the data.
+    """What must survive DCAT-AP: the text, keywords, publisher, dates and every link to the data.
 
     DCAT-AP requires a description (the title stands in) and an access URL on every distribution (a
     download URL is one too), so those are compared in that form.
     """
     links = {d.download_url for d in dataset.distribution if d.download_url}
     links |= {d.access_url or d.download_url for d in dataset.distribution}
-    modified = dataset.modified if dataset.modified and date_literal(dataset.modified).datatype else None
+    modified = _as_dcat_ap_writes(dataset.modified)
     return {
         "title": dataset.title,
         "description": (dataset.description or "").strip() or dataset.title,

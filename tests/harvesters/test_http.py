@@ -40,7 +40,7 @@ class Sleeps:
 def test_a_server_that_does_not_answer_in_time_fails_the_fetch(http_server: LoopbackServer) -> None:
     url = http_server.route("/slow", Route(body=b"{}", delay=1.5))
     started = time.monotonic()
-    with client(timeout=0.3) as http, pytest.raises(FetchError, match="ReadTimeout"):
+    with client(timeout=0.3) as http, pytest.raises(FetchError, match="did not answer in time"):
         http.get_bytes(url)
     assert time.monotonic() - started < 1.4
 
@@ -93,7 +93,7 @@ def test_a_retry_after_past_the_time_budget_gives_up_at_once(http_server: Loopba
     url = http_server.route("/later", Route(body=b"{}", fail_times=1, fail_status=429, headers={"Retry-After": "50"}))
     with (
         HttpClient(HttpPolicy(allow_private=True, retries=3, max_seconds=5), sleep=Sleeps()) as http,
-        pytest.raises(FetchTimeout, match="out of time while retrying"),
+        pytest.raises(FetchTimeout, match="waiting to retry would take the harvest past"),
     ):
         http.get_bytes(url)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Iterator
 
 import ijson
@@ -71,3 +72,40 @@ def test_utf32_and_utf16_be() -> None:
 def test_broken_utf16_is_a_parse_error() -> None:
     with pytest.raises(ParseError, match="utf-16"):
         JsonByteStream(iter([b"\xff\xfe[\x00\x00\xd8"])).read()
+
+
+@pytest.mark.parametrize("size", [1, 3, 7, 64, 4096])
+def test_over_long_strings_are_cut_on_character_and_escape_boundaries(size: int) -> None:
+    long = 'é\\"\\\\\\u00e9x' * 4000  # two-byte characters, escaped quotes and backslashes, \u escapes
+    document = json.dumps(
+        {"dataset": [{"a": long, "b": "short [", "c": ["x" * 50_000, 1]}, {"a": "y"}]}, ensure_ascii=False
+    )
+    data = document.encode()
+    chunks = iter([data[i : i + size] for i in range(0, len(data), size)])
+    stream = JsonByteStream(chunks, max_string=1000)
+    items = list(ijson.items(stream, "dataset.item"))
+    assert [len(i["a"].encode()) <= 1000 for i in items] == [True, True]
+    assert items[0]["a"]
+    assert long.startswith(items[0]["a"])
+    assert items[0]["b"] == "short ["
+    assert items[0]["c"][1] == 1
+    assert len(items[0]["c"][0]) == 1000
+    assert items[1] == {"a": "y"}
+    assert stream.strings is not None
+    assert stream.strings.cut == 2
+
+
+def test_cut_strings_stay_valid_json_whatever_the_chunking() -> None:
+    """Random strings of multi-byte characters, escapes and surrogate pairs, random chunk sizes: every
+    cut string is a prefix of the original and the stream stays valid JSON."""
+    rng = random.Random(7)
+    alphabet = ["a", "é", "€", "𝄞", '"', "\\", "\n", "[", "{", "\u0001", " "]
+    for _ in range(300):
+        strings = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 400))) for _ in range(3)]
+        document = {"dataset": [{"a": s, "n": i} for i, s in enumerate(strings)]}
+        data = json.dumps(document, ensure_ascii=rng.random() < 0.5).encode()
+        size, limit = rng.randint(1, 50), rng.randint(20, 200)
+        chunks = iter([b" " * 70_000] + [data[i : i + size] for i in range(0, len(data), size)])
+        items = list(ijson.items(JsonByteStream(chunks, max_string=limit), "dataset.item"))
+        assert [i["n"] for i in items] == [0, 1, 2]
+        assert all(strings[n].startswith(item["a"]) for n, item in enumerate(items))

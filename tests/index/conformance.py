@@ -14,7 +14,27 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from index.search.base import FACETS, SearchBackend, SearchDoc, SearchQuery, SearchResult
+from index.ids import slug_path
+from index.search.base import (
+    DATE_FIELDS,
+    FACETS,
+    AllOf,
+    AnyOf,
+    Box,
+    Clause,
+    Match,
+    Not,
+    OrderBy,
+    Period,
+    Range,
+    SearchBackend,
+    SearchDoc,
+    SearchQuery,
+    SearchResult,
+    Words,
+    intersects,
+    overlaps,
+)
 
 PUBLISHERS = ["Department of Health", "Department of Transportation", "City of Springfield", "Port Authority"]
 KEYWORDS = ["crime", "budget", "transit", "water quality", "schools", "covid-19", "parks", "housing"]
@@ -32,6 +52,8 @@ def corpus(size: int = 240, seed: int = 7) -> list[SearchDoc]:
     for i in range(size):
         keywords = tuple(sorted(rng.sample(KEYWORDS, rng.randint(1, 3))))
         title = f"{keywords[0].title()} report {i % 37}" if i % 11 else "Annual Summary"
+        if i % 7 == 3:  # the same keywords spelled otherwise: facets group them, filters match them
+            keywords = tuple(k.upper() if i % 2 else k.title() for k in keywords)
         if i % 23 == 1:
             title = f"  {title}"  # leading spaces do not sort first
         docs.append(
@@ -47,11 +69,40 @@ def corpus(size: int = 240, seed: int = 7) -> list[SearchDoc]:
                 access_level="public" if i % 9 else "restricted public",
                 source=SOURCES[i % 3],
                 modified=None if i % 17 == 0 else BASE + timedelta(days=(i * 37) % 1500, hours=i % 24),
+                created=None if i % 19 == 0 else BASE + timedelta(days=i % 50),
+                changed=None if i % 19 == 0 else BASE + timedelta(days=i % 50 + (i * 13) % 90, minutes=i),
                 content_hash=f"h{i}",
                 summary={"id": f"doc{i:04d}", "title": title},
+                bbox=_box(rng, i),
+                temporal=_period(rng, i),
             )
         )
     return docs
+
+
+def _box(rng: random.Random, i: int) -> Box | None:
+    """No box for every fourth document; a few cross the antimeridian, a few are points."""
+    if i % 4 == 0:
+        return None
+    if i % 29 == 3:
+        return (rng.uniform(150, 179), rng.uniform(-60, 0), rng.uniform(-179, -150), rng.uniform(1, 60))
+    west, south = rng.uniform(-179, 170), rng.uniform(-85, 75)
+    if i % 31 == 5:
+        return (round(west, 2), round(south, 2), round(west, 2), round(south, 2))
+    return (west, south, min(180.0, west + rng.uniform(0.1, 40)), min(90.0, south + rng.uniform(0.1, 30)))
+
+
+def _period(rng: random.Random, i: int) -> Period | None:
+    """No coverage for every sixth document; some open at the start or at the end."""
+    if i % 6 == 0:
+        return None
+    start = datetime(rng.randint(1990, 2024), rng.randint(1, 12), 1, tzinfo=UTC)
+    end = start + timedelta(days=rng.randint(0, 3000))
+    if i % 19 == 2:
+        return (None, end)
+    if i % 13 == 4:
+        return (start, None)
+    return (start, end)
 
 
 def expected_ids(docs: Iterable[SearchDoc], predicate: Callable[[SearchDoc], bool]) -> set[str]:
@@ -63,8 +114,24 @@ def expected_facets(docs: Iterable[SearchDoc], limit: int = 20) -> dict[str, lis
     chosen = list(docs)
     for name in FACETS:
         counts = Counter(v for d in chosen for v in d.facet_values(name))
+        if name == "keyword":  # spellings differing in case: one bucket, in the most used spelling
+            counts = _merged_spellings(counts)
         out[name] = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
     return out
+
+
+def _merged_spellings(counts: Counter[str]) -> Counter[str]:
+    groups: dict[str, list[tuple[str, int]]] = {}
+    for value, count in counts.items():
+        groups.setdefault(value.casefold(), []).append((value, count))
+    return Counter(
+        {min(group, key=lambda vc: (-vc[1], vc[0]))[0]: sum(c for _, c in group) for group in groups.values()}
+    )
+
+
+def kw(doc: SearchDoc) -> set[str]:
+    """A document's keywords as filters and words see them (case-insensitively)."""
+    return {k.casefold() for k in doc.keywords}
 
 
 def facets_of(result: SearchResult) -> dict[str, list[tuple[str, int]]]:
@@ -82,6 +149,9 @@ def all_ids(backend: SearchBackend, query: SearchQuery) -> list[str]:
                 filters=query.filters,
                 modified_since=query.modified_since,
                 modified_before=query.modified_before,
+                bbox=query.bbox,
+                temporal_from=query.temporal_from,
+                temporal_to=query.temporal_to,
                 sort=query.sort,
                 limit=7,
                 after=after,
@@ -120,7 +190,7 @@ class BackendConformance:
         for value in values[:4]:
             query = SearchQuery(filters={facet: (value.upper(),)}, limit=500, sort="title")
             result = loaded.search(query)
-            chosen = [d for d in docs if value in d.facet_values(facet)]
+            chosen = [d for d in docs if value.casefold() in {v.casefold() for v in d.facet_values(facet)}]
             assert {h.id for h in result.hits} == {d.id for d in chosen}
             assert result.total == len(chosen)
             assert facets_of(result) == expected_facets(chosen)
@@ -128,7 +198,7 @@ class BackendConformance:
     def test_filters_are_anded(self, loaded: SearchBackend, docs: list[SearchDoc]) -> None:
         filters = {"keyword": ("crime", "budget"), "source": ("state",)}
         result = loaded.search(SearchQuery(filters=filters, limit=500))
-        want = expected_ids(docs, lambda d: {"crime", "budget"} <= set(d.keywords) and d.source == "state")
+        want = expected_ids(docs, lambda d: {"crime", "budget"} <= kw(d) and d.source == "state")
         assert {h.id for h in result.hits} == want
         assert result.total == len(want)
 
@@ -141,30 +211,108 @@ class BackendConformance:
         want = expected_ids(docs, lambda d: d.modified is not None and since <= d.modified < before)
         assert {h.id for h in result.hits} == want
 
+    @pytest.mark.parametrize(
+        "box",
+        [
+            (-10.0, -10.0, 10.0, 10.0),
+            (-180.0, -90.0, 180.0, 90.0),
+            (160.0, -30.0, -160.0, 30.0),  # across the antimeridian
+            (-75.2, 39.9, -75.1, 40.0),  # small
+            (0.0, 0.0, 0.0, 0.0),  # a point
+            (100.0, 60.0, 140.0, 89.0),
+        ],
+    )
+    def test_bbox_intersects(self, loaded: SearchBackend, docs: list[SearchDoc], box: Box) -> None:
+        result = loaded.search(SearchQuery(bbox=box, limit=500, sort="title"))
+        chosen = [d for d in docs if d.bbox is not None and intersects(d.bbox, box)]
+        assert {h.id for h in result.hits} == {d.id for d in chosen}
+        assert result.total == len(chosen)
+        assert facets_of(result) == expected_facets(chosen)
+
+    @pytest.mark.parametrize(
+        ("start", "end"),
+        [
+            (datetime(2010, 1, 1, tzinfo=UTC), datetime(2012, 12, 31, tzinfo=UTC)),
+            (datetime(2020, 6, 1, tzinfo=UTC), None),
+            (None, datetime(1995, 3, 1, tzinfo=UTC)),
+            (datetime(2001, 5, 1, tzinfo=UTC), datetime(2001, 5, 1, tzinfo=UTC)),
+        ],
+    )
+    def test_temporal_overlaps(
+        self, loaded: SearchBackend, docs: list[SearchDoc], start: datetime | None, end: datetime | None
+    ) -> None:
+        result = loaded.search(SearchQuery(temporal_from=start, temporal_to=end, limit=500))
+        want = expected_ids(docs, lambda d: overlaps(d.temporal, start, end))
+        assert {h.id for h in result.hits} == want
+        assert result.total == len(want)
+
+    def test_where_when_words_and_filters_combine(self, loaded: SearchBackend, docs: list[SearchDoc]) -> None:
+        box, start = (-120.0, -40.0, 60.0, 50.0), datetime(2005, 1, 1, tzinfo=UTC)
+        query = SearchQuery(text="crime", filters={"source": ("state",)}, bbox=box, temporal_from=start, limit=500)
+        chosen = [
+            d
+            for d in docs
+            if "crime" in d.keywords
+            and d.source == "state"
+            and d.bbox is not None
+            and intersects(d.bbox, box)
+            and overlaps(d.temporal, start, None)
+        ]
+        result = loaded.search(query)
+        assert 0 < len(chosen) < 40
+        assert {h.id for h in result.hits} == {d.id for d in chosen}
+        assert facets_of(result) == expected_facets(chosen)
+        assert all_ids(loaded, query) == [h.id for h in result.hits]
+
+    def test_exact_title_word_outranks_a_stemmed_one(self, backend: SearchBackend) -> None:
+        base = corpus(5)
+        parks = [
+            _doc(base[i], id=f"p{i}", title=f"Parks and Recreation {name}", keywords=("parks",), description="Parks.")
+            for i, name in enumerate(["Facilities", "Trails", "Park Benches", "Parks Programs"])
+        ]
+        parking = _doc(base[4], id="meters", title="2015 Parking Meter & Kiosk Inventory", keywords=("transport",))
+        backend.index([*parks, parking])
+        hits = backend.search(SearchQuery(text="parking")).hits
+        assert {h.id for h in hits} == {"meters", "p0", "p1", "p2", "p3"}  # stemming still finds the parks
+        assert hits[0].id == "meters"
+        assert backend.suggest("parking") == ["2015 Parking Meter & Kiosk Inventory"]  # type-ahead is unstemmed
+
+    def test_identifiers_and_landing_pages_are_searched(self, backend: SearchBackend) -> None:
+        base = corpus(3)
+        backend.index(
+            [
+                _doc(base[0], id="a", identifiers=("https://data.seattle.gov/api/views/e3zj-s4zh",)),
+                _doc(base[1], id="b", identifiers=("b-2", "https://data.example.org/dataset/bridges")),
+                _doc(base[2], id="c", identifiers=()),
+            ]
+        )
+        assert [h.id for h in backend.search(SearchQuery(text="e3zj-s4zh")).hits] == ["a"]
+        assert [h.id for h in backend.search(SearchQuery(text="bridges")).hits] == ["b"]
+
     def test_text_words_are_anded(self, loaded: SearchBackend, docs: list[SearchDoc]) -> None:
         result = loaded.search(SearchQuery(text="water quality schools", limit=500))
-        want = expected_ids(docs, lambda d: {"water quality", "schools"} <= set(d.keywords))
+        want = expected_ids(docs, lambda d: {"water quality", "schools"} <= kw(d))
         assert {h.id for h in result.hits} == want
 
     def test_phrase_prefix_and_exclusion(self, loaded: SearchBackend, docs: list[SearchDoc]) -> None:
         phrase = loaded.search(SearchQuery(text='"water quality"', limit=500))
-        assert {h.id for h in phrase.hits} == expected_ids(docs, lambda d: "water quality" in d.keywords)
+        assert {h.id for h in phrase.hits} == expected_ids(docs, lambda d: "water quality" in kw(d))
         prefix = loaded.search(SearchQuery(text="hous*", limit=500))
-        assert {h.id for h in prefix.hits} == expected_ids(docs, lambda d: "housing" in d.keywords)
+        assert {h.id for h in prefix.hits} == expected_ids(docs, lambda d: "housing" in kw(d))
         excluded = loaded.search(SearchQuery(text="crime -budget", limit=500))
-        want = expected_ids(docs, lambda d: "crime" in d.keywords and "budget" not in d.keywords)
+        want = expected_ids(docs, lambda d: "crime" in kw(d) and "budget" not in kw(d))
         assert {h.id for h in excluded.hits} == want
 
     def test_text_and_filter_facets(self, loaded: SearchBackend, docs: list[SearchDoc]) -> None:
         result = loaded.search(SearchQuery(text="transit", filters={"theme": ("Health",)}, limit=500))
-        chosen = [d for d in docs if "transit" in d.keywords and "Health" in d.themes]
+        chosen = [d for d in docs if "transit" in kw(d) and "Health" in d.themes]
         assert {h.id for h in result.hits} == {d.id for d in chosen}
         assert facets_of(result) == expected_facets(chosen)
 
     def test_narrow_result_facets(self, loaded: SearchBackend, docs: list[SearchDoc]) -> None:
         # a handful of hits among many documents: counted per document, not by a pass over every entry
         result = loaded.search(SearchQuery(text="crime", filters={"source": ("port",), "theme": ("Finance",)}))
-        chosen = [d for d in docs if "crime" in d.keywords and d.source == "port" and "Finance" in d.themes]
+        chosen = [d for d in docs if "crime" in kw(d) and d.source == "port" and "Finance" in d.themes]
         assert 0 < len(chosen) < 20
         assert {h.id for h in result.hits} == {d.id for d in chosen}
         assert facets_of(result) == expected_facets(chosen)
@@ -245,9 +393,116 @@ class BackendConformance:
         assert health.ok
         assert health.documents == len(docs)
 
+    # -- where: CKAN's fq -----------------------------------------------------------------------
+
+    def _where(self, backend: SearchBackend, clause: Clause, text: str | None = None) -> set[str]:
+        result = backend.search(SearchQuery(text=text, where=clause, limit=500, facets=()))
+        assert result.total == len(result.hits)
+        return {h.id for h in result.hits}
+
+    def test_where_any_of_and_not(self, loaded: SearchBackend, docs: list[SearchDoc]) -> None:
+        either = AnyOf((Match("publisher", "port authority"), Match("publisher", "City of Springfield")))
+        want = expected_ids(docs, lambda d: d.publisher in ("Port Authority", "City of Springfield"))
+        assert self._where(loaded, either) == want
+        neither = AllOf((Not(Match("publisher", "Port Authority")), Not(Match("publisher", "City of Springfield"))))
+        assert self._where(loaded, neither) == {d.id for d in docs} - want
+        assert self._where(loaded, AnyOf(())) == set()
+        assert self._where(loaded, AllOf(())) == {d.id for d in docs}
+
+    def test_where_exact_values_keep_case(self, backend: SearchBackend) -> None:
+        base = corpus(2)
+        backend.index([_doc(base[0], publisher="City of X"), _doc(base[1], publisher="city of x")])
+        assert self._where(backend, Match("publisher", "City of X", exact=True)) == {base[0].id}
+        assert self._where(backend, Match("publisher", "city of x", exact=True)) == {base[1].id}
+        assert self._where(backend, Match("publisher", "CITY OF X")) == {base[0].id, base[1].id}
+
+    @pytest.mark.parametrize("field", DATE_FIELDS)
+    def test_where_ranges(self, loaded: SearchBackend, docs: list[SearchDoc], field: str) -> None:
+        low, high = BASE + timedelta(days=20), BASE + timedelta(days=40)
+        for clause, check in [
+            (Range(field, low=low), lambda v: v >= low),
+            (Range(field, high=high), lambda v: v <= high),
+            (Range(field, low=low, high=high, low_inclusive=False, high_inclusive=False), lambda v: low < v < high),
+            (Range(field), lambda v: True),
+        ]:
+            want = expected_ids(docs, lambda d, check=check: d.date(field) is not None and check(d.date(field)))
+            assert self._where(loaded, clause) == want, clause
+        exact = next(d.date(field) for d in docs if d.date(field) is not None)
+        assert exact is not None
+        assert self._where(loaded, Range(field, low=exact, high=exact)) == expected_ids(
+            docs, lambda d: d.date(field) == exact
+        )
+
+    def test_where_words_in_fields_and_ids(self, loaded: SearchBackend, docs: list[SearchDoc]) -> None:
+        in_title = self._where(loaded, Words(("title",), "budget"))
+        assert in_title == expected_ids(docs, lambda d: "budget" in d.title.lower())
+        in_description = self._where(loaded, Words(("description",), "budget -crime"))
+        want = expected_ids(docs, lambda d: "budget" in d.description.lower() and "crime" not in d.description.lower())
+        assert in_description == want
+        assert self._where(loaded, Match("id", docs[5].id)) == {docs[5].id}
+        assert self._where(loaded, Not(Match("id", docs[5].id))) == {d.id for d in docs} - {docs[5].id}
+        both = self._where(loaded, Words(("title",), "annual"), text="budget")
+        assert both == expected_ids(docs, lambda d: "annual" in d.title.lower() and "budget" in kw(d))
+
+    @pytest.mark.parametrize("field", ["id", "name", "title", "modified", "created", "changed"])
+    @pytest.mark.parametrize("descending", [False, True])
+    def test_order_by_any_field(
+        self, loaded: SearchBackend, docs: list[SearchDoc], field: str, descending: bool
+    ) -> None:
+        order = (OrderBy(field, descending),)
+        ids = [h.id for h in loaded.search(SearchQuery(order=order, limit=500, facets=())).hits]
+        assert ids == expected_order(docs, order)
+
+    def test_order_by_several_fields(self, loaded: SearchBackend, docs: list[SearchDoc]) -> None:
+        order = (OrderBy("title", True), OrderBy("changed"), OrderBy("id", True))
+        ids = [h.id for h in loaded.search(SearchQuery(order=order, limit=500, facets=())).hits]
+        assert ids == expected_order(docs, order)
+        scored = loaded.search(SearchQuery(text="crime", order=(OrderBy("score", True),), limit=500, facets=()))
+        assert [h.id for h in scored.hits] == [h.id for h in loaded.search(SearchQuery(text="crime", limit=500)).hits]
+
+    def test_offsets_walk_everything_past_any_window(self, loaded: SearchBackend, docs: list[SearchDoc]) -> None:
+        if hasattr(loaded, "result_window"):
+            loaded.result_window = 50  # an engine's max_result_window, lowered: deep pages use search_after
+        order = (OrderBy("id"),)
+        where = Not(Match("source", "port"))
+        pages = [
+            loaded.search(SearchQuery(where=where, order=order, offset=o, limit=17, facets=("source",)))
+            for o in range(0, 260, 17)
+        ]
+        walked = [h.id for page in pages for h in page.hits]
+        assert walked == sorted(d.id for d in docs if d.source != "port")
+        assert all(p.total == len(walked) for p in pages)
+        assert pages[-1].hits == []
+        assert facets_of(pages[-1])["source"] == facets_of(pages[0])["source"]
+        relevance = [loaded.search(SearchQuery(text="crime", offset=o, limit=9)).hits for o in range(0, 200, 9)]
+        full = [h.id for h in loaded.search(SearchQuery(text="crime", limit=500)).hits]
+        assert [h.id for page in relevance for h in page] == full
+
     def test_hostile_text_never_breaks(self, loaded: SearchBackend) -> None:
         for text in ['"', "AND OR NOT", "a*b*", "(((", "title:x", "-", "*", "NEAR(a b)", "é", "💥", "'"]:
             loaded.search(SearchQuery(text=text))
+
+
+def expected_order(docs: Iterable[SearchDoc], order: Iterable[OrderBy]) -> list[str]:
+    """Ids in ``order`` computed in Python: stable sorts from the least significant field, ties by id,
+    missing values last in either direction."""
+    ranked = sorted(docs, key=lambda d: d.id)
+    for item in reversed(list(order)):
+        value = _order_value(item.field)
+        present = [d for d in ranked if value(d) is not None]
+        missing = [d for d in ranked if value(d) is None]
+        ranked = sorted(present, key=value, reverse=item.descending) + missing  # type: ignore[arg-type, return-value]
+    return [d.id for d in ranked]
+
+
+def _order_value(name: str) -> Callable[[SearchDoc], object]:
+    if name in DATE_FIELDS:
+        return lambda d: d.date(name)
+    if name == "name":
+        return lambda d: slug_path(d.title, d.id)
+    if name == "title":
+        return lambda d: d.title.strip().lower()
+    return lambda d: d.id
 
 
 def _doc(base: SearchDoc, **changes: object) -> SearchDoc:

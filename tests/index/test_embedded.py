@@ -57,3 +57,35 @@ def test_many_replacements_compact(tmp_path: Path) -> None:
     assert result.total == 50
     assert len({h.id for h in result.hits}) == 50
     index.close()
+
+
+def test_an_index_file_of_an_older_layout_is_emptied_and_usable(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A file from before areas, periods and identifiers were indexed: emptied (with a warning naming
+    ``nutmeg reindex``), then written and searched as usual."""
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE docs (rowid INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, hash TEXT NOT NULL);"
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+        "INSERT INTO docs (id, hash) VALUES ('stale', 'h');"
+        "INSERT INTO meta VALUES ('generation', 'g1');"
+    )
+    old.commit()
+    old.close()
+    with caplog.at_level("WARNING", logger="nutmeg.index"):
+        index = EmbeddedIndex(path)
+    assert "nutmeg reindex" in caplog.text
+    assert index.hashes() == {}
+    docs = corpus(20)
+    index.index(docs)
+    assert index.search(SearchQuery(bbox=(-180.0, -90.0, 180.0, 90.0), limit=50)).total == sum(
+        1 for d in docs if d.bbox is not None
+    )
+    index.close()
+    reopened = EmbeddedIndex(path)  # a file of the current layout is kept as it is
+    assert len(reopened.hashes()) == 20
+    reopened.close()

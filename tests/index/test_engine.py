@@ -13,7 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from index.search.base import BackendUnavailable, SearchDoc, SearchQuery
+from index.search import engine_dsl as dsl
+from index.search.base import BackendUnavailable, OrderBy, SearchDoc, SearchQuery
 from index.search.engine import EngineIndex, EngineOptions, open_engine
 from tests.index.conformance import BackendConformance, corpus
 from tests.support.esproxy import ElasticsearchFacade
@@ -49,6 +50,30 @@ def test_first_use_creates_a_versioned_index_behind_the_alias(opensearch_node: O
     assert mapping["properties"]["title"]["analyzer"] == "english"
     assert mapping["properties"]["publisher"]["fields"]["folded"]["normalizer"] == "folded"
     assert mapping["properties"]["spatial"]["type"] == "geo_shape"
+    index.close()
+
+
+def test_an_index_made_before_the_catalog_times_takes_them(opensearch_node: OpenSearchNode, alias: str) -> None:
+    """An index an older Nutmeg made (strict mapping without created/changed/name) keeps accepting
+    documents: the fields are added to its mapping when Nutmeg meets it; old documents sort as missing."""
+    old_body = dsl.index_body()
+    for added in dsl.ADDED_PROPERTIES:
+        del old_body["mappings"]["properties"][added]
+    first = f"{alias}-000001"
+    assert httpx.put(f"{opensearch_node.url}/{first}", json=old_body).status_code == 200
+    actions = {"actions": [{"add": {"index": first, "alias": alias}}]}
+    assert httpx.post(f"{opensearch_node.url}/_aliases", json=actions).status_code == 200
+    docs = corpus(6)
+    old_doc = dsl.document(docs[0])
+    for added in dsl.ADDED_PROPERTIES:
+        old_doc.pop(added, None)
+    assert httpx.put(f"{opensearch_node.url}/{first}/_doc/{docs[0].id}?refresh=true", json=old_doc).status_code == 201
+    index = open_engine(opensearch_node.url, alias)
+    index.index(docs[1:])
+    order = (OrderBy("changed", descending=True),)
+    hits = index.search(SearchQuery(order=order, limit=10, facets=())).hits
+    assert [h.id for h in hits][-1] == docs[0].id  # the old document has no change time yet: last
+    assert {h.id for h in hits} == {d.id for d in docs}
     index.close()
 
 
@@ -229,3 +254,29 @@ def test_url_options_and_bad_configuration() -> None:
         open_engine("http://elastic:s3cret@127.0.0.1:9", "nutmeg-x").search(SearchQuery())
     assert "s3cret" not in str(caught.value)
     assert "elastic:***@127.0.0.1:9" in str(caught.value)
+
+
+def test_an_index_made_before_areas_and_periods_gets_the_new_fields(
+    opensearch_node: OpenSearchNode, alias: str
+) -> None:
+    """An index whose mapping lacks ``temporal`` and ``identifiers`` (strict mapping): connecting adds them,
+    so new documents with a period and identifiers are accepted and found."""
+    from index.search import engine_dsl
+
+    body = engine_dsl.index_body()
+    for name in ("temporal", "identifiers"):
+        del body["mappings"]["properties"][name]
+    httpx.put(f"{opensearch_node.url}/{alias}-000001", json=body, timeout=30).raise_for_status()
+    httpx.post(
+        f"{opensearch_node.url}/_aliases", json={"actions": [{"add": {"index": f"{alias}-000001", "alias": alias}}]}
+    ).raise_for_status()
+    index = open_engine(opensearch_node.url, alias)
+    docs = corpus(30)
+    index.index(docs)
+    start = docs[1].temporal[0] if docs[1].temporal and docs[1].temporal[0] else None
+    found = index.search(SearchQuery(temporal_from=start, limit=50)).total
+    assert found == sum(
+        1 for d in docs if d.temporal is not None and (start is None or d.temporal[1] is None or d.temporal[1] >= start)
+    )
+    assert index.search(SearchQuery(text="e3zj-s4zh")).total == 0
+    index.close()

@@ -30,6 +30,7 @@ class SiteSource:
     publisher: str | None = None
     schedule: str | None = None
     days_ago: tuple[float, ...] = (1.0,)  # when it was harvested (each a job), oldest first
+    folder: str = "datajson"  # under tests/data
 
 
 SOURCES: tuple[SiteSource, ...] = (
@@ -43,6 +44,8 @@ SOURCES: tuple[SiteSource, ...] = (
         "invalid", "gsa-harvester-dcatus_multiple_invalid.json", "A catalog with invalid records", None, None, (1,)
     ),
     SiteSource("broken", "pod-dashboard-baddata.json", "A broken catalog", "Widget Services", "PT1H", (5, 0.5)),
+    # a web page where a catalog should be: its job's note quotes the page's first lines
+    SiteSource("agency-page", "extruct-CreativeWork.001.html", "An agency's web page", None, None, (2,), "html"),
 )
 LINKED = "datagov"  # the source whose distribution links point at the loopback server
 FILE_BODY = b"day,sessions\n2016-08-01,1234\n2016-08-02,1302\n"
@@ -78,7 +81,7 @@ def build_site_catalog(services: Services, server: LoopbackServer, now: datetime
 
 
 def _serve(server: LoopbackServer, source: SiteSource) -> str:
-    return server.route(f"/catalogs/{source.file}", Route(body=DATA / "datajson" / source.file))
+    return server.route(f"/catalogs/{source.file}", Route(body=DATA / source.folder / source.file))
 
 
 def _serve_linked(server: LoopbackServer, source: SiteSource, site: SiteCatalog) -> str:

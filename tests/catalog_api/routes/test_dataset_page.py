@@ -85,7 +85,10 @@ def test_coverage_frequency_and_topics(site: Site) -> None:
 def test_the_area_covered_is_shown_as_published(site: Site) -> None:
     result = _find(site, "Police Advisory Commission", source="philadelphia")
     facts = _facts(site.page(_path(result)), "facts-heading")
-    assert facts["Area covered"].text() == "Philadelphia, Pennsylvania"
+    area = facts["Area covered"]
+    assert area.find("span").text() == "Philadelphia, Pennsylvania"
+    assert area.find("svg").get("aria-label").startswith("Map of the area covered: W -75.28, S 39.87")
+    assert area.find("a").get("href") == "/?bbox=-75.2768%2C39.8654%2C-74.9645%2C40.1378"
 
 
 def test_every_machine_readable_form_is_linked_and_served(site: Site) -> None:

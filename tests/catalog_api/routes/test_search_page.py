@@ -37,8 +37,15 @@ def _heading_total(page: Node) -> int:
 def test_the_home_page_lists_the_newest_with_every_facet(site: Site) -> None:
     page = site.page("/")
     api: Any = site.api("/api/v1/datasets", per_page=20)
-    assert _heading_total(page) == api["total"] > 2000
+    assert page.find("h2", id="results-heading").text() == "Recently updated"
+    sources: Any = site.api("/api/v1/sources")
+    harvested = sum(1 for s in (sources["results"] if isinstance(sources, dict) else sources) if s["datasets"])
+    lede = page.find("p", class_="lede").text()
+    assert lede.startswith(f"{api['total']:,} datasets from ")
+    assert lede.endswith(f"harvested from {harvested} sources.")
+    assert api["total"] > 2000
     assert _titles(page) == [r["title"] for r in api["results"]]
+    assert page.find("input", id="q").get("data-suggest") == "/api/v1/suggest"
     for name in FACET_NAMES:
         shown = _facet_counts(page, name)
         assert shown, name
