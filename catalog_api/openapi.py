@@ -90,12 +90,13 @@ def _complete(path: str, operation: dict[str, Any], settings: Settings) -> None:
     for status in wanted:
         responses.setdefault(str(status), _error(status))
     for parameter in operation.get("parameters", []):
-        if parameter.get("in") == "query" and parameter.get("name") == "per_page" and _is_search(operation):
+        if parameter.get("in") == "query" and parameter.get("name") == "per_page" and _is_api_search(path, operation):
             parameter["schema"]["maximum"] = settings.max_per_page
 
 
-def _is_search(operation: dict[str, Any]) -> bool:
-    return any(p.get("name") == "cursor" for p in operation.get("parameters", []))
+def _is_api_search(path: str, operation: dict[str, Any]) -> bool:
+    """The JSON search refuses a page larger than the setting; the feeds clamp it to the setting."""
+    return path.startswith("/api/v1/") and any(p.get("name") == "cursor" for p in operation.get("parameters", []))
 
 
 def _error(status: int) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time
 from typing import Annotated, Literal
 
 from fastapi import Depends, Query
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, StringConstraints
 
 from catalog_api.search import SearchParams, parse_bbox_param
 
@@ -32,6 +32,9 @@ def iso_only(value: object) -> object:
 Values = Annotated[list[str], Query()]
 Given = BeforeValidator(blank_is_none)
 Iso = BeforeValidator(iso_only)
+# the length bound on the text itself: on the optional parameter it would also be applied to the None an
+# empty value becomes (a 500 schemathesis found)
+BboxText = Annotated[str, StringConstraints(max_length=200)]
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -47,9 +50,9 @@ async def search_params(
     modified_since: Annotated[datetime | date | None, Given, Iso, Query(description="ISO date or datetime")] = None,
     modified_before: Annotated[datetime | date | None, Given, Iso, Query(description="ISO date or datetime")] = None,
     bbox: Annotated[
-        str | None,
+        BboxText | None,
         Given,
-        Query(max_length=200, description="west,south,east,north (degrees), or a U.S. state, county or country"),
+        Query(description="west,south,east,north (degrees), or a U.S. state, county or country"),
     ] = None,
     temporal_from: Annotated[
         datetime | date | None, Given, Iso, Query(description="coverage overlapping from this ISO date or datetime")

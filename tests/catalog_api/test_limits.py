@@ -337,3 +337,9 @@ def test_known_parameters_pass_and_other_interfaces_are_lenient(api: TestClient)
 def test_a_single_valued_parameter_given_twice_is_a_400(api: TestClient) -> None:
     assert_refused(api.get("/api/v1/datasets?q=police&q=crime"), 400, "bad_parameter", "'q' takes one value")
     assert api.get("/api/v1/datasets?keyword=a&keyword=b").status_code == 200  # repeatable: all must match
+
+
+def test_an_empty_optional_parameter_with_a_length_bound_is_not_a_500(api: TestClient) -> None:
+    """``bbox=`` (an OpenSearch client filling a template with nothing) is no bbox; schemathesis found a 500."""
+    assert api.get("/api/v1/datasets?bbox=").status_code == 200
+    assert_refused(api.get("/api/v1/datasets?bbox=" + "x" * 201), 400, "bad_parameter", "bbox")
