@@ -24,7 +24,7 @@ def blank_is_none(value: object) -> object:
 
 def iso_only(value: object) -> object:
     """Dates and datetimes in ISO 8601 only: pydantic would also take a number as a Unix time."""
-    if isinstance(value, str) and not _ISO_DATE.match(value):
+    if isinstance(value, str) and value.strip() and not _ISO_DATE.match(value):  # blank: not given
         raise ValueError("use an ISO 8601 date or datetime, e.g. 2024-01-31 or 2024-01-31T12:00:00Z")
     return value
 
