@@ -12,7 +12,18 @@ from fastapi import Depends, FastAPI
 from catalog_api import errors, openapi
 from catalog_api.limits import BodyLimit
 from catalog_api.response_cache import ResponseCache
-from catalog_api.routes import api, catalog_rdf, ckan_api, dataset_page, discovery, federation, health
+from catalog_api.routes import (
+    api,
+    catalog_rdf,
+    ckan_api,
+    dataset_page,
+    discovery,
+    federation,
+    governance_admin,
+    health,
+    publishing,
+    source_admin,
+)
 from catalog_api.runtime import tune_collector
 from catalog_api.services import Services, build_services
 from catalog_api.settings import Settings
@@ -63,6 +74,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # added last: the outermost
     app.include_router(api.router)
+    app.include_router(publishing.router)
+    app.include_router(governance_admin.router)
+    app.include_router(source_admin.router)
     app.include_router(federation.router)
     app.include_router(health.router)
     app.include_router(dataset_page.router)

@@ -32,6 +32,7 @@ from catalog_api.deps import html_url
 from catalog_api.errors import ApiError
 from catalog_api.search import parse_bbox_param
 from catalog_api.services import Services
+from index.governance import list_organizations
 from index.ids import id_from_slug, is_record_id, slug_path, slugify
 from index.publishing import iter_live
 from index.search.base import (
@@ -50,6 +51,7 @@ from index.search.base import (
 )
 from index.store import NotFound, RecordRow
 from mappings.ckan_out import Names, PackageContext, license_dict, package, record_of_resource, tag_dict
+from mappings.derive import facet_value
 from mappings.model import Dataset
 
 API_VERSION = 3
@@ -291,7 +293,12 @@ class Directory:
         query = SearchQuery(limit=0, facets=wanted, facet_limit=ALL)
         facets = services.index.search(query).facets
         self.counts: dict[str, list[FacetCount]] = facets
-        self.organizations = Names("organization", (f.value for f in facets.get("publisher", [])), slugify)
+        registered = {facet_value(o.title): o.slug for o in list_organizations(services.store)}
+        self.organizations = Names(
+            "organization",
+            (f.value for f in facets.get("publisher", [])),
+            lambda title: registered.get(title) or slugify(title),
+        )
         self.groups = Names("group", (f.value for f in facets.get("theme", [])), slugify)
 
     def names(self, ckan_field: str) -> Names | None:
@@ -321,7 +328,8 @@ def package_of(services: Services, record: RecordRow, directory: Directory) -> d
         metadata_created=record.first_seen,
         metadata_modified=record.last_changed,
     )
-    return package(Dataset.model_validate(record.dataset), context, directory.organizations, directory.groups)
+    dataset = Dataset.model_validate(record.dataset)
+    return package(dataset, context, directory.organizations, directory.groups, record.organization)
 
 
 def live_record(services: Services, name_or_id: str) -> RecordRow:

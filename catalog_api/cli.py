@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import replace
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -125,9 +126,12 @@ def source() -> None:
     help="a credential header sent only to the source's host, e.g. X-App-Token=env:SOCRATA_TOKEN (repeatable)",
 )
 @click.option("--auth", metavar="USER:PASSWORD", help="HTTP basic auth for the source's host (or env:VARIABLE)")
+@click.option("--org", "organization", help="the organization that owns the source (its slug)")
+@click.option("--no-check", is_flag=True, help="save without probing the URL (name and URL are still checked)")
 def source_add(name: str, url: str, kind: str, **fields: Any) -> None:
-    """Register source NAME at URL. Credentials go in --header/--auth (a value env:VAR is read from the
-    environment at each harvest), never in the URL: they are sent to the source's host only and never shown."""
+    """Register source NAME (a slug) at URL; the URL is fetched first to check it answers and looks like
+    KIND. Credentials go in --header/--auth (a value env:VAR is read from the environment at each
+    harvest), never in the URL: they are sent to the source's host only and never shown."""
     from harvesters.credentials import HOW_TO_GIVE, SourceCredentials, credentials_in_url
 
     try:
@@ -146,7 +150,10 @@ def source_add(name: str, url: str, kind: str, **fields: Any) -> None:
             parse_interval(fields["schedule"])
         except ValueError as exc:
             raise CliError(str(exc), "use an ISO 8601 duration such as PT6H or P1D") from exc
-    from index.store import Conflict, NewSource
+    from catalog_api.governance.sourcecheck import SourceCheckError
+    from catalog_api.governance.sources import register, spec_of
+    from index.governance import get_organization
+    from index.store import Conflict, NewSource, NotFound
 
     new = NewSource(
         name=name,
@@ -161,9 +168,15 @@ def source_add(name: str, url: str, kind: str, **fields: Any) -> None:
         schedule=fields["schedule"],
         credentials=credentials.to_json() if credentials else None,
     )
-    with opened_store() as store:
+    settings = load_settings()
+    with opened_store(settings) as store:
         try:
-            store.add_source(new, datetime.now(UTC))
+            org_id = get_organization(store, fields["organization"]).id if fields["organization"] else None
+            register(store, settings, spec_of(replace(new, organization_id=org_id)), check=not fields["no_check"])
+        except SourceCheckError as exc:
+            raise CliError(exc.message, "fix it, or pass --no-check to save it unchecked") from exc
+        except NotFound as exc:
+            raise CliError(str(exc), "see `nutmeg org list`") from exc
         except Conflict as exc:
             raise CliError(str(exc), f"choose another name, or `nutmeg source remove {name}` first") from exc
     out.print(f"added source [bold]{name}[/] ({kind}) → {url}; harvest it with `nutmeg harvest {name}`")
@@ -558,6 +571,17 @@ def harvest_demo(built: Services) -> None:
         with suppress(Conflict):
             built.store.add_source(new, datetime.now(UTC))
         _harvest_one(built, new.name, full=False, accept_shrink=False)
+
+
+def _governance_commands() -> None:
+    from catalog_api.governance.cli import key, org, source_update  # imports this module: registered after it
+
+    main.add_command(org)
+    main.add_command(key)
+    source.add_command(source_update)
+
+
+_governance_commands()
 
 
 if __name__ == "__main__":

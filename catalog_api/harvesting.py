@@ -19,7 +19,15 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from catalog_api.jobs import Heartbeat, JobCancelled, StuckJob, owner, reap
-from catalog_api.preparing import Failed, Outcome, PrepareContext, Prepared, Preparer, default_workers
+from catalog_api.preparing import (
+    Failed,
+    Outcome,
+    PrepareContext,
+    Prepared,
+    Preparer,
+    default_workers,
+    with_overrides,
+)
 from catalog_api.settings import Settings
 from harvesters.base import (
     HarvestedRecord,
@@ -34,9 +42,10 @@ from harvesters.fieldcaps import FieldCaps
 from harvesters.http import HttpClient, Validators
 from harvesters.registry import get_harvester
 from index.documents import doc_from_row
+from index.governance import organization_by_id, overridden_records, publisher_map
 from index.ids import record_id
 from index.search.base import BackendUnavailable, SearchBackend, SearchDoc
-from index.store import ErrorRow, JobOutcome, RecordState, SourceRow, Store
+from index.store import ErrorRow, JobOutcome, NotFound, RecordState, SourceRow, Store
 
 log = logging.getLogger("nutmeg.harvest")
 
@@ -118,13 +127,18 @@ class HarvestRunner:
         full: bool = False,
         accept_shrink: bool = False,
         progress: Progress | None = None,
+        on_start: Callable[[int], None] | None = None,
     ) -> HarvestReport:
-        """Harvest one source; never raises for a bad source (the report says what went wrong)."""
+        """Harvest one source; never raises for a bad source (the report says what went wrong).
+        ``on_start`` is told the job's id as soon as the job exists (for callers that run it in the
+        background and answer with its URL)."""
         source = self.store.get_source(name)
         harvester_class = get_harvester(source.kind)
         started = time.monotonic()
         self.reap()
         job_id = self.store.start_job(source.id, self._clock(), owner())
+        if on_start is not None:
+            on_start(job_id)
         heartbeat = Heartbeat(self.store, job_id, self.settings.job_heartbeat_seconds, self._clock)
         job = _Job(self, source, job_id, HarvestRun(), _Tally(), progress, harvester_class.parallel_safe, heartbeat)
         try:
@@ -202,7 +216,14 @@ class _Job:
         self.engine_down = False  # after one failure, the rest of the job leaves indexing to the catch-up
         self.caught_up = 0
         settings = runner.settings
-        context = PrepareContext(source.name, source.id, source.publisher, settings.profile)
+        context = PrepareContext(
+            source.name,
+            source.id,
+            source.publisher,
+            settings.profile,
+            organizations=publisher_map(runner.store),
+            source_organization=_organization_of(runner.store, source),
+        )
         self.preparer = Preparer(context, workers=default_workers(settings.harvest_workers), parallel=parallel)
 
     @property
@@ -284,7 +305,7 @@ class _Job:
 
     def _commit(self, outcomes: list[Outcome]) -> None:
         now = self.runner._clock()
-        prepared = [o for o in outcomes if isinstance(o, Prepared)]
+        prepared = self._with_overrides([o for o in outcomes if isinstance(o, Prepared)])
         for failure in (o for o in outcomes if isinstance(o, Failed)):
             self.tally.failed += 1
             self._error(failure.record_id, failure.identifier, failure.path, failure.message, "error", "mapping")
@@ -302,6 +323,14 @@ class _Job:
         known = self.known.get(prepared.write.original_identifier) if prepared.existed else None
         first_seen = known.first_seen if known is not None and known.first_seen is not None else now
         return replace(prepared.doc, created=first_seen, changed=now)
+
+    def _with_overrides(self, prepared: list[Prepared]) -> list[Prepared]:
+        """Publishers' local edits of harvested records are laid over each new harvested version."""
+        overrides = overridden_records(self.runner.store, [p.write.id for p in prepared if p.existed])
+        if not overrides:
+            return prepared
+        ctx = self.preparer.ctx
+        return [with_overrides(p, overrides[p.write.id], ctx) if p.write.id in overrides else p for p in prepared]
 
     def _report_issues(self, prepared: Prepared) -> None:
         for issue in prepared.issues:
@@ -475,6 +504,16 @@ def _config(source: SourceRow, settings: Settings) -> SourceConfig:
             options[key] = value
     caps = FieldCaps(settings.harvest_max_field_bytes, settings.harvest_max_spatial_bytes)
     return SourceConfig(source.name, source.kind, source.url, options, source.federal, caps)
+
+
+def _organization_of(store: Store, source: SourceRow) -> tuple[int, str] | None:
+    if source.organization_id is None:
+        return None
+    try:
+        org = organization_by_id(store, source.organization_id)
+    except NotFound:
+        return None
+    return org.id, org.title
 
 
 def _state(source: SourceRow, full: bool, full_every: timedelta, now: datetime) -> HarvestState:

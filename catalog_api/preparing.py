@@ -18,16 +18,17 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import orjson
 
 from harvesters.base import HarvestedRecord
 from harvesters.errors import RecordError
 from index.documents import search_doc
+from index.governance import match_organization
 from index.ids import record_id
 from index.search.base import SearchDoc
 from index.store import RecordWrite
@@ -50,6 +51,8 @@ class PrepareContext:
     source_id: int
     source_publisher: str | None
     profile: Profile
+    organizations: Mapping[str, tuple[int, str]] = field(default_factory=dict)  # publisher key → (id, title)
+    source_organization: tuple[int, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,23 +87,53 @@ def prepare(item: HarvestedRecord, existed: bool, ctx: PrepareContext) -> Outcom
         return Failed(rid, item.identifier, "$", "record not stored: it could not be read (the log has the detail)")
     issues = list(materialized.issues)
     dataset = with_source_publisher(dataset, ctx.source_publisher, issues)
+    return prepared_record(
+        dataset,
+        ctx,
+        rid=rid,
+        identifier=item.identifier,
+        content_hash=item.content_hash,
+        source_record=item.source_record,
+        issues=issues,
+        existed=existed,
+        locator=item.locator,
+    )
+
+
+def prepared_record(
+    dataset: Dataset,
+    ctx: PrepareContext,
+    *,
+    rid: str,
+    identifier: str,
+    content_hash: str,
+    source_record: bytes,
+    issues: list[RecordIssue],
+    existed: bool,
+    locator: str | None = None,
+) -> Prepared:
+    """What the store and the index keep of one dataset (harvested, overridden or published by API)."""
     datajson = dataset_to_datajson(dataset)
     problems = {ctx.profile.value: [i.model_dump() for i in validate(datajson, ctx.profile)]}
+    publisher = dataset.publisher.name if dataset.publisher else None
+    organization = match_organization(publisher, ctx.organizations, ctx.source_organization)
     write = RecordWrite(
         id=rid,
         source_id=ctx.source_id,
-        original_identifier=item.identifier,
-        content_hash=item.content_hash,
-        source_record=item.source_record,
+        original_identifier=identifier,
+        content_hash=content_hash,
+        source_record=source_record,
         dataset=dataset.model_dump(mode="json", exclude_none=True),
         datajson=orjson.dumps(datajson),
         export_problems=problems,
         issues=[i.model_dump() for i in issues],
         title=dataset.title,
         modified_at=parse_modified(dataset.modified),
-        locator=item.locator,
+        locator=locator,
+        organization_id=organization[0] if organization else None,
     )
-    return Prepared(write, search_doc(rid, ctx.source_name, item.content_hash, dataset), issues, existed)
+    doc = search_doc(rid, ctx.source_name, content_hash, dataset, organization[1] if organization else None)
+    return Prepared(write, doc, issues, existed)
 
 
 def with_source_publisher(dataset: Dataset, publisher: str | None, issues: list[RecordIssue]) -> Dataset:
@@ -193,3 +226,33 @@ def default_workers(configured: int) -> int:
     if configured > 0:
         return configured
     return min(4, os.cpu_count() or 1)
+
+
+def apply_overrides(dataset: Mapping[str, object], overrides: Mapping[str, Mapping[str, object]]) -> Dataset:
+    """A harvested dataset (its JSON) with a publisher's local overrides laid over it, field by field
+    (``{"title": {"value": ..., "by": ..., "at": ...}}``; a ``None`` value removes the field)."""
+    merged = dict(dataset)
+    for name, override in overrides.items():
+        value = override.get("value")
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = value
+    return Dataset.model_validate(merged)
+
+
+def with_overrides(prepared: Prepared, overrides: Mapping[str, Mapping[str, object]], ctx: PrepareContext) -> Prepared:
+    """Re-apply a record's overrides to its newly harvested version (they survive every harvest)."""
+    write = prepared.write
+    dataset = apply_overrides(write.dataset, overrides)
+    return prepared_record(
+        dataset,
+        ctx,
+        rid=write.id,
+        identifier=write.original_identifier,
+        content_hash=write.content_hash,
+        source_record=write.source_record,
+        issues=prepared.issues,
+        existed=prepared.existed,
+        locator=write.locator,
+    )

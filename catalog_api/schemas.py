@@ -63,6 +63,17 @@ class CatalogInfo(Public):
     withdrawn: bool
     withdrawn_at: datetime | None = None
     issues: list[RecordIssue] = Field(default_factory=list)
+    organization: str | None = Field(None, description="the organization the dataset belongs to (its title)")
+    overrides: list[LocalEdit] = Field(
+        default_factory=list, description="fields a publisher changed in this catalog (kept across harvests)"
+    )
+
+
+class LocalEdit(Public):
+    field: str
+    value: Any = None
+    by: str
+    at: datetime | None = None
 
 
 class DatasetPublic(Public):

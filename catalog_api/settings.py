@@ -104,6 +104,12 @@ class Settings(BaseSettings):
     # API
     max_per_page: int = Field(100, ge=1, description="largest page size of the search API")
     max_result_window: int = Field(10_000, ge=1, description="deepest page*per_page; use the cursor past it")
+    catalog_organization: str = Field(
+        "catalog", description="slug of the organization whose admins are the catalog's CDO (admin everywhere)"
+    )
+    write_rate_limit: int = Field(120, ge=1, description="writes per minute allowed per API key and per client")
+    signin_rate_limit: int = Field(10, ge=1, description="web sign-in attempts per minute allowed per client")
+    session_hours: float = Field(12.0, gt=0, description="hours a web sign-in lasts")
     demo_root: str | None = Field(None, description="folder of demo catalogs served as file:// (demo only)")
     search_cache_entries: int = Field(
         1024, ge=0, description="search answers kept in memory until the index changes (0 = none)"

@@ -17,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader
 from catalog_api.web import formatting, links, text
 from catalog_api.web.dataset_view import email_href, safe_url
 from catalog_api.web.health import status_tone, status_words
+from catalog_api.web.provenance import shown as shown_value
 from harvesters.credentials import redact_url
 from mappings.derive import license_label
 
@@ -45,6 +46,7 @@ GLOBALS: dict[str, Any] = {
     "search_path": links.search_path,
     "status_tone": status_tone,
     "status_words": status_words,
+    "shown": shown_value,
 }
 
 

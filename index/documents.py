@@ -21,10 +21,13 @@ from mappings.model import Dataset
 DESCRIPTION_IN_SUMMARY = 600
 
 
-def search_doc(id_: str, source: str, content_hash: str, dataset: Dataset) -> SearchDoc:
-    """The search document of one dataset."""
+def search_doc(
+    id_: str, source: str, content_hash: str, dataset: Dataset, organization: str | None = None
+) -> SearchDoc:
+    """The search document of one dataset; ``organization`` (the title of the organization the record
+    belongs to) is its publisher facet when given, so facets, pages and CKAN name registered organizations."""
     modified = parse_modified(dataset.modified) or parse_modified(dataset.issued)
-    publisher = facet_value(dataset.publisher.name) if dataset.publisher and dataset.publisher.name else None
+    publisher = facet_value(organization) if organization else _publisher(dataset)
     formats = tuple(format_labels(dataset))
     keywords = tuple(unique_keywords(dataset.keyword))
     themes = tuple(dict.fromkeys(facet_value(t) for t in dataset.theme if t.strip()))
@@ -65,9 +68,13 @@ def search_doc(id_: str, source: str, content_hash: str, dataset: Dataset) -> Se
     )
 
 
+def _publisher(dataset: Dataset) -> str | None:
+    return facet_value(dataset.publisher.name) if dataset.publisher and dataset.publisher.name else None
+
+
 def doc_from_row(row: RecordRow) -> SearchDoc:
     """A stored record's search document, with when the catalog first saw it and last saw it change."""
-    doc = search_doc(row.id, row.source, row.content_hash, Dataset.model_validate(row.dataset))
+    doc = search_doc(row.id, row.source, row.content_hash, Dataset.model_validate(row.dataset), row.organization)
     return replace(doc, created=row.first_seen, changed=row.last_changed)
 
 

@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
-from index.tables import harvest_jobs, record_errors, records, sources
+from index.tables import harvest_jobs, organizations, record_errors, records, sources
 
 RUNNING = "running"
 
@@ -62,6 +62,7 @@ class NewSource:
     allow_private: bool = False
     schedule: str | None = None
     credentials: Mapping[str, Any] | None = None
+    organization_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +87,7 @@ class SourceRow:
     last_full_harvest_at: datetime | None
     last_job_at: datetime | None
     credentials: dict[str, Any] | None = field(default=None, repr=False)  # never printed
+    organization_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +151,7 @@ class RecordWrite:
     title: str
     modified_at: datetime | None
     locator: str | None = None
+    organization_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +173,9 @@ class RecordRow:
     withdrawn: bool
     withdrawn_at: datetime | None
     indexed_hash: str | None
+    organization_id: int | None = None
+    organization: str | None = None  # the owning organization's title (the publisher facet's value)
+    overrides: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -674,6 +680,7 @@ _WRITE_COLUMNS = (
     "withdrawn_at",
     "indexed_hash",
     "locator",
+    "organization_id",
 )
 
 
@@ -696,6 +703,7 @@ def _record_values(r: RecordWrite, now: datetime) -> dict[str, Any]:
         "withdrawn_at": None,
         "indexed_hash": None,  # not in the search index until mark_indexed says so
         "locator": r.locator,
+        "organization_id": r.organization_id,
     }
 
 
@@ -712,6 +720,7 @@ def _source_values(new: NewSource) -> dict[str, Any]:
         "allow_private": new.allow_private,
         "schedule": new.schedule,
         "credentials": dict(new.credentials) if new.credentials else None,
+        "organization_id": new.organization_id,
     }
 
 
@@ -742,8 +751,10 @@ def _record_select() -> Any:
         else_=records.c.last_seen,
     ).label("last_seen")
     columns = [c for c in records.c if c.name not in ("source_record", "last_seen")]
-    return select(*columns, last_seen, sources.c.name.label("source")).join(
-        sources, sources.c.id == records.c.source_id
+    return (
+        select(*columns, last_seen, sources.c.name.label("source"), organizations.c.title.label("organization"))
+        .join(sources, sources.c.id == records.c.source_id)
+        .outerjoin(organizations, organizations.c.id == records.c.organization_id)
     )
 
 

@@ -58,6 +58,19 @@ metadata = MetaData(
     }
 )
 
+organizations = Table(
+    "organizations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("slug", String(100), nullable=False, unique=True),
+    Column("title", Text, nullable=False),
+    Column("description", Text),
+    Column("parent_id", Integer, ForeignKey("organizations.id", ondelete="SET NULL")),
+    Column("mode", String(20), nullable=False, default="direct"),
+    Column("publisher_names", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
 sources = Table(
     "sources",
     metadata,
@@ -81,6 +94,7 @@ sources = Table(
     Column("last_full_harvest_at", UTCDateTime),
     Column("last_job_at", UTCDateTime),
     Column("credentials", JSON),  # headers / basic auth sent to the source's own host; never shown
+    Column("organization_id", Integer),  # organizations.id, checked by the store (no table rebuild on SQLite)
 )
 
 harvest_jobs = Table(
@@ -126,6 +140,8 @@ records = Table(
     Column("withdrawn_at", UTCDateTime),
     Column("indexed_hash", String(64)),
     Column("locator", Text),  # where in the source the record was read (a WAF's file), to keep it if that fails
+    Column("organization_id", Integer),  # organizations.id: the owner (the source's or the matched publisher's)
+    Column("overrides", JSON),  # field -> {value, by, at}: a publisher's local edits of a harvested record
     UniqueConstraint("source_id", "original_identifier", name="uq_records_source_identifier"),
     Index("ix_records_source_withdrawn", "source_id", "withdrawn"),
     Index("ix_records_withdrawn_id", "withdrawn", "id"),
@@ -148,4 +164,60 @@ record_errors = Table(
     Column("code", String(40), nullable=False),
     Index("ix_record_errors_job", "job_id"),
     Index("ix_record_errors_record", "record_id"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organization_id", Integer, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("name", Text),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+    Column("last_used_at", UTCDateTime),
+)
+
+drafts = Table(
+    "drafts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organization_id", Integer, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("record_id", String(32)),
+    Column("action", String(10), nullable=False),
+    Column("dataset", JSON),
+    Column("status", String(10), nullable=False),
+    Column("comment", Text),
+    Column("created_by", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("decided_by", Integer),
+    Column("decided_at", UTCDateTime),
+    Index("ix_drafts_organization_status", "organization_id", "status"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("key_id", Integer),
+    Column("organization_id", Integer),
+    Column("actor", Text, nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("target", Text, nullable=False),
+    Column("record_id", String(32)),
+    Column("changes", JSON, nullable=False),
+    Index("ix_audit_log_record", "record_id", "id"),
+    Index("ix_audit_log_organization", "organization_id", "id"),
+)
+
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("key_id", Integer, ForeignKey("api_keys.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
 )

@@ -179,9 +179,14 @@ class PackageContext:
     metadata_modified: datetime
 
 
-def package(dataset: Dataset, ctx: PackageContext, organizations: Names, groups: Names) -> dict[str, Any]:
-    """The CKAN package dictionary of ``dataset``."""
-    org = organizations.of(dataset.publisher.name) if dataset.publisher and dataset.publisher.name else None
+def package(
+    dataset: Dataset, ctx: PackageContext, organizations: Names, groups: Names, organization: str | None = None
+) -> dict[str, Any]:
+    """The CKAN package dictionary of ``dataset``; its organization is ``organization`` (the title of the
+    registered organization that owns it) when given, else its publisher."""
+    publisher = dataset.publisher.name if dataset.publisher and dataset.publisher.name else None
+    owner = organization or publisher
+    org = organizations.of(owner) if owner else None
     contact = dataset.contact_point
     label = license_label(dataset.license)
     tags = unique_keywords(dataset.keyword)

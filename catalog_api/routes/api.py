@@ -14,6 +14,7 @@ from catalog_api.schemas import (
     DatasetSummary,
     FacetValue,
     JobPublic,
+    LocalEdit,
     Page,
     RecordErrorPublic,
     SearchResponse,
@@ -23,6 +24,7 @@ from catalog_api.search import SearchParams, run_search
 from catalog_api.search_params import SearchParamsDep
 from catalog_api.services import Services
 from catalog_api.settings import Settings
+from catalog_api.web.provenance import local_edits
 from harvesters.credentials import redact_url
 from index.ids import id_from_slug
 from index.store import JobRow, SourceRow
@@ -83,6 +85,8 @@ def get_dataset(dataset_id: str, services: ServicesDep) -> DatasetPublic:
             withdrawn=row.withdrawn,
             withdrawn_at=row.withdrawn_at,
             issues=[RecordIssue.model_validate(i) for i in row.issues],
+            organization=row.organization,
+            overrides=[LocalEdit(field=e.field, value=e.value, by=e.by, at=e.at) for e in local_edits(row.overrides)],
         ),
     )
 

@@ -13,6 +13,7 @@ from catalog_api.openapi import RDF_MEDIA, errors, media
 from catalog_api.representations import alternates, dataset_url, json_response, rdf_response
 from catalog_api.templating import templates
 from catalog_api.web.dataset_view import area_search, bbox_words, distributions, extent_map, other_forms
+from catalog_api.web.provenance import provenance
 from index.ids import id_from_slug, slug_path
 from mappings.model import Dataset
 from mappings.schemaorg import schema_org_dataset
@@ -75,6 +76,7 @@ def dataset_page(
         "extent_map": extent_map(dataset),
         "area_search": area_search(dataset),
         "source_title": services.store.get_source(record.source).title,
+        "provenance": provenance(services, record),
     }
     return templates(request).TemplateResponse(request, "dataset.html", context, headers={"Vary": "Accept"})
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from catalog_api.deps import ServicesDep
@@ -12,22 +13,33 @@ from catalog_api.errors import ApiError
 from catalog_api.services import Services
 from catalog_api.templating import templates
 from catalog_api.web.links import organization_slug
+from catalog_api.web.organization_list import organization_list, with_registered
 from catalog_api.web.organization_view import organization_page
 from catalog_api.web.organizations import Publisher, named_by, publishers
+from index.governance import list_organizations
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 
 @router.get("/organization", response_class=HTMLResponse)
-def organizations(request: Request, services: ServicesDep) -> HTMLResponse:
-    every = sorted(_publishers(services), key=lambda p: p.name.casefold())
-    return templates(request).TemplateResponse(request, "organizations.html", {"publishers": every})
+def organizations(
+    request: Request,
+    services: ServicesDep,
+    q: Annotated[str | None, Query(description="words in the name or description")] = None,
+    sort: Annotated[str | None, Query(description="name or datasets")] = None,
+) -> HTMLResponse:
+    listing = organization_list(_publishers(services), q, sort)
+    context = {"publishers": listing.entries, "listing": listing}
+    return templates(request).TemplateResponse(request, "organizations.html", context)
 
 
 @router.get("/organization/{slug}", response_class=HTMLResponse, response_model=None)
 def organization(slug: str, request: Request, services: ServicesDep) -> Response:
     candidates = _publishers(services)
     matches = named_by(slug, candidates)
+    renamed = next((p for p in candidates if p.registered and organization_slug(p.name) == slug), None)
+    if renamed is not None and renamed.slug != slug:  # links made from the title lead to the registered slug
+        return RedirectResponse(renamed.href, status_code=301)
     if not matches:
         canonical = organization_slug(slug)
         if canonical != slug and named_by(canonical, candidates):
@@ -41,4 +53,5 @@ def organization(slug: str, request: Request, services: ServicesDep) -> Response
 
 
 def _publishers(services: Services) -> list[Publisher]:
-    return publishers(services.index, (s.publisher for s in services.store.list_sources()))
+    found = publishers(services.index, (s.publisher for s in services.store.list_sources() if s.kind != "api"))
+    return with_registered(found, list_organizations(services.store))

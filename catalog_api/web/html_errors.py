@@ -23,9 +23,12 @@ Handler = Callable[[Request, Exception], Response | Awaitable[Response]]
 
 MACHINE_PREFIXES = ("/api/", "/static/", "/docs", "/redoc")
 MACHINE_PATHS = {"/data.json", "/healthz", "/openapi.json"}
+FORM_PREFIXES = ("/manage", "/signin", "/signout")  # pages whose forms post: their errors are pages too
 KEPT_HEADERS = ("retry-after", "allow")
 TITLES: dict[int, str] = {
     400: "That request could not be understood",
+    401: "Sign in first",
+    403: "Not allowed",
     404: "Page not found",
     405: "Not allowed",
     406: "Not available in that form",
@@ -40,6 +43,8 @@ TITLES: dict[int, str] = {
 def wants_html(request: Request) -> bool:
     """A GET for a page (not an API or data path) from a client that prefers HTML to JSON."""
     path = request.url.path
+    if request.method == "POST" and path.startswith(FORM_PREFIXES):
+        return choose(request.headers.get("accept"), default="json") == "html"
     if request.method not in ("GET", "HEAD") or path in MACHINE_PATHS or path.startswith(MACHINE_PREFIXES):
         return False
     if split_extension(path.rsplit("/", 1)[-1])[1] not in (None, "html"):

@@ -16,6 +16,7 @@ from catalog_api.web.health import SourceHealth, source_health
 from catalog_api.web.links import organization_slug
 from catalog_api.web.organizations import Publisher
 from catalog_api.web.search_view import ResultView, result_view
+from index.governance import OrganizationRow, get_organization, organization_by_id
 from index.search.base import FacetCount
 from index.store import NotFound
 
@@ -33,6 +34,8 @@ class OrganizationPage:
     freshness_series: tuple[Series, ...]
     freshness: StackedRow | None
     sources: list[SourceHealth]
+    description: str | None = None
+    parent_href: str | None = None  # the registered parent organization's page
 
 
 def organization_page(
@@ -43,15 +46,19 @@ def organization_page(
     result = run_search(services, params).result
     table = freshness(services.index, now, filters)
     fresh = table.get(publisher.name)
+    registered = get_organization(services.store, publisher.registered) if publisher.registered else None
+    parent = organization_by_id(services.store, registered.parent_id) if registered and registered.parent_id else None
     return OrganizationPage(
         publisher=publisher,
-        parent=_parent(services, result.hits[0].id) if result.hits else None,
+        parent=parent.title if parent else (_parent(services, result.hits[0].id) if result.hits else None),
+        parent_href=f"/organization/{parent.slug}" if parent else None,
+        description=registered.description if registered else None,
         others=others,
         recent=[result_view(hit.summary) for hit in result.hits],
         facets=result.facets,
         freshness_series=FRESHNESS_SERIES,
         freshness=stacked_row(publisher.name, None, fresh.counts, FRESHNESS_SERIES) if fresh else None,
-        sources=_sources(services, publisher, [f.value for f in result.facets.get("source", [])], now),
+        sources=_sources(services, publisher, [f.value for f in result.facets.get("source", [])], registered, now),
     )
 
 
@@ -67,11 +74,19 @@ def _parent(services: Services, record_id: str) -> str | None:
     return name if isinstance(name, str) and name.strip() else None
 
 
-def _sources(services: Services, publisher: Publisher, names: list[str], now: datetime) -> list[SourceHealth]:
+def _sources(
+    services: Services, publisher: Publisher, names: list[str], registered: OrganizationRow | None, now: datetime
+) -> list[SourceHealth]:
     """Sources that brought in the publisher's datasets, and sources registered for it (even empty ones)."""
+    owner = registered.id if registered else None
     chosen = [
         s
         for s in services.store.list_sources()
-        if s.name in names or (s.publisher and organization_slug(s.publisher) == publisher.slug)
+        if s.kind != "api"
+        and (
+            s.name in names
+            or (owner is not None and s.organization_id == owner)
+            or (s.publisher and organization_slug(s.publisher) == publisher.slug)
+        )
     ]
     return [source_health(services.store, s, now) for s in chosen]

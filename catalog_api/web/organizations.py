@@ -21,14 +21,16 @@ MAX_PUBLISHERS = 10_000
 class Publisher:
     name: str
     datasets: int
+    registered: str | None = None  # the slug of the registered organization it is
+    description: str | None = None
 
     @property
     def slug(self) -> str:
-        return organization_slug(self.name)
+        return self.registered or organization_slug(self.name)
 
     @property
     def href(self) -> str:
-        return organization_path(self.name)
+        return f"/organization/{self.registered}" if self.registered else organization_path(self.name)
 
 
 def publishers(index: SearchBackend, registered: Iterable[str | None] = ()) -> list[Publisher]:

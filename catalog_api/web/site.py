@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.templating import Jinja2Templates
 
-from catalog_api.routes import dashboard_page, organization_pages, search_page, source_pages
+from catalog_api.routes import dashboard_page, governance_pages, organization_pages, search_page, source_pages
 from catalog_api.settings import Settings
 from catalog_api.web import html_errors
 from catalog_api.web.static import Assets, CachedStaticFiles, static_folder
@@ -17,6 +17,7 @@ def install_site(app: FastAPI, settings: Settings) -> None:
     assets = Assets(static_folder())
     templates.env.globals.update(static_url=assets.url, catalog_title=settings.catalog_title)
     app.mount("/static", CachedStaticFiles(assets), name="static")
-    for router in (search_page.router, organization_pages.router, source_pages.router, dashboard_page.router):
+    pages = (search_page, organization_pages, source_pages, dashboard_page, governance_pages)
+    for router in (page.router for page in pages):
         app.include_router(router)
     html_errors.install(app, templates)

@@ -50,7 +50,11 @@ CASES: list[tuple[str, str, int, str, str | None]] = [
     ),
     ("GET", "/api/v1/datasets?cursor=%%%garbage", 400, "bad_cursor", "cursor"),
     ("GET", "/api/v1/datasets?q=" + "x" * 501, 400, "bad_parameter", "q"),
-    ("POST", "/api/v1/datasets", 405, "method_not_allowed", "POST"),
+    ("PUT", "/api/v1/datasets", 405, "method_not_allowed", "PUT"),
+    ("POST", "/api/v1/datasets", 401, "unauthorized", "Authorization: Bearer"),
+    ("DELETE", "/api/v1/datasets/missing", 401, "unauthorized", "Authorization: Bearer"),
+    ("POST", "/api/v1/drafts/1/approve", 401, "unauthorized", "Authorization: Bearer"),
+    ("GET", "/api/v1/organizations/ghost", 404, "not_found", "ghost"),
     ("DELETE", "/data.json", 405, "method_not_allowed", None),
     ("GET", "/dataset/not-an-id", 404, "not_found", "id"),
 ]
