@@ -92,6 +92,16 @@ def _complete(path: str, operation: dict[str, Any], settings: Settings) -> None:
     for parameter in operation.get("parameters", []):
         if parameter.get("in") == "query" and parameter.get("name") == "per_page" and _is_api_search(path, operation):
             parameter["schema"]["maximum"] = settings.max_per_page
+        alternatives = parameter.get("schema", {}).get("anyOf")
+        if _is_search(operation) and alternatives and {"type": "null"} in alternatives:
+            alternatives.append(BLANK)  # an optional search parameter sent empty is not given (OpenSearch)
+
+
+BLANK = {"type": "string", "maxLength": 0}
+
+
+def _is_search(operation: dict[str, Any]) -> bool:
+    return any(p.get("name") == "cursor" for p in operation.get("parameters", []))
 
 
 def _is_api_search(path: str, operation: dict[str, Any]) -> bool:
