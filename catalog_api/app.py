@@ -7,10 +7,12 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
-from catalog_api import errors
+from catalog_api import errors, openapi
+from catalog_api.limits import BodyLimit
 from catalog_api.proxy import install_proxy_headers
+from catalog_api.response_cache import ResponseCache
 from catalog_api.routes import (
     api,
     catalog_rdf,
@@ -28,9 +30,11 @@ from catalog_api.runtime import tune_collector
 from catalog_api.security import SecurityHeaders
 from catalog_api.services import Services, build_services
 from catalog_api.settings import Settings
+from catalog_api.strict_params import check_query_parameters
 from catalog_api.templating import make_templates
 from catalog_api.web.site import install_site
 
+CACHED_PATHS = frozenset({"/api/v1/datasets"})  # answers that depend only on the query and the index
 API_DESCRIPTION = """
 Search every dataset the catalog federates, read one dataset with its provenance, and follow how each
 source's harvests went. Errors are always `{"error": {"code", "message"}}`. See `/data.json` for the
@@ -62,10 +66,19 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         docs_url=None,  # served by catalog_api.routes.api_docs from files this app ships, not a CDN
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
+        dependencies=[Depends(check_query_parameters)],
     )
     app.state.services = services
     app.state.templates = make_templates()
     errors.install(app)
+    if settings.search_cache_entries:
+        app.add_middleware(
+            ResponseCache,
+            paths=CACHED_PATHS,
+            version=services.index.version,
+            entries=settings.search_cache_entries,
+        )
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # added last: the outermost
     app.include_router(api.router)
     app.include_router(publishing.router)
     app.include_router(governance_admin.router)
@@ -78,6 +91,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(ckan_api.router)
     install_site(app, settings)
     install_api_docs(app)
+    openapi.install(app, settings)
     app.add_middleware(SecurityHeaders)
     install_proxy_headers(app, settings.trusted_proxies)  # outermost: the headers above see the real scheme
     return app

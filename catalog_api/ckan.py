@@ -59,6 +59,8 @@ CKAN_VERSION = "2.10.4"  # the CKAN API level these actions follow
 ROWS_DEFAULT = 10
 ROWS_MAX = 1000
 ALL = 1_000_000
+MAX_INTEGER = 1_000_000_000  # any integer parameter (offsets, limits): far past any catalog, inside SQL's range
+MAX_TEXT = 1000  # characters in q, fq and other free text
 
 # CKAN facet fields → this catalog's facets (``facet.field``).
 FIELDS: dict[str, str] = {
@@ -127,16 +129,30 @@ def invalid(name: str, problem: str) -> CkanError:
 # -- parameters ------------------------------------------------------------------------------------
 
 
-def integer(params: Mapping[str, Any], name: str, default: int, low: int = 0, high: int | None = None) -> int:
+def integer(params: Mapping[str, Any], name: str, default: int, low: int = 0, high: int = MAX_INTEGER) -> int:
     value = params.get(name, default)
+    if isinstance(value, bool | float) or (isinstance(value, str) and len(value) > 20):
+        raise invalid(name, "Invalid integer")
     try:
         number = int(value)
     except (TypeError, ValueError):
         raise invalid(name, "Invalid integer") from None
-    if number < low or (high is not None and number > high):
-        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise invalid(name, f"Must be {bounds}")
+    if not low <= number <= high:
+        raise invalid(name, f"Must be between {low} and {high}")
     return number
+
+
+def free_text(params: Mapping[str, Any], name: str, limit: int = MAX_TEXT) -> str:
+    """A free-text parameter (``q``, ``fq``, ``query``, ``id``), at most ``limit`` characters."""
+    value = params.get(name)
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise invalid(name, "Must be a string")
+    value = str(value)
+    if len(value) > limit:
+        raise invalid(name, f"Must be at most {limit} characters")
+    return value
 
 
 def boolean(params: Mapping[str, Any], name: str, default: bool) -> bool:
@@ -337,8 +353,10 @@ def package_search(services: Services, params: Mapping[str, Any]) -> dict[str, A
     facet.mincount, and ckanext-spatial's ``ext_bbox`` (``minx,miny,maxx,maxy``: datasets whose extent
     intersects it)."""
     directory = Directory(services)
-    text, where = split_q(parsed(str(params.get("q") or "")), directory)
-    for fq in [str(params.get("fq") or ""), *string_list(params, "fq_list")]:
+    text, where = split_q(parsed(free_text(params, "q")), directory)
+    for fq in [free_text(params, "fq"), *string_list(params, "fq_list")]:
+        if len(fq) > MAX_TEXT:
+            raise invalid("fq_list", f"Must be at most {MAX_TEXT} characters")
         where.extend(where_of(part, directory) for part in ckan_query.conjuncts(parsed(fq)))
     facet_fields = string_list(params, "facet.field")
     unknown = [f for f in facet_fields if f not in FIELDS]
@@ -479,7 +497,7 @@ def tag_list(services: Services, params: Mapping[str, Any]) -> list[Any]:
     case, as CKAN's does); ``all_fields`` gives dicts."""
     if params.get("vocabulary_id"):
         raise not_found("Vocabulary")
-    query = str(params.get("query") or "").strip().casefold()
+    query = free_text(params, "query").strip().casefold()
     found = Directory(services, tags=True).counts.get("keyword", [])
     tags = sorted(f.value for f in found if query in f.value.casefold())
     return [tag_dict(t) for t in tags] if boolean(params, "all_fields", False) else tags

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.console import Console
 
+from catalog_api.runtime import lower_priority
 from catalog_api.schedule import parse_interval
 from harvesters.registry import UnknownHarvester, known_kinds, require_kind
 
@@ -324,7 +325,9 @@ def harvest(names: tuple[str, ...], all_: bool, full: bool, accept_shrink: bool)
     """Harvest the named sources (or --all). Exits non-zero if any source fails."""
     if not names and not all_:
         raise CliError("name the sources to harvest, or pass --all", "nutmeg harvest NAME, or nutmeg harvest --all")
-    with services() as built:
+    settings = load_settings()
+    lower_priority(settings.harvest_nice)
+    with services(settings) as built:
         _report_reaped(built)
         targets = [s.name for s in built.store.list_sources() if s.enabled] if all_ else list(names)
         failures = _harvest_each(built, targets, full=full, accept_shrink=accept_shrink)
@@ -440,7 +443,9 @@ def worker(once: bool, interval: float) -> None:
     """Harvest every source whose --schedule is due, forever (the harvest worker of a deployment)."""
     from catalog_api.schedule import due_sources
 
-    with services() as built:
+    settings = load_settings()
+    lower_priority(settings.harvest_nice)
+    with services(settings) as built:
         _report_reaped(built)
         if not once:
             out.print("harvest worker started; sources with a schedule are harvested when due (Ctrl-C stops)")

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from index.search.base import BackendUnavailable, SearchError
@@ -124,9 +125,21 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     message = str(exc.detail) if exc.detail else code.replace("_", " ")
     if exc.status_code == 404 and message == "Not Found":
         message = f"nothing at {request.url.path}; see /docs for the API"
+    headers = getattr(exc, "headers", None)
     if exc.status_code == 405:
         message = f"{request.method} is not allowed on {request.url.path}"
-    return error_response(exc.status_code, code, message, getattr(exc, "headers", None))
+        headers = {**(headers or {}), "Allow": ", ".join(_allowed(request))}
+    return error_response(exc.status_code, code, message, headers)
+
+
+def _allowed(request: Request) -> list[str]:
+    """Every method some route answers at this path (Starlette names only the first matching route's)."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):  # routes of included routers too
+        path_regex = getattr(route, "path_regex", None)
+        if route.methods and path_regex is not None and path_regex.match(request.url.path):
+            methods |= route.methods
+    return sorted(methods)
 
 
 async def _not_found(request: Request, exc: Exception) -> JSONResponse:

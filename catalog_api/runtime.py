@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 
 SERVER_THRESHOLDS = (50_000, 20, 100)
 _tuned = False
@@ -23,3 +24,18 @@ def tune_collector() -> None:
     _tuned = True
     gc.freeze()
     gc.set_threshold(*SERVER_THRESHOLDS)
+
+
+def lower_priority(niceness: int) -> None:
+    """Give this process (and the mapping workers it starts, which inherit it) a lower CPU priority.
+
+    A harvest is batch work: on a machine that also serves, it took every core (its mapping workers
+    too) and searches waited for CPU (benchmarks/load.py: p99 2.4 s during a harvest, the server
+    getting under a third of a core). The harvest still gets every cycle the server does not need.
+    Raises the niceness to ``niceness``, never lowers it, so calling it again changes nothing.
+    """
+    if niceness <= 0 or not hasattr(os, "nice"):
+        return
+    current = os.nice(0)
+    if current < niceness:
+        os.nice(niceness - current)

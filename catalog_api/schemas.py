@@ -163,3 +163,28 @@ class HealthStatus(Public):
     status: str
     database: dict[str, Any]
     search: dict[str, Any]
+
+
+class ErrorDetail(Public):
+    code: str = Field(description="a stable machine-readable code, e.g. bad_parameter, not_found, too_large")
+    message: str = Field(description="what was wrong, where, and what to do next")
+
+
+class ErrorResponse(Public):
+    """The one shape of every error of the catalog's own interfaces."""
+
+    error: ErrorDetail
+
+
+class CkanErrorDetail(Public):
+    type: str = Field(alias="__type", description="CKAN's error type (Not Found Error, Validation Error, ...)")
+    message: str
+    code: str = Field(description="this catalog's error code")
+
+
+class CkanErrorResponse(Public):
+    """An error of the CKAN-compatible API, in CKAN's envelope."""
+
+    help: str
+    success: bool
+    error: CkanErrorDetail

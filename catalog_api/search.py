@@ -82,7 +82,7 @@ def run_search(services: Services, params: SearchParams) -> SearchOutcome:
         raise ApiError(400, "bad_parameter", "parameter 'temporal_from' must not be after 'temporal_to'")
     after, page = None, params.page
     if params.cursor:
-        after, page = cursor.decode(params.cursor, params.fingerprint())
+        after, page = cursor.decode(services.signing_key, params.cursor, params.fingerprint(), params.effective_sort)
     elif params.page * params.per_page > settings.max_result_window:
         raise ApiError(
             400,
@@ -108,7 +108,7 @@ def run_search(services: Services, params: SearchParams) -> SearchOutcome:
     result = services.index.search(query)
     next_cursor = None
     if result.hits and page * params.per_page < result.total:
-        next_cursor = cursor.encode(params.fingerprint(), result.hits[-1].sort_key, page + 1)
+        next_cursor = cursor.encode(services.signing_key, params.fingerprint(), result.hits[-1].sort_key, page + 1)
     return SearchOutcome(result, page, next_cursor)
 
 

@@ -7,11 +7,12 @@ has no value for) is not given. Ranges (``page``, ``per_page`` at least 1) are c
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Literal
 
 from fastapi import Depends, Query
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, StringConstraints
 
 from catalog_api.search import SearchParams, parse_bbox_param
 
@@ -21,11 +22,23 @@ def blank_is_none(value: object) -> object:
     return None if isinstance(value, str) and not value.strip() else value
 
 
+def iso_only(value: object) -> object:
+    """Dates and datetimes in ISO 8601 only: pydantic would also take a number as a Unix time."""
+    if isinstance(value, str) and value.strip() and not _ISO_DATE.match(value):  # blank: not given
+        raise ValueError("use an ISO 8601 date or datetime, e.g. 2024-01-31 or 2024-01-31T12:00:00Z")
+    return value
+
+
 Values = Annotated[list[str], Query()]
 Given = BeforeValidator(blank_is_none)
+Iso = BeforeValidator(iso_only)
+# the length bound on the text itself: on the optional parameter it would also be applied to the None an
+# empty value becomes (a 500 schemathesis found)
+BboxText = Annotated[str, StringConstraints(max_length=200)]
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def search_params(
+async def search_params(
     q: Annotated[str | None, Query(max_length=500, description="words to search for")] = None,
     publisher: Values = [],  # noqa: B006 - FastAPI copies defaults
     keyword: Values = [],  # noqa: B006
@@ -34,19 +47,20 @@ def search_params(
     license: Values = [],  # noqa: B006
     accessLevel: Values = [],  # noqa: B006
     source: Values = [],  # noqa: B006
-    modified_since: Annotated[datetime | date | None, Given, Query(description="ISO date or datetime")] = None,
-    modified_before: Annotated[datetime | date | None, Given, Query(description="ISO date or datetime")] = None,
+    modified_since: Annotated[datetime | date | None, Given, Iso, Query(description="ISO date or datetime")] = None,
+    modified_before: Annotated[datetime | date | None, Given, Iso, Query(description="ISO date or datetime")] = None,
     bbox: Annotated[
-        str | None,
+        BboxText | None,
         Given,
-        Query(max_length=200, description="west,south,east,north (degrees), or a U.S. state, county or country"),
+        Query(description="west,south,east,north (degrees), or a U.S. state, county or country"),
     ] = None,
     temporal_from: Annotated[
-        datetime | date | None, Given, Query(description="coverage overlapping from this ISO date or datetime")
+        datetime | date | None, Given, Iso, Query(description="coverage overlapping from this ISO date or datetime")
     ] = None,
     temporal_to: Annotated[
         datetime | date | None,
         Given,
+        Iso,
         Query(description="coverage overlapping up to this ISO date (inclusive) or datetime"),
     ] = None,
     sort: Annotated[Literal["relevance", "modified", "title"] | None, Given, Query()] = None,

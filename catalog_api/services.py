@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import secrets
+from dataclasses import dataclass, field, replace
 
 from catalog_api.harvesting import HarvestRunner
+from catalog_api.secret import signing_key
 from catalog_api.settings import Settings
 from harvesters.http import HttpClient
 from index.search.base import SearchBackend
@@ -18,6 +20,8 @@ class Services:
     store: Store
     index: SearchBackend
     runner: HarvestRunner
+    # signs API cursors (catalog_api/secret.py); services built by hand get a key of their own
+    signing_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
 
     def with_base_url(self, base_url: str) -> Services:
         """The same services, publishing links under ``base_url`` (one request's view; closes nothing)."""
@@ -42,4 +46,4 @@ def build_services(settings: Settings) -> Services:
         return HttpClient(settings.http_policy(allow_private=allow_private))
 
     runner = HarvestRunner(store, index, settings, http_factory)
-    return Services(settings, store, index, runner)
+    return Services(settings, store, index, runner, signing_key(settings))

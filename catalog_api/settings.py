@@ -9,7 +9,7 @@ import ipaddress
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from harvesters import DEFAULT_USER_AGENT
@@ -101,6 +101,9 @@ class Settings(BaseSettings):
         7.0, gt=0, description="an incremental source gets a full run (finding deletions) at least this often"
     )
     harvest_user_agent: str = Field(DEFAULT_USER_AGENT, description="User-Agent sent to sources")
+    harvest_nice: int = Field(
+        10, ge=0, le=19, description="CPU niceness `harvest` and `worker` take, so searches come first (0 = off)"
+    )
     harvest_batch: int = Field(500, ge=1, description="records written per store/index batch")
     harvest_workers: int = Field(0, ge=0, description="processes mapping records (0 = automatic)")
     job_heartbeat_seconds: float = Field(10.0, gt=0, description="how often a running job records a sign of life")
@@ -118,6 +121,16 @@ class Settings(BaseSettings):
     signin_rate_limit: int = Field(10, ge=1, description="web sign-in attempts per minute allowed per client")
     session_hours: float = Field(12.0, gt=0, description="hours a web sign-in lasts")
     demo_root: str | None = Field(None, description="folder of demo catalogs served as file:// (demo only)")
+    search_cache_entries: int = Field(
+        1024, ge=0, description="search answers kept in memory until the index changes (0 = none)"
+    )
+    max_body_bytes: int = Field(1 << 20, ge=1, description="largest request body any endpoint accepts (413 past it)")
+    secret_key: SecretStr | None = Field(
+        None, description="key that signs API cursors; unset: one is generated and kept in secret_key_file"
+    )
+    secret_key_file: str | None = Field(
+        None, description="where a generated secret key is kept (default: beside an SQLite store, else ./)"
+    )
 
     # published outputs (DCAT catalog pages, sitemaps)
     catalog_page_size: int = Field(1000, ge=1, le=10_000, description="datasets per /catalog.{ttl,rdf,jsonld,nt} page")
@@ -153,6 +166,13 @@ class Settings(BaseSettings):
                     ipaddress.ip_network(item, strict=False)
                 except ValueError as exc:
                     raise ValueError(f"{item!r} is not an IP address, a CIDR network or *: {exc}") from exc
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters: python -c 'import secrets; print(secrets.token_hex())'")
         return value
 
     @field_validator("job_stale_seconds")
@@ -195,6 +215,18 @@ class Settings(BaseSettings):
             database = Path(self.database_url.removeprefix("sqlite:///"))
             return str(database.with_name(database.stem + "-index.db"))
         return "nutmeg-index.db"
+
+    @property
+    def resolved_secret_key_file(self) -> str | None:
+        """Where a generated secret key is kept; None for an in-memory store (the key lives as long as it)."""
+        if self.secret_key_file:
+            return self.secret_key_file
+        if self.database_url in ("sqlite://", "sqlite:///:memory:"):
+            return None
+        if self.database_url.startswith("sqlite:///"):
+            database = Path(self.database_url.removeprefix("sqlite:///"))
+            return str(database.with_name(database.stem + "-secret.key"))
+        return "nutmeg-secret.key"
 
     @property
     def profile(self) -> Profile:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +22,11 @@ from tests.support.servers import opensearch_node, postgres_server, postgres_url
 
 DATA = Path(__file__).parent / "data"
 SHARED_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # harvest commands run inside the test process here: they must not lower the test run's priority
+    os.environ.setdefault("NUTMEG_HARVEST_NICE", "0")
 
 
 @pytest.fixture(scope="session")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
-from catalog_api.deps import ServicesDep, SettingsDep, api_url, html_url
+from catalog_api.deps import JobId, PageNumber, ServicesDep, SettingsDep, api_url, html_url
+from catalog_api.openapi import errors
 from catalog_api.schemas import (
     CatalogInfo,
     DatasetPublic,
@@ -19,8 +20,9 @@ from catalog_api.schemas import (
     SearchResponse,
     SourcePublic,
 )
-from catalog_api.search import run_search
+from catalog_api.search import SearchParams, run_search
 from catalog_api.search_params import SearchParamsDep
+from catalog_api.services import Services
 from catalog_api.settings import Settings
 from catalog_api.web.provenance import local_edits
 from harvesters.credentials import redact_url
@@ -29,10 +31,18 @@ from index.store import JobRow, SourceRow
 from mappings.model import Dataset, RecordIssue
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
+JSON = "application/json"
 
 
-@router.get("/datasets", response_model=SearchResponse, summary="Search datasets")
-def search_datasets(services: ServicesDep, params: SearchParamsDep) -> SearchResponse:
+@router.get("/datasets", response_model=SearchResponse, summary="Search datasets", responses=errors(503))
+def search_datasets(services: ServicesDep, params: SearchParamsDep) -> Response:
+    # The model is built (and so validated) here and written out by pydantic-core in one step: handing
+    # it to FastAPI would validate it all over again against ``response_model`` (measured: a tenth of a
+    # request's time under load). ``response_model`` still documents it.
+    return Response(search_response(services, params).model_dump_json(by_alias=True), media_type=JSON)
+
+
+def search_response(services: Services, params: SearchParams) -> SearchResponse:
     outcome = run_search(services, params)
     settings = services.settings
     return SearchResponse(
@@ -115,7 +125,7 @@ def list_jobs(
     name: str,
     services: ServicesDep,
     settings: SettingsDep,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageNumber = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Page[JobPublic]:
     source = services.store.get_source(name)
@@ -127,7 +137,7 @@ def list_jobs(
 
 
 @router.get("/jobs/{job_id}", response_model=JobPublic, summary="One harvest job")
-def get_job(job_id: int, services: ServicesDep) -> JobPublic:
+def get_job(job_id: JobId, services: ServicesDep) -> JobPublic:
     job = services.store.get_job(job_id)
     source = next(s for s in services.store.list_sources() if s.id == job.source_id)
     return _job(source.name, job)
@@ -135,11 +145,11 @@ def get_job(job_id: int, services: ServicesDep) -> JobPublic:
 
 @router.get("/jobs/{job_id}/errors", response_model=Page[RecordErrorPublic], summary="A job's record errors")
 def job_errors(
-    job_id: int,
+    job_id: JobId,
     services: ServicesDep,
     settings: SettingsDep,
     q: Annotated[str | None, Query(max_length=200, description="text to look for")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageNumber = 1,
     per_page: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Page[RecordErrorPublic]:
     services.store.get_job(job_id)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from catalog_api.conditional import head_response, not_modified, validators_for
-from catalog_api.deps import ServicesDep
+from catalog_api.deps import MAX_PAGE, AcceptHeader, ServicesDep
 from catalog_api.errors import ApiError
 from catalog_api.negotiation import choose
+from catalog_api.openapi import NOT_MODIFIED, errors, media
 from catalog_api.representations import catalog_description, entry
 from catalog_api.services import Services
 from index.publishing import catalog_version, record_page
@@ -21,14 +22,26 @@ from mappings.rdfwriters import write
 
 router = APIRouter(tags=["federation"])
 
-Page = Annotated[int, Query(ge=1, description="page number (1 is the first); pages are linked with Hydra")]
-RDF_MEDIA = ", ".join(media for _, media in FORMATS.values())
+Page = Annotated[int, Query(ge=1, le=MAX_PAGE, description="page number (1 is the first); pages are linked with Hydra")]
+FORMAT_MEDIA = tuple(media_type for _, media_type in FORMATS.values())
+RDF_MEDIA = ", ".join(FORMAT_MEDIA)
+# the extension, documented as the four formats; any other is answered 404 by the route (not a 400)
+Format = Annotated[str, Path(json_schema_extra={"enum": list(FORMATS)}, description="ttl, rdf, jsonld or nt")]
 
 
 @router.head("/catalog", include_in_schema=False)
-@router.get("/catalog", summary="The catalog as DCAT RDF, by Accept header")
+@router.get(
+    "/catalog",
+    summary="The catalog as DCAT RDF, by Accept header",
+    response_class=Response,
+    responses={
+        **media(*FORMAT_MEDIA, description="one page of the catalog as DCAT-AP RDF"),
+        **NOT_MODIFIED,
+        **errors(404, 406),
+    },
+)
 def negotiated_catalog(
-    request: Request, services: ServicesDep, page: Page = 1, accept: Annotated[str | None, Header()] = None
+    request: Request, services: ServicesDep, page: Page = 1, accept: AcceptHeader = None
 ) -> Response:
     fmt = choose(accept, default="ttl")
     if fmt not in FORMATS:
@@ -45,9 +58,10 @@ def negotiated_catalog(
 @router.get(
     "/catalog.{fmt}",
     summary="One page of the catalog as DCAT-AP RDF (ttl, rdf, jsonld or nt)",
-    responses={304: {"description": "unchanged since the ETag the client sent"}},
+    response_class=Response,
+    responses={**media(*FORMAT_MEDIA, description="one page of the catalog as DCAT-AP RDF"), **NOT_MODIFIED},
 )
-def catalog_file(fmt: str, request: Request, services: ServicesDep, page: Page = 1) -> Response:
+def catalog_file(fmt: Format, request: Request, services: ServicesDep, page: Page = 1) -> Response:
     if fmt not in FORMATS:
         raise ApiError(404, "not_found", f"no catalog format {fmt!r}; use one of {', '.join(FORMATS)}")
     return _catalog(request, services, fmt, page)

@@ -4,20 +4,41 @@ by GET with query parameters or POST with a JSON or form body, in CKAN's envelop
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from catalog_api import ckan
 from catalog_api.deps import ServicesDep
 from catalog_api.errors import ApiError
+from catalog_api.openapi import ckan_errors, errors
 
 router = APIRouter(tags=["ckan"])
 
 PATHS = ("/api/3/action/{action}", "/api/action/{action}")
+# documented as the known actions; any other is CKAN's "Bad request - Action name not known" (400)
+Action = Annotated[str, Path(json_schema_extra={"enum": list(ckan.ACTIONS)}, description="the action's name")]
+DOCUMENTED: dict[str, Any] = {
+    "response_class": JSONResponse,
+    "responses": {
+        200: {"description": "CKAN's envelope: help, success and result"},
+        **ckan_errors(400, 404, 409),
+        **errors(503),
+    },
+}
+BODY = {
+    "requestBody": {
+        "required": False,
+        "content": {
+            "application/json": {"schema": {"type": "object", "additionalProperties": True}},
+            "application/x-www-form-urlencoded": {"schema": {"type": "object", "additionalProperties": True}},
+        },
+    }
+}
+DOCUMENTED_POST = {**DOCUMENTED, "openapi_extra": BODY}
 
 
 @router.get("/api/3", summary="CKAN API version")
@@ -25,11 +46,11 @@ def api_version() -> dict[str, int]:
     return {"version": ckan.API_VERSION}
 
 
-@router.get(PATHS[0], summary="A CKAN read action (package_search, package_show, organization_list, ...)")
-@router.post(PATHS[0], include_in_schema=False)
+@router.get(PATHS[0], summary="A CKAN read action, parameters in the query", **DOCUMENTED)
+@router.post(PATHS[0], summary="A CKAN read action, parameters in a JSON or form body", **DOCUMENTED_POST)
 @router.get(PATHS[1], include_in_schema=False)
 @router.post(PATHS[1], include_in_schema=False)
-async def action(action: str, request: Request, services: ServicesDep) -> JSONResponse:
+async def action(action: Action, request: Request, services: ServicesDep) -> JSONResponse:
     help_url = f"{services.settings.base_url}/api/3/action/help_show?name={action}"
     try:
         params = await _params(request)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import orjson
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from catalog_api.deps import ServicesDep
+from catalog_api.deps import AcceptHeader, ServicesDep
 from catalog_api.errors import ApiError
 from catalog_api.negotiation import choose, split_extension
+from catalog_api.openapi import RDF_MEDIA, errors, media
 from catalog_api.representations import alternates, dataset_url, json_response, rdf_response
 from catalog_api.templating import templates
 from catalog_api.web.dataset_view import area_search, bbox_words, distributions, extent_map, other_forms
@@ -22,12 +21,22 @@ from mappings.schemaorg import schema_org_dataset
 router = APIRouter(tags=["pages"])
 
 
-@router.get("/dataset/{segment}", summary="A dataset's page (HTML, JSON or DCAT RDF)", response_model=None)
+@router.get(
+    "/dataset/{segment}",
+    summary="A dataset's page (HTML, JSON or DCAT RDF)",
+    response_model=None,
+    response_class=Response,
+    responses={
+        **media("text/html", "application/json", *RDF_MEDIA, description="the page, or the form asked for"),
+        301: {"description": "the dataset's title changed: its page moved to the new slug"},
+        **errors(404, 406, 410),
+    },
+)
 def dataset_page(
     segment: str,
     request: Request,
     services: ServicesDep,
-    accept: Annotated[str | None, Header()] = None,
+    accept: AcceptHeader = None,
 ) -> Response:
     stem, extension = split_extension(segment)
     record_id = id_from_slug(stem)

@@ -16,6 +16,7 @@ from catalog_api.conditional import head_response, not_modified, validators_for
 from catalog_api.deps import ServicesDep, api_url, html_url
 from catalog_api.errors import ApiError
 from catalog_api.feeds import FeedItem, FeedPage, atom, rss
+from catalog_api.openapi import NOT_MODIFIED, errors, media
 from catalog_api.opensearch import DESCRIPTION_MEDIA, SUGGESTIONS_MEDIA, description_document
 from catalog_api.search import SearchOutcome, SearchParams, clamped, run_search
 from catalog_api.search_params import SearchParamsDep
@@ -29,26 +30,48 @@ router = APIRouter(tags=["discovery"])
 
 FEEDS = {"atom": ("application/atom+xml", atom), "rss": ("application/rss+xml", rss)}
 XML = "application/xml"
+SUGGESTIONS = {"type": "array", "minItems": 2, "maxItems": 2}  # [the query, [completions]]
 
 
-@router.get("/opensearch.xml", summary="OpenSearch 1.1 description (HTML, Atom, RSS, JSON, suggestions)")
+@router.get(
+    "/opensearch.xml",
+    summary="OpenSearch 1.1 description (HTML, Atom, RSS, JSON, suggestions)",
+    response_class=Response,
+    responses={**media(DESCRIPTION_MEDIA, description="the OpenSearch description document"), **errors(503)},
+)
 def opensearch(services: ServicesDep) -> Response:
     top = run_search(services, SearchParams(per_page=1, facets=("keyword",), facet_limit=1)).result.facets
     example = top["keyword"][0].value if top.get("keyword") else None
     return Response(description_document(services.settings, example), media_type=DESCRIPTION_MEDIA)
 
 
-@router.get("/search.atom", summary="Search results as an Atom feed (same parameters as /api/v1/datasets)")
+@router.get(
+    "/search.atom",
+    summary="Search results as an Atom feed (same parameters as /api/v1/datasets)",
+    response_class=Response,
+    responses={**media(FEEDS["atom"][0], description="an Atom 1.0 feed with OpenSearch elements"), **errors(503)},
+)
 def search_atom(request: Request, services: ServicesDep, params: SearchParamsDep) -> Response:
     return _feed(request, services, params, "atom")
 
 
-@router.get("/search.rss", summary="Search results as an RSS 2.0 feed (same parameters as /api/v1/datasets)")
+@router.get(
+    "/search.rss",
+    summary="Search results as an RSS 2.0 feed (same parameters as /api/v1/datasets)",
+    response_class=Response,
+    responses={**media(FEEDS["rss"][0], description="an RSS 2.0 feed with OpenSearch elements"), **errors(503)},
+)
 def search_rss(request: Request, services: ServicesDep, params: SearchParamsDep) -> Response:
     return _feed(request, services, params, "rss")
 
 
-@router.get("/api/v1/suggest", summary="Type-ahead suggestions (OpenSearch suggestions JSON)", tags=["api"])
+@router.get(
+    "/api/v1/suggest",
+    summary="Type-ahead suggestions (OpenSearch suggestions JSON)",
+    tags=["api"],
+    response_class=Response,
+    responses={**media(SUGGESTIONS_MEDIA, description="[query, [titles]]", schema=SUGGESTIONS), **errors(503)},
+)
 def suggest(
     services: ServicesDep,
     q: Annotated[str, Query(max_length=200, description="what the user has typed so far")] = "",
@@ -143,7 +166,12 @@ def _paging(
 
 
 @router.head("/sitemap.xml", include_in_schema=False)
-@router.get("/sitemap.xml", summary="Sitemap index: the home page and every dataset page, with lastmod")
+@router.get(
+    "/sitemap.xml",
+    summary="Sitemap index: the home page and every dataset page, with lastmod",
+    response_class=Response,
+    responses={**media(XML, description="a sitemap index"), **NOT_MODIFIED},
+)
 def sitemap_index(request: Request, services: ServicesDep) -> Response:
     version = catalog_version(services.store)
     current = validators_for(version, services.settings, "sitemap.xml")
@@ -155,14 +183,24 @@ def sitemap_index(request: Request, services: ServicesDep) -> Response:
     return Response(body, media_type=XML, headers=current.headers())  # HEAD: the server sends no body, only its length
 
 
-@router.get("/sitemaps/pages.xml", summary="Sitemap of the catalog's own pages")
+@router.get(
+    "/sitemaps/pages.xml",
+    summary="Sitemap of the catalog's own pages",
+    response_class=Response,
+    responses=media(XML, description="a sitemap"),
+)
 def sitemap_pages(services: ServicesDep) -> Response:
     newest = catalog_version(services.store).last_modified
     return Response(pages_document(services.settings, newest), media_type=XML)
 
 
 @router.head("/sitemaps/datasets-{number}.xml", include_in_schema=False)
-@router.get("/sitemaps/datasets-{number}.xml", summary="One sitemap file of dataset pages")
+@router.get(
+    "/sitemaps/datasets-{number}.xml",
+    summary="One sitemap file of dataset pages",
+    response_class=Response,
+    responses={**media(XML, description="a sitemap"), **NOT_MODIFIED},
+)
 def sitemap_datasets(number: int, request: Request, services: ServicesDep) -> Response:
     settings = services.settings
     version = catalog_version(services.store)

@@ -11,13 +11,17 @@ from fastapi.responses import Response, StreamingResponse
 from catalog_api.conditional import head_response, not_modified, validators
 from catalog_api.deps import ServicesDep
 from catalog_api.exporting import datajson_chunks, export_report
+from catalog_api.openapi import NOT_MODIFIED, media
 from catalog_api.schemas import Adjusted, ExcludedRecord, ExportReport
 from catalog_api.services import Services
 
 router = APIRouter(tags=["federation"])
 
 Version = Literal["1.1", "3.0"]
-_RESPONSES: dict[int | str, dict[str, Any]] = {304: {"description": "unchanged since the ETag or date the client sent"}}
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **media("application/json", description="a DCAT-US catalog (data.json)", schema={"type": "object"}),
+    **NOT_MODIFIED,
+}
 
 
 def _datajson(request: Request, services: Services, version: str) -> Response:

@@ -12,7 +12,12 @@ from catalog_api.schemas import HealthStatus
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", response_model=HealthStatus, summary="Is the catalog healthy?")
+@router.get(
+    "/healthz",
+    response_model=HealthStatus,
+    summary="Is the catalog healthy?",
+    responses={503: {"model": HealthStatus, "description": "the store or the search index is degraded"}},
+)
 def healthz(services: ServicesDep) -> JSONResponse:
     try:
         database = {

@@ -32,7 +32,7 @@ Semantics shared by all backends (the conformance suite in ``tests/index/conform
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -268,6 +268,11 @@ class SearchBackend(ABC):
     @abstractmethod
     def suggest(self, prefix: str, limit: int = 10) -> list[str]:
         """Titles and keywords starting with ``prefix`` (type-ahead)."""
+
+    def version(self) -> Hashable | None:
+        """A token that changes whenever what searches return may have changed, read cheaply and without
+        waiting; None when the backend cannot tell (then nothing may be cached on it)."""
+        return None
 
     def warm(self) -> None:  # noqa: B027 - optional hook
         """Load whatever the first search would otherwise load (called in the background at start)."""

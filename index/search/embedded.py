@@ -112,7 +112,11 @@ class EmbeddedIndex(SearchBackend):
         self._data_version: int | None = None
         self._fts_cache: OrderedDict[tuple[str, bool], tuple[IntArray, FloatArray]] = OrderedDict()
         self._written = False
+        self._writes = 0  # this connection's own writes, which its data_version does not count
         self._setup()
+        in_memory = self.path == ":memory:"
+        self._watch = None if in_memory else sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._watch_lock = threading.Lock()
 
     def _setup(self) -> None:
         if self.path != ":memory:":
@@ -133,6 +137,9 @@ class EmbeddedIndex(SearchBackend):
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+        if self._watch is not None:
+            with self._watch_lock:
+                self._watch.close()
 
     # -- writing -----------------------------------------------------------------------------------
 
@@ -141,12 +148,14 @@ class EmbeddedIndex(SearchBackend):
             for start in range(0, len(docs), _BATCH):
                 self._write(docs[start : start + _BATCH])
         self._written = True  # columns catch up on the next search (a harvest never searches)
+        self._writes += 1
 
     def remove(self, ids: Sequence[str]) -> None:
         with self._lock, self._transaction():
             for start in range(0, len(ids), _BATCH):
                 self._delete(ids[start : start + _BATCH])
         self._written = True  # columns catch up on the next search (a harvest never searches)
+        self._writes += 1
 
     def rebuild(self, docs: Iterable[SearchDoc]) -> int:
         count = 0
@@ -162,6 +171,7 @@ class EmbeddedIndex(SearchBackend):
             self._conn.execute("INSERT INTO fts(fts) VALUES ('optimize')")
             self._conn.execute("INSERT INTO fts_exact(fts_exact) VALUES ('optimize')")
         self._written = True  # columns catch up on the next search (a harvest never searches)
+        self._writes += 1
         return count
 
     @contextmanager
@@ -427,6 +437,15 @@ class EmbeddedIndex(SearchBackend):
         marks = ",".join("?" * len(rowids))
         rows = self._conn.execute(f"SELECT rowid, summary FROM docs WHERE rowid IN ({marks})", rowids)
         return {r: orjson.loads(s) for r, s in rows}
+
+    def version(self) -> tuple[int, int]:
+        """The file's ``data_version`` as a connection of its own sees it (so any commit, another
+        process's or this one's, changes it) and this connection's write count; it never waits for a
+        search or a write holding the index. An in-memory index has only this connection's writes."""
+        if self._watch is None:
+            return 0, self._writes
+        with self._watch_lock:
+            return int(self._watch.execute("PRAGMA data_version").fetchone()[0]), self._writes
 
     def warm(self) -> None:
         with self._lock, self._snapshot():
