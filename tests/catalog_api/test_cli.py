@@ -243,7 +243,7 @@ def test_source_list_fits_80_columns_and_json_carries_everything(
 ) -> None:
     long_url = http_server.route("/" + "long-path/" * 12 + "data.json", Route(body=b"not json", status=500))
     good = http_server.route("/cftc.json", Route(body=DATA / "datajson/gsa-harvester-dcatus.json"))
-    run("source", "add", "a-source-with-a-long-name", long_url, "--schedule", "PT6H")
+    run("source", "add", "a-source-with-a-long-name", long_url, "--schedule", "PT6H", "--no-check")  # it answers 500
     run("source", "add", "cftc", good)
     run("harvest", "a-source-with-a-long-name")
     run("harvest", "cftc")
