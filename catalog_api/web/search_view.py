@@ -24,6 +24,7 @@ from catalog_api.web.maps import MapView, box_map, box_words
 from catalog_api.web.text import summary
 from index.search.base import FACETS, SORTS, Box, FacetCount, Sort
 from mappings.coverage import period
+from mappings.licenses import license_name
 
 PER_PAGE = 20
 FACETS_SHOWN = 8
@@ -191,6 +192,7 @@ class FacetLink:
     count: int
     href: str
     selected: bool
+    shown: str  # what a person reads: the value, or a licence's name for its id
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,7 +305,13 @@ def _facet(state: SearchState, name: str, counts: Sequence[FacetCount], total: i
     shown = list(counts) if expanded else list(counts[:FACETS_SHOWN])
     missing = [FacetCount(v, total) for v in selected if v.casefold() not in {c.value.casefold() for c in shown}]
     links = [
-        FacetLink(c.value, c.count, state.toggled(name, c.value).url(), c.value.casefold() in _folded(selected))
+        FacetLink(
+            c.value,
+            c.count,
+            state.toggled(name, c.value).url(),
+            c.value.casefold() in _folded(selected),
+            facet_value_label(name, c.value),
+        )
         for c in [*missing, *shown]
     ]
     more = None if expanded or len(counts) <= FACETS_SHOWN else replace(state, expand=name).url()
@@ -315,11 +323,19 @@ def _folded(values: Sequence[str]) -> set[str]:
     return {v.casefold() for v in values}
 
 
+def facet_value_label(name: str, value: str) -> str:
+    """A facet value as a person reads it: a licence by its name (the facet holds its id), others as they are."""
+    return (license_name(value) or value) if name == "license" else value
+
+
 def chips(state: SearchState) -> list[Chip]:
     """One removable chip per applied filter (and one for the words)."""
     out = [Chip("Search", f"“{state.q}”", state.changed(q="").url())] if state.q else []
     for name, (label, _) in FACET_LABELS.items():
-        out += [Chip(label, value, state.toggled(name, value).url()) for value in state.filters.get(name, ())]
+        out += [
+            Chip(label, facet_value_label(name, value), state.toggled(name, value).url())
+            for value in state.filters.get(name, ())
+        ]
     if state.bbox:
         out.append(Chip("Area", state.bbox, state.changed(bbox="").url()))
     if state.temporal_from or state.temporal_to:

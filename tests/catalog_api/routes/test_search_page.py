@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from catalog_api.services import Services
 from index.search.base import SearchError
+from mappings.licenses import license_name
 from tests.catalog_api.routes.conftest import BROWSER, Site
 from tests.support.html import Node, parse
 
@@ -49,7 +50,27 @@ def test_the_home_page_lists_the_newest_with_every_facet(site: Site) -> None:
     for name in FACET_NAMES:
         shown = _facet_counts(page, name)
         assert shown, name
-        assert shown == {f["value"]: f["count"] for f in api["facets"][name][: len(shown)]}
+        named = license_name if name == "license" else str
+        assert shown == {named(f["value"]): f["count"] for f in api["facets"][name][: len(shown)]}
+
+
+def test_the_license_facet_shows_names_and_filters_by_licence(site: Site) -> None:
+    """The facet holds a recognized licence's id; people read its name, and the link filters by the id."""
+    api: Any = site.api("/api/v1/datasets", per_page=1)
+    top = api["facets"]["license"][0]
+    name = license_name(top["value"])
+    assert name is not None
+    assert name != top["value"]  # the fixtures' most common licence is a recognized one
+    link = next(
+        a
+        for a in site.page("/").find("section", **{"aria-labelledby": "facet-license"}).find_all("a")
+        if a.find_all("span", class_="v") and a.find("span", class_="v").text() == name
+    )
+    narrowed = site.page(link.get("href"))
+    assert dict(parse_qsl(urlsplit(link.get("href")).query))["license"] == top["value"]
+    assert _heading_total(narrowed) == top["count"]
+    chips = [chip.text() for chip in narrowed.find_all("a", class_="chip")]
+    assert chips == [f"Remove License: {name} ×"]
 
 
 def test_words_find_what_the_api_finds(site: Site) -> None:
