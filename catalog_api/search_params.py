@@ -13,7 +13,9 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, Query
 from pydantic import BeforeValidator, StringConstraints
+from pydantic_core import PydanticCustomError
 
+from catalog_api.errors import DATE_HINT
 from catalog_api.search import SearchParams, parse_bbox_param
 
 
@@ -25,7 +27,7 @@ def blank_is_none(value: object) -> object:
 def iso_only(value: object) -> object:
     """Dates and datetimes in ISO 8601 only: pydantic would also take a number as a Unix time."""
     if isinstance(value, str) and value.strip() and not _ISO_DATE.match(value):  # blank: not given
-        raise ValueError("use an ISO 8601 date or datetime, e.g. 2024-01-31 or 2024-01-31T12:00:00Z")
+        raise PydanticCustomError("date_format", DATE_HINT)  # a "date…" type: said in words (errors._describe)
     return value
 
 
