@@ -31,9 +31,10 @@ def test_head_never_announces_a_wrong_length(harvested: TestClient, path: str) -
 
 
 @pytest.mark.parametrize("path", ["/api/v1/datasets", "/search.atom", "/search.rss"])
-@pytest.mark.parametrize("parameter", ["modified_since", "modified_before"])
-def test_a_bad_date_says_how_to_write_one(harvested: TestClient, path: str, parameter: str) -> None:
-    response = harvested.get(path, params={parameter: "last tuesday"})
+@pytest.mark.parametrize("parameter", ["modified_since", "modified_before", "temporal_from", "temporal_to"])
+@pytest.mark.parametrize("value", ["last tuesday", "1700000000"])  # a number is no date (not a Unix time)
+def test_a_bad_date_says_how_to_write_one(harvested: TestClient, path: str, parameter: str, value: str) -> None:
+    response = harvested.get(path, params={parameter: value})
     assert response.status_code == 400
     text = response.json()["error"]["message"]
     assert "use YYYY-MM-DD or an ISO 8601 date-time" in text
