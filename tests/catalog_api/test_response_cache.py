@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from catalog_api.app import create_app
 from catalog_api.response_cache import canonical
 from catalog_api.services import Services, build_services
+from catalog_api.settings import Settings
 from tests.conftest import harvest_file, make_settings
 from tests.support.httpserver import LoopbackServer
 
@@ -73,5 +74,25 @@ def test_the_cache_can_be_turned_off(http_server: LoopbackServer) -> None:
         assert not any(m.cls.__name__ == "ResponseCache" for m in app.user_middleware)  # type: ignore[attr-defined]
         with TestClient(app) as client:
             assert client.get("/api/v1/datasets").status_code == 200
+    finally:
+        services.close()
+
+
+def test_answers_asked_of_another_host_are_not_shared(tmp_path: Path, http_server: LoopbackServer) -> None:
+    """Without NUTMEG_BASE_URL an answer's links follow the host it was asked of, so the cache keeps the hosts
+    apart: a search asked of one name never hands out links to another."""
+    given = make_settings(database_url=f"sqlite:///{tmp_path}/nutmeg.db", index_path=None)
+    settings = Settings(**given.model_dump(exclude={"base_url"}))
+    assert not settings.base_url_fixed
+    services = build_services(settings)
+    try:
+        harvest_file(services, http_server, "datajson/gsa-harvester-dcatus_with_none.json", name="one")
+        with TestClient(create_app(settings, services)) as client:
+            urls = {
+                host: client.get("/api/v1/datasets", params={"per_page": 1}, headers={"Host": host}).json()
+                for host in ("catalog.example:8000", "portal.example", "catalog.example:8000")
+            }
+        assert urls["catalog.example:8000"]["results"][0]["html_url"].startswith("http://catalog.example:8000/")
+        assert urls["portal.example"]["results"][0]["html_url"].startswith("http://portal.example/")
     finally:
         services.close()
