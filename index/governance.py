@@ -103,20 +103,23 @@ def update_organization(store: Store, slug: str, **values: Any) -> OrganizationR
     return get_organization(store, slug)
 
 
-def get_organization(store: Store, slug: str) -> OrganizationRow:
+def _one(store: Store, query: Any, missing: str) -> RowMapping:
+    """The one row ``query`` finds, or :class:`NotFound` saying ``missing``."""
     with store.engine.connect() as connection:
-        row = connection.execute(select(organizations).where(organizations.c.slug == slug)).mappings().first()
+        row = connection.execute(query).mappings().first()
     if row is None:
-        raise NotFound(f"no organization {slug!r}")
-    return _organization(row)
+        raise NotFound(missing)
+    return row
+
+
+def get_organization(store: Store, slug: str) -> OrganizationRow:
+    query = select(organizations).where(organizations.c.slug == slug)
+    return _organization(_one(store, query, f"no organization {slug!r}"))
 
 
 def organization_by_id(store: Store, id_: int) -> OrganizationRow:
-    with store.engine.connect() as connection:
-        row = connection.execute(select(organizations).where(organizations.c.id == id_)).mappings().first()
-    if row is None:
-        raise NotFound(f"no organization {id_}")
-    return _organization(row)
+    query = select(organizations).where(organizations.c.id == id_)
+    return _organization(_one(store, query, f"no organization {id_}"))
 
 
 def list_organizations(store: Store) -> list[OrganizationRow]:
@@ -268,11 +271,7 @@ def _key_select() -> Any:
 
 
 def get_key(store: Store, key_id: int) -> KeyRow:
-    with store.engine.connect() as connection:
-        row = connection.execute(_key_select().where(api_keys.c.id == key_id)).mappings().first()
-    if row is None:
-        raise NotFound(f"no API key {key_id}")
-    return _key(row)
+    return _key(_one(store, _key_select().where(api_keys.c.id == key_id), f"no API key {key_id}"))
 
 
 def list_keys(store: Store, organization_id: int | None = None) -> list[KeyRow]:
@@ -362,11 +361,7 @@ def _draft_select() -> Any:
 
 
 def get_draft(store: Store, draft_id: int) -> DraftRow:
-    with store.engine.connect() as connection:
-        row = connection.execute(_draft_select().where(drafts.c.id == draft_id)).mappings().first()
-    if row is None:
-        raise NotFound(f"no draft {draft_id}")
-    return _draft(row)
+    return _draft(_one(store, _draft_select().where(drafts.c.id == draft_id), f"no draft {draft_id}"))
 
 
 def list_drafts(

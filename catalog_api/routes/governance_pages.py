@@ -289,9 +289,7 @@ def _register_source(request: Request, services: Services, form: dict[str, str])
             check=not form.get("no_check"),
             option_hint="kind",
         )
-    except SourceCheckError as exc:
-        return _source_page(request, user, org, form, exc.message)
-    except ApiError as exc:
+    except (SourceCheckError, ApiError) as exc:
         return _source_page(request, user, org, form, exc.message)
     return RedirectResponse(f"/manage?done=source-{spec.name}", status_code=303)
 
