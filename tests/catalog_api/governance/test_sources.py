@@ -15,6 +15,7 @@ from catalog_api.cli import main
 from catalog_api.governance.sourcecheck import SourceCheckError, probe, sniff
 from catalog_api.governance.sources import SourceSpec, check_spec
 from catalog_api.services import build_services
+from catalog_api.settings import Settings
 from harvesters.http import HttpClient
 from tests.catalog_api.governance.conftest import Gov, snapshot
 from tests.conftest import DATA, make_settings, serve_file
@@ -39,6 +40,13 @@ RSS = DATA / "feeds/feedparser-namespace_rss2.0NSwithModules.xml"
 )
 def test_sniffing_fixture_files(path: str, expected: str) -> None:
     assert sniff((DATA / path).read_bytes()[:65536]) == expected
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """A store on disk: a background harvest writes from its own thread while the test reads, and one
+    in-memory SQLite connection cannot be shared between threads."""
+    return make_settings(database_url=f"sqlite:///{tmp_path}/nutmeg.db", index_path=None)
 
 
 def test_sniffing_rdf_and_others() -> None:
