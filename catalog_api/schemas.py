@@ -21,6 +21,16 @@ class FacetValue(Public):
     count: int
 
 
+class Provenance(Public):
+    """One source that lists the dataset (several when the same dataset was harvested from several)."""
+
+    source: str
+    original_identifier: str
+    first_seen: datetime
+    last_seen: datetime
+    winner: bool = Field(description="this source's record is the one shown (its id, and the fields it wins)")
+
+
 class DatasetSummary(Public):
     """One search result."""
 
@@ -40,6 +50,7 @@ class DatasetSummary(Public):
     html_url: str
     api_url: str
     score: float | None = None
+    provenance: list[Provenance] = Field(default_factory=list, description="every source that lists it")
 
 
 class SearchResponse(Public):
@@ -82,6 +93,7 @@ class DatasetPublic(Public):
     api_url: str
     dataset: Dataset
     catalog: CatalogInfo
+    provenance: list[Provenance] = Field(default_factory=list, description="every source that lists it")
 
 
 class SourcePublic(Public):
