@@ -19,6 +19,7 @@ from catalog_api.routes import (
     ckan_api,
     dataset_page,
     discovery,
+    duplicates,
     federation,
     governance_admin,
     health,
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # added last: the outermost
     app.include_router(api.router)
     app.include_router(publishing.router)
+    app.include_router(duplicates.router)
     app.include_router(governance_admin.router)
     app.include_router(source_admin.router)
     app.include_router(federation.router)

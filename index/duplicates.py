@@ -613,3 +613,17 @@ def unpublished(store: Store, ids: Sequence[str]) -> set[str]:
             query = HIDDEN.where(duplicate_members.c.record_id.in_(ids[start : start + _IN_BATCH]))
             found.update(i for (i,) in connection.execute(query))
     return found
+
+
+def merged_away(store: Store) -> tuple[set[str], dict[str, dict[str, Any]]]:
+    """Every hidden record's id, and every merged dataset by its winner's id (for a whole reindex)."""
+    query = select(duplicate_members.c.record_id, duplicate_members.c.dataset_id, duplicate_members.c.merged)
+    hidden: set[str] = set()
+    merged: dict[str, dict[str, Any]] = {}
+    with store.engine.connect() as connection:
+        for record, dataset, value in connection.execute(query):
+            if record != dataset:
+                hidden.add(record)
+            elif value:
+                merged[record] = value
+    return hidden, merged
