@@ -68,17 +68,25 @@ def _organizations(services: Services) -> dict[str, str]:
     add_organization(store, NewOrganization("cdc", "Centers for Disease Control and Prevention"), NOW)
     add_organization(store, NewOrganization("parks", "Department of Parks"), NOW)
     keys = {}
-    for name, org, role in [("cdc-admin", "cdc", "admin"), ("cdc-reviewer", "cdc", "reviewer"), ("parks-admin", "parks", "admin")]:
+    for name, org, role in [
+        ("cdc-admin", "cdc", "admin"),
+        ("cdc-reviewer", "cdc", "reviewer"),
+        ("parks-admin", "parks", "admin"),
+    ]:
         keys[name] = create_key(store, org, role, name, NOW)[1]
     return keys
 
 
-def _harvest(services: Services, server: LoopbackServer, name: str, relative: str, org: str | None, **options: str) -> None:
+def _harvest(
+    services: Services, server: LoopbackServer, name: str, relative: str, org: str | None, **options: str
+) -> None:
     from tests.conftest import add_source, serve_file
 
     add_source(services, name, serve_file(server, relative, f"/{name}/data.json"), options=options)
     if org is not None:
-        set_source_organization(services.store, name, next(o.id for o in list_organizations(services.store) if o.slug == org))
+        set_source_organization(
+            services.store, name, next(o.id for o in list_organizations(services.store) if o.slug == org)
+        )
     report = services.runner.harvest(name)
     assert report.status == "succeeded", report.message
 
@@ -96,10 +104,12 @@ def test_every_cdc_dataset_both_catalogs_list_is_one_dataset(cdc: Any) -> None:
     services = cdc[0]
     assert len(SHARED) > 400  # the real overlap of the two snapshots
     hidden, merged = merged_away(services.store)
-    assert len(hidden) == len(SHARED) and len(merged) == len(SHARED)
+    assert len(hidden) == len(SHARED)
+    assert len(merged) == len(SHARED)
     for identifier in SHARED[::25]:
         winner, loser = record_id("cdc", identifier), record_id("healthdata", identifier)
-        assert winner in merged and loser in hidden  # healthdata.gov federates: the agency's own catalog wins
+        assert winner in merged
+        assert loser in hidden
         assert group_members(services.store, winner) == sorted([winner, loser])
 
 
@@ -122,14 +132,22 @@ def test_search_and_facets_count_each_dataset_once(cdc: Any) -> None:
 
 def test_store_side_counts_skip_the_merged_records(cdc: Any) -> None:
     services, client = cdc[0], cdc[1]
-    assert sum(additions(services.store, [datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)])) == UNIQUE
+    assert (
+        sum(additions(services.store, [datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)])) == UNIQUE
+    )
     hidden, _ = merged_away(services.store)
     assert not {r.id for r in newest_records(services.store, limit=5000)} & hidden
     sitemap = _get(client, "/sitemaps/datasets-1.xml").text
     assert sitemap.count("<url>") == UNIQUE
     assert not any(h in sitemap for h in hidden)
     triples = "".join(_get(client, "/catalog.nt", page=p).text for p in (1, 2, 3))
-    datasets = set(re.findall(r"^(<[^>]+>) <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://www.w3.org/ns/dcat#Dataset>", triples, re.M))
+    datasets = set(
+        re.findall(
+            r"^(<[^>]+>) <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://www.w3.org/ns/dcat#Dataset>",
+            triples,
+            re.M,
+        )
+    )
     assert len(datasets) == UNIQUE
 
 
@@ -158,16 +176,19 @@ def test_provenance_names_both_sources_on_results_and_dataset(cdc: Any) -> None:
     dataset = _get(client, f"/api/v1/datasets/{winner}").json()
     listed = {p["source"]: p for p in dataset["provenance"]}
     assert set(listed) == {"cdc", "healthdata"}
-    assert listed["cdc"]["winner"] is True and listed["healthdata"]["winner"] is False
+    assert listed["cdc"]["winner"] is True
+    assert listed["healthdata"]["winner"] is False
     assert {p["original_identifier"] for p in dataset["provenance"]} == {identifier}
     assert set(listed["cdc"]) == {"source", "original_identifier", "first_seen", "last_seen", "winner"}
     title = dataset["dataset"]["title"]
     hits = _get(client, "/api/v1/datasets", q=f'"{title}"', per_page=50).json()["results"]
     found = [h for h in hits if h["id"] == winner]
-    assert found and {p["source"] for p in found[0]["provenance"]} == {"cdc", "healthdata"}
+    assert found
+    assert {p["source"] for p in found[0]["provenance"]} == {"cdc", "healthdata"}
     assert all(h["id"] != record_id("healthdata", identifier) for h in hits)
     page = _get(client, f"/dataset/{slug_path(title, winner)}").text
-    assert "Listed by 2 sources" in page and "healthdata" in page
+    assert "Listed by 2 sources" in page
+    assert "healthdata" in page
 
 
 def test_the_losers_old_urls_redirect_to_the_merged_dataset(cdc: Any) -> None:
@@ -175,10 +196,12 @@ def test_the_losers_old_urls_redirect_to_the_merged_dataset(cdc: Any) -> None:
     identifier = SHARED[1]
     winner, loser = record_id("cdc", identifier), record_id("healthdata", identifier)
     api = client.get(f"/api/v1/datasets/{loser}", follow_redirects=False)
-    assert api.status_code == 308 and api.headers["location"].endswith(f"/api/v1/datasets/{winner}")
+    assert api.status_code == 308
+    assert api.headers["location"].endswith(f"/api/v1/datasets/{winner}")
     title = _get(client, f"/api/v1/datasets/{winner}").json()["dataset"]["title"]
     page = client.get(f"/dataset/{slug_path('anything', loser)}", follow_redirects=False)
-    assert page.status_code == 301 and page.headers["location"] == f"/dataset/{slug_path(title, winner)}"
+    assert page.status_code == 301
+    assert page.headers["location"] == f"/dataset/{slug_path(title, winner)}"
     shown = _get(client, "/api/3/action/package_show", id=loser).json()["result"]
     assert shown["id"] == winner
 
@@ -205,7 +228,7 @@ def test_split_refused_without_the_right_key_changes_nothing(cdc: Any) -> None:
 
 
 def test_an_admin_splits_a_dataset_and_it_stays_split(cdc: Any) -> None:
-    services, client, server, keys = cdc
+    services, client, _server, keys = cdc
     identifier = SHARED[3]
     winner, loser = record_id("cdc", identifier), record_id("healthdata", identifier)
     headers = {"Authorization": f"Bearer {keys['cdc-admin']}"}
@@ -246,7 +269,7 @@ def test_default_precedence_the_publishers_own_host_wins(http_server: LoopbackSe
     """Neither source says it aggregates; the identifiers are data.cdc.gov URLs, and the CDC source is on
     data.cdc.gov only in production — here both are on loopback, so the one that saw it first wins."""
     services = _pair(make_settings(), http_server, SHARED[:3])
-    hidden, merged = merged_away(services.store)
+    _hidden, merged = merged_away(services.store)
     assert set(merged) == {record_id("cdc", i) for i in SHARED[:3]}
     services.close()
 
@@ -262,7 +285,9 @@ def test_a_pair_rule_makes_the_aggregator_win(http_server: LoopbackServer) -> No
 def test_a_pair_rule_for_some_fields(http_server: LoopbackServer) -> None:
     hhs = {d["identifier"]: d for d in datasets_of(HHS)}
     cdc = {d["identifier"]: d for d in datasets_of(CDC)}
-    differing = [i for i in SHARED if hhs[i].get("description") and hhs[i].get("description") != cdc[i].get("description")]
+    differing = [
+        i for i in SHARED if hhs[i].get("description") and hhs[i].get("description") != cdc[i].get("description")
+    ]
     wanted = differing[:2]
     assert len(wanted) == 2
     rule = [{"winner": "healthdata", "loser": "cdc", "fields": ["description"]}]
@@ -302,7 +327,8 @@ def test_a_dataset_gone_from_one_source_stands_alone_again(http_server: Loopback
 
         remove(services, "healthdata")
         body = _get(client, "/api/v1/datasets").json()
-        assert body["total"] == 3 and all(len(r["provenance"]) == 1 for r in body["results"])
+        assert body["total"] == 3
+        assert all(len(r["provenance"]) == 1 for r in body["results"])
         assert merged_away(services.store) == (set(), {})
         add_source(services, "healthdata", http_server.route("/healthdata.json", Route(body=_subset(HHS, wanted))))
         assert services.runner.harvest("healthdata").ok
@@ -342,10 +368,12 @@ def test_a_ckan_package_and_its_data_json_listing_are_one_dataset(http_server: L
     services = build_services(make_settings())
     add_source(services, "portal", http_server.url("/ckan/"), kind="ckan")
     add_source(services, "city", http_server.route("/city/data.json", Route(body=orjson.dumps(listing))))
-    assert services.runner.harvest("portal").ok and services.runner.harvest("city").ok
+    assert services.runner.harvest("portal").ok
+    assert services.runner.harvest("city").ok
     assert services.store.live_count() == 2
     hidden, merged = merged_away(services.store)
-    assert len(hidden) == 1 and len(merged) == 1
+    assert len(hidden) == 1
+    assert len(merged) == 1
     with TestClient(create_app(services.settings, services)) as client:
         body = _get(client, "/api/v1/datasets").json()
         assert body["total"] == 1
