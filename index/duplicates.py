@@ -104,23 +104,31 @@ def normalize_text(value: object) -> str:
     return " ".join(_WORD.findall(text))
 
 
+_PLAIN_URL = re.compile(r"(?i)https?://(?:www\.)?([a-z0-9.-]+?)(?::(?:80|443))?(/[^?#]*)?(?:\?([^#]*))?(?:#.*)?")
+
+
 def normalize_url(value: object) -> str | None:
     """``host/path?query`` of an http(s) URL (scheme, ``www.``, default port, trailing slash and fragment
     ignored; query parameters sorted); None for anything else or a bare home page."""
     if not isinstance(value, str):
         return None
-    try:
-        parts = urlsplit(value.strip())
-        host = (parts.hostname or "").lower()
-    except ValueError:
+    text = value.strip()
+    plain = _PLAIN_URL.fullmatch(text)  # most URLs: no user, no other port; urlsplit for the rest
+    if plain is not None:
+        host, path, query = plain.group(1).lower(), (plain.group(2) or "").rstrip("/"), plain.group(3) or ""
+    else:
+        try:
+            parts = urlsplit(text)
+            host = (parts.hostname or "").lower().removeprefix("www.")
+        except ValueError:
+            return None
+        if parts.scheme.lower() not in ("http", "https") or not host:
+            return None
+        path, query = parts.path.rstrip("/"), parts.query
+    if not path and not query:
         return None
-    if parts.scheme.lower() not in ("http", "https") or not host:
-        return None
-    host = host.removeprefix("www.")
-    path = parts.path.rstrip("/")
-    if not path and not parts.query:
-        return None
-    query = urlencode(sorted(parse_qsl(parts.query, keep_blank_values=True)))
+    if "&" in query or "%" in query or "+" in query:
+        query = urlencode(sorted(parse_qsl(query, keep_blank_values=True)))
     return f"{host}{path}" + (f"?{query}" if query else "")
 
 
@@ -149,9 +157,12 @@ def dataset_urls(dataset: Mapping[str, Any]) -> set[str]:
     return {u for u in found if u}
 
 
-def keys_of(dataset: Mapping[str, Any]) -> dict[str, str | None]:
+Keys = dict[str, str | None]  # blocking key -> the normalized title (for t: keys)
+
+
+def keys_of(dataset: Mapping[str, Any]) -> Keys:
     """A record's blocking keys (key → the normalized title, for ``t:`` keys)."""
-    keys: dict[str, str | None] = {}
+    keys: Keys = {}
     ident = identifier_key(dataset.get("identifier"))
     if ident:
         keys[f"i:{ident}"[:KEY_MAX]] = None
@@ -235,24 +246,24 @@ class _Matcher:
             out.extend(_Key(r.record_id, r.source_id, r.key, r.detail) for r in self.c.execute(query))
         return out
 
-    def write_keys(self, written: Sequence[Written], gone: Sequence[str]) -> list[Written]:
-        """Store the batch's keys; returns the ids whose keys changed (the others cannot link anew)."""
+    def write_keys(self, written: Sequence[Written], gone: Sequence[str]) -> list[tuple[Written, Keys]]:
+        """Store the batch's keys; returns the records whose keys changed, with them (the others cannot
+        link anew)."""
         ids = [w.id for w in written]
-        old: dict[str, dict[str, str | None]] = defaultdict(dict)
+        old: dict[str, Keys] = defaultdict(dict)
         for k in self.keys_for(duplicate_keys.c.record_id, ids + list(gone)):
             old[k.record_id][k.key] = k.detail
-        changed = [w for w in written if keys_of(w.dataset) != old.get(w.id, {})]
-        stale = [w.id for w in changed] + [g for g in gone if g in old]
+        fresh = [(w, keys_of(w.dataset)) for w in written]
+        changed = [(w, keys) for w, keys in fresh if keys != old.get(w.id, {})]
+        stale = [w.id for w, _ in changed] + [g for g in gone if g in old]
         for start in range(0, len(stale), _IN_BATCH):
             chunk = stale[start : start + _IN_BATCH]
             self.c.execute(delete(duplicate_keys).where(duplicate_keys.c.record_id.in_(chunk)))
-        rows = [
-            {"record_id": w.id, "source_id": w.source_id, "key": k, "detail": d}
-            for w in changed
-            for k, d in keys_of(w.dataset).items()
-        ]
-        if rows:
-            self.c.execute(insert(duplicate_keys), rows)
+        rows = [(w.id, k, w.source_id, d) for w, keys in changed for k, d in keys.items()]
+        if rows:  # plain driver executemany: a harvest writes several keys per record
+            mark = "?" if self.c.dialect.paramstyle == "qmark" else "%s"
+            columns = "record_id, key, source_id, detail"
+            self.c.exec_driver_sql(f"INSERT INTO duplicate_keys ({columns}) VALUES ({', '.join([mark] * 4)})", rows)
         return changed
 
     def members_of_groups(self, ids: Sequence[str]) -> dict[str, str]:
@@ -282,59 +293,101 @@ class _Matcher:
             out.update((a, b) for a, b in self.c.execute(query))
         return out
 
-    def links(self, keys: Sequence[_Key], among: set[str], splits: set[tuple[str, str]]) -> list[tuple[str, str, str]]:
-        """(kind, a, b) for every pair sharing a key with ``a`` in ``among``, strongest kind first."""
-        by_key: dict[str, list[_Key]] = defaultdict(list)
+    def links(
+        self, keys: Sequence[_Key], counts: Mapping[tuple[str, int], int], splits: set[tuple[str, str]]
+    ) -> list[tuple[str, str, str]]:
+        """(kind, a, b) for every pair of records of different sources sharing a key, strongest kind
+        first; ``counts`` says how many records of each source have each URL (only a unique one links)."""
+        by_key: dict[str, dict[int, list[_Key]]] = defaultdict(lambda: defaultdict(list))
         for k in keys:
-            by_key[k.key].append(k)
+            by_key[k.key][k.source_id].append(k)
         found: set[tuple[str, str, str]] = set()
-        for key, holders in by_key.items():
+        for key, parts in by_key.items():
+            if len(parts) < 2:
+                continue
             kind = key[0]
-            per_source: dict[int, int] = defaultdict(int)
-            for h in holders:
-                per_source[h.source_id] += 1
-            for a in (h for h in holders if h.record_id in among):
-                for b in holders:
-                    if b.source_id == a.source_id or _pair(a.record_id, b.record_id) in splits:
+            ordered = sorted(parts)
+            for n, left in enumerate(ordered):
+                for right in ordered[n + 1 :]:
+                    if kind == "u" and (counts.get((key, left), 1) > 1 or counts.get((key, right), 1) > 1):
                         continue
-                    if kind == "u" and (per_source[a.source_id] > 1 or per_source[b.source_id] > 1):
-                        continue
-                    threshold = self.policy.title_similarity
-                    if kind == "t" and not similar_titles(a.detail or "", b.detail or "", threshold):
-                        continue
-                    found.add((kind, *_pair(a.record_id, b.record_id)))
+                    for a in parts[left]:
+                        for b in parts[right]:
+                            pair = _pair(a.record_id, b.record_id)
+                            if pair in splits or (kind == "t" and not self.similar(a.detail, b.detail)):
+                                continue
+                            found.add((kind, *pair))
         return sorted(found, key=lambda link: (STRENGTH[link[0]], link[1], link[2]))
+
+    def similar(self, a: str | None, b: str | None) -> bool:
+        return similar_titles(a or "", b or "", self.policy.title_similarity)
+
+    def url_counts(self, keys: Iterable[str]) -> dict[tuple[str, int], int]:
+        """How many records of each source have each of these URL keys (in the whole store)."""
+        urls = sorted({k for k in keys if k.startswith("u:")})
+        counts: dict[tuple[str, int], int] = {}
+        column = duplicate_keys.c.key
+        for start in range(0, len(urls), _IN_BATCH):
+            query = (
+                select(column, duplicate_keys.c.source_id, func.count())
+                .where(column.in_(urls[start : start + _IN_BATCH]))
+                .group_by(column, duplicate_keys.c.source_id)
+            )
+            counts.update({(k, s): int(n) for k, s, n in self.c.execute(query)})
+        return counts
+
+    def candidates(self, changed: Sequence[tuple[Written, Keys]]) -> set[str]:
+        """The records of other sources that share a key with a changed record (for a title key: with
+        a similar title) — and those changed records themselves."""
+        by_source: dict[int, list[tuple[Written, Keys]]] = defaultdict(list)
+        for w, keys in changed:
+            by_source[w.source_id].append((w, keys))
+        found: set[str] = set()
+        for source_id, batch in by_source.items():
+            titles: dict[str, list[tuple[str, str]]] = defaultdict(list)  # key -> (record id, title)
+            for w, keys in batch:
+                for key, detail in keys.items():
+                    titles[key].append((w.id, detail or ""))
+            listed = sorted(titles)
+            for start in range(0, len(listed), _IN_BATCH):
+                query = select(duplicate_keys).where(
+                    duplicate_keys.c.key.in_(listed[start : start + _IN_BATCH]),
+                    duplicate_keys.c.source_id != source_id,
+                )
+                for row in self.c.execute(query):
+                    mine = [i for i, t in titles[row.key] if row.key[0] != "t" or self.similar(t, row.detail)]
+                    if mine:
+                        found.add(row.record_id)
+                        found.update(mine)
+        return found
 
 
 def regroup(store: Store, written: Sequence[Written], gone: Sequence[str], policy: Policy, now: datetime) -> Regrouped:
     """Match the records just written (and drop ``gone``: withdrawn or deleted) and bring the groups they
     touch up to date, in one transaction; says which search documents change.
 
-    A batch whose keys no other source shares and whose records are in no group costs three indexed
-    queries and the key rows' insert."""
+    Only keys another source shares are looked at: a batch whose keys no other source has and whose
+    records are in no group costs the key rows' write and three indexed queries."""
     if not written and not gone:
         return Regrouped()
     with store.engine.begin() as connection:
         matcher = _Matcher(connection, policy)
         changed = matcher.write_keys(written, gone)
-        writer = {w.id: w.source_id for w in changed}
-        wanted = sorted({k for w in changed for k in keys_of(w.dataset)})
-        candidates = {k.record_id for k in matcher.keys_for(duplicate_keys.c.key, wanted) if k.record_id not in writer}
+        candidates = matcher.candidates(changed)
         old = matcher.members_of_groups([w.id for w in written] + list(gone) + sorted(candidates))
         if not candidates and not old:
             return Regrouped()
-        nodes = _live(connection, sorted((set(writer) | candidates | set(old)) - set(gone)))
+        nodes = _live(connection, sorted((candidates | set(old)) - set(gone)))
         return _rebuild(matcher, nodes, set(old), now)
 
 
 def _rebuild(matcher: _Matcher, nodes: set[str], old: set[str], now: datetime) -> Regrouped:
     """Link ``nodes`` among themselves afresh and save the groups they form (``old``: who was grouped)."""
-    node_keys = matcher.keys_for(duplicate_keys.c.record_id, sorted(nodes))
-    holders = matcher.keys_for(duplicate_keys.c.key, sorted({k.key for k in node_keys}))
-    graph = _Graph({k.record_id: k.source_id for k in holders})
-    for kind, a, b in matcher.links(holders, nodes, matcher.splits(sorted(nodes))):
-        if a in nodes and b in nodes:
-            graph.join(a, b, kind)
+    keys = matcher.keys_for(duplicate_keys.c.record_id, sorted(nodes))
+    graph = _Graph({k.record_id: k.source_id for k in keys})
+    links = matcher.links(keys, matcher.url_counts(k.key for k in keys), matcher.splits(sorted(nodes)))
+    for kind, a, b in links:
+        graph.join(a, b, kind)
     return _save(matcher.c, graph.groups(nodes), graph, (old, nodes), matcher.policy, now)
 
 

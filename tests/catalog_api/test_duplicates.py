@@ -379,3 +379,23 @@ def test_a_ckan_package_and_its_data_json_listing_are_one_dataset(http_server: L
         assert body["total"] == 1
         assert {p["source"] for p in body["results"][0]["provenance"]} == {"portal", "city"}
     services.close()
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_pair_merges_changes_and_splits(postgres_url: str, http_server: LoopbackServer) -> None:
+    from catalog_api.merging import split_record
+    from index.governance import OPERATOR
+
+    wanted = SHARED[:5]
+    services = _pair(make_settings(database_url=postgres_url), http_server, wanted)
+    hidden, merged = merged_away(services.store)
+    assert merged.keys() == {record_id("cdc", i) for i in wanted}
+    assert hidden == {record_id("healthdata", i) for i in wanted}
+    http_server.route("/healthdata.json", Route(body=_subset(HHS, wanted[1:])))
+    assert services.runner.harvest("healthdata", full=True, accept_shrink=True).ok
+    assert len(merged_away(services.store)[0]) == 4
+    split_record(services, record_id("cdc", wanted[1]), "healthdata", wanted[1], OPERATOR)
+    assert record_id("healthdata", wanted[1]) not in merged_away(services.store)[0]
+    assert services.runner.harvest("healthdata", full=True).ok
+    assert len(merged_away(services.store)[0]) == 3
+    services.close()
