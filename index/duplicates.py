@@ -4,7 +4,7 @@ Every source's record stays in the store as harvested; this module keeps a group
 
 - **Blocking keys** (``duplicate_keys``) are computed for each record when it is written: ``i:`` its
   normalized identifier, ``u:`` its normalized landing page and distribution URLs, ``t:`` its publisher
-  with the first or last two words of its normalized title. Matching looks up only the keys of the
+  with the first or last three words of its normalized title. Matching looks up only the keys of the
   records a harvest batch wrote (one indexed ``IN`` query), never compares the catalog with itself.
 - **Links**: two records of *different* sources are the same dataset when they share an identifier, or
   a URL that no other record of either source has (a portal's home page is not a dataset), or — same
@@ -48,6 +48,7 @@ from mappings.datajson import dataset_to_datajson
 from mappings.model import Dataset
 
 KEY_MAX = 255
+BLOCK_WORDS = 3  # a title is compared with titles sharing its first or its last three words
 STRENGTH = {"i": 0, "u": 1, "t": 2}
 REASONS = {"i": "identifier", "u": "url", "t": "title"}
 _IN_BATCH = 500
@@ -171,7 +172,7 @@ def keys_of(dataset: Mapping[str, Any]) -> Keys:
     title, publisher = normalize_text(dataset.get("title")), _publisher(dataset)
     if title and publisher:
         words = title.split()
-        for block in (" ".join(words[:2]), " ".join(words[-2:])):
+        for block in (" ".join(words[:BLOCK_WORDS]), " ".join(words[-BLOCK_WORDS:])):
             keys[f"t:{publisher}|{block}"[:KEY_MAX]] = title
     return keys
 
@@ -302,7 +303,8 @@ class _Matcher:
         for k in keys:
             by_key[k.key][k.source_id].append(k)
         found: set[tuple[str, str, str]] = set()
-        for key, parts in by_key.items():
+        linked: set[tuple[str, str]] = set()  # pairs an identifier or URL already links
+        for key, parts in sorted(by_key.items(), key=lambda item: STRENGTH[item[0][0]]):
             if len(parts) < 2:
                 continue
             kind = key[0]
@@ -314,9 +316,12 @@ class _Matcher:
                     for a in parts[left]:
                         for b in parts[right]:
                             pair = _pair(a.record_id, b.record_id)
-                            if pair in splits or (kind == "t" and not self.similar(a.detail, b.detail)):
+                            if pair in splits or (
+                                kind == "t" and (pair in linked or not self.similar(a.detail, b.detail))
+                            ):
                                 continue
                             found.add((kind, *pair))
+                            linked.add(pair)
         return sorted(found, key=lambda link: (STRENGTH[link[0]], link[1], link[2]))
 
     def similar(self, a: str | None, b: str | None) -> bool:
@@ -354,7 +359,10 @@ class _Matcher:
                     duplicate_keys.c.key.in_(listed[start : start + _IN_BATCH]),
                     duplicate_keys.c.source_id != source_id,
                 )
-                for row in self.c.execute(query):
+                rows = sorted(self.c.execute(query), key=lambda r: STRENGTH[r.key[0]])  # titles last
+                for row in rows:
+                    if row.key[0] == "t" and row.record_id in found and all(i in found for i, _ in titles[row.key]):
+                        continue  # already linked by identifier or URL: no title to compare
                     mine = [i for i, t in titles[row.key] if row.key[0] != "t" or self.similar(t, row.detail)]
                     if mine:
                         found.add(row.record_id)
@@ -434,15 +442,18 @@ class _Candidate:
     dataset: Mapping[str, Any]
     first_seen: datetime
 
-    @property
-    def own_host(self) -> bool:
-        """The dataset's identifier or landing page is on the source's own host: the publisher's catalog."""
-        home = (normalize_url(self.source_url + "/x") or "").split("/", 1)[0]
-        for value in (self.dataset.get("identifier"), self.dataset.get("landingPage")):
-            url = normalize_url(value) if isinstance(value, str) else None
-            if url and url.split("/", 1)[0] == home:
-                return True
-        return False
+    own_host: bool = False  # the dataset's identifier or landing page is on the source's host
+
+
+def own_host(source_url: str, dataset: Mapping[str, Any]) -> bool:
+    """Whether the dataset's identifier or landing page is on the source's own host: the publisher's
+    own catalog (data.cdc.gov's records on data.cdc.gov), not a federation of it."""
+    home = (normalize_url(source_url.rstrip("/") + "/x") or "").split("/", 1)[0]
+    for value in (dataset.get("identifier"), dataset.get("landingPage")):
+        url = normalize_url(value)
+        if url and url.split("/", 1)[0] == home:
+            return True
+    return False
 
 
 def _truthy(value: object) -> bool:
@@ -487,15 +498,17 @@ def rank(candidates: Sequence[_Candidate], policy: Policy, field_name: str | Non
 def merge(candidates: Sequence[_Candidate], policy: Policy) -> tuple[_Candidate, dict[str, Any], dict[str, str]]:
     """The winner, the merged dataset (each field from the best member that has it; the identifier is
     the winner's) and which other record supplied which field."""
-    winner = rank(candidates, policy)[0]
+    overall = rank(candidates, policy)
+    winner = overall[0]
     merged: dict[str, Any] = {}
     supplied: dict[str, str] = {}
     names = dict.fromkeys(k for c in candidates for k in c.dataset)
+    ruled = {f for rule in policy.rules for f in rule.fields}  # fields some rule orders differently
     for name in names:
         if name == "identifier":
             merged[name] = winner.dataset.get(name)
             continue
-        for c in rank(candidates, policy, name):
+        for c in rank(candidates, policy, name) if name in ruled else overall:
             if c.dataset.get(name) not in EMPTY:
                 merged[name] = c.dataset[name]
                 if c.id != winner.id:
@@ -515,7 +528,7 @@ def _candidates(connection: Connection, ids: Sequence[str]) -> dict[str, _Candid
         )
         for id_, name, url, options, dataset, first in connection.execute(query):
             aggregator = _truthy((options or {}).get("aggregator"))
-            out[id_] = _Candidate(id_, name, url, aggregator, dataset, first)
+            out[id_] = _Candidate(id_, name, url, aggregator, dataset, first, own_host(url, dataset))
     return out
 
 
@@ -680,3 +693,10 @@ def merged_away(store: Store) -> tuple[set[str], dict[str, dict[str, Any]]]:
             elif value:
                 merged[record] = value
     return hidden, merged
+
+
+def last_regrouped(store: Store) -> datetime | None:
+    """When a merged dataset last changed (its members, winner or fields), for the outputs' ETags."""
+    with store.engine.connect() as connection:
+        found = connection.execute(select(func.max(duplicate_members.c.updated_at))).scalar()
+    return found if isinstance(found, datetime) else None

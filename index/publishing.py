@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import and_, func, select
 
-from index.duplicates import HIDDEN, merged_rows
+from index.duplicates import HIDDEN, last_regrouped, merged_rows
 from index.store import RecordRow, Store
 from index.tables import records
 
@@ -81,6 +81,9 @@ def catalog_version(store: Store) -> CatalogVersion:
     with store.engine.connect() as connection:
         count, changed = connection.execute(live).one()
         newest_withdrawal = connection.execute(withdrawn).scalar()
+    regrouped = last_regrouped(store)  # a merged dataset changes when another source's record does
+    if regrouped is not None and (changed is None or regrouped > changed):
+        changed = regrouped
     return CatalogVersion(int(count), changed, newest_withdrawal)
 
 

@@ -399,3 +399,42 @@ def test_on_postgresql_the_pair_merges_changes_and_splits(postgres_url: str, htt
     assert services.runner.harvest("healthdata", full=True).ok
     assert len(merged_away(services.store)[0]) == 3
     services.close()
+
+
+def test_the_cli_splits_matches_reindexes_and_doctor_agrees(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, http_server: LoopbackServer
+) -> None:
+    from click.testing import CliRunner
+
+    from catalog_api.cli import main
+
+    monkeypatch.setenv("NUTMEG_DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
+    monkeypatch.setenv("NUTMEG_HARVEST_ALLOW_PRIVATE", "1")
+    monkeypatch.chdir(tmp_path)
+
+    def run(*args: str) -> str:
+        result = CliRunner().invoke(main, list(args))
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    wanted = SHARED[:3]
+    for name, relative in (("cdc", CDC), ("healthdata", HHS)):
+        url = http_server.route(f"/{name}.json", Route(body=_subset(relative, wanted)))
+        run("source", "add", name, url, "--no-check")
+        run("harvest", name)
+    assert "duplicates" in run("--help")
+    winner = record_id("cdc", wanted[0])
+    assert "split healthdata's record" in run(
+        "duplicates", "split", winner, "--source", "healthdata", "--identifier", wanted[0]
+    )
+    refused = CliRunner().invoke(
+        main, ["duplicates", "split", winner, "--source", "healthdata", "--identifier", "nope"]
+    )
+    assert refused.exit_code != 0
+    assert "not merged from several sources" in refused.output
+    assert "matched 6 records" in run("duplicates", "match")
+    assert "reindexed 4 datasets" in run("reindex")
+    assert "0 missing, 0 extra, 0 stale" in run("doctor")
+    services = build_services(make_settings(database_url=f"sqlite:///{tmp_path}/cli.db", index_path=None))
+    assert len(merged_away(services.store)[0]) == 2  # the split stays split after matching everything again
+    services.close()

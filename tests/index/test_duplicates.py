@@ -15,6 +15,7 @@ from index.duplicates import (
     merge,
     normalize_text,
     normalize_url,
+    own_host,
     rank,
     similar_titles,
 )
@@ -83,17 +84,19 @@ def test_keys_block_titles_by_publisher_and_first_or_last_words() -> None:
         "i:data.cdc.gov/api/views/x6ag-8y7r",
         "u:cdc.gov/STATESystem",
         "u:data.cdc.gov/api/views/x6ag-8y7r/rows.csv?accessType=DOWNLOAD",
-        "t:centers for disease control|global tobacco",
-        "t:centers for disease control|system gtss",
+        "t:centers for disease control|global tobacco surveillance",
+        "t:centers for disease control|surveillance system gtss",
     }
-    assert keys["t:centers for disease control|global tobacco"] == "global tobacco surveillance system gtss"
+    assert (
+        keys["t:centers for disease control|global tobacco surveillance"] == "global tobacco surveillance system gtss"
+    )
 
 
 def _candidate(
     id_: str, source: str, url: str, *, aggregator: bool = False, age: int = 0, **fields: object
 ) -> _Candidate:
     dataset = {"identifier": "https://data.cdc.gov/d/abcd-1234", "title": f"title from {source}", **fields}
-    return _Candidate(id_, source, url, aggregator, dataset, T0 - timedelta(days=age))
+    return _Candidate(id_, source, url, aggregator, dataset, T0 - timedelta(days=age), own_host(url, dataset))
 
 
 def test_the_publishers_own_host_wins_over_an_earlier_federation() -> None:
