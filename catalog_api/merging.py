@@ -15,7 +15,7 @@ from index.duplicates import Policy, Regrouped, Written, dataset_of, group_membe
 from index.governance import Actor, audit
 from index.ids import record_id
 from index.search.base import BackendUnavailable
-from index.store import NotFound
+from index.store import NotFound, RecordWrite
 
 log = logging.getLogger("nutmeg.duplicates")
 
@@ -58,6 +58,12 @@ def split_record(services: Services, dataset: str, source: str, original_identif
     audit(services.store, actor, "dataset.split", dataset, [change], now, dataset, winner.organization_id)
     still = group_members(services.store, dataset_of(services.store, dataset) or dataset)
     return SplitResult(dataset_of(services.store, dataset) or dataset, member, still)
+
+
+def rematch(services: Services, written: list[RecordWrite], gone: list[str]) -> None:
+    """After a publisher's write through the API: match what was written, drop what was withdrawn."""
+    batch = [Written(w.id, w.source_id, w.dataset) for w in written]
+    apply(services, regroup(services.store, batch, gone, services.settings.duplicate_policy(), datetime.now(UTC)))
 
 
 def forget(services: Services, ids: list[str]) -> None:
