@@ -49,6 +49,7 @@ from mappings.model import Dataset
 
 KEY_MAX = 255
 BLOCK_WORDS = 3  # a title is compared with titles sharing its first or its last three words
+URL_TITLE_FLOOR = 60.0  # rapidfuzz token_set_ratio two titles sharing a URL must reach
 STRENGTH = {"i": 0, "u": 1, "t": 2}
 REASONS = {"i": "identifier", "u": "url", "t": "title"}
 _IN_BATCH = 500
@@ -167,14 +168,20 @@ def keys_of(dataset: Mapping[str, Any]) -> Keys:
     ident = identifier_key(dataset.get("identifier"))
     if ident:
         keys[f"i:{ident}"[:KEY_MAX]] = None
-    for url in dataset_urls(dataset):
-        keys[f"u:{url}"[:KEY_MAX]] = None
     title, publisher = normalize_text(dataset.get("title")), _publisher(dataset)
+    for url in dataset_urls(dataset):
+        keys[f"u:{url}"[:KEY_MAX]] = title  # a shared URL links only loosely similar titles
     if title and publisher:
         words = title.split()
         for block in (" ".join(words[:BLOCK_WORDS]), " ".join(words[-BLOCK_WORDS:])):
             keys[f"t:{publisher}|{block}"[:KEY_MAX]] = title
     return keys
+
+
+def related_titles(a: str | None, b: str | None) -> bool:
+    """Titles that could name one dataset (a shared URL is not enough when they are about different
+    things: two catalogs' "Road incidents" and "Flu cases" pointing at one placeholder file)."""
+    return not a or not b or fuzz.token_set_ratio(a, b, score_cutoff=URL_TITLE_FLOOR) > 0
 
 
 def similar_titles(a: str, b: str, threshold: float) -> bool:
@@ -316,13 +323,19 @@ class _Matcher:
                     for a in parts[left]:
                         for b in parts[right]:
                             pair = _pair(a.record_id, b.record_id)
-                            if pair in splits or (
-                                kind == "t" and (pair in linked or not self.similar(a.detail, b.detail))
-                            ):
+                            if pair in splits or (kind == "t" and pair in linked):
+                                continue
+                            if not self.compatible(kind, a.detail, b.detail):
                                 continue
                             found.add((kind, *pair))
                             linked.add(pair)
         return sorted(found, key=lambda link: (STRENGTH[link[0]], link[1], link[2]))
+
+    def compatible(self, kind: str, a: str | None, b: str | None) -> bool:
+        """Whether two records sharing a key of ``kind`` are one dataset by their titles."""
+        if kind == "t":
+            return self.similar(a, b)
+        return kind != "u" or related_titles(a, b)
 
     def similar(self, a: str | None, b: str | None) -> bool:
         return similar_titles(a or "", b or "", self.policy.title_similarity)
@@ -363,7 +376,7 @@ class _Matcher:
                 for row in rows:
                     if row.key[0] == "t" and row.record_id in found and all(i in found for i, _ in titles[row.key]):
                         continue  # already linked by identifier or URL: no title to compare
-                    mine = [i for i, t in titles[row.key] if row.key[0] != "t" or self.similar(t, row.detail)]
+                    mine = [i for i, t in titles[row.key] if self.compatible(row.key[0], t, row.detail)]
                     if mine:
                         found.add(row.record_id)
                         found.update(mine)

@@ -130,3 +130,11 @@ def test_pair_rules_decide_the_winner_and_single_fields() -> None:
     winner, merged, _ = merge([own, federation], everything)
     assert winner is federation
     assert merged["title"] == "title from healthdata"
+
+
+def test_a_shared_url_links_only_titles_that_could_name_one_dataset() -> None:
+    from index.duplicates import related_titles
+
+    assert related_titles("100 validated species of plants", "100 validated species of plants 2017")
+    assert related_titles("restaurant inspections", "food service establishment restaurant inspections")
+    assert not related_titles("road incidents", "flu cases")
