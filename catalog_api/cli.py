@@ -756,5 +756,19 @@ def _governance_commands() -> None:
 _governance_commands()
 
 
+@main.group()
+def check() -> None:
+    """Check the catalog's distributions now (what the worker also does on its own)."""
+
+
+def _check_commands() -> None:
+    from catalog_api.previews_cli import previews  # imports only click at its top: the CLI stays fast
+
+    check.add_command(previews)
+
+
+_check_commands()
+
+
 if __name__ == "__main__":
     main()
