@@ -23,6 +23,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from catalog_api.settings import Settings
 from catalog_api.web.dataset_view import safe_url
@@ -41,6 +42,10 @@ from harvesters.profiling import Limits, Profile, UnreadableFile, profile_file
 from index.previews import PreviewRow, mark_checked, record_previews, remove_previews, save_preview
 from index.store import RecordRow, Store
 from mappings.model import Dataset
+
+if TYPE_CHECKING:
+    from catalog_api.harvesting import HarvestReport
+    from catalog_api.services import Services
 
 log = logging.getLogger("nutmeg.previews")
 Clock = Callable[[], datetime]
@@ -115,6 +120,23 @@ def run_previews(
             if progress:
                 progress(done, report.total)
     return report
+
+
+def previews_after_harvest(services: Services, report: HarvestReport) -> PreviewReport | None:
+    """The worker's after-harvest step: preview the harvested source's files (a failed harvest changed
+    nothing, so nothing is fetched)."""
+    if not report.ok:
+        return None
+    done = run_previews(services.store, services.settings, source=report.source)
+    log.info(
+        "previews of %s: %d file(s), fetched %d, unchanged %d, failed %d",
+        report.source,
+        done.total,
+        done.fetched,
+        done.unchanged,
+        done.failed,
+    )
+    return done
 
 
 def _policy(settings: Settings) -> HttpPolicy:

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from catalog_api.app import create_app
 from catalog_api.cli import main
-from catalog_api.previews import PreviewReport, run_previews
+from catalog_api.previews import PreviewReport, previews_after_harvest, run_previews
 from catalog_api.services import Services, build_services
 from catalog_api.settings import Settings
 from index.previews import PreviewRow, get_preview, remove_previews
@@ -367,3 +367,16 @@ def test_nutmeg_check_previews(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, 
         assert preview(reopened, record, 0).row_count == 230
     finally:
         reopened.close()
+
+
+def test_the_worker_step_previews_the_source_it_harvested(built: Services, http_server: LoopbackServer) -> None:
+    record = publish(built, http_server, [{"downloadURL": serve(http_server, "/gdp.csv", CSV, "text/csv")}])
+    report = built.runner.harvest("src")
+    done = previews_after_harvest(built, report)
+    assert done is not None
+    assert (done.total, done.fetched) == (1, 1)
+    assert preview(built, record, 0).row_count == 230
+    http_server.route("/src/data.json", Route(status=404))
+    failed = built.runner.harvest("src")
+    assert not failed.ok
+    assert previews_after_harvest(built, failed) is None
