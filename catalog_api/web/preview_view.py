@@ -31,6 +31,7 @@ class PreviewView:
     ok: bool
     message: str | None
     summary: str  # "134 rows · 3 columns · CSV, UTF-8"
+    caption: str  # "The first 20 of 134 rows"
     columns: list[PreviewColumnView]
     more_columns: int
     rows: list[list[str]]
@@ -48,6 +49,7 @@ def preview_view(row: PreviewRow) -> PreviewView:
         ok=row.ok,
         message=row.message,
         summary=_summary(row),
+        caption=_caption(len(row.rows), row.row_count, row.truncated),
         columns=[PreviewColumnView(c["name"], c["type"], c["type"] in NUMERIC) for c in shown],
         more_columns=max(0, len(row.columns) - len(shown)),
         rows=[[cell_text(cell) for cell in r[: len(shown)]] for r in row.rows],
@@ -77,6 +79,16 @@ def cell_text(value: Any) -> str:
         return "true" if value else "false"
     text = orjson.dumps(value).decode() if isinstance(value, dict | list) else str(value)
     return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+
+
+def _caption(shown: int, count: int | None, truncated: bool) -> str:
+    if not shown:
+        return "No rows"
+    if count == shown and not truncated:
+        return "The one row" if shown == 1 else f"All {number(shown)} rows"
+    if count is None:
+        return f"The first {number(shown)} rows"
+    return f"The first {number(shown)} of {'at least ' if truncated else ''}{number(count)} rows"
 
 
 def _summary(row: PreviewRow) -> str:

@@ -28,7 +28,7 @@ def test_the_first_rows_as_a_table(site: Site) -> None:
     assert region.get("aria-labelledby") == caption.get("id")
     assert region.get("tabindex") == "0"  # a keyboard can scroll it
     lines = FILE_BODY.decode().splitlines()
-    assert caption.text().startswith(f"The first {len(lines) - 1} of {len(lines) - 1} rows")
+    assert caption.text() == f"All {len(lines) - 1} rows of Data.gov Daily Sessions"
     headers = [th.text() for th in table.find("thead").find_all("th")]
     assert headers == ["day date", "sessions integer"]
     assert all(th.get("scope") == "col" for th in table.find("thead").find_all("th"))
