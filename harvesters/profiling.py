@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import logging
 import math
 import time
 import zipfile
@@ -34,6 +35,7 @@ from typing import Any
 
 import ijson
 
+log = logging.getLogger("nutmeg.previews")
 MAX_ERRORS = 50  # problems kept per file (all are counted)
 MAX_CELL_CHARS = 300  # longer text cells are kept cut
 MAX_MESSAGE_CHARS = 300
@@ -217,18 +219,25 @@ def _sample(
                 return sample, False
     except ijson.JSONError as exc:
         if not sample and not profile.truncated:
-            raise UnreadableFile("format", f"not valid JSON: {_first_line(exc)}") from None
+            log.info("JSON parse error: %s", exc)
+            raise UnreadableFile(
+                "format", "not valid JSON: the file breaks the JSON syntax before its first record"
+            ) from None
         return sample, False
     return sample, True
 
 
 def _items(body: bytes, prefix: str, profile: Profile | None) -> Iterator[Any]:
     """The records under ``prefix``, until the end or the first byte that is not JSON (reported)."""
+    count = 0
     try:
-        yield from ijson.items(io.BytesIO(body), prefix, use_float=True)
+        for item in ijson.items(io.BytesIO(body), prefix, use_float=True):
+            count += 1
+            yield item
     except ijson.JSONError as exc:
         if profile is not None and not profile.truncated:
-            profile.problem("format", f"the JSON breaks off ({_first_line(exc)}); the records before it are read")
+            log.info("JSON parse error: %s", exc)
+            profile.problem("format", f"the JSON syntax breaks after record {count:,}; the records before it are read")
 
 
 def _no_records(kind: str, complete: bool) -> None:
@@ -330,10 +339,6 @@ def _number(value: float | Decimal) -> int | float | str:
     if isinstance(value, Decimal) and value == value.to_integral_value() and abs(value) < 2**53:
         return int(value)
     return number
-
-
-def _first_line(exc: Exception) -> str:
-    return _clip(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__, 120)
 
 
 def _clip(text: str, limit: int) -> str:

@@ -380,3 +380,15 @@ def test_the_worker_step_previews_the_source_it_harvested(built: Services, http_
     failed = built.runner.harvest("src")
     assert not failed.ok
     assert previews_after_harvest(built, failed) is None
+
+
+def test_json_that_breaks_off_keeps_the_records_before(built: Services, http_server: LoopbackServer) -> None:
+    items = json.loads(BIKES.read_bytes())  # 1,000 records
+    broken = json.dumps(items).encode()[:-2] + b", {oops}]"
+    record = publish(built, http_server, [{"downloadURL": serve(http_server, "/b.json", broken, "application/json")}])
+    run(built)
+    found = preview(built, record, 0)
+    assert found.status == "ok"
+    assert found.row_count == len(items) - 1  # the record cut short by the break is not counted
+    message = f"the JSON syntax breaks after record {len(items) - 1:,}; the records before it are read"
+    assert found.errors[-1]["message"] == message
