@@ -756,18 +756,24 @@ def _governance_commands() -> None:
 _governance_commands()
 
 
-@main.group()
-def check() -> None:
-    """Check the catalog's distributions now (what the worker also does on its own)."""
+def _check_group() -> click.Group:
+    """``nutmeg check``: the group the link-check (and data-preview) commands join; whichever registers
+    first creates it."""
+    found = main.commands.get("check")
+    if isinstance(found, click.Group):
+        return found
+    group = click.Group("check", help="Check, now, what the catalog's datasets point at (links, data files).")
+    main.add_command(group)
+    return group
 
 
-def _check_commands() -> None:
+def _preview_commands() -> None:
     from catalog_api.previews_cli import previews  # imports only click at its top: the CLI stays fast
 
-    check.add_command(previews)
+    _check_group().add_command(previews)
 
 
-_check_commands()
+_preview_commands()
 
 
 if __name__ == "__main__":
