@@ -39,7 +39,7 @@ from harvesters.datafiles import (
 from harvesters.errors import FetchError
 from harvesters.http import HttpPolicy, Validators
 from harvesters.profiling import Limits, Profile, UnreadableFile, profile_file
-from index.previews import PreviewRow, mark_checked, record_previews, remove_previews, save_preview
+from index.previews import PreviewRow, PreviewState, mark_checked, preview_states, remove_previews, save_preview
 from index.store import RecordRow, Store
 from mappings.model import Dataset
 
@@ -116,7 +116,7 @@ def run_previews(
     with PreviewClient(_policy(settings)) as client, ThreadPoolExecutor(settings.preview_workers) as pool:
         jobs = pool.map(lambda t: _preview(client, settings, t, existing.get((t.record_id, t.position))), targets)
         for done, (target, outcome) in enumerate(zip(targets, jobs, strict=True), start=1):
-            _apply(store, target, outcome, existing.get((target.record_id, target.position)), report, clock())
+            _apply(store, target, outcome, report, clock())
             if progress:
                 progress(done, report.total)
     return report
@@ -152,19 +152,39 @@ def _policy(settings: Settings) -> HttpPolicy:
 
 def _collect(
     store: Store, source_id: int | None, report: PreviewReport
-) -> tuple[list[Target], dict[tuple[str, int], PreviewRow]]:
-    """The distributions to preview, and the previews stored for them; previews of distributions that
-    are gone are removed on the way."""
+) -> tuple[list[Target], dict[tuple[str, int], PreviewState]]:
+    """The distributions to preview, and the states of the previews stored for them; previews of
+    distributions that are gone are removed on the way."""
     targets: list[Target] = []
-    existing: dict[tuple[str, int], PreviewRow] = {}
+    existing: dict[tuple[str, int], PreviewState] = {}
+    batch: list[RecordRow] = []
     for record in store.iter_records(live=True, source_id=source_id):
-        found = _targets(record)
-        stored = record_previews(store, record.id)
-        if set(stored) - {t.position for t in found}:
-            report.removed += remove_previews(store, record.id, keep=[t.position for t in found])
-        targets.extend(found)
-        existing.update({(record.id, p): row for p, row in stored.items()})
+        batch.append(record)
+        if len(batch) == 500:
+            _collect_batch(store, batch, targets, existing, report)
+            batch = []
+    _collect_batch(store, batch, targets, existing, report)
     return targets, existing
+
+
+def _collect_batch(
+    store: Store,
+    records: list[RecordRow],
+    targets: list[Target],
+    existing: dict[tuple[str, int], PreviewState],
+    report: PreviewReport,
+) -> None:
+    states = preview_states(store, [r.id for r in records]) if records else {}
+    stored: dict[str, set[int]] = {}
+    for record_id, position in states:
+        stored.setdefault(record_id, set()).add(position)
+    for record in records:
+        found = _targets(record)
+        positions = {t.position for t in found}
+        if stored.get(record.id, set()) - positions:
+            report.removed += remove_previews(store, record.id, keep=positions)
+        targets.extend(found)
+    existing.update(states)
 
 
 def _targets(record: RecordRow) -> list[Target]:
@@ -184,7 +204,7 @@ class Outcome:
     unchanged: bool = False
 
 
-def _preview(client: PreviewClient, settings: Settings, target: Target, stored: PreviewRow | None) -> Outcome:
+def _preview(client: PreviewClient, settings: Settings, target: Target, stored: PreviewState | None) -> Outcome:
     same = stored is not None and stored.ok and stored.url == target.url
     validators = Validators(stored.etag, stored.last_modified) if same and stored else None
     try:
@@ -267,9 +287,7 @@ def _with_profile(row: PreviewRow, profile: Profile) -> PreviewRow:
 # -- writing (the calling thread) ---------------------------------------------------------------------
 
 
-def _apply(
-    store: Store, target: Target, outcome: Outcome, stored: PreviewRow | None, report: PreviewReport, now: datetime
-) -> None:
+def _apply(store: Store, target: Target, outcome: Outcome, report: PreviewReport, now: datetime) -> None:
     if outcome.preview is not None:
         fetched_at = now if outcome.preview.fetched_at is not None else None
         save_preview(store, replace(outcome.preview, checked_at=now, fetched_at=fetched_at))

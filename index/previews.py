@@ -64,6 +64,36 @@ def record_previews(store: Store, record_id: str) -> dict[int, PreviewRow]:
         return {r.position: r for r in (_preview(m) for m in connection.execute(query).mappings())}
 
 
+@dataclass(frozen=True, slots=True)
+class PreviewState:
+    """What deciding whether to fetch a file again needs of its stored preview (no rows)."""
+
+    url: str
+    status: str
+    etag: str | None
+    last_modified: str | None
+    sha256: str | None
+    fetched_at: datetime | None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+def preview_states(store: Store, record_ids: Iterable[str] | None = None) -> dict[tuple[str, int], PreviewState]:
+    """The stored previews' states by (record, position): of every record, or of ``record_ids``."""
+    columns = [previews.c.record_id, previews.c.position, *(previews.c[f] for f in PreviewState.__slots__)]
+    query = select(*columns)
+    ids = None if record_ids is None else list(record_ids)
+    out: dict[tuple[str, int], PreviewState] = {}
+    with store.engine.connect() as connection:
+        for start in range(0, len(ids) if ids is not None else 1, 500):
+            chunk = query if ids is None else query.where(previews.c.record_id.in_(ids[start : start + 500]))
+            for record_id, position, *state in connection.execute(chunk):
+                out[(record_id, position)] = PreviewState(*state)
+    return out
+
+
 def save_preview(store: Store, preview: PreviewRow) -> None:
     """Insert or replace the preview of (record, position)."""
     values = asdict(preview)
