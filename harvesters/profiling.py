@@ -21,6 +21,7 @@ A file that cannot be read raises :class:`UnreadableFile` with the reason in wor
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 import logging
 import math
@@ -40,6 +41,7 @@ MAX_ERRORS = 50  # problems kept per file (all are counted)
 MAX_CELL_CHARS = 300  # longer text cells are kept cut
 MAX_MESSAGE_CHARS = 300
 MAX_ZIP_ENTRIES = 10_000
+MAX_COLUMNS = 500  # a wider "table" is refused (a file of one endless line is not a table)
 KEY_SAMPLE = 1000  # JSON records whose keys make the columns
 _CLOCK_EVERY = 256  # rows between deadline checks
 GEOMETRY_COLUMN = "geometry_type"
@@ -103,6 +105,7 @@ def _delimited(kind: str) -> Callable[[bytes, str | None, bool, Limits], Profile
         if truncated:
             body = body[: body.rfind(b"\n") + 1] or body
         encoding, note = choose_encoding(body, charset)
+        _check_width(_header_width(body, encoding, "\t" if kind == "tsv" else ","))
         profile = Profile(kind, encoding, truncated=truncated)
         if note:
             profile.problem("charset", note)
@@ -110,6 +113,20 @@ def _delimited(kind: str) -> Callable[[bytes, str | None, bool, Limits], Profile
         return profile
 
     return read
+
+
+def _header_width(body: bytes, encoding: str, delimiter: str) -> int:
+    """Fields on the first line (read before frictionless, whose type inference slows with width)."""
+    first = body.split(b"\n", 1)[0][: 1 << 20].decode(encoding, errors="replace")
+    try:
+        return len(next(csv.reader([first], delimiter=delimiter), []))
+    except csv.Error:
+        return first.count(delimiter) + 1
+
+
+def _check_width(width: int) -> None:
+    if width > MAX_COLUMNS:
+        raise UnreadableFile("too-wide", f"{width:,} columns, over the {MAX_COLUMNS} previewed")
 
 
 def choose_encoding(body: bytes, declared: str | None) -> tuple[str, str | None]:
@@ -198,6 +215,7 @@ def _records(
         _no_records(kind, complete)
         return profile
     keys = list(dict.fromkeys(k for row in sample for k in row))
+    _check_width(len(keys))
 
     def rows() -> Iterator[dict[str, Any]]:
         yield from (to_row(item) for item in _items(body, prefix, profile if not complete else None))
@@ -278,6 +296,7 @@ def _read_table(resource: Any, profile: Profile, limits: Limits) -> None:
         profile.columns = [{"name": f.name, "type": f.type} for f in resource.schema.fields]
         if not profile.columns:
             raise UnreadableFile("empty", "the file has no columns")
+        _check_width(len(profile.columns))
         for error in resource.header.errors:
             _problem(profile, error)
         try:

@@ -392,3 +392,11 @@ def test_json_that_breaks_off_keeps_the_records_before(built: Services, http_ser
     assert found.row_count == len(items) - 1  # the record cut short by the break is not counted
     message = f"the JSON syntax breaks after record {len(items) - 1:,}; the records before it are read"
     assert found.errors[-1]["message"] == message
+
+
+def test_one_endless_line_is_not_a_table(built: Services, http_server: LoopbackServer) -> None:
+    record = publish(built, http_server, [{"downloadURL": serve(http_server, "/wide.csv", b"a," * 5000, "text/csv")}])
+    run(built)
+    found = preview(built, record, 0)
+    assert found.status == "failed"
+    assert found.message == "5,001 columns, over the 500 previewed"
