@@ -111,22 +111,6 @@ class Settings(BaseSettings):
         120.0, gt=0, description="a running job silent this long (on another host) is taken as dead and failed"
     )
 
-    # data previews (catalog_api/previews.py): CSV/TSV/XLSX/JSON/GeoJSON distributions profiled with frictionless
-    preview_max_bytes: int = Field(
-        10 << 20,
-        ge=1024,
-        description="largest part of a data file read for its preview; CSV/TSV past it is cut (bytes)",
-    )
-    preview_max_unpacked_bytes: int = Field(
-        100 << 20, ge=1024, description="largest size an XLSX workbook may unpack to (zip-bomb guard; bytes)"
-    )
-    preview_max_seconds: float = Field(60.0, gt=0, description="seconds one file's download and profile may take")
-    preview_rows: int = Field(20, ge=1, le=1000, description="first rows of each data file kept and shown")
-    preview_workers: int = Field(2, ge=1, le=32, description="data files fetched and profiled at once")
-    preview_allow_private: bool = Field(
-        False, description="preview files on loopback/private addresses (their rows become public; off by default)"
-    )
-
     # API
     max_per_page: int = Field(100, ge=1, description="largest page size of the search API")
     max_result_window: int = Field(10_000, ge=1, description="deepest page*per_page; use the cursor past it")
@@ -152,6 +136,22 @@ class Settings(BaseSettings):
     catalog_page_size: int = Field(1000, ge=1, le=10_000, description="datasets per /catalog.{ttl,rdf,jsonld,nt} page")
     sitemap_size: int = Field(
         50_000, ge=1, le=50_000, description="dataset URLs per sitemap file (protocol max 50,000)"
+    )
+
+    # data previews (catalog_api/previews.py): CSV/TSV/XLSX/JSON/GeoJSON distributions profiled with frictionless
+    preview_max_bytes: int = Field(
+        10 << 20,
+        ge=1024,
+        description="largest part of a data file read for its preview; CSV/TSV past it is cut (bytes)",
+    )
+    preview_max_unpacked_bytes: int = Field(
+        100 << 20, ge=1024, description="largest size an XLSX workbook may unpack to (zip-bomb guard; bytes)"
+    )
+    preview_max_seconds: float = Field(60.0, gt=0, description="seconds one file's download and profile may take")
+    preview_rows: int = Field(20, ge=1, le=1000, description="first rows of each data file kept and shown")
+    preview_workers: int = Field(2, ge=1, le=32, description="data files fetched and profiled at once")
+    preview_allow_private: bool = Field(
+        False, description="preview files on loopback/private addresses (their rows become public; off by default)"
     )
 
     @field_validator(
