@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
-from harvesters.errors import FetchError, FetchTimeout, ParseError
+from harvesters.errors import BlockedAddressError, FetchError, FetchTimeout, ParseError
 from harvesters.http import Fetched, HttpClient, HttpPolicy, Validators
 
 # what a distribution's mediaType, format or file extension says it is
@@ -149,6 +149,13 @@ def fetch_data_file(
             charset = fetched.charset
             body, truncated = _read_capped(fetched, max_bytes)
             return DataFile(fetched.url, body, truncated, fetched.content_type, charset, fetched.validators)
+    except BlockedAddressError as exc:  # said without the addresses it resolved to: the message is public
+        host = urlsplit(url).hostname or "the host"
+        raise BlockedAddressError(
+            f"{host} (or a host it redirects to) is not a public address; previews of private addresses are off "
+            "(NUTMEG_PREVIEW_ALLOW_PRIVATE)",
+            url=url,
+        ) from exc
     except FetchTimeout as exc:
         raise FetchTimeout(
             f"{url} took longer than {client.policy.max_seconds:g} s to download (NUTMEG_PREVIEW_MAX_SECONDS)",
