@@ -281,10 +281,10 @@ def test_loopback_is_refused_unless_the_operator_allows_it(http_server: Loopback
         run(services)
         found = preview(services, record, 0)
         assert found.status == "failed"
-        assert (
-            found.message == "127.0.0.1 is not a public address; previews of private addresses are off "
+        assert found.message == (
+            "127.0.0.1 (or a host it redirects to) is not a public address; previews of private addresses are off "
             "(NUTMEG_PREVIEW_ALLOW_PRIVATE)"
-        )
+        )  # the addresses a name resolved to are never shown
         assert not http_server.seen("/gdp.csv")
     finally:
         services.close()
