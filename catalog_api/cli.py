@@ -452,11 +452,25 @@ def worker(once: bool, interval: float) -> None:
         while True:
             due = due_sources(built.store.list_sources(), datetime.now(UTC))
             _harvest_each(built, due, full=False, accept_shrink=False)
+            _preview_harvested(built, due)
             _catch_up_index(built)
             if once:
                 out.print(f"harvested {len(due)} due source(s)")
                 return
             time.sleep(interval)
+
+
+def _preview_harvested(built: Services, names: list[str]) -> None:
+    """Data previews of each source whose harvest just succeeded (catalog_api/previews.py)."""
+    from catalog_api.previews import run_previews
+
+    for name in names:
+        jobs = built.store.list_jobs(built.store.get_source(name).id, limit=1)
+        if jobs and jobs[0].status in ("succeeded", "unchanged"):
+            report = run_previews(built.store, built.settings, source=name)
+            out.print(
+                f"{name}: previews of {report.total} data file(s), fetched {report.fetched}, failed {report.failed}"
+            )
 
 
 def _catch_up_index(built: Services) -> None:

@@ -122,11 +122,11 @@ def run_previews(
     return report
 
 
-def previews_after_harvest(services: Services, report: HarvestReport) -> PreviewReport | None:
-    """The worker's after-harvest step: preview the harvested source's files (a failed harvest changed
-    nothing, so nothing is fetched)."""
+def previews_after_harvest(services: Services, report: HarvestReport) -> None:
+    """The worker's after-harvest step (``catalog_api.worker.after_harvest_hooks``): preview the harvested
+    source's files; after a failed harvest nothing is fetched."""
     if not report.ok:
-        return None
+        return
     done = run_previews(services.store, services.settings, source=report.source)
     log.info(
         "previews of %s: %d file(s), fetched %d, unchanged %d, failed %d",
@@ -136,7 +136,6 @@ def previews_after_harvest(services: Services, report: HarvestReport) -> Preview
         done.unchanged,
         done.failed,
     )
-    return done
 
 
 def _policy(settings: Settings) -> HttpPolicy:

@@ -375,14 +375,14 @@ def test_nutmeg_check_previews(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, 
 def test_the_worker_step_previews_the_source_it_harvested(built: Services, http_server: LoopbackServer) -> None:
     record = publish(built, http_server, [{"downloadURL": serve(http_server, "/gdp.csv", CSV, "text/csv")}])
     report = built.runner.harvest("src")
-    done = previews_after_harvest(built, report)
-    assert done is not None
-    assert (done.total, done.fetched) == (1, 1)
+    previews_after_harvest(built, report)
     assert preview(built, record, 0).row_count == 230
+    assert len(http_server.seen("/gdp.csv")) == 1
     http_server.route("/src/data.json", Route(status=404))
     failed = built.runner.harvest("src")
     assert not failed.ok
-    assert previews_after_harvest(built, failed) is None
+    previews_after_harvest(built, failed)
+    assert len(http_server.seen("/gdp.csv")) == 1  # a failed harvest: no file is fetched
 
 
 def test_json_that_breaks_off_keeps_the_records_before(built: Services, http_server: LoopbackServer) -> None:
@@ -403,3 +403,29 @@ def test_one_endless_line_is_not_a_table(built: Services, http_server: LoopbackS
     found = preview(built, record, 0)
     assert found.status == "failed"
     assert found.message == "5,001 columns, over the 500 previewed"
+
+
+def test_the_worker_previews_what_it_harvested(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, http_server: LoopbackServer
+) -> None:
+    distribution = {"downloadURL": serve(http_server, "/gdp.csv", CSV, "text/csv"), "mediaType": "text/csv"}
+    dataset = {"identifier": "gdp", "title": "GDP", "description": "d", "distribution": [distribution]}
+    url = http_server.route("/data.json", Route(body=json.dumps({"dataset": [dataset]}).encode()))
+    for key, value in {
+        "NUTMEG_DATABASE_URL": f"sqlite:///{tmp_path}/worker.db",
+        "NUTMEG_HARVEST_ALLOW_PRIVATE": "1",
+        "NUTMEG_PREVIEW_ALLOW_PRIVATE": "1",
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(tmp_path)
+    added = CliRunner().invoke(main, ["source", "add", "due", url, "--schedule", "PT6H", "--no-check"])
+    assert added.exit_code == 0, added.output
+    result = CliRunner().invoke(main, ["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert len(http_server.seen("/gdp.csv")) == 1  # the worker previewed the file of the source it harvested
+    services = build_services(Settings(_env_file=None))  # type: ignore[call-arg]
+    try:
+        record = next(services.store.iter_records())
+        assert preview(services, record.id, 0).row_count == 230
+    finally:
+        services.close()
