@@ -4,7 +4,7 @@ at import time."""
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Hashable
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
@@ -17,6 +17,8 @@ from catalog_api.routes import (
     api,
     catalog_rdf,
     ckan_api,
+    collection_pages,
+    collections_api,
     dataset_page,
     discovery,
     federation,
@@ -33,6 +35,7 @@ from catalog_api.settings import Settings
 from catalog_api.strict_params import check_query_parameters
 from catalog_api.templating import make_templates
 from catalog_api.web.site import install_site
+from index.collections import stamp
 
 CACHED_PATHS = frozenset({"/api/v1/datasets"})  # answers that depend only on the query and the index
 API_DESCRIPTION = """
@@ -75,7 +78,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.add_middleware(
             ResponseCache,
             paths=CACHED_PATHS,
-            version=services.index.version,
+            version=lambda: cache_version(services),
             entries=settings.search_cache_entries,
         )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # added last: the outermost
@@ -89,9 +92,18 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(catalog_rdf.router)
     app.include_router(discovery.router)
     app.include_router(ckan_api.router)
+    app.include_router(collections_api.router)  # issue 14: collections
+    app.include_router(collection_pages.router)
+    app.include_router(collection_pages.pages)
     install_site(app, settings)
     install_api_docs(app)
     openapi.install(app, settings)
     app.add_middleware(SecurityHeaders)
     install_proxy_headers(app, settings.trusted_proxies)  # outermost: the headers above see the real scheme
     return app
+
+
+def cache_version(services: Services) -> Hashable | None:
+    """What cached search answers depend on: the index, and the collections (their filter and facet)."""
+    version = services.index.version()
+    return None if version is None else (version, stamp(services.store))
