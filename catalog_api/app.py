@@ -16,6 +16,7 @@ from catalog_api.response_cache import ResponseCache
 from catalog_api.routes import (
     api,
     catalog_rdf,
+    census,
     ckan_api,
     collection_pages,
     collections_api,
@@ -95,6 +96,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(collections_api.router)  # issue 14: collections
     app.include_router(collection_pages.router)
     app.include_router(collection_pages.pages)
+    app.include_router(census.router)  # issue 14: the open-data census
+    app.include_router(census.pages)
     install_site(app, settings)
     install_api_docs(app)
     openapi.install(app, settings)

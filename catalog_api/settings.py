@@ -138,6 +138,11 @@ class Settings(BaseSettings):
         50_000, ge=1, le=50_000, description="dataset URLs per sitemap file (protocol max 50,000)"
     )
 
+    # the open-data census (issue 14; catalog_api/census.py)
+    census_checklist: str | None = Field(
+        None, description="TOML file of the census's critical datasets; unset: the bundled catalog_api/census.toml"
+    )
+
     @field_validator(
         "default_bureau_code", "default_program_code", "harvest_allowed_networks", "trusted_proxies", mode="before"
     )

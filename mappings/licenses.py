@@ -332,3 +332,13 @@ def as_published(value: str) -> str:
 
 def by_id(identifier: str) -> License | None:
     return next((lic for lic in LICENSES if lic.id == identifier), None)
+
+
+_NOT_OPEN = re.compile(r"-(NC|ND)(-|$)")  # non-commercial or no-derivatives: not open (Open Definition 2.1)
+
+
+def is_open(value: str | None) -> bool:
+    """Whether a licence value names a licence the Open Definition counts as open: any licence in the
+    table but the non-commercial and no-derivatives ones and ``Unknown`` (terms not given)."""
+    found = recognize(value)
+    return found is not None and found.id != "Unknown" and not _NOT_OPEN.search(found.id)
