@@ -73,7 +73,9 @@ def load_checklist(path: str | None) -> list[CensusItem]:
     for item in items:
         unknown = sorted(set(item.filters) - set(FACETS))
         if unknown:
-            raise ChecklistError(f"census checklist {where}: item {item.key!r} filters on {unknown[0]!r}; known: {', '.join(FACETS)}")
+            raise ChecklistError(
+                f"census checklist {where}: item {item.key!r} filters on {unknown[0]!r}; known: {', '.join(FACETS)}"
+            )
     keys = [i.key for i in items]
     if len(set(keys)) != len(keys):
         raise ChecklistError(f"census checklist {where}: item keys must be unique")

@@ -49,7 +49,9 @@ class CollectionChange(Public):
 
 class Pick(Public):
     model_config = ConfigDict(extra="forbid")
-    pick: Literal["include", "exclude"] = Field(description="include the dataset whatever the rule says, or leave it out")
+    pick: Literal["include", "exclude"] = Field(
+        description="include the dataset whatever the rule says, or leave it out"
+    )
 
 
 class CollectionPublic(Public):

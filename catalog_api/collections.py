@@ -20,7 +20,7 @@ from catalog_api.exporting import ExportTally, datajson_chunks, part_header
 from catalog_api.representations import entry
 from catalog_api.services import Services
 from catalog_api.settings import Settings
-from index.collections import CollectionRow, list_collections, membership
+from index.collections import CollectionRow, membership
 from index.search.base import AllOf, AnyOf, Clause, FacetCount, OrderBy, SearchBackend, SearchQuery
 from index.store import ExportRow, Store
 from index.tables import records, sources
@@ -65,9 +65,7 @@ def member_ids(index: SearchBackend, collection: CollectionRow, batch: int = 100
     """Every dataset in the collection now, in id order."""
     offset = 0
     while True:
-        query = SearchQuery(
-            where=membership(collection), order=(OrderBy("id"),), offset=offset, limit=batch, facets=()
-        )
+        query = SearchQuery(where=membership(collection), order=(OrderBy("id"),), offset=offset, limit=batch, facets=())
         hits = index.search(query).hits
         yield from (h.id for h in hits)
         if len(hits) < batch:

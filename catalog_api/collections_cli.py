@@ -17,7 +17,10 @@ import click
 if TYPE_CHECKING:
     from index.collections import CollectionRow, Rule
 
-_RULE_HINT = "e.g. `--filter keyword=health --filter theme=Health`; facets: publisher, keyword, theme, format, license, accessLevel, source"
+_RULE_HINT = (
+    "e.g. `--filter keyword=health --filter theme=Health`; "
+    "facets: publisher, keyword, theme, format, license, accessLevel, source"
+)
 
 
 @click.group()
@@ -54,7 +57,9 @@ def collection_add(
         except ValueError as exc:
             raise CliError(str(exc), _RULE_HINT) from exc
         except Conflict as exc:
-            raise CliError(str(exc), "see `nutmeg collection list`, or change it with `nutmeg collection update`") from exc
+            raise CliError(
+                str(exc), "see `nutmeg collection list`, or change it with `nutmeg collection update`"
+            ) from exc
         count = _count(built, row)
     out.print(f"added collection [bold]{slug}[/] with {count:,} datasets; see /collections/{slug}")
 
@@ -167,7 +172,9 @@ def census(as_json: bool) -> None:
         return
     for item in public.items:
         passed = [k.replace("_", " ") for k, v in item.criteria.items() if v]
-        found = f"{item.matches:,} match(es); passes: {', '.join(passed) or 'nothing'}" if item.available else "not found"
+        found = (
+            f"{item.matches:,} match(es); passes: {', '.join(passed) or 'nothing'}" if item.available else "not found"
+        )
         out.print(f"{item.score:>3}  [bold]{item.title}[/]  {found}")
     out.print(f"score {public.score}/100; {public.available} of {public.items_total} critical datasets available")
 

@@ -167,8 +167,9 @@ def add_collection(store: Store, new: NewCollection, now: datetime) -> Collectio
     }
     try:
         with store.engine.begin() as connection:
-            collection_id = connection.execute(insert(collections).values(**values)).inserted_primary_key[0]
-            _set_owners(connection, collection_id, new.owners)
+            key = connection.execute(insert(collections).values(**values)).inserted_primary_key
+            assert key is not None
+            _set_owners(connection, key[0], new.owners)
     except IntegrityError as exc:
         raise Conflict(f"a collection with the slug {new.slug!r} already exists") from exc
     return get_collection(store, new.slug)
@@ -204,7 +205,9 @@ def pick(store: Store, slug: str, record_ids: Sequence[str], included: bool | No
             )
         )
         if included is not None and record_ids:
-            rows = [{"collection_id": found.id, "record_id": r, "included": included} for r in dict.fromkeys(record_ids)]
+            rows = [
+                {"collection_id": found.id, "record_id": r, "included": included} for r in dict.fromkeys(record_ids)
+            ]
             connection.execute(insert(collection_picks), rows)
         connection.execute(update(collections).where(collections.c.id == found.id).values(updated_at=now))
     return get_collection(store, slug)

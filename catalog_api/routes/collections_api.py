@@ -86,7 +86,9 @@ def add(services: ServicesDep, principal: WriterDep, body: CollectionCreate) -> 
         row = add_collection(services.store, new, now)
     except ValueError as exc:
         raise ApiError(400, "invalid_collection", str(exc)) from exc
-    changes = [{"field": k, "before": None, "after": v} for k, v in body.model_dump().items() if v not in (None, [], {})]
+    changes = [
+        {"field": k, "before": None, "after": v} for k, v in body.model_dump().items() if v not in (None, [], {})
+    ]
     audit(services.store, principal.actor, "collection.add", row.slug, changes, now)
     return collection_public(services.settings, row, count_members(services.index, row))
 
@@ -120,7 +122,10 @@ def change(slug: str, services: ServicesDep, principal: WriterDep, body: Collect
 
 
 @router.delete(
-    "/collections/{slug}", status_code=204, summary="Remove a collection (its owners' admins)", responses=WRITE_RESPONSES
+    "/collections/{slug}",
+    status_code=204,
+    summary="Remove a collection (its owners' admins)",
+    responses=WRITE_RESPONSES,
 )
 def remove(slug: str, services: ServicesDep, principal: WriterDep) -> Response:
     allow_edit(principal, get_collection(services.store, slug), "remove collections")
@@ -135,9 +140,7 @@ def remove(slug: str, services: ServicesDep, principal: WriterDep) -> Response:
     summary="Include or exclude one dataset by hand (its owners' admins)",
     responses=WRITE_RESPONSES,
 )
-def set_pick(
-    slug: str, dataset_id: str, services: ServicesDep, principal: WriterDep, body: Pick
-) -> CollectionPublic:
+def set_pick(slug: str, dataset_id: str, services: ServicesDep, principal: WriterDep, body: Pick) -> CollectionPublic:
     return _pick(services, principal, slug, dataset_id, body.pick == "include")
 
 
@@ -151,7 +154,9 @@ def forget_pick(slug: str, dataset_id: str, services: ServicesDep, principal: Wr
     return _pick(services, principal, slug, dataset_id, None)
 
 
-def _pick(services: Services, principal: Principal, slug: str, dataset_id: str, included: bool | None) -> CollectionPublic:
+def _pick(
+    services: Services, principal: Principal, slug: str, dataset_id: str, included: bool | None
+) -> CollectionPublic:
     current = get_collection(services.store, slug)
     allow_edit(principal, current, "pick a collection's datasets")
     record = services.store.get_record(id_from_slug(dataset_id) or dataset_id)  # 404 for an unknown dataset
@@ -168,7 +173,8 @@ def allow_edit(principal: Principal, collection: CollectionRow, doing: str) -> N
         return
     if principal.organization.id not in collection.owner_ids:
         raise Forbidden(
-            f"this key belongs to {principal.organization.slug!r}, which does not own the collection {collection.slug!r}"
+            f"this key belongs to {principal.organization.slug!r}, "
+            f"which does not own the collection {collection.slug!r}"
         )
     if not principal.can("admin"):
         raise Forbidden(f"to {doing} needs the admin role; this key is a {principal.key.role}")

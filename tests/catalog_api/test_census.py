@@ -72,10 +72,34 @@ def csv(url: str) -> dict[str, Any]:
 
 RECORDS = [
     record("b1", "State budget 2026", [csv("https://x.gov/budget.csv")], license=CC0, modified=day(10)),
-    record("b2", "Budget book", [{"downloadURL": "https://x.gov/book.pdf", "mediaType": "application/pdf"}], modified="2015-01-01"),
-    record("c1", "Crime incidents", [{"accessURL": "https://x.gov/api/crime", "format": "API"}], license=CC_BY_NC, modified=day(50)),
-    record("c2", "Arrests by county", [{"downloadURL": "https://x.gov/arrests.xlsx"}], license="Public Domain", modified=day(200)),
-    record("r1", "Restaurant inspections", [csv("https://x.gov/food.csv")], license=CC_BY, modified=day(40), keyword=["health"]),
+    record(
+        "b2",
+        "Budget book",
+        [{"downloadURL": "https://x.gov/book.pdf", "mediaType": "application/pdf"}],
+        modified="2015-01-01",
+    ),
+    record(
+        "c1",
+        "Crime incidents",
+        [{"accessURL": "https://x.gov/api/crime", "format": "API"}],
+        license=CC_BY_NC,
+        modified=day(50),
+    ),
+    record(
+        "c2",
+        "Arrests by county",
+        [{"downloadURL": "https://x.gov/arrests.xlsx"}],
+        license="Public Domain",
+        modified=day(200),
+    ),
+    record(
+        "r1",
+        "Restaurant inspections",
+        [csv("https://x.gov/food.csv")],
+        license=CC_BY,
+        modified=day(40),
+        keyword=["health"],
+    ),
     record("r2", "Restaurant inspections archive", [csv("https://x.gov/old.csv")], license=CC0, modified=day(1)),
     record("o1", "Parks", [csv("https://x.gov/parks.csv")], license=CC0, modified=day(1)),
 ]
@@ -153,7 +177,8 @@ def test_each_item_is_scored_as_its_records_say(client: TestClient) -> None:
         scores.append(score)
     assert body["score"] == round(sum(scores) / len(scores))
     assert body["available"] == sum(1 for k in ITEMS if expected(k)[0])
-    assert expected("budget")[2] == 100 and expected("election-results")[2] == 0  # the fixtures span the range
+    assert expected("budget")[2] == 100
+    assert expected("election-results")[2] == 0
 
 
 def test_the_census_page_shows_where_the_state_stands(client: TestClient) -> None:
@@ -161,7 +186,8 @@ def test_the_census_page_shows_where_the_state_stands(client: TestClient) -> Non
     assert page.status_code == 200
     body = client.get("/api/v1/census").json()
     assert f"<strong>{body['score']}</strong> out of 100" in page.text
-    assert "State budget 2026" in page.text and "Not found" in page.text
+    assert "State budget 2026" in page.text
+    assert "Not found" in page.text
 
 
 def test_the_bundled_checklist_is_the_state_census_kind() -> None:
@@ -188,5 +214,6 @@ def test_a_bad_checklist_is_a_clear_error(tmp_path: Path, text: str, word: str) 
         response = test_client.get("/api/v1/census")
     services.close()
     assert response.status_code == 500
-    assert response.json()["error"]["code"] == "bad_checklist" and word in response.json()["error"]["message"]
+    assert response.json()["error"]["code"] == "bad_checklist"
+    assert word in response.json()["error"]["message"]
     assert str(path) in response.json()["error"]["message"]

@@ -137,7 +137,12 @@ def test_picks_by_hand_include_and_exclude(world: World) -> None:
     add_health(world)
     slug = "health-and-human-services"
     roads, beds = world.id_of("roads"), world.id_of("beds")
-    assert world.call("PUT", f"/api/v1/collections/{slug}/picks/{roads}", "health-admin", json={"pick": "include"}).status_code == 200
+    assert (
+        world.call(
+            "PUT", f"/api/v1/collections/{slug}/picks/{roads}", "health-admin", json={"pick": "include"}
+        ).status_code
+        == 200
+    )
     excluded = world.call("PUT", f"/api/v1/collections/{slug}/picks/{beds}", "health-admin", json={"pick": "exclude"})
     assert excluded.json()["excluded"] == [beds]
     assert world.members(slug) == {"food", "roads"}
@@ -146,13 +151,16 @@ def test_picks_by_hand_include_and_exclude(world: World) -> None:
     assert world.call("DELETE", f"/api/v1/collections/{slug}/picks/{beds}", "health-admin").status_code == 200
     assert world.members(slug) == {"roads", "vaccines", "beds"}
     missing = world.call("PUT", f"/api/v1/collections/{slug}/picks/nope", "health-admin", json={"pick": "include"})
-    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == "not_found"
 
 
 def test_a_collection_by_hand_only_and_one_by_words(world: World) -> None:
     world.call("POST", "/api/v1/collections", "dot-admin", json={"slug": "picked", "title": "Picked"})
     assert world.members("picked") == set()
-    world.call("PUT", f"/api/v1/collections/picked/picks/{world.id_of('bridges')}", "dot-admin", json={"pick": "include"})
+    world.call(
+        "PUT", f"/api/v1/collections/picked/picks/{world.id_of('bridges')}", "dot-admin", json={"pick": "include"}
+    )
     assert world.members("picked") == {"bridges"}
     body = {"slug": "roads", "title": "Roads", "rule": {"q": "road OR closures"}}
     assert world.call("POST", "/api/v1/collections", "dot-admin", json=body).status_code == 201
@@ -163,7 +171,12 @@ def test_a_collection_by_hand_only_and_one_by_words(world: World) -> None:
 
 def test_the_collection_facet_and_filter_on_every_search_surface(world: World) -> None:
     add_health(world)
-    world.call("POST", "/api/v1/collections", "dot-admin", json={"slug": "transport", "title": "Transport", "rule": {"filters": {"keyword": ["transportation"]}}})
+    world.call(
+        "POST",
+        "/api/v1/collections",
+        "dot-admin",
+        json={"slug": "transport", "title": "Transport", "rule": {"filters": {"keyword": ["transportation"]}}},
+    )
     body = world.call("GET", "/api/v1/datasets").json()
     assert body["facets"]["collection"] == [
         {"value": "health-and-human-services", "count": 2},
@@ -172,19 +185,28 @@ def test_the_collection_facet_and_filter_on_every_search_surface(world: World) -
     narrowed = world.call("GET", "/api/v1/datasets", params={"q": "inspections"}).json()
     assert narrowed["facets"]["collection"] == [{"value": "health-and-human-services", "count": 1}]
     filtered = world.call("GET", "/api/v1/datasets", params={"collection": "transport"}).json()
-    assert filtered["total"] == 2 and {r["identifier"] for r in filtered["results"]} == {"roads", "bridges"}
+    assert filtered["total"] == 2
+    assert {r["identifier"] for r in filtered["results"]} == {"roads", "bridges"}
     both = world.call("GET", "/api/v1/datasets", params={"collection": ["transport", "health-and-human-services"]})
     assert both.json()["total"] == 0  # every value must match, as with every other filter
     assert world.call("GET", "/api/v1/datasets", params={"collection": "nope"}).json()["total"] == 0
     feed = world.call("GET", "/search.atom", params={"collection": "transport"})
-    assert feed.status_code == 200 and feed.text.count("<entry>") == 2
+    assert feed.status_code == 200
+    assert feed.text.count("<entry>") == 2
     page = world.call("GET", "/", params={"collection": "transport"})
-    assert page.status_code == 200 and "Transport" in page.text and "Road closures" in page.text
+    assert page.status_code == 200
+    assert "Transport" in page.text
+    assert "Road closures" in page.text
     assert "Hospital beds" not in page.text
     world.harvest(SECOND)  # the facet follows the harvest too (no stale cached answer)
     body = world.call("GET", "/api/v1/datasets").json()
     assert {f["value"]: f["count"] for f in body["facets"]["collection"]}["health-and-human-services"] == 2
-    assert world.call("GET", "/api/v1/datasets", params={"collection": "health-and-human-services", "q": "vaccination"}).json()["total"] == 1
+    assert (
+        world.call(
+            "GET", "/api/v1/datasets", params={"collection": "health-and-human-services", "q": "vaccination"}
+        ).json()["total"]
+        == 1
+    )
 
 
 def test_a_rule_change_is_seen_at_once_by_cached_searches(world: World) -> None:
@@ -192,7 +214,10 @@ def test_a_rule_change_is_seen_at_once_by_cached_searches(world: World) -> None:
     params = {"collection": "health-and-human-services"}
     assert world.call("GET", "/api/v1/datasets", params=params).json()["total"] == 2
     change = {"rule": {"filters": {"keyword": ["restaurants"]}}}
-    assert world.call("PATCH", "/api/v1/collections/health-and-human-services", "health-admin", json=change).status_code == 200
+    assert (
+        world.call("PATCH", "/api/v1/collections/health-and-human-services", "health-admin", json=change).status_code
+        == 200
+    )
     assert world.call("GET", "/api/v1/datasets", params=params).json()["total"] == 1
 
 
@@ -219,7 +244,8 @@ def test_each_collection_is_its_own_data_json(world: World) -> None:
     assert document["@id"] == "http://catalog.test/collections/health-and-human-services/data.json"
     assert {d["identifier"] for d in document["dataset"]} == {"beds", "food"}
     v3 = world.call("GET", "/collections/health-and-human-services/data.json", params={"version": "3.0"}).json()
-    assert v3["title"] == "Health and Human Services" and len(v3["dataset"]) == 2
+    assert v3["title"] == "Health and Human Services"
+    assert len(v3["dataset"]) == 2
 
 
 def test_pages_list_and_show_collections_and_the_home_page_features_them(world: World) -> None:
@@ -227,7 +253,8 @@ def test_pages_list_and_show_collections_and_the_home_page_features_them(world: 
     assert "Featured collections" not in world.call("GET", "/").text
     add_health(world)
     listing = world.call("GET", "/collections")
-    assert "Health and Human Services" in listing.text and "2 datasets" in listing.text
+    assert "Health and Human Services" in listing.text
+    assert "2 datasets" in listing.text
     page = world.call("GET", "/collections/health-and-human-services")
     assert page.status_code == 200
     for text in ["Hospital beds", "Food inspections", "Tag: health", "Kept by", ">Health</a>"]:
@@ -236,7 +263,8 @@ def test_pages_list_and_show_collections_and_the_home_page_features_them(world: 
     featured = world.call("PATCH", "/api/v1/collections/health-and-human-services", "cdo", json={"featured": True})
     assert featured.status_code == 200, featured.text
     home = world.call("GET", "/")
-    assert "Featured collections" in home.text and 'href="/collections/health-and-human-services"' in home.text
+    assert "Featured collections" in home.text
+    assert 'href="/collections/health-and-human-services"' in home.text
     assert world.call("GET", "/collections/nope").status_code == 404
 
 
@@ -251,7 +279,9 @@ def _state(world: World) -> Any:
     ("who", "status"),
     [(None, 401), ("bad", 401), ("dot-admin", 403), ("health-reviewer", 403)],
 )
-def test_writes_are_refused_without_the_right_key_and_nothing_changes(world: World, who: str | None, status: int) -> None:
+def test_writes_are_refused_without_the_right_key_and_nothing_changes(
+    world: World, who: str | None, status: int
+) -> None:
     add_health(world)
     beds = world.id_of("beds")
     before = _state(world)
@@ -275,15 +305,20 @@ def test_writes_are_refused_without_the_right_key_and_nothing_changes(world: Wor
 
 def test_only_the_cdo_features_and_owners_stay_owners(world: World) -> None:
     refused = add_health(world, featured=True)
-    assert refused.status_code == 403 and "CDO" in refused.json()["error"]["message"]
+    assert refused.status_code == 403
+    assert "CDO" in refused.json()["error"]["message"]
     foreign = add_health(world, owners=["dot"])
     assert foreign.status_code == 403
     assert add_health(world, owners=["health", "dot"]).status_code == 201  # a cross-agency working group
     renamed = world.call("PATCH", "/api/v1/collections/health-and-human-services", "dot-admin", json={"title": "HHS"})
-    assert renamed.status_code == 200 and renamed.json()["owners"] == ["dot", "health"]
+    assert renamed.status_code == 200
+    assert renamed.json()["owners"] == ["dot", "health"]
     taken = add_health(world)
     assert taken.status_code == 409
-    bad = world.call("POST", "/api/v1/collections", "cdo", json={"slug": "x", "title": "X", "rule": {"filters": {"colour": ["red"]}}})
-    assert bad.status_code == 400 and "colour" in bad.json()["error"]["message"]
+    bad = world.call(
+        "POST", "/api/v1/collections", "cdo", json={"slug": "x", "title": "X", "rule": {"filters": {"colour": ["red"]}}}
+    )
+    assert bad.status_code == 400
+    assert "colour" in bad.json()["error"]["message"]
     assert json.loads(world.call("DELETE", "/api/v1/collections/health-and-human-services", "cdo").text or "{}") == {}
     assert world.call("GET", "/api/v1/collections/health-and-human-services").status_code == 404

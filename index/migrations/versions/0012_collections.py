@@ -33,18 +33,14 @@ def upgrade() -> None:
     )
     op.create_table(
         "collection_owners",
-        sa.Column(
-            "collection_id", sa.Integer, sa.ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True
-        ),
+        sa.Column("collection_id", sa.Integer, sa.ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True),
         sa.Column(
             "organization_id", sa.Integer, sa.ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
         ),
     )
     op.create_table(
         "collection_picks",
-        sa.Column(
-            "collection_id", sa.Integer, sa.ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True
-        ),
+        sa.Column("collection_id", sa.Integer, sa.ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("record_id", sa.String(32), primary_key=True),
         sa.Column("included", sa.Boolean, nullable=False),
     )
