@@ -20,8 +20,8 @@ from catalog_api.exporting import ExportTally, datajson_chunks, part_header
 from catalog_api.representations import entry
 from catalog_api.services import Services
 from catalog_api.settings import Settings
-from index.collections import CollectionRow, membership
-from index.search.base import AllOf, AnyOf, Clause, FacetCount, OrderBy, SearchBackend, SearchQuery
+from index.collections import CollectionRow, list_collections, membership
+from index.search.base import AllOf, AnyOf, Clause, FacetCount, Match, OrderBy, SearchBackend, SearchQuery
 from index.store import ExportRow, Store
 from index.tables import records, sources
 from mappings.catalog_rdf import CatalogDescription, describe_catalog, publish_dataset
@@ -71,6 +71,17 @@ def member_ids(index: SearchBackend, collection: CollectionRow, batch: int = 100
         if len(hits) < batch:
             return
         offset += batch
+
+
+def collections_of(services: Services, record_id: str) -> list[CollectionRow]:
+    """The collections a dataset is in now (one count query per collection)."""
+    return [
+        c
+        for c in list_collections(services.store)
+        if services.index.search(
+            SearchQuery(where=AllOf((Match("id", record_id), membership(c))), limit=0, facets=())
+        ).total
+    ]
 
 
 def count_members(index: SearchBackend, collection: CollectionRow) -> int:

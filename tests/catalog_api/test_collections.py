@@ -322,3 +322,14 @@ def test_only_the_cdo_features_and_owners_stay_owners(world: World) -> None:
     assert "colour" in bad.json()["error"]["message"]
     assert json.loads(world.call("DELETE", "/api/v1/collections/health-and-human-services", "cdo").text or "{}") == {}
     assert world.call("GET", "/api/v1/collections/health-and-human-services").status_code == 404
+
+
+def test_a_dataset_says_which_collections_hold_it(world: World) -> None:
+    add_health(world)
+    food = world.id_of("food")
+    assert world.call("GET", f"/api/v1/datasets/{food}").json()["collections"] == ["health-and-human-services"]
+    html_url = world.call("GET", f"/api/v1/datasets/{food}").json()["html_url"].removeprefix("http://catalog.test")
+    assert 'href="/collections/health-and-human-services"' in world.call("GET", html_url).text
+    world.harvest(SECOND)  # food loses the health keyword
+    assert world.call("GET", f"/api/v1/datasets/{food}").json()["collections"] == []
+    assert "/collections/health-and-human-services" not in world.call("GET", html_url).text
