@@ -36,7 +36,6 @@ from catalog_api.settings import Settings
 from catalog_api.strict_params import check_query_parameters
 from catalog_api.templating import make_templates
 from catalog_api.web.site import install_site
-from index.collections import stamp
 
 CACHED_PATHS = frozenset({"/api/v1/datasets"})  # answers that depend only on the query and the index
 API_DESCRIPTION = """
@@ -109,4 +108,4 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 def cache_version(services: Services) -> Hashable | None:
     """What cached search answers depend on: the index, and the collections (their filter and facet)."""
     version = services.index.version()
-    return None if version is None else (version, stamp(services.store))
+    return None if version is None else (version, services.collections.version())

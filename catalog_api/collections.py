@@ -20,7 +20,7 @@ from catalog_api.exporting import ExportTally, datajson_chunks, part_header
 from catalog_api.representations import entry
 from catalog_api.services import Services
 from catalog_api.settings import Settings
-from index.collections import CollectionRow, list_collections, membership
+from index.collections import CollectionRow, membership
 from index.search.base import AllOf, AnyOf, Clause, FacetCount, Match, OrderBy, SearchBackend, SearchQuery
 from index.store import ExportRow, Store
 from index.tables import records, sources
@@ -77,7 +77,7 @@ def collections_of(services: Services, record_id: str) -> list[CollectionRow]:
     """The collections a dataset is in now (one count query per collection)."""
     return [
         c
-        for c in list_collections(services.store)
+        for c in services.collections.rows()
         if services.index.search(
             SearchQuery(where=AllOf((Match("id", record_id), membership(c))), limit=0, facets=())
         ).total

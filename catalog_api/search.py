@@ -10,7 +10,6 @@ from catalog_api import cursor
 from catalog_api.collections import COLLECTION, collection_counts, collection_where
 from catalog_api.errors import ApiError
 from catalog_api.services import Services
-from index.collections import list_collections
 from index.search.base import FACETS, Box, SearchQuery, SearchResult, Sort
 from mappings.places import lookup
 
@@ -119,7 +118,7 @@ def _with_collections(services: Services, params: SearchParams, query: SearchQue
     (``catalog_api.collections``)."""
     slugs = params.filters.get(COLLECTION, ())
     wanted = COLLECTION in params.facets
-    known = list_collections(services.store) if slugs or wanted else []
+    known = services.collections.rows() if slugs or wanted else []
     if slugs:
         query = replace(query, where=collection_where(known, slugs))
     result = services.index.search(query)

@@ -10,6 +10,9 @@ reindex the membership is the catalog's, with nothing to refresh and nothing to 
 
 from __future__ import annotations
 
+import math
+import threading
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -117,6 +120,42 @@ def stamp(store: Store) -> tuple[int, datetime | None]:
     with store.engine.connect() as connection:
         count, newest = connection.execute(select(func.count(), func.max(collections.c.updated_at))).one()
     return int(count), newest
+
+
+class KnownCollections:
+    """The collections as searches need them on every request: read from the store at most once every
+    ``ttl`` seconds (a change made through another process shows within that), and at once after
+    :meth:`forget` (a change made through this one)."""
+
+    def __init__(self, store: Store, ttl: float = 1.0) -> None:
+        self._store = store
+        self._ttl = ttl
+        self._lock = threading.Lock()
+        self._read_at = -math.inf
+        self._stamp: tuple[int, datetime | None] = (0, None)
+        self._rows: list[CollectionRow] = []
+
+    def rows(self) -> list[CollectionRow]:
+        return self._current()[1]
+
+    def version(self) -> tuple[int, datetime | None]:
+        """Changes whenever the collections do (part of the search answer cache's version)."""
+        return self._current()[0]
+
+    def forget(self) -> None:
+        with self._lock:
+            self._read_at = -math.inf
+
+    def _current(self) -> tuple[tuple[int, datetime | None], list[CollectionRow]]:
+        with self._lock:
+            now = time.monotonic()
+            if now - self._read_at >= self._ttl:
+                current = stamp(self._store)
+                if current != self._stamp or self._read_at == -math.inf:
+                    self._rows = list_collections(self._store) if current[0] else []
+                    self._stamp = current
+                self._read_at = now
+            return self._stamp, self._rows
 
 
 def _collection(row: RowMapping, owners: Iterable[Any], picks: Iterable[Any]) -> CollectionRow:

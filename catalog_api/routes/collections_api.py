@@ -90,6 +90,7 @@ def add(services: ServicesDep, principal: WriterDep, body: CollectionCreate) -> 
         {"field": k, "before": None, "after": v} for k, v in body.model_dump().items() if v not in (None, [], {})
     ]
     audit(services.store, principal.actor, "collection.add", row.slug, changes, now)
+    services.collections.forget()  # this process's searches see the change at once
     return collection_public(services.settings, row, count_members(services.index, row))
 
 
@@ -118,6 +119,7 @@ def change(slug: str, services: ServicesDep, principal: WriterDep, body: Collect
         raise ApiError(400, "invalid_collection", str(exc)) from exc
     changes = [{"field": k, "after": v} for k, v in body.model_dump(exclude_unset=True).items()]
     audit(services.store, principal.actor, "collection.update", slug, changes, now)
+    services.collections.forget()  # this process's searches see the change at once
     return collection_public(services.settings, row, count_members(services.index, row))
 
 
@@ -131,6 +133,7 @@ def remove(slug: str, services: ServicesDep, principal: WriterDep) -> Response:
     allow_edit(principal, get_collection(services.store, slug), "remove collections")
     remove_collection(services.store, slug)
     audit(services.store, principal.actor, "collection.remove", slug, [], datetime.now(UTC))
+    services.collections.forget()  # this process's searches see the change at once
     return Response(status_code=204)
 
 
@@ -164,6 +167,7 @@ def _pick(
     row = pick(services.store, slug, [record.id], included, now)
     shown = {True: "include", False: "exclude", None: None}[included]
     audit(services.store, principal.actor, "collection.pick", slug, [{"field": "pick", "after": shown}], now, record.id)
+    services.collections.forget()  # this process's searches see the change at once
     return collection_public(services.settings, row, count_members(services.index, row))
 
 

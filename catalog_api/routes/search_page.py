@@ -21,7 +21,7 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 def search(request: Request, services: ServicesDep) -> HTMLResponse:
     max_pages = max(1, services.settings.max_result_window // PER_PAGE)
     state = SearchState.from_query(request.query_params, max_pages)
-    titles = {c.slug: c.title for c in list_collections(services.store)}
+    titles = {c.slug: c.title for c in services.collections.rows()}
     try:
         page = search_page(state, run_search(services, state.params()), max_pages, titles)
         status = 200
