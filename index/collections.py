@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -127,9 +127,10 @@ class KnownCollections:
     ``ttl`` seconds (a change made through another process shows within that), and at once after
     :meth:`forget` (a change made through this one)."""
 
-    def __init__(self, store: Store, ttl: float = 1.0) -> None:
+    def __init__(self, store: Store, ttl: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
         self._store = store
         self._ttl = ttl
+        self._clock = clock
         self._lock = threading.Lock()
         self._read_at = -math.inf
         self._stamp: tuple[int, datetime | None] = (0, None)
@@ -148,7 +149,7 @@ class KnownCollections:
 
     def _current(self) -> tuple[tuple[int, datetime | None], list[CollectionRow]]:
         with self._lock:
-            now = time.monotonic()
+            now = self._clock()
             if now - self._read_at >= self._ttl:
                 current = stamp(self._store)
                 if current != self._stamp or self._read_at == -math.inf:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from index.collections import (
+    KnownCollections,
     NewCollection,
     Rule,
     add_collection,
@@ -81,3 +82,19 @@ def test_a_collection_lives_and_dies(store: Store) -> None:
 def test_without_a_rule_only_picks_are_members(store: Store) -> None:
     added = add_collection(store, NewCollection("picked", "Picked"), T0)
     assert membership(added) == AnyOf((AnyOf(()),))
+
+
+def test_searches_see_a_change_from_another_process_within_the_ttl(store: Store) -> None:
+    now = [100.0]
+    known = KnownCollections(store, ttl=1.0, clock=lambda: now[0])
+    assert known.rows() == []
+    add_collection(store, NewCollection("hhs", "HHS"), T0)  # as the CLI would, behind this process's back
+    now[0] += 0.9
+    assert known.rows() == []  # read less than a TTL ago
+    now[0] += 0.2
+    assert [c.slug for c in known.rows()] == ["hhs"]
+    first = known.version()
+    update_collection(store, "hhs", T0 + timedelta(seconds=1), title="Health")
+    known.forget()  # a write through this process
+    assert known.rows()[0].title == "Health"
+    assert known.version() != first
