@@ -21,6 +21,7 @@ from catalog_api.services import Services, build_services
 from index.collections import list_collections
 from index.governance import NewOrganization, add_organization, audit_entries, create_key
 from tests.catalog_api.governance.conftest import dataset
+from tests.catalog_api.test_datagov_acceptance import datagov_v11, datagov_v30, rejected
 from tests.conftest import add_source, make_settings, serve_json
 from tests.support.dcatus import catalog_errors
 from tests.support.httpserver import LoopbackServer
@@ -243,9 +244,11 @@ def test_each_collection_is_its_own_data_json(world: World) -> None:
     assert catalog_errors(document, "non-federal") == []
     assert document["@id"] == "http://catalog.test/collections/health-and-human-services/data.json"
     assert {d["identifier"] for d in document["dataset"]} == {"beds", "food"}
+    assert rejected(datagov_v11(), document["dataset"]) == []  # data.gov's harvester checks each dataset
     v3 = world.call("GET", "/collections/health-and-human-services/data.json", params={"version": "3.0"}).json()
     assert v3["title"] == "Health and Human Services"
     assert len(v3["dataset"]) == 2
+    assert rejected(datagov_v30(), v3["dataset"]) == []
 
 
 def test_pages_list_and_show_collections_and_the_home_page_features_them(world: World) -> None:
