@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -16,6 +17,7 @@ from catalog_api.census import load_checklist
 from catalog_api.services import build_services
 from tests.conftest import add_source, make_settings, serve_json
 from tests.support.httpserver import LoopbackServer
+from tests.support.servers import OpenSearchNode
 
 TODAY = datetime.now(UTC)
 CHECKLIST = """
@@ -147,11 +149,15 @@ def expected(key: str) -> tuple[list[str], dict[str, bool], int]:
     return sorted(r["identifier"] for r in matched), best, round(100 * (1 + sum(best.values())) / 5)
 
 
-@pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
+@pytest.fixture(params=["embedded", pytest.param("engine", marks=pytest.mark.engine)])
+def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:
     checklist = tmp_path / "census.toml"
     checklist.write_text(CHECKLIST)
-    settings = make_settings(census_checklist=str(checklist))
+    engine: dict[str, Any] = {}
+    if request.param == "engine":
+        node: OpenSearchNode = request.getfixturevalue("opensearch_node")
+        engine = {"search_url": node.url, "search_index": f"nutmeg-census-{id(request)}"}
+    settings = make_settings(census_checklist=str(checklist), **engine)
     with LoopbackServer() as server:
         services = build_services(settings)
         add_source(services, "state", serve_json(server, "/data.json", {"dataset": RECORDS}))
@@ -159,6 +165,8 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
         with TestClient(create_app(settings, services)) as test_client:
             yield test_client
         services.close()
+    if engine:
+        httpx.delete(f"{engine['search_url']}/{engine['search_index']}-*", timeout=30)
 
 
 def test_each_item_is_scored_as_its_records_say(client: TestClient) -> None:
