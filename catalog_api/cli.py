@@ -790,5 +790,15 @@ def _preview_commands() -> None:
 _preview_commands()
 
 
+def _collection_commands() -> None:
+    from catalog_api.collections_cli import census, collection  # imports only click: the CLI stays fast
+
+    main.add_command(collection)
+    main.add_command(census)
+
+
+_collection_commands()
+
+
 if __name__ == "__main__":
     main()

@@ -6,6 +6,7 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from catalog_api.collections import collections_of
 from catalog_api.deps import AcceptHeader, ServicesDep
 from catalog_api.errors import ApiError
 from catalog_api.negotiation import choose, split_extension
@@ -79,6 +80,7 @@ def dataset_page(
         "area_search": area_search(dataset),
         "source_title": services.store.get_source(record.source).title,
         "provenance": provenance(services, record),
+        "in_collections": [(c.slug, c.title) for c in collections_of(services, record.id)],
     }
     context["previews"] = views = previews_by_position(record_previews(services.store, record.id))
     context["first_preview"] = first_shown(views)  # opened; the others stay folded
