@@ -12,6 +12,7 @@ from fastapi import Depends, FastAPI
 from catalog_api import errors, openapi
 from catalog_api.limits import BodyLimit
 from catalog_api.proxy import install_proxy_headers
+from catalog_api.judging import minute_versioned
 from catalog_api.response_cache import ResponseCache
 from catalog_api.routes import (
     api,
@@ -75,7 +76,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.add_middleware(
             ResponseCache,
             paths=CACHED_PATHS,
-            version=services.index.version,
+            version=minute_versioned(services.index.version),
             entries=settings.search_cache_entries,
         )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # added last: the outermost

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime
 from dataclasses import dataclass, field, replace
 
 from catalog_api.harvesting import HarvestRunner
@@ -22,6 +24,8 @@ class Services:
     runner: HarvestRunner
     # signs API cursors (catalog_api/secret.py); services built by hand get a key of their own
     signing_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    # the clock freshness is judged by (tests put a fixed one)
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def with_base_url(self, base_url: str) -> Services:
         """The same services, publishing links under ``base_url`` (one request's view; closes nothing)."""

@@ -22,7 +22,8 @@ from catalog_api.search import SearchOutcome, SearchParams, parse_bbox_param
 from catalog_api.web.links import dataset_path, organization_path
 from catalog_api.web.maps import MapView, box_map, box_words
 from catalog_api.web.text import summary
-from index.search.base import FACETS, SORTS, Box, FacetCount, Sort
+from catalog_api.judging import hit_freshness
+from index.search.base import DERIVED_FACETS, FACETS, FRESHNESS_STATES, SORTS, Box, FacetCount, Sort
 from mappings.coverage import period
 from mappings.licenses import license_name
 
@@ -43,9 +44,21 @@ FACET_LABELS: dict[str, tuple[str, str]] = {
     "license": ("License", "licenses"),
     "accessLevel": ("Access", "access levels"),
     "source": ("Source", "sources"),
+    "freshness": ("Freshness", "freshness states"),
 }
-SORT_LABELS: dict[str, str] = {"relevance": "Best match", "modified": "Last modified", "title": "Title A–Z"}
-assert set(FACET_LABELS) == set(FACETS), "every facet of the index has a label"
+SORT_LABELS: dict[str, str] = {
+    "relevance": "Best match",
+    "modified": "Last modified",
+    "title": "Title A–Z",
+    "quality": "Quality score",
+}
+FRESHNESS_WORDS: dict[str, str] = {  # what the freshness facet and badges say
+    "fresh": "Up to date",
+    "due": "Update due",
+    "stale": "Out of date",
+    "unknown": "Freshness unknown",
+}
+assert set(FACET_LABELS) == set(FACETS + DERIVED_FACETS), "every facet of the index has a label"
 assert set(SORT_LABELS) == set(SORTS), "every sort of the index has a label"
 
 
@@ -61,6 +74,7 @@ class SearchState:
     bbox: str = ""  # as typed: west,south,east,north or a place name
     temporal_from: str = ""  # as typed: a year, a month or a day
     temporal_to: str = ""
+    quality_min: int | None = None
 
     @classmethod
     def from_query(cls, query: QueryParams, max_pages: int) -> SearchState:
@@ -68,6 +82,10 @@ class SearchState:
         if len(q) > MAX_QUERY:
             raise ApiError(400, "bad_parameter", f"the search words are longer than {MAX_QUERY} characters")
         filters = {name: _values(query, name) for name in FACET_LABELS}
+        wrong = [v for v in filters["freshness"] if v not in FRESHNESS_STATES]
+        if wrong:
+            raise ApiError(400, "bad_parameter", f"freshness must be one of {', '.join(FRESHNESS_STATES)} (got {wrong[0]!r})")
+        quality_min = _quality_min(query.get("quality_min"))
         sort = query.get("sort") or None
         if sort is not None and sort not in SORTS:
             raise ApiError(400, "bad_parameter", f"sort must be one of {', '.join(SORTS)} (got {sort!r})")
@@ -75,7 +93,8 @@ class SearchState:
         expand = query.get("expand") if query.get("expand") in FACET_LABELS else None
         where = " ".join(query.get("bbox", "").split())[:200]
         when = {name: " ".join(query.get(name, "").split())[:40] for name in ("temporal_from", "temporal_to")}
-        state = cls(q, {k: v for k, v in filters.items() if v}, cast(Sort | None, sort), page, expand, where, **when)
+        narrowed = {k: v for k, v in filters.items() if v}
+        state = cls(q, narrowed, cast(Sort | None, sort), page, expand, where, **when, quality_min=quality_min)
         state.where_when()  # a bad box or date is a 400 now, not when the search runs
         return state
 
@@ -97,7 +116,9 @@ class SearchState:
         box, start, end = self.where_when()
         return SearchParams(
             q=self.q or None,
-            filters=self.filters,
+            filters={k: v for k, v in self.filters.items() if k not in DERIVED_FACETS},
+            freshness=self.filters.get("freshness", ()),
+            quality_min=self.quality_min,
             bbox=box,
             temporal_from=start,
             temporal_to=end,
@@ -113,6 +134,8 @@ class SearchState:
         for name in FACET_LABELS:
             out += [(name, value) for value in self.filters.get(name, ())]
         out += [(name, getattr(self, name)) for name in WHERE_WHEN if getattr(self, name)]
+        if self.quality_min is not None:
+            out.append(("quality_min", str(self.quality_min)))
         if self.sort and self.sort != ("relevance" if self.q else "modified"):
             out.append(("sort", self.sort))
         if self.page > 1:
@@ -128,7 +151,7 @@ class SearchState:
     @property
     def narrowed(self) -> bool:
         """Any filter, area or period applied (words aside)."""
-        return bool(self.filters or self.bbox or self.temporal_from or self.temporal_to)
+        return bool(self.filters or self.bbox or self.temporal_from or self.temporal_to or self.quality_min is not None)
 
     def url(self) -> str:
         pairs = self.pairs()
@@ -166,6 +189,14 @@ def _values(query: QueryParams, name: str) -> tuple[str, ...]:
     if len(values) > MAX_VALUES:
         raise ApiError(400, "bad_parameter", f"at most {MAX_VALUES} values of '{name}' at once")
     return values
+
+
+def _quality_min(text: str | None) -> int | None:
+    if text is None or not text.strip():
+        return None
+    if not text.strip().isdigit() or int(text) > 100:
+        raise ApiError(400, "bad_parameter", f"quality_min must be a whole number from 0 to 100 (got {text!r})")
+    return int(text)
 
 
 def _page(text: str | None, max_pages: int) -> int:
@@ -239,6 +270,12 @@ class ResultView:
     formats: list[str]
     modified: str | None
     source: str
+    freshness: str = "unknown"
+    quality: int | None = None
+
+    @property
+    def freshness_words(self) -> str:
+        return FRESHNESS_WORDS[self.freshness]
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,7 +297,7 @@ def search_page(state: SearchState, outcome: SearchOutcome, max_pages: int) -> S
     return SearchPage(
         state=state,
         total=result.total,
-        results=[result_view(hit.summary) for hit in result.hits],
+        results=[result_view(hit.summary, outcome.now) for hit in result.hits],
         facets=[_facet(state, name, result.facets.get(name, []), result.total) for name in FACET_LABELS],
         chips=chips(state),
         pagination=pagination(state, result.total, max_pages),
@@ -283,8 +320,9 @@ def failed_page(state: SearchState, message: str) -> SearchPage:
     return SearchPage(state, 0, [], [], chips(state), None, sorts, "/", message, area_map(state))
 
 
-def result_view(data: Mapping[str, Any]) -> ResultView:
+def result_view(data: Mapping[str, Any], now: datetime | None = None) -> ResultView:
     publisher = data.get("publisher")
+    quality = data.get("quality")
     return ResultView(
         id=data["id"],
         title=data["title"],
@@ -295,6 +333,8 @@ def result_view(data: Mapping[str, Any]) -> ResultView:
         formats=list(data.get("format") or []),
         modified=data.get("modified"),
         source=data["source"],
+        freshness=hit_freshness(data, now) if now is not None else "unknown",
+        quality=int(quality["score"]) if isinstance(quality, Mapping) and "score" in quality else None,
     )
 
 
@@ -324,7 +364,10 @@ def _folded(values: Sequence[str]) -> set[str]:
 
 
 def facet_value_label(name: str, value: str) -> str:
-    """A facet value as a person reads it: a licence by its name (the facet holds its id), others as they are."""
+    """A facet value as a person reads it: a licence by its name (the facet holds its id), a freshness state
+    in words, others as they are."""
+    if name == "freshness":
+        return FRESHNESS_WORDS.get(value, value)
     return (license_name(value) or value) if name == "license" else value
 
 
@@ -336,6 +379,8 @@ def chips(state: SearchState) -> list[Chip]:
             Chip(label, facet_value_label(name, value), state.toggled(name, value).url())
             for value in state.filters.get(name, ())
         ]
+    if state.quality_min is not None:
+        out.append(Chip("Quality", f"at least {state.quality_min}", state.changed(quality_min=None).url()))
     if state.bbox:
         out.append(Chip("Area", state.bbox, state.changed(bbox="").url()))
     if state.temporal_from or state.temporal_to:
