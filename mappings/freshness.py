@@ -143,7 +143,8 @@ def expected_period(text: str) -> tuple[Kind, timedelta | None]:
     iso = EU_CODES.get(word.upper().replace(" ", "_")) or iso_frequency(word) or iso_frequency(text)
     if iso == "irregular":
         return "irregular", None
-    return ("period", duration(iso)) if iso else ("unknown", None)
+    period = duration(iso or text)  # a bare duration (P1D) is no frequency word
+    return ("period", period) if period else ("unknown", None)
 
 
 def _word(text: str) -> str:

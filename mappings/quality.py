@@ -137,7 +137,9 @@ def _accessibility(d: Dataset, links: Mapping[str, str]) -> list[_Check]:
             "download_url_status",
             30,
             bool(downloads) and not broken_downloads,
-            f"{_count(broken_downloads, 'broken download link')} of {len(downloads)}" if downloads else "no download URL",
+            f"{_count(broken_downloads, 'broken download link')} of {len(downloads)}"
+            if downloads
+            else "no download URL to check",
         ),
     ]
 
@@ -154,7 +156,7 @@ def _interoperability(d: Dataset) -> list[_Check]:
             "media_type_vocabulary",
             10,
             bool(media) and all(_MEDIA_TYPE.match(m.split(";")[0].strip()) for m in media),
-            "a media type is not an IANA type/subtype",
+            "a media type is not an IANA type/subtype" if media else "no media type to check",
         ),
         _Check(
             "interoperability",
