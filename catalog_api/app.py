@@ -10,9 +10,9 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from catalog_api import errors, openapi
+from catalog_api.judging import minute_versioned
 from catalog_api.limits import BodyLimit
 from catalog_api.proxy import install_proxy_headers
-from catalog_api.judging import minute_versioned
 from catalog_api.response_cache import ResponseCache
 from catalog_api.routes import (
     api,

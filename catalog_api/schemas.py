@@ -23,7 +23,9 @@ class FacetValue(Public):
 
 
 class QualityReason(Public):
-    dimension: str = Field(description="findability, accessibility, interoperability, reusability, contextuality, validity")
+    dimension: str = Field(
+        description="findability, accessibility, interoperability, reusability, contextuality, validity"
+    )
     indicator: str
     message: str
     lost: int = Field(description="points this cost, of the 405 the score is scaled from")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
 from catalog_api.harvesting import HarvestRunner
 from catalog_api.secret import signing_key

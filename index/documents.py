@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 from index.search.base import SearchDoc

@@ -54,7 +54,9 @@ _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")  # threeTim
 IRREGULAR_WORDS = frozenset({"irregular", "irreg", "as needed", "as_needed", "other"})
 NEVER_WORDS = frozenset({"never", "not planned", "not_planned", "none planned", "no updates planned"})
 UNKNOWN_WORDS = frozenset({"unknown", "op_datpro", "provisional"})
-CONTINUOUS_WORDS = frozenset({"continual", "continuous", "continuously", "cont", "real time", "realtime", "update_cont"})
+CONTINUOUS_WORDS = frozenset(
+    {"continual", "continuous", "continuously", "cont", "real time", "realtime", "update_cont"}
+)
 # The EU Publications Office frequency authority codes that are not words the frequency table knows.
 EU_CODES: dict[str, str] = {
     "ANNUAL_2": "R/P6M",

@@ -149,7 +149,9 @@ def _interoperability(d: Dataset) -> list[_Check]:
     labels = [label for label in (format_label(x) for x in dists) if label]
     media = [x.media_type for x in dists if x.media_type]
     return [
-        _Check("interoperability", "format", 20, _every(dists, lambda x: bool(x.format)), "a distribution has no format"),
+        _Check(
+            "interoperability", "format", 20, _every(dists, lambda x: bool(x.format)), "a distribution has no format"
+        ),
         _Check("interoperability", "media_type", 10, bool(dists) and len(media) == len(dists), _missing_media(dists)),
         _Check(
             "interoperability",
@@ -191,7 +193,9 @@ def _reusability(d: Dataset) -> list[_Check]:
         _Check("reusability", "license", 20, licence, "no licence"),
         _Check("reusability", "license_vocabulary", 10, known, "the licence is not one Nutmeg recognizes"),
         _Check("reusability", "access_level", 10, bool(level), "no access level"),
-        _Check("reusability", "access_level_vocabulary", 5, level in ACCESS_LEVELS, "access level not in DCAT-US's list"),
+        _Check(
+            "reusability", "access_level_vocabulary", 5, level in ACCESS_LEVELS, "access level not in DCAT-US's list"
+        ),
         _Check("reusability", "contact_point", 20, contact, "no contact point"),
         _Check("reusability", "publisher", 10, d.publisher is not None and bool(d.publisher.name), "no publisher"),
     ]

@@ -18,11 +18,11 @@ from urllib.parse import urlencode
 from starlette.datastructures import QueryParams
 
 from catalog_api.errors import ApiError
+from catalog_api.judging import hit_freshness
 from catalog_api.search import SearchOutcome, SearchParams, parse_bbox_param
 from catalog_api.web.links import dataset_path, organization_path
 from catalog_api.web.maps import MapView, box_map, box_words
 from catalog_api.web.text import summary
-from catalog_api.judging import hit_freshness
 from index.search.base import DERIVED_FACETS, FACETS, FRESHNESS_STATES, SORTS, Box, FacetCount, Sort
 from mappings.coverage import period
 from mappings.licenses import license_name
@@ -84,7 +84,9 @@ class SearchState:
         filters = {name: _values(query, name) for name in FACET_LABELS}
         wrong = [v for v in filters["freshness"] if v not in FRESHNESS_STATES]
         if wrong:
-            raise ApiError(400, "bad_parameter", f"freshness must be one of {', '.join(FRESHNESS_STATES)} (got {wrong[0]!r})")
+            raise ApiError(
+                400, "bad_parameter", f"freshness must be one of {', '.join(FRESHNESS_STATES)} (got {wrong[0]!r})"
+            )
         quality_min = _quality_min(query.get("quality_min"))
         sort = query.get("sort") or None
         if sort is not None and sort not in SORTS:

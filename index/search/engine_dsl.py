@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from index.ids import slug_path
+from index.search import judged
 from index.search.base import (
     FACETS,
     GROUPED_FACETS,
@@ -50,7 +51,6 @@ from index.search.base import (
     check_where,
     merge_spellings,
 )
-from index.search import judged
 from index.search.text import Term, parse
 
 # Field weights, the same as the embedded index's: title and keywords over description.
@@ -445,6 +445,7 @@ def facets(response: Mapping[str, Any], limit: int) -> dict[str, list[FacetCount
     found = {
         name: [FacetCount(str(b["key"]), int(b["doc_count"])) for b in agg["buckets"]]
         for name, agg in aggregations.items()
+        if name in FACETS  # the derived ones (freshness, averages) are read by index.search.judged
     }
     return {name: merge_spellings(b, limit) if name in GROUPED_FACETS else b for name, b in found.items()}
 

@@ -116,7 +116,9 @@ def test_eu_frequency_codes(code: str, days: float) -> None:
     assert _days(iri) == pytest.approx(days)
 
 
-@pytest.mark.parametrize("value", ["irregular", "Irregular", "http://purl.org/cld/freq/irregular", "IRREG", "AS_NEEDED"])
+@pytest.mark.parametrize(
+    "value", ["irregular", "Irregular", "http://purl.org/cld/freq/irregular", "IRREG", "AS_NEEDED"]
+)
 def test_irregular_is_due_after_a_year_and_stale_after_two(value: str) -> None:
     when = schedule(value, MODIFIED)
     assert state(when.due_at, when.stale_at, MODIFIED + 300 * DAY) == "fresh"
@@ -132,7 +134,9 @@ def test_continuous_is_expected_daily(value: str) -> None:
     assert state(when.due_at, when.stale_at, MODIFIED + timedelta(hours=60)) == "stale"
 
 
-@pytest.mark.parametrize("value", ["NEVER", "http://publications.europa.eu/resource/authority/frequency/NOT_PLANNED", "never"])
+@pytest.mark.parametrize(
+    "value", ["NEVER", "http://publications.europa.eu/resource/authority/frequency/NOT_PLANNED", "never"]
+)
 def test_never_updated_stays_fresh(value: str) -> None:
     when = schedule(value, MODIFIED)
     assert when.due_at == NEVER_DUE

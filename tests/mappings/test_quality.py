@@ -68,7 +68,9 @@ def test_commitment_of_traders_dimension_by_dimension() -> None:
 def test_schema_errors_cost_validity() -> None:
     """ckanext-datajson's New York sample lacks bureauCode and programCode, which data.gov's federal schema
     requires (and its non-federal one does not)."""
-    dataset = _dataset("ckanext-datajson-ny.data.json", "State of New York Mortgage Agency (SONYMA) Loans Purchased: Beginning 2004")
+    dataset = _dataset(
+        "ckanext-datajson-ny.data.json", "State of New York Mortgage Agency (SONYMA) Loans Purchased: Beginning 2004"
+    )
     federal = _lost(dataset, Profile.FEDERAL)
     assert "bureauCode" in federal["validity"]["datagov_schema"]
     assert "programCode" in federal["validity"]["datagov_schema"]
@@ -77,7 +79,9 @@ def test_schema_errors_cost_validity() -> None:
 
 
 def test_a_broken_link_costs_accessibility_and_unchecked_costs_nothing() -> None:
-    dataset = _dataset("ckanext-datajson-ny.data.json", "State of New York Mortgage Agency (SONYMA) Loans Purchased: Beginning 2004")
+    dataset = _dataset(
+        "ckanext-datajson-ny.data.json", "State of New York Mortgage Agency (SONYMA) Loans Purchased: Beginning 2004"
+    )
     urls = [d.download_url for d in dataset.distribution if d.download_url]
     assert urls
     unchecked = assess(dataset, [], {u: "unchecked" for u in urls})
@@ -85,8 +89,13 @@ def test_a_broken_link_costs_accessibility_and_unchecked_costs_nothing() -> None
     broken = assess(dataset, [], {urls[0]: "broken"})
     assert unchecked.score == redirected.score == assess(dataset, []).score
     assert broken.points["accessibility"] == 20  # only "has a download URL" is left
-    assert {r.indicator for r in broken.reasons if r.dimension == "accessibility"} == {"access_url", "download_url_status"}
-    assert "1 broken download link of" in next(r.message for r in broken.reasons if r.indicator == "download_url_status")
+    assert {r.indicator for r in broken.reasons if r.dimension == "accessibility"} == {
+        "access_url",
+        "download_url_status",
+    }
+    assert "1 broken download link of" in next(
+        r.message for r in broken.reasons if r.indicator == "download_url_status"
+    )
 
 
 def test_veterans_map_reasons() -> None:
@@ -129,7 +138,9 @@ def test_a_complete_record_scores_100() -> None:
     assert "every check passed" in summary(assessment.as_json())
 
 
-@pytest.mark.parametrize(("score", "word"), [(100, "excellent"), (87, "excellent"), (60, "good"), (30, "sufficient"), (10, "poor")])
+@pytest.mark.parametrize(
+    ("score", "word"), [(100, "excellent"), (87, "excellent"), (60, "good"), (30, "sufficient"), (10, "poor")]
+)
 def test_ratings(score: int, word: str) -> None:
     assert rating(score) == word
 
