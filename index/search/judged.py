@@ -106,7 +106,7 @@ PROPERTIES: dict[str, Any] = {
 
 
 def engine_fields(doc: SearchDoc) -> dict[str, Any]:
-    due, stale, quality = judged_row(doc)
+    due, stale, _quality = judged_row(doc)
     return {
         "due_at": round(due * 1000) if due is not None else None,
         "stale_at": round(stale * 1000) if stale is not None else None,

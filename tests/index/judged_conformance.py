@@ -78,7 +78,8 @@ class JudgedConformance:
         self, loaded: SearchBackend, docs: list[SearchDoc]
     ) -> None:
         doc = next(d for d in docs if d.due_at is not None and d.stale_at is not None and d.stale_at > d.due_at)
-        assert doc.due_at is not None and doc.stale_at is not None
+        assert doc.due_at is not None
+        assert doc.stale_at is not None
         for moment, word in (
             (doc.due_at - timedelta(seconds=1), "fresh"),
             (doc.due_at, "due"),

@@ -98,7 +98,9 @@ def test_every_dcat_us_frequency_word(word: str) -> None:
     if word == "irregular":
         assert (kind, period) == ("irregular", None)
     else:
-        assert kind == "period" and period is not None and period > timedelta(0), word
+        assert kind == "period", word
+        assert period is not None
+        assert period > timedelta(0)
         expected = duration(FREQUENCIES[word])
         assert expected is not None
         assert period == (CONTINUOUS_PERIOD if expected < timedelta(hours=1) else expected)
@@ -162,7 +164,8 @@ def _instants(when: object) -> tuple[datetime | None, datetime | None]:
 def test_the_state_moves_with_the_clock(value: str) -> None:
     """Fresh just after modified, due after one period and its grace, stale after two."""
     when = schedule(value, MODIFIED)
-    assert when.due_at is not None and when.stale_at is not None
+    assert when.due_at is not None
+    assert when.stale_at is not None
     assert MODIFIED < when.due_at <= when.stale_at
     assert state(when.due_at, when.stale_at, MODIFIED) == "fresh"
     if when.due_at == NEVER_DUE:

@@ -37,9 +37,11 @@ def _lost(dataset: Dataset, profile: Profile = Profile.FEDERAL, **links: str) ->
 def test_mqa_points() -> None:
     """The dimensions carry MQA's points (405 in all; its DCAT-AP compliance indicator is validity here)."""
     assert TOTAL == 405
-    assert DIMENSIONS["findability"] == 100 and DIMENSIONS["accessibility"] == 100
+    assert DIMENSIONS["findability"] == 100
+    assert DIMENSIONS["accessibility"] == 100
     assert DIMENSIONS["interoperability"] + DIMENSIONS["validity"] == 110
-    assert DIMENSIONS["reusability"] == 75 and DIMENSIONS["contextuality"] == 20
+    assert DIMENSIONS["reusability"] == 75
+    assert DIMENSIONS["contextuality"] == 20
 
 
 def test_commitment_of_traders_dimension_by_dimension() -> None:
