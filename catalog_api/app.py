@@ -24,6 +24,7 @@ from catalog_api.routes import (
     governance_admin,
     health,
     publishing,
+    reports,
     source_admin,
 )
 from catalog_api.routes.api_docs import install_api_docs
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(catalog_rdf.router)
     app.include_router(discovery.router)
     app.include_router(ckan_api.router)
+    app.include_router(reports.router)
     install_site(app, settings)
     install_api_docs(app)
     openapi.install(app, settings)

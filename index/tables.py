@@ -12,8 +12,10 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Date,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -220,4 +222,14 @@ web_sessions = Table(
     Column("csrf_token", String(64), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
+)
+
+# -- metadata quality (issue 13; index/quality.py) ----------------------------------------------------
+quality_daily = Table(
+    "quality_daily",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("scope", String(300), primary_key=True),  # catalog, publisher:<title> or source:<name>
+    Column("average", Float, nullable=False),
+    Column("datasets", Integer, nullable=False),
 )

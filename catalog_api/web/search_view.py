@@ -20,6 +20,7 @@ from starlette.datastructures import QueryParams
 from catalog_api.errors import ApiError
 from catalog_api.judging import hit_freshness
 from catalog_api.search import SearchOutcome, SearchParams, parse_bbox_param
+from catalog_api.web.judged_view import FRESHNESS_WORDS
 from catalog_api.web.links import dataset_path, organization_path
 from catalog_api.web.maps import MapView, box_map, box_words
 from catalog_api.web.text import summary
@@ -51,12 +52,6 @@ SORT_LABELS: dict[str, str] = {
     "modified": "Last modified",
     "title": "Title A–Z",
     "quality": "Quality score",
-}
-FRESHNESS_WORDS: dict[str, str] = {  # what the freshness facet and badges say
-    "fresh": "Up to date",
-    "due": "Update due",
-    "stale": "Out of date",
-    "unknown": "Freshness unknown",
 }
 assert set(FACET_LABELS) == set(FACETS + DERIVED_FACETS), "every facet of the index has a label"
 assert set(SORT_LABELS) == set(SORTS), "every sort of the index has a label"
