@@ -25,7 +25,7 @@ from index.governance import OrganizationRow
 from index.quality import ProblemRow, averages, history, problem_rows
 from index.search.base import FRESHNESS_STATES, Average, Hit, OrderBy, SearchQuery
 from index.store import ExportRow, RecordRow
-from mappings.problems import Tally, is_repair, kind_of
+from mappings.problems import Tally, distinct, is_repair, kind_of
 
 MAX_VALUES = 10_000
 REPORT_LIST = 100  # datasets in each list of a report (the CSV has them all)
@@ -92,8 +92,8 @@ def problem_tally(services: Services, *, source_id: int | None = None, organizat
 
 def _count(services: Services, tally: Tally, row: ProblemRow) -> None:
     record = row.export.id
-    tally.add(record, row.issues)
     problems = [p for found in row.export.export_problems.values() for p in found]
+    tally.add(record, distinct(row.issues, problems))
     if problems:
         tally.add(record, problems, repaired=_export_repairs(services, row.export))
 
@@ -127,7 +127,7 @@ def record_problems(services: Services, row: RecordRow) -> list[RecordProblem]:
     )
     schema = [p for found in row.export_problems.values() for p in found]
     repaired = bool(schema) and _export_repairs(services, export)
-    found = [_problem(p, is_repair(p)) for p in row.issues] + [_problem(p, repaired) for p in schema]
+    found = [_problem(p, is_repair(p)) for p in distinct(row.issues, schema)] + [_problem(p, repaired) for p in schema]
     order = {"error": 0, "warning": 1, "info": 2, "repaired": 3}
     return sorted(found, key=lambda p: (order.get(p.status, 2), p.path))
 

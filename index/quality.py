@@ -21,6 +21,7 @@ from sqlalchemy import delete, insert, select
 from index.search.base import Average, BackendUnavailable, SearchBackend, SearchError, SearchQuery
 from index.store import ExportRow, Store
 from index.tables import quality_daily, records, sources
+from mappings.problems import distinct
 
 log = logging.getLogger("nutmeg.quality")
 
@@ -83,7 +84,8 @@ def problem_count(store: Store, source_id: int) -> ProblemCount:
     carrying = total = 0
     with store.engine.connect() as connection:
         for issues, export_problems in connection.execute(query):
-            found = len(issues or []) + sum(len(v) for v in (export_problems or {}).values())
+            schema = [p for found in (export_problems or {}).values() for p in found]
+            found = len(distinct(issues or [], schema)) + len(schema)
             carrying += 1 if found else 0
             total += found
     return ProblemCount(carrying, total)

@@ -71,6 +71,13 @@ def kind_of(problem: Mapping[str, Any]) -> Kind:
     return Kind(name, "invalid")
 
 
+def distinct(issues: Iterable[Mapping[str, Any]], schema: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """A record's harvest issues without those its data.gov schema problems say again (the same field found
+    wrong by the source schema at harvest and by data.gov's schema): each problem once."""
+    again = {str(p.get("path") or "$") for p in schema}
+    return [i for i in issues if str(i.get("code") or "schema") != "schema" or str(i.get("path") or "$") not in again]
+
+
 def is_repair(problem: Mapping[str, Any]) -> bool:
     """Whether a problem says what the catalog did (a value filled or fixed), not what is wrong."""
     return str(problem.get("severity") or "error") == "info"
