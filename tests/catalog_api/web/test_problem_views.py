@@ -26,8 +26,11 @@ from tests.support.httpserver import LoopbackServer, Route
 SEATTLE = "datajson/socrata-v1.0-2013-data.seattle.gov.json"
 
 
+Harvested = tuple[Services, TestClient, LoopbackServer]
+
+
 @pytest.fixture(scope="module")
-def harvested() -> Iterator[tuple[Services, TestClient, LoopbackServer]]:
+def harvested() -> Iterator[Harvested]:
     with LoopbackServer() as server:
         services = build_services(make_settings())
         add_organization(services.store, NewOrganization("seattle", "City of Seattle"), NOW)
@@ -45,7 +48,7 @@ def _text(html: str) -> str:
 
 
 def test_the_unchanged_job_logged_nothing_but_the_records_carry_problems(
-    harvested: tuple[Services, TestClient, LoopbackServer],
+    harvested: Harvested,
 ) -> None:
     services, _, _ = harvested
     source = services.store.get_source("seattle")
@@ -58,7 +61,7 @@ def test_the_unchanged_job_logged_nothing_but_the_records_carry_problems(
     assert not keyword.repaired
 
 
-def test_source_page_counts_what_is_true(harvested: tuple[Services, TestClient, LoopbackServer]) -> None:
+def test_source_page_counts_what_is_true(harvested: Harvested) -> None:
     services, client, _ = harvested
     tally = problem_tally(services, source_id=services.store.get_source("seattle").id)
     page = client.get("/source/seattle", headers=BROWSER)
@@ -73,7 +76,7 @@ def test_source_page_counts_what_is_true(harvested: tuple[Services, TestClient, 
     assert len(kinds) == len(tally.groups)
 
 
-def test_job_view_groups_by_kind(harvested: tuple[Services, TestClient, LoopbackServer]) -> None:
+def test_job_view_groups_by_kind(harvested: Harvested) -> None:
     services, client, _ = harvested
     first = services.store.list_jobs(services.store.get_source("seattle").id)[-1]
     page = client.get(f"/source/seattle?job={first.id}", headers=BROWSER)
@@ -84,7 +87,7 @@ def test_job_view_groups_by_kind(harvested: tuple[Services, TestClient, Loopback
     assert len(grouped.find_all("tr")) - 1 == len(kinds)
 
 
-def test_organization_page_says_problems_not_one_error(harvested: tuple[Services, TestClient, LoopbackServer]) -> None:
+def test_organization_page_says_problems_not_one_error(harvested: Harvested) -> None:
     services, client, _ = harvested
     tally = problem_tally(services, source_id=services.store.get_source("seattle").id)
     page = client.get("/organization/seattle", headers=BROWSER)
@@ -96,7 +99,7 @@ def test_organization_page_says_problems_not_one_error(harvested: tuple[Services
 
 
 def test_public_dataset_page_has_a_score_and_a_summary_not_schema_errors(
-    harvested: tuple[Services, TestClient, LoopbackServer],
+    harvested: Harvested,
 ) -> None:
     services, client, _ = harvested
     row = next(r for r in services.store.iter_records(live=True) if r.issues)
@@ -110,7 +113,7 @@ def test_public_dataset_page_has_a_score_and_a_summary_not_schema_errors(
 
 
 def test_the_publisher_sees_every_problem_when_signed_in(
-    harvested: tuple[Services, TestClient, LoopbackServer],
+    harvested: Harvested,
 ) -> None:
     services, client, server = harvested
     key_row, secret = create_key(services.store, "seattle", "publisher", "editor", NOW)
