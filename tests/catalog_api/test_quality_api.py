@@ -211,3 +211,14 @@ def test_report_page(api: TestClient) -> None:
     assert "Stale datasets" in page.text
     assert "list=stale&amp;format=csv" in page.text
     assert "Metadata problems by kind" in page.text
+
+
+def test_cached_answers_are_versioned_by_the_minute() -> None:
+    """Freshness moves with the clock, not the index: a cached search answer lives at most a minute."""
+    from catalog_api.judging import minute_versioned
+
+    versioned = minute_versioned(lambda: 7)
+    found = versioned()
+    assert isinstance(found, tuple)
+    assert found[0] == 7
+    assert minute_versioned(lambda: None)() is None  # a backend that cannot tell is never cached
