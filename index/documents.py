@@ -114,10 +114,11 @@ def _publisher(dataset: Dataset) -> str | None:
     return facet_value(dataset.publisher.name) if dataset.publisher and dataset.publisher.name else None
 
 
-def doc_from_row(row: RecordRow) -> SearchDoc:
-    """A stored record's search document, with when the catalog first saw it and last saw it change."""
+def doc_from_row(row: RecordRow, link_status: Mapping[str, str] | None = None) -> SearchDoc:
+    """A stored record's search document, with when the catalog first saw it and last saw it change;
+    ``link_status`` (URL → the link checker's status) counts in its quality score."""
     dataset = Dataset.model_validate(row.dataset)
-    doc = search_doc(row.id, row.source, row.content_hash, dataset, row.organization, problems_of(row))
+    doc = search_doc(row.id, row.source, row.content_hash, dataset, row.organization, problems_of(row), link_status)
     return replace(doc, created=row.first_seen, changed=row.last_changed)
 
 
