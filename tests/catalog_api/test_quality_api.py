@@ -155,7 +155,7 @@ def test_search_page_facet_chip_and_badges(api: TestClient) -> None:
     assert page.status_code == 200
     assert "Out of date" in page.text  # the facet value, the chip and the badges
     assert "at least 40" in page.text
-    assert 'class="pill tone-bad"' in page.text
+    assert '<b class="tone-bad">Out of date</b>' in page.text  # each result's badge
     assert "Quality score" in page.text  # the sort
 
 
