@@ -325,7 +325,7 @@ class EmbeddedIndex(SearchBackend):
             else:
                 tallies = columns.tallies(stored, mask, matched)
             facets = {name: columns.facets[name].top(tallies[name], query.facet_limit) for name in stored}
-            facets |= derived_facets(columns.judged, mask, query)
+            facets |= derived_facets(columns.judged, mask, matched, query)
             averages = quality_averages(columns, mask, query)
             rows, keys, hit_scores = self._page(query, mask, matched, scores, ranked=worded)
             summaries = self._summaries(rows)

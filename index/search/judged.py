@@ -28,7 +28,7 @@ from index.search.base import (
 )
 
 if TYPE_CHECKING:
-    from index.search.columns import BoolArray, Columns, FloatArray
+    from index.search.columns import BoolArray, Columns, FloatArray, IntArray
 
 DUE, STALE, QUALITY = 0, 1, 2  # columns of Columns.judged
 
@@ -71,11 +71,35 @@ def judged_mask(judged: FloatArray, query: SearchQuery) -> BoolArray:
     return mask
 
 
-def derived_facets(judged: FloatArray, mask: BoolArray, query: SearchQuery) -> dict[str, list[FacetCount]]:
+def derived_facets(
+    judged: FloatArray, mask: BoolArray, rows: IntArray, query: SearchQuery
+) -> dict[str, list[FacetCount]]:
+    """The freshness facet over the matching documents (``mask``; ``rows``: the same as rowids): a small
+    result through its rows, a large one through the mask."""
     if "freshness" not in query.facets:
         return {}
-    states = state_masks(judged, query.clock().timestamp())
-    return {"freshness": freshness_counts({s: int((m & mask).sum()) for s, m in states.items()})}
+    now = query.clock().timestamp()
+    if len(rows) * 4 < len(judged):
+        due, stale, where = judged[rows, DUE], judged[rows, STALE], None
+    else:
+        due, stale, where = judged[:, DUE], judged[:, STALE], mask
+    return {"freshness": freshness_counts(state_counts(due, stale, now, where))}
+
+
+def state_counts(due: FloatArray, stale: FloatArray, now: float, where: BoolArray | None = None) -> dict[str, int]:
+    """How many documents (those in ``where``, or all) are in each freshness state at ``now``."""
+    with np.errstate(invalid="ignore"):
+        fresh, gone, known = now < due, stale <= now, ~np.isnan(due)
+    if where is not None:
+        fresh, gone, known = fresh & where, gone & where, known & where
+    total = int(np.count_nonzero(where)) if where is not None else len(due)
+    counts = [int(np.count_nonzero(m)) for m in (fresh, gone, known)]
+    return {
+        "fresh": counts[0],
+        "due": counts[2] - counts[0] - counts[1],
+        "stale": counts[1],
+        "unknown": total - counts[2],
+    }
 
 
 def quality_averages(columns: Columns, mask: BoolArray, query: SearchQuery) -> dict[str, list[Average]]:
