@@ -69,8 +69,8 @@ async def search_params(
         list[str],
         Query(description="datasets in any of these freshness states: fresh, due, stale, unknown"),
     ] = [],  # noqa: B006
-    quality_min: Annotated[
-        int | None, Given, Query(ge=0, le=100, description="datasets with a metadata quality score at least this")
+    quality_min: Annotated[  # 0 to 100, checked by run_search (a bound here would also apply to a blank's None)
+        int | None, Given, Query(description="datasets with a metadata quality score at least this (0 to 100)")
     ] = None,
     sort: Annotated[Literal["relevance", "modified", "title", "quality"] | None, Given, Query()] = None,
     page: Annotated[int | None, Given, Query(description="page number, from 1")] = None,
