@@ -222,3 +222,11 @@ def test_cached_answers_are_versioned_by_the_minute() -> None:
     assert isinstance(found, tuple)
     assert found[0] == 7
     assert minute_versioned(lambda: None)() is None  # a backend that cannot tell is never cached
+
+
+def test_blank_values_are_not_given(api: TestClient) -> None:
+    """An OpenSearch client fills a parameter it has no value for with nothing: it is not a filter."""
+    everything = get(api, per_page=1)["total"]
+    assert get(api, quality_min="", freshness="", per_page=1)["total"] == everything
+    assert api.get("/", params={"quality_min": "lots"}).status_code == 400
+    assert api.get("/", params={"freshness": "rotten"}).status_code == 400
