@@ -111,4 +111,4 @@ def _sources(
             or (s.publisher and organization_slug(s.publisher) == publisher.slug)
         )
     ]
-    return [source_health(services.store, s, now) for s in chosen]
+    return [source_health(services.store, s, now, problems=True) for s in chosen]

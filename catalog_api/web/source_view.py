@@ -89,7 +89,7 @@ class SourcePage:
 
 
 def source_page(store: Store, source: SourceRow, query: SourceQuery, now: datetime) -> SourcePage:
-    health = source_health(store, source, now)
+    health = source_health(store, source, now, problems=True)
     offset = (query.jobs_page - 1) * JOBS_PER_PAGE
     jobs = store.list_jobs(source.id, limit=JOBS_PER_PAGE, offset=offset)
     jobs_total = store.count_jobs(source.id)
