@@ -187,3 +187,14 @@ def test_annual_grace_is_capped_at_thirty_days() -> None:
     when = schedule("annual", MODIFIED)
     assert when.due_at is not None
     assert when.due_at - MODIFIED == timedelta(days=365.2425) + timedelta(days=30)
+
+
+@pytest.mark.parametrize("value", ["R/P99999999999999999Y", "R/P", "R/PT", "P", "R/P1Y" * 10_000, "R/P1.5.5D", "\x00"])
+def test_hostile_values_never_raise(value: str) -> None:
+    when = schedule(value, MODIFIED)
+    assert state(when.due_at, when.stale_at, MODIFIED) in ("fresh", "unknown")
+
+
+def test_a_modified_date_near_the_end_of_time_is_never_due() -> None:
+    when = schedule("R/P10Y", datetime(9995, 1, 1, tzinfo=UTC))
+    assert when.stale_at == NEVER_DUE
