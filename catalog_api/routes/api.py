@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import RedirectResponse
 
+from catalog_api.collections import collections_of
 from catalog_api.deps import JobId, PageNumber, ServicesDep, SettingsDep, api_url, html_url
+from catalog_api.judging import hit_freshness, record_judgement
 from catalog_api.openapi import errors
 from catalog_api.schemas import (
     CatalogInfo,
@@ -18,6 +22,7 @@ from catalog_api.schemas import (
     LocalEdit,
     Page,
     Provenance,
+    Quality,
     RecordErrorPublic,
     SearchResponse,
     SourcePublic,
@@ -46,27 +51,32 @@ def search_datasets(services: ServicesDep, params: SearchParamsDep) -> Response:
 
 
 def search_response(services: Services, params: SearchParams) -> SearchResponse:
-    outcome = run_search(services, params)
+    now = params.now or services.clock()
+    outcome = run_search(services, replace(params, now=now))
     settings = services.settings
     sources = provenance(services.store, [h.id for h in outcome.result.hits])
     return SearchResponse(
         total=outcome.result.total,
         page=outcome.page,
         per_page=params.per_page,
-        results=[_summary(settings, h.summary, h.score, sources.get(h.id, [])) for h in outcome.result.hits],
+        results=[_summary(settings, h.summary, h.score, now, sources.get(h.id, [])) for h in outcome.result.hits],
         facets={k: [FacetValue(value=f.value, count=f.count) for f in v] for k, v in outcome.result.facets.items()},
         next=outcome.next_cursor,
     )
 
 
-def _summary(settings: Settings, summary: Any, score: float, sources: list[dict[str, Any]]) -> DatasetSummary:
+def _summary(
+    settings: Settings, summary: Any, score: float, now: datetime, sources: list[dict[str, Any]]
+) -> DatasetSummary:
     data = dict(summary)
+    data.pop("freshness_at", None)
     return DatasetSummary(
         **data,
         html_url=html_url(settings, data["id"], data["title"]),
         api_url=api_url(settings, data["id"]),
         score=round(score, 4) if score else None,
         provenance=[Provenance(**p) for p in sources],
+        freshness=hit_freshness(summary, now),
     )
 
 
@@ -83,6 +93,7 @@ def get_dataset(dataset_id: str, services: ServicesDep) -> Response | DatasetPub
         return RedirectResponse(api_url(services.settings, merged_into), status_code=308)
     row = merged_row(services.store, services.store.get_record(record_id))
     settings = services.settings
+    freshness, quality = record_judgement(row, services.clock())
     return DatasetPublic(
         provenance=[Provenance(**p) for p in provenance(services.store, [row.id])[row.id]],
         id=row.id,
@@ -102,6 +113,9 @@ def get_dataset(dataset_id: str, services: ServicesDep) -> Response | DatasetPub
             organization=row.organization,
             overrides=[LocalEdit(field=e.field, value=e.value, by=e.by, at=e.at) for e in local_edits(row.overrides)],
         ),
+        collections=[c.slug for c in collections_of(services, row.id)],
+        freshness=freshness,
+        quality=Quality.model_validate(quality) if quality else None,
     )
 
 
