@@ -28,7 +28,7 @@ import click
 from rich.console import Console
 
 from catalog_api.runtime import lower_priority
-from catalog_api.schedule import parse_interval
+from catalog_api.schedule import ScheduleError, normalize
 from harvesters.registry import UnknownHarvester, known_kinds, require_kind
 
 if TYPE_CHECKING:
@@ -115,7 +115,11 @@ def source() -> None:
 @click.option("--license", "license_", help="licence URL or name (feeds)")
 @click.option("--frequency", help="ISO 8601 repeat, e.g. R/PT5M (feeds)")
 @click.option("--option", "options", multiple=True, metavar="KEY=VALUE", help="a kind-specific option (repeatable)")
-@click.option("--schedule", help="harvest every ISO 8601 duration, e.g. PT6H or P1D (used by `nutmeg worker`)")
+@click.option(
+    "--schedule",
+    help="when `nutmeg worker` harvests it: cron in UTC ('30 2 * * *') or ISO 8601 ('PT6H', "
+    "'R/2026-01-01T02:00:00Z/P1D'); 'off': only when asked  [default: nightly, NUTMEG_SCHEDULE_DEFAULT]",
+)
 @click.option("--federal", is_flag=True, help="validate records against the federal DCAT-US schema")
 @click.option("--allow-private", is_flag=True, help="allow this source to resolve to private/loopback addresses")
 @click.option(
@@ -147,9 +151,9 @@ def source_add(name: str, url: str, kind: str, **fields: Any) -> None:
         raise CliError(str(exc), HOW_TO_GIVE) from exc
     if fields["schedule"]:
         try:
-            parse_interval(fields["schedule"])
-        except ValueError as exc:
-            raise CliError(str(exc), "use an ISO 8601 duration such as PT6H or P1D") from exc
+            normalize(fields["schedule"], name)
+        except ScheduleError as exc:
+            raise CliError(str(exc), "e.g. --schedule '30 2 * * *', --schedule PT6H, or --schedule off") from exc
     from catalog_api.governance.sourcecheck import SourceCheckError
     from catalog_api.governance.sources import register, spec_of
     from index.governance import get_organization
@@ -329,6 +333,8 @@ def harvest(names: tuple[str, ...], all_: bool, full: bool, accept_shrink: bool)
     lower_priority(settings.harvest_nice)
     with services(settings) as built:
         _report_reaped(built)
+        if built.runner.settle():
+            console.print("put back the search engine's refresh interval a killed harvest left relaxed")
         targets = [s.name for s in built.store.list_sources() if s.enabled] if all_ else list(names)
         failures = _harvest_each(built, targets, full=full, accept_shrink=accept_shrink)
     if failures:
@@ -437,39 +443,39 @@ def _report_reaped(built: Services) -> None:
 
 
 @main.command()
-@click.option("--once", is_flag=True, help="harvest what is due now, then exit (for cron)")
-@click.option("--interval", default=30.0, show_default=True, help="seconds between checks")
-def worker(once: bool, interval: float) -> None:
-    """Harvest every source whose --schedule is due, forever (the harvest worker of a deployment)."""
-    from catalog_api.schedule import due_sources
+@click.option("--once", is_flag=True, help="do what is due now, then exit (for cron)")
+@click.option("--interval", type=float, help="seconds between passes  [default: NUTMEG_WORKER_POLL_SECONDS, 30]")
+def worker(once: bool, interval: float | None) -> None:
+    """Harvest each source when its schedule is due, and run the other periodic tasks, forever (the
+    worker of a deployment; run several, on one PostgreSQL, to share the work)."""
+    from catalog_api.worker import Worker, after_harvest_hooks, default_tasks
 
     settings = load_settings()
     lower_priority(settings.harvest_nice)
+    _exit_cleanly_on_sigterm()  # a stopped worker's job ends as failed (interrupted), not left running
+
+    def show(built: Services, report: HarvestReport) -> None:
+        _print_report(report, report.seconds)
+
     with services(settings) as built:
-        _report_reaped(built)
-        if not once:
-            out.print("harvest worker started; sources with a schedule are harvested when due (Ctrl-C stops)")
-        while True:
-            due = due_sources(built.store.list_sources(), datetime.now(UTC))
-            _harvest_each(built, due, full=False, accept_shrink=False)
-            _catch_up_index(built)
-            if once:
-                out.print(f"harvested {len(due)} due source(s)")
-                return
-            time.sleep(interval)
+        hooks = [show, *after_harvest_hooks(settings)]
+        runner = Worker(built, default_tasks(settings), hooks)
+        for line in runner.start():
+            console.print(line)
+        if once:
+            results = runner.run_once()
+            for result in results:
+                _say_task(result)
+            out.print(f"harvested {len(runner.harvested)} due source(s)")
+            return
+        out.print("worker started: sources are harvested when their schedule is due (Ctrl-C stops)")
+        runner.run_forever(interval or settings.worker_poll_seconds, say=_say_task)
 
 
-def _catch_up_index(built: Services) -> None:
-    """After a search-engine outage, index what the store has and the index lacks (quietly retried)."""
-    from index.search.base import BackendUnavailable
-
-    try:
-        caught_up = built.runner.index_pending()
-    except BackendUnavailable as exc:
-        console.print(f"search engine still unavailable ({exc}); will retry")
-        return
-    if caught_up:
-        out.print(f"search index caught up with {caught_up} record(s)")
+def _say_task(result: Any) -> None:
+    """A worker task's line (each harvest printed its own report already)."""
+    if result.message and result.task != "harvests":
+        out.print(f"{result.task}: {result.message}")
 
 
 @job.command("errors")
