@@ -209,8 +209,9 @@ def _options(fields: dict[str, Any]) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="print JSON (every field, for scripts) instead of a table")
 def source_list(as_json: bool) -> None:
     """List registered sources: datasets, last harvest, last success and failure, schedule."""
-    with opened_store() as store:
-        summaries = [_source_summary(store, row) for row in store.list_sources()]
+    settings = load_settings()
+    with opened_store(settings) as store:
+        summaries = [_source_summary(store, row, settings.schedule_flag_after) for row in store.list_sources()]
     if as_json:
         out.print_json(json.dumps(summaries), indent=2)
         return
@@ -220,12 +221,12 @@ def source_list(as_json: bool) -> None:
     out.print(_sources_table(summaries))
 
 
-def _source_summary(store: Store, row: Any) -> dict[str, Any]:
+def _source_summary(store: Store, row: Any, flag_after: int) -> dict[str, Any]:
     """Everything the CLI knows of a source, as JSON-ready values (``--json`` prints exactly this)."""
     from catalog_api.web.health import next_run, source_health
 
     now = datetime.now(UTC)
-    health = source_health(store, row, now)
+    health = source_health(store, row, now, flag_after)
     failure = store.last_job_with_status(row.id, "failed")
     last = health.last_job
     planned = next_run(row, now)
@@ -248,6 +249,8 @@ def _source_summary(store: Store, row: Any) -> dict[str, Any]:
         "schedule": row.schedule,
         "next_run_at": _iso(planned.at),
         "next_run": planned.words or None,
+        "consecutive_failures": row.consecutive_failures,
+        "failing": health.failing,
         "created_at": _iso(row.created_at),
     }
 
@@ -287,6 +290,8 @@ def _sources_table(summaries: list[dict[str, Any]]) -> Any:
         harvest += f"\nlast success: {_when(item['last_success_at'])}"
         if item["last_failure_at"]:
             harvest += f"\nlast failure: {_when(item['last_failure_at'])}"
+        if item["failing"]:
+            harvest += f"\n[red bold]FAILING[/]: {item['consecutive_failures']} runs in a row; backing off"
         schedule = item["schedule"] or "on demand"
         if item["schedule"] and (item["next_run_at"] or item["next_run"]):
             schedule += f"\nnext: {_when(item['next_run_at']) if item['next_run_at'] else item['next_run']}"

@@ -19,7 +19,8 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 def sources(request: Request, services: ServicesDep) -> HTMLResponse:
     now = datetime.now(UTC)
     every = sorted(services.store.list_sources(), key=lambda s: (s.title or s.name).casefold())
-    rows = [source_health(services.store, s, now) for s in every]
+    flag_after = services.settings.schedule_flag_after
+    rows = [source_health(services.store, s, now, flag_after) for s in every]
     return templates(request).TemplateResponse(request, "sources.html", {"sources": rows, "now": now})
 
 
@@ -27,5 +28,7 @@ def sources(request: Request, services: ServicesDep) -> HTMLResponse:
 def source(name: str, request: Request, services: ServicesDep) -> HTMLResponse:
     now = datetime.now(UTC)
     query = SourceQuery.from_query(request.query_params)
-    page = source_page(services.store, services.store.get_source(name), query, now)
+    page = source_page(
+        services.store, services.store.get_source(name), query, now, services.settings.schedule_flag_after
+    )
     return templates(request).TemplateResponse(request, "source.html", {"page": page, "now": now})

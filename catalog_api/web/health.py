@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from catalog_api.schedule import parse_interval
+from catalog_api.schedule import ScheduleError, parse, when_due
 from index.store import JobRow, SourceRow, Store
 
 Tone = Literal["ok", "warn", "bad", "info", "none"]
@@ -41,17 +41,21 @@ class NextRun:
 
 
 def next_run(source: SourceRow, now: datetime) -> NextRun:
+    """When the worker harvests ``source`` next (``catalog_api.schedule.when_due``), in words when no time."""
     if not source.enabled:
         return NextRun(None, "disabled")
-    if not source.schedule:
+    if not source.schedule or source.kind == "api":
         return NextRun(None, "on demand")
     try:
-        interval = parse_interval(source.schedule)
-    except ValueError:
+        parse(source.schedule, source.name)
+    except ScheduleError:
         return NextRun(None, f"unreadable schedule {source.schedule!r}")
-    if source.last_job_at is None or source.last_job_at + interval <= now:
+    at = when_due(source, now)
+    if at is None:
+        return NextRun(None, "no run left")
+    if at <= now:
         return NextRun(None, "due now")
-    return NextRun(source.last_job_at + interval, "")
+    return NextRun(at, "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +65,7 @@ class SourceHealth:
     last_job: JobRow | None
     last_job_errors: int
     next_run: NextRun
+    failing: bool = False  # NUTMEG_SCHEDULE_FLAG_AFTER failed runs in a row: the worker backs off
 
     @property
     def tone(self) -> Tone:
@@ -71,8 +76,9 @@ class SourceHealth:
         return status_words(self.last_job.status if self.last_job else None)
 
 
-def source_health(store: Store, source: SourceRow, now: datetime) -> SourceHealth:
+def source_health(store: Store, source: SourceRow, now: datetime, flag_after: int = 3) -> SourceHealth:
     jobs = store.list_jobs(source.id, limit=1)
     last = jobs[0] if jobs else None
     errors = store.list_errors(job_id=last.id, limit=0)[0] if last else 0
-    return SourceHealth(source, store.live_count(source.id), last, errors, next_run(source, now))
+    failing = source.consecutive_failures >= flag_after
+    return SourceHealth(source, store.live_count(source.id), last, errors, next_run(source, now), failing)
