@@ -130,7 +130,10 @@ def reap(store: Store, now: datetime, stale: timedelta, backoff_cap: timedelta =
 
 def settle_engine(store: Store, index: SearchBackend, now: datetime, stale: timedelta) -> bool:
     """Put back the search-engine settings a killed job left changed (the relaxed refresh interval), when
-    no job is alive anywhere (a live one may have relaxed them on purpose); True when it did."""
+    no job is alive anywhere (a live one may have relaxed them on purpose); True when it did. An in-memory
+    store belongs to this process alone: nothing to put back, and its one connection is not shared."""
+    if store.in_memory:
+        return False
     if any(why_abandoned(job, now, stale) is None for job, _ in store.running_jobs()):
         return False
     return index.settle()
