@@ -197,18 +197,25 @@ def _cron(text: str, name: str) -> Cron:
         )
     try:
         parsed = croniter(text, _REFERENCE, hash_id=name.encode() or b"nutmeg")
-        fixed = _fixed(text, parsed.expanded) if "H" in text.upper() else text
+        fixed = _fixed(text, parsed.expanded) if any(_hashed(f) for f in fields) else text
         Cron(fixed).next_after(_REFERENCE)  # a date that never comes (30 February) fails here
     except CroniterError as exc:
         raise ScheduleError(f"{text!r} is not a schedule ({exc}); write {EXAMPLES}") from None
     return Cron(fixed)
 
 
+_HASH = re.compile(r"(?<![A-Z])H(?![A-Z])")  # H alone, not inside a name such as THU
+
+
+def _hashed(field: str) -> bool:
+    return _HASH.search(field.upper()) is not None
+
+
 def _fixed(text: str, expanded: Sequence[Sequence[object]]) -> str:
     """``H H(1-5) * * *`` → ``58 5 * * *``: hashed fields as the numbers they stand for."""
     fields = text.split()
     return " ".join(
-        ",".join(str(v) for v in values) if "H" in field.upper() else field
+        ",".join(str(v) for v in values) if _hashed(field) else field
         for field, values in zip(fields, expanded, strict=True)
     )
 
