@@ -174,9 +174,7 @@ CAP = timedelta(days=7)
         ("30 2 * * *", 20, at(6, 2, 30, month=12)),  # capped: a week past the normal run, on a scheduled time
     ],
 )
-def test_a_failing_source_backs_off_exponentially_up_to_the_cap(
-    text: str, failures: int, expected: datetime
-) -> None:
+def test_a_failing_source_backs_off_exponentially_up_to_the_cap(text: str, failures: int, expected: datetime) -> None:
     schedule = parse(text)
     normal = next_run(schedule, NOW, NOW)
     assert normal is not None
