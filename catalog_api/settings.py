@@ -199,8 +199,9 @@ class Settings(BaseSettings):
     def _schedule(cls, value: str) -> str:
         from catalog_api.schedule import OFF_WORDS, parse
 
-        if value.strip().lower() not in OFF_WORDS:
-            parse(value, "example")  # ScheduleError is a ValueError: named with the key like any other
+        if value == cls.model_fields["schedule_default"].default or value.strip().lower() in OFF_WORDS:
+            return value  # the default is known good: no croniter import at every CLI start
+        parse(value, "example")  # ScheduleError is a ValueError: named with the key like any other
         return value
 
     @field_validator("database_url")
