@@ -176,7 +176,7 @@ def source_add(name: str, url: str, kind: str, **fields: Any) -> None:
     with opened_store(settings) as store:
         try:
             org_id = get_organization(store, fields["organization"]).id if fields["organization"] else None
-            register(store, settings, spec_of(replace(new, organization_id=org_id)), check=not fields["no_check"])
+            row = register(store, settings, spec_of(replace(new, organization_id=org_id)), check=not fields["no_check"])
         except SourceCheckError as exc:
             raise CliError(exc.message, "fix it, or pass --no-check to save it unchecked") from exc
         except NotFound as exc:
@@ -184,6 +184,8 @@ def source_add(name: str, url: str, kind: str, **fields: Any) -> None:
         except Conflict as exc:
             raise CliError(str(exc), f"choose another name, or `nutmeg source remove {name}` first") from exc
     out.print(f"added source [bold]{name}[/] ({kind}) → {url}; harvest it with `nutmeg harvest {name}`")
+    when = f"schedule [bold]{row.schedule}[/] (UTC), run by `nutmeg worker`" if row.schedule else "no schedule"
+    out.print(f"  {when}; change it with `nutmeg source update {name} --schedule ...`", highlight=False)
     for variable in credentials.env_names():
         if variable not in os.environ:
             console.print(f"  note: {variable} is not set here; set it where `nutmeg worker`/`harvest` runs")
