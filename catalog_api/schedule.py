@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # the CLI parses schedules before it opens the store; keep th
 DEFAULT = "H H(1-5) * * *"  # nightly, at a time between 01:00 and 05:59 UTC taken from the source's name
 OFF_WORDS = frozenset({"off", "none", "manual", "never"})
 MINIMUM = timedelta(minutes=1)
+MAXIMUM = timedelta(days=3653)  # ten years
 LONGEST = 40  # characters the store keeps
 EXAMPLES = (
     "a cron expression such as '30 2 * * *' (UTC), or ISO 8601 such as 'PT6H', 'R/P1D' or 'R/2026-01-01T02:00:00Z/P1D'"
@@ -82,6 +83,13 @@ class Every:
         return self.start is not None
 
     def next_after(self, moment: datetime) -> datetime | None:
+        """The next run after ``moment`` (None: no run left, or past the year 9999)."""
+        try:
+            return self._next_after(moment)
+        except (OverflowError, ValueError):
+            return None
+
+    def _next_after(self, moment: datetime) -> datetime | None:
         if self.start is None:
             return moment + self.step
         if moment < self.start:
@@ -166,9 +174,15 @@ def _duration(text: str, whole: str) -> relativedelta:
     match = _DURATION.fullmatch(text)
     if match is None or not any(match.groupdict().values()):
         raise ScheduleError(f"{whole!r} is not a schedule; write {EXAMPLES} (whole numbers only)")
-    step = relativedelta(**{k: int(v) for k, v in match.groupdict().items() if v})  # type: ignore[arg-type]
-    if (_REFERENCE + step) - _REFERENCE < MINIMUM:
+    try:
+        step = relativedelta(**{k: int(v) for k, v in match.groupdict().items() if v})  # type: ignore[arg-type]
+        length = (_REFERENCE + step) - _REFERENCE
+    except (OverflowError, ValueError):
+        length = MAXIMUM + MAXIMUM
+    if length < MINIMUM:
         raise ScheduleError(f"{whole!r} is shorter than the one-minute minimum")
+    if length > MAXIMUM:
+        raise ScheduleError(f"{whole!r} is longer than the ten-year maximum")
     return step
 
 
@@ -245,7 +259,7 @@ def backed_off(schedule: Schedule, normal: datetime, failures: int, cap: timedel
         return normal
     following = schedule.next_after(normal)
     period = (following - normal) if following is not None else timedelta(0)
-    delay = min(period * ((1 << min(failures - 1, 32)) - 1), cap)
+    delay = min(period * ((1 << min(failures - 1, 16)) - 1), cap)
     target = normal + delay
     if not schedule.aligned or delay == timedelta(0):
         return target

@@ -119,6 +119,11 @@ def test_hashed_fields_are_fixed_per_name_and_spread_sources_over_the_night() ->
         ("P", "is not a schedule"),
         ("PT", "is not a schedule"),
         ("PT30S", "shorter than the one-minute minimum"),
+        ("P11Y", "longer than the ten-year maximum"),
+        ("P999999999999D", "longer than the ten-year maximum"),
+        ("PT99999999999999999999H", "longer than the ten-year maximum"),
+        ("@reboot", "'@reboot' is not a schedule"),
+        ("1-5/0 * * * *", "is not a schedule"),
         ("R0/P1D", "repeats zero times"),
         ("R5/P1D", "a run count needs a start"),
         ("X/P1D", "'X/P1D' is not a schedule"),
@@ -143,6 +148,10 @@ def test_parse_interval_is_for_fixed_lengths() -> None:
         parse_interval("P1M")
     with pytest.raises(ScheduleError, match="not a fixed ISO 8601 duration"):
         parse_interval("30 2 * * *")
+
+
+def test_a_schedule_that_runs_past_the_year_9999_has_no_run_left() -> None:
+    assert next_run(parse("R/9999-12-31T23:59:59Z/P1D"), datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC), NOW) is None
 
 
 def test_the_two_forms() -> None:
