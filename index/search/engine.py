@@ -282,6 +282,7 @@ class EngineIndex(SearchBackend):
             return False
         try:
             self._set_refresh_interval(REFRESH_INTERVAL)
+            self._client().call("POST", f"/{self.alias}/_refresh")  # what the killed job wrote: searchable now
         except (EngineError, BackendUnavailable) as exc:
             log.warning("could not put back the refresh interval a killed harvest left relaxed: %s", exc)
             return False

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -240,6 +241,11 @@ def test_a_killed_jobs_refresh_interval_is_put_back_at_the_next_start_when_no_jo
 ) -> None:
     """No new job needed: a worker's start and ``nutmeg doctor`` (like ``harvest`` and ``serve`` at
     theirs) put the interval back — but not while a live job may have relaxed it on purpose."""
+    from click.testing import CliRunner
+    from fastapi.testclient import TestClient
+
+    from catalog_api.app import create_app
+    from catalog_api.cli import main
     from catalog_api.doctor import diagnose
     from catalog_api.jobs import settle_engine
     from catalog_api.services import build_services
@@ -271,6 +277,19 @@ def test_a_killed_jobs_refresh_interval_is_put_back_at_the_next_start_when_no_jo
     assert findings["search settings"].summary == "put back the refresh interval a killed harvest left relaxed"
     assert _refresh_interval(opensearch_node, alias) == "1s"
     assert "search settings" not in {f.name for f in diagnose(settings)}  # once is enough
+
+    _kill_mid_job(opensearch_node, alias)
+    with TestClient(create_app(settings)):  # `nutmeg serve`: at start, beside warming the index
+        deadline = time.monotonic() + 30
+        while _refresh_interval(opensearch_node, alias) != "1s" and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert _refresh_interval(opensearch_node, alias) == "1s"
+
+    _kill_mid_job(opensearch_node, alias)
+    environment = {"NUTMEG_DATABASE_URL": settings.database_url, "NUTMEG_SEARCH_URL": opensearch_node.url}
+    harvested = CliRunner().invoke(main, ["harvest", "nowhere"], env={**environment, "NUTMEG_SEARCH_INDEX": alias})
+    assert "put back the search engine's refresh interval a killed harvest left relaxed" in harvested.output
+    assert _refresh_interval(opensearch_node, alias) == "1s"
 
 
 def test_nothing_listening_is_unavailable(caplog: pytest.LogCaptureFixture) -> None:
