@@ -769,5 +769,35 @@ def _governance_commands() -> None:
 _governance_commands()
 
 
+def _check_group() -> click.Group:
+    """``nutmeg check``: the group the link-check (and data-preview) commands join; whichever registers
+    first creates it."""
+    found = main.commands.get("check")
+    if isinstance(found, click.Group):
+        return found
+    group = click.Group("check", help="Check, now, what the catalog's datasets point at (links, data files).")
+    main.add_command(group)
+    return group
+
+
+def _preview_commands() -> None:
+    from catalog_api.previews_cli import previews  # imports only click at its top: the CLI stays fast
+
+    _check_group().add_command(previews)
+
+
+_preview_commands()
+
+
+def _collection_commands() -> None:
+    from catalog_api.collections_cli import census, collection  # imports only click: the CLI stays fast
+
+    main.add_command(collection)
+    main.add_command(census)
+
+
+_collection_commands()
+
+
 if __name__ == "__main__":
     main()

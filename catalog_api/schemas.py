@@ -82,6 +82,7 @@ class DatasetPublic(Public):
     api_url: str
     dataset: Dataset
     catalog: CatalogInfo
+    collections: list[str] = Field(default_factory=list, description="slugs of the collections it is in now")
 
 
 class SourcePublic(Public):

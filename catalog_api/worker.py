@@ -70,8 +70,10 @@ def default_tasks(settings: Settings) -> list[PeriodicTask]:
 
 
 def after_harvest_hooks(settings: Settings) -> list[AfterHarvest]:
-    """What runs after each harvest the worker does, e.g. ``lambda services, report: run_previews(...)``."""
-    return []
+    """What runs after each harvest the worker does (each gets the services and the job's report)."""
+    from catalog_api.previews import previews_after_harvest
+
+    return [previews_after_harvest]
 
 
 @dataclass

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
+from catalog_api.collections import collections_of
 from catalog_api.deps import JobId, PageNumber, ServicesDep, SettingsDep, api_url, html_url
 from catalog_api.openapi import errors
 from catalog_api.schedule import when_due
@@ -90,6 +91,7 @@ def get_dataset(dataset_id: str, services: ServicesDep) -> DatasetPublic:
             organization=row.organization,
             overrides=[LocalEdit(field=e.field, value=e.value, by=e.by, at=e.at) for e in local_edits(row.overrides)],
         ),
+        collections=[c.slug for c in collections_of(services, row.id)],
     )
 
 
