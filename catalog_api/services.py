@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from catalog_api.harvesting import HarvestRunner, utcnow
 from catalog_api.secret import signing_key
@@ -25,6 +25,8 @@ class Services:
     runner: HarvestRunner
     # signs API cursors (catalog_api/secret.py); services built by hand get a key of their own
     signing_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    # the clock freshness is judged by (tests put a fixed one)
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     # the collections searches filter and facet by, re-read at most once a second (issue 14)
     collections: KnownCollections = None  # type: ignore[assignment]  # made from the store below
 
@@ -42,8 +44,8 @@ class Services:
 
 
 def build_services(settings: Settings, clock: Callable[[], datetime] = utcnow) -> Services:
-    """Open the store (migrated to the newest schema), the search backend and the harvest runner (whose
-    ``clock`` every job and schedule decision reads)."""
+    """Open the store (migrated to the newest schema), the search backend and the harvest runner; ``clock``
+    is the one every job, schedule and freshness decision reads."""
     store = Store(settings.database_url)
     store.migrate()
     index = open_backend(
@@ -56,4 +58,4 @@ def build_services(settings: Settings, clock: Callable[[], datetime] = utcnow) -
         return HttpClient(settings.http_policy(allow_private=allow_private))
 
     runner = HarvestRunner(store, index, settings, http_factory, clock)
-    return Services(settings, store, index, runner, signing_key(settings))
+    return Services(settings, store, index, runner, signing_key(settings), clock)

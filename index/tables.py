@@ -12,8 +12,10 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Date,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -308,4 +310,14 @@ collection_picks = Table(
     Column("collection_id", Integer, ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True),
     Column("record_id", String(32), primary_key=True),
     Column("included", Boolean, nullable=False),  # False: excluded even when the rule matches
+)
+
+# -- metadata quality (issue 13; index/quality.py) ----------------------------------------------------
+quality_daily = Table(
+    "quality_daily",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("scope", String(300), primary_key=True),  # catalog, publisher:<title> or source:<name>
+    Column("average", Float, nullable=False),
+    Column("datasets", Integer, nullable=False),
 )

@@ -8,7 +8,7 @@ more than one running job before it (a race the index now rules out) keep the ne
 ended as failed.
 
 Revision ID: 0007
-Revises: 0012
+Revises: 0008
 Create Date: 2026-11-28
 """
 
@@ -22,7 +22,7 @@ from alembic import op
 from index.tables import UTCDateTime
 
 revision = "0007"
-down_revision = "0012"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
