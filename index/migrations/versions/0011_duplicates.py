@@ -1,7 +1,7 @@
 """Duplicates across sources: blocking keys of every record, members of merged datasets, admins' splits.
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0007
 Create Date: 2026-11-28
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from index.tables import UTCDateTime
 
 revision = "0011"
-down_revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
