@@ -1,0 +1,156 @@
+"""Where each harvested record's time goes: the harvest pipeline split into its stages, per record.
+
+    python -m benchmarks.stages                 # 100,000 datasets
+    python -m benchmarks.stages --count 10000   # quicker
+
+Each stage runs over every record of the synthetic catalog (``benchmarks.synth``) in one process, one
+stage at a time, with the same functions the harvest runs (so nothing here is a model of the pipeline):
+
+* parse — the streamed ijson read of the data.json body (``JsonByteStream`` + ``ijson.items``);
+* hash — field caps, canonical JSON bytes and the content hash (all an unchanged record costs);
+* validate — the record against its source schema (Project Open Data 1.1, compiled once);
+* RDF graph — the record's DCAT graph through the DCAT-US ↔ DCAT tables;
+* mapping — graph → model (``dataset_from_graph``);
+* outputs — model → stored JSON, data.json form, data.gov's schema check, search document;
+* store write — ``Store.write_records`` in the runner's batches;
+* index write — ``EmbeddedIndex.index`` in the runner's batches.
+
+The garbage collector is tuned as a harvest tunes it (``fewer_collections``). The floor is a bare ``orjson.loads`` of the same file. Stages are CPU time of one core; the harvest
+spreads validate → outputs over worker processes, so its wall time per record is less than the sum.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import ijson
+import orjson
+
+from benchmarks.run import OUT
+from benchmarks.synth import write_catalog
+
+BATCH = 500
+
+
+def timed(stages: dict[str, float], name: str, work: Callable[[], Any]) -> Any:
+    started = time.process_time()
+    result = work()
+    stages[name] = stages.get(name, 0.0) + time.process_time() - started
+    return result
+
+
+def _parse(path: Path) -> list[dict[str, Any]]:
+    from harvesters.jsonstream import JsonByteStream
+
+    def chunks() -> Iterator[bytes]:
+        with path.open("rb") as body:
+            while chunk := body.read(1 << 16):
+                yield chunk
+
+    return list(ijson.items(JsonByteStream(chunks()), "dataset.item", use_float=True))
+
+
+def measure(path: Path, work: Path) -> tuple[int, dict[str, float], float]:
+    """Per-stage CPU seconds over every record of ``path``, the record count, and the floor."""
+    from harvesters.base import canonical_json, content_hash
+    from harvesters.datajson import materialize
+    from harvesters.datajson_forms import unmapped_fields
+    from harvesters.fieldcaps import FieldCaps, cap_record
+    from mappings.rdf_model import dataset_from_graph
+    from mappings.validation import Profile, validate
+
+    stages: dict[str, float] = {}
+    started = time.process_time()
+    orjson.loads(path.read_bytes())
+    floor = time.process_time() - started
+    raws = timed(stages, "parse", lambda: _parse(path))
+    caps = FieldCaps()
+    capped = timed(stages, "hash", lambda: [cap_record(dict(r), caps)[0] for r in raws])
+    hashed = timed(stages, "hash", lambda: [(d, content_hash(d)) for d in map(canonical_json, capped)])
+    issues = timed(stages, "validate", lambda: [validate(r, Profile.NON_FEDERAL) for r in capped])
+    built = timed(
+        stages,
+        "RDF graph",
+        lambda: [materialize(r, [*i, *unmapped_fields(r)], None) for r, i in zip(capped, issues, strict=True)],
+    )
+    datasets = timed(stages, "mapping", lambda: [dataset_from_graph(m.graph, m.subject) for m in built])
+    del built
+    prepared = timed(stages, "outputs", lambda: _outputs(datasets, hashed))
+    _write(stages, prepared, work)
+    return len(raws), stages, floor
+
+
+def _outputs(datasets: list[Any], hashed: list[tuple[bytes, str]]) -> list[Any]:
+    from catalog_api.preparing import PrepareContext, prepared_record
+    from mappings.validation import Profile
+
+    ctx = PrepareContext("bench", 1, "State of Example", Profile.NON_FEDERAL)
+    return [
+        prepared_record(
+            dataset, ctx, rid=f"r{n}", identifier=f"r{n}", content_hash=h, source_record=d, issues=[], existed=False
+        )
+        for n, (dataset, (d, h)) in enumerate(zip(datasets, hashed, strict=True))
+    ]
+
+
+def _write(stages: dict[str, float], prepared: list[Any], work: Path) -> None:
+    from index.search.embedded import EmbeddedIndex
+    from index.store import NewSource, Store
+
+    store = Store(f"sqlite:///{work}/stages.db")
+    store.migrate()
+    source = store.add_source(NewSource("bench", "datajson", "http://127.0.0.1/data.json"), datetime.now(UTC))
+    index = EmbeddedIndex(work / "stages.idx")
+    now = datetime.now(UTC)
+    writes = [p.write.__class__(**{**_fields(p.write), "source_id": source.id}) for p in prepared]
+    for start in range(0, len(prepared), BATCH):
+        chunk = writes[start : start + BATCH]
+        timed(stages, "store write", lambda c=chunk: store.write_records(c, [], now))  # type: ignore[misc]
+    with index.bulk_load():
+        for start in range(0, len(prepared), BATCH):
+            docs = [p.doc for p in prepared[start : start + BATCH]]
+            timed(stages, "index write", lambda d=docs: index.index(d))  # type: ignore[misc]
+    index.close()
+    store.close()
+
+
+def _fields(write: Any) -> dict[str, Any]:
+    return {name: getattr(write, name) for name in write.__dataclass_fields__}
+
+
+def table(count: int, stages: dict[str, float], floor: float) -> str:
+    total = sum(stages.values())
+    lines = [
+        f"{'stage':<14}{'µs/record':>11}{'share':>8}",
+        *(f"{name:<14}{seconds / count * 1e6:>11.1f}{seconds / total:>8.0%}" for name, seconds in stages.items()),
+        f"{'total':<14}{total / count * 1e6:>11.1f}{1:>8.0%}   = {count / total:,.0f} records/s on one core",
+        f"{'floor':<14}{floor / count * 1e6:>11.1f}{'':>8}   (orjson.loads of the whole file)",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=100_000)
+    args = parser.parse_args()
+    OUT.mkdir(exist_ok=True)
+    catalog = OUT / f"catalog-{args.count}.json"
+    if not catalog.exists():
+        write_catalog(catalog, args.count)
+    from catalog_api.harvesting import fewer_collections
+
+    with tempfile.TemporaryDirectory(prefix="nutmeg-stages-") as folder, fewer_collections():
+        count, stages, floor = measure(catalog, Path(folder))
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; {count:,} records; CPU time per record")
+    print(table(count, stages, floor))
+
+
+if __name__ == "__main__":
+    main()
