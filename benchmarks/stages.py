@@ -15,8 +15,9 @@ stage at a time, with the same functions the harvest runs (so nothing here is a 
 * store write — ``Store.write_records`` in the runner's batches;
 * index write — ``EmbeddedIndex.index`` in the runner's batches.
 
-The garbage collector is tuned as a harvest tunes it (``fewer_collections``). The floor is a bare ``orjson.loads`` of the same file. Stages are CPU time of one core; the harvest
-spreads validate → outputs over worker processes, so its wall time per record is less than the sum.
+The garbage collector is tuned as a harvest tunes it (``fewer_collections``). The floor is a bare
+``orjson.loads`` of the same file. Stages are CPU time of one core; the harvest spreads validate →
+outputs over worker processes, so its wall time per record is less than the sum.
 """
 
 from __future__ import annotations
@@ -59,10 +60,10 @@ def _parse(path: Path) -> list[dict[str, Any]]:
 
 def measure(path: Path, work: Path) -> tuple[int, dict[str, float], float]:
     """Per-stage CPU seconds over every record of ``path``, the record count, and the floor."""
-    from harvesters.base import canonical_json, content_hash
-    from harvesters.datajson import materialize
+    from harvesters.base import content_hash
+    from harvesters.datajson import capped_json, materialize
     from harvesters.datajson_forms import unmapped_fields
-    from harvesters.fieldcaps import FieldCaps, cap_record
+    from harvesters.fieldcaps import FieldCaps
     from mappings.rdf_model import dataset_from_graph
     from mappings.validation import Profile, validate
 
@@ -72,8 +73,9 @@ def measure(path: Path, work: Path) -> tuple[int, dict[str, float], float]:
     floor = time.process_time() - started
     raws = timed(stages, "parse", lambda: _parse(path))
     caps = FieldCaps()
-    capped = timed(stages, "hash", lambda: [cap_record(dict(r), caps)[0] for r in raws])
-    hashed = timed(stages, "hash", lambda: [(d, content_hash(d)) for d in map(canonical_json, capped)])
+    encoded = timed(stages, "hash", lambda: [capped_json(r, caps) for r in raws])
+    capped = [record for record, _, _ in encoded]
+    hashed = timed(stages, "hash", lambda: [(d, content_hash(d)) for _, _, d in encoded])
     issues = timed(stages, "validate", lambda: [validate(r, Profile.NON_FEDERAL) for r in capped])
     built = timed(
         stages,
@@ -81,7 +83,7 @@ def measure(path: Path, work: Path) -> tuple[int, dict[str, float], float]:
         lambda: [materialize(r, [*i, *unmapped_fields(r)], None) for r, i in zip(capped, issues, strict=True)],
     )
     datasets = timed(stages, "mapping", lambda: [dataset_from_graph(m.graph, m.subject) for m in built])
-    del built
+    built.clear()
     prepared = timed(stages, "outputs", lambda: _outputs(datasets, hashed))
     _write(stages, prepared, work)
     return len(raws), stages, floor
