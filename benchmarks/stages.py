@@ -55,7 +55,14 @@ def _parse(path: Path) -> list[dict[str, Any]]:
             while chunk := body.read(1 << 16):
                 yield chunk
 
-    return list(ijson.items(JsonByteStream(chunks()), "dataset.item", use_float=True))
+    from harvesters.datajson import _identifier, _text
+
+    kept: dict[str, dict[str, Any]] = {}  # what the harvester keeps: a title, an identifier, its first use
+    for raw in ijson.items(JsonByteStream(chunks()), "dataset.item", use_float=True):
+        identifier = _identifier(raw)
+        if identifier is not None and identifier not in kept and _text(raw.get("title")):
+            kept[identifier] = raw
+    return list(kept.values())
 
 
 def measure(path: Path, work: Path) -> tuple[int, dict[str, float], float]:
