@@ -184,9 +184,23 @@ def _compile(
     def resolve(uri: str) -> Any:
         return registry.get_or_retrieve(uri.rstrip("#")).value.contents
 
+    unchecked = dict.fromkeys(_RS_FORMATS - formats.keys(), _any_value)  # as ``full``: not checked at all
     return jsonschema_rs.validator_for(
-        schema, formats=dict(formats), validate_formats=True, ignore_unknown_formats=True, retriever=resolve
+        schema, formats={**unchecked, **formats}, validate_formats=True, ignore_unknown_formats=True, retriever=resolve
     )
+
+
+def _any_value(value: object) -> bool:
+    return True
+
+
+# The formats jsonschema-rs checks by itself; those ``full`` does not check are switched off.
+_RS_FORMATS = frozenset(
+    (
+        "date date-time time duration email idn-email hostname idn-hostname ipv4 ipv6 uri uri-reference iri "
+        "iri-reference uri-template json-pointer relative-json-pointer regex uuid"
+    ).split()
+)
 
 
 @cache

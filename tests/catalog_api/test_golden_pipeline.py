@@ -30,6 +30,8 @@ from tests.conftest import DATA, harvest_file, make_settings
 from tests.support.httpserver import LoopbackServer
 from tests.support.reference import reference_pipeline
 
+pytestmark = pytest.mark.slow  # two catalogs of every data.json fixture (~10k records each)
+
 FIXTURES = sorted(p.name for p in (DATA / "datajson").glob("*.json"))
 TIMES = {"first_seen", "last_changed", "last_seen", "withdrawn_at", "metadata_created", "metadata_modified"}
 DEFAULTS: dict[str, Any] = {
