@@ -17,8 +17,7 @@ from typing import Any
 import orjson
 import pytest
 from fastapi.testclient import TestClient
-from rdflib import Graph
-from rdflib.compare import isomorphic
+from rdflib import BNode, Graph
 
 from catalog_api.app import create_app
 from catalog_api.services import Services, build_services
@@ -141,7 +140,23 @@ def test_dcat_rdf_is_the_same(catalogs: tuple[Services, Services], clients: tupl
         before = Graph().parse(data=_get(reference, "/catalog.ttl", page=page), format="turtle")
         after = Graph().parse(data=_get(current, "/catalog.ttl", page=page), format="turtle")
         assert len(after) == len(before) > 100
-        assert isomorphic(after, before), page
+        assert _canonical(after) == _canonical(before), page
+
+
+def _canonical(graph: Graph) -> list[str]:
+    """The graph as sorted trees, one per root (an IRI, or a blank node no triple points at), blank nodes
+    written out where they are used: equal for isomorphic graphs whose blank nodes form trees, as a
+    catalog page's do (rdflib's ``isomorphic`` takes minutes on a 1,000-dataset page)."""
+    pointed = {o for o in graph.objects() if isinstance(o, BNode)}
+    roots = {s for s in graph.subjects() if not isinstance(s, BNode) or s not in pointed}
+
+    def described(node: Any, depth: int = 0) -> list[str]:
+        return sorted(repr((p.n3(), tree(o, depth + 1))) for p, o in graph.predicate_objects(node))
+
+    def tree(node: Any, depth: int) -> Any:
+        return described(node, depth) if isinstance(node, BNode) and depth < 20 else node.n3()
+
+    return sorted(repr((s.n3() if not isinstance(s, BNode) else "_", described(s))) for s in roots)
 
 
 def _without_times(value: Any) -> Any:
