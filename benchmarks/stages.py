@@ -23,6 +23,7 @@ outputs over worker processes, so its wall time per record is less than the sum.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import tempfile
 import time
@@ -37,7 +38,8 @@ import orjson
 from benchmarks.run import OUT
 from benchmarks.synth import write_catalog
 
-BATCH = 500
+BATCH = 500  # records a store/index transaction (NUTMEG_HARVEST_BATCH)
+SLICE = 10_000  # records taken through the stages at a time
 
 
 def timed(stages: dict[str, float], name: str, work: Callable[[], Any]) -> Any:
@@ -47,7 +49,9 @@ def timed(stages: dict[str, float], name: str, work: Callable[[], Any]) -> Any:
     return result
 
 
-def _parse(path: Path) -> list[dict[str, Any]]:
+def _parse(path: Path) -> Iterator[dict[str, Any]]:
+    """The records the harvester keeps (a title, an identifier, its first use), streamed as it reads."""
+    from harvesters.datajson import _identifier, _text
     from harvesters.jsonstream import JsonByteStream
 
     def chunks() -> Iterator[bytes]:
@@ -55,18 +59,40 @@ def _parse(path: Path) -> list[dict[str, Any]]:
             while chunk := body.read(1 << 16):
                 yield chunk
 
-    from harvesters.datajson import _identifier, _text
-
-    kept: dict[str, dict[str, Any]] = {}  # what the harvester keeps: a title, an identifier, its first use
+    seen: set[str] = set()
     for raw in ijson.items(JsonByteStream(chunks()), "dataset.item", use_float=True):
         identifier = _identifier(raw)
-        if identifier is not None and identifier not in kept and _text(raw.get("title")):
-            kept[identifier] = raw
-    return list(kept.values())
+        if identifier is not None and identifier not in seen and _text(raw.get("title")):
+            seen.add(identifier)
+            yield raw
 
 
 def measure(path: Path, work: Path) -> tuple[int, dict[str, float], float]:
-    """Per-stage CPU seconds over every record of ``path``, the record count, and the floor."""
+    """Per-stage CPU seconds over every record of ``path`` (in slices of ``SLICE``, so memory stays
+    flat), the record count, and the floor."""
+    from index.search.embedded import EmbeddedIndex
+    from index.store import NewSource, Store
+
+    stages: dict[str, float] = {}
+    started = time.process_time()
+    orjson.loads(path.read_bytes())
+    floor = time.process_time() - started
+    store = Store(f"sqlite:///{work}/stages.db")
+    store.migrate()
+    source = store.add_source(NewSource("bench", "datajson", "http://127.0.0.1/data.json"), datetime.now(UTC))
+    index = EmbeddedIndex(work / "stages.idx")
+    records = _parse(path)
+    count = 0
+    while raws := timed(stages, "parse", lambda: list(itertools.islice(records, SLICE))):
+        prepared = _prepare(stages, raws, count)
+        _write(stages, prepared, store, index, source.id)
+        count += len(raws)
+    index.close()
+    store.close()
+    return count, stages, floor
+
+
+def _prepare(stages: dict[str, float], raws: list[dict[str, Any]], first: int) -> list[Any]:
     from harvesters.base import content_hash
     from harvesters.datajson import capped_json, materialize
     from harvesters.datajson_forms import unmapped_fields
@@ -74,11 +100,6 @@ def measure(path: Path, work: Path) -> tuple[int, dict[str, float], float]:
     from mappings.rdf_model import dataset_from_graph
     from mappings.validation import Profile, validate
 
-    stages: dict[str, float] = {}
-    started = time.process_time()
-    orjson.loads(path.read_bytes())
-    floor = time.process_time() - started
-    raws = timed(stages, "parse", lambda: _parse(path))
     caps = FieldCaps()
     encoded = timed(stages, "hash", lambda: [capped_json(r, caps) for r in raws])
     capped = [record for record, _, _ in encoded]
@@ -90,13 +111,10 @@ def measure(path: Path, work: Path) -> tuple[int, dict[str, float], float]:
         lambda: [materialize(r, [*i, *unmapped_fields(r)], None) for r, i in zip(capped, issues, strict=True)],
     )
     datasets = timed(stages, "mapping", lambda: [dataset_from_graph(m.graph, m.subject) for m in built])
-    built.clear()
-    prepared = timed(stages, "outputs", lambda: _outputs(datasets, hashed))
-    _write(stages, prepared, work)
-    return len(raws), stages, floor
+    return timed(stages, "outputs", lambda: _outputs(datasets, hashed, first))  # type: ignore[no-any-return]
 
 
-def _outputs(datasets: list[Any], hashed: list[tuple[bytes, str]]) -> list[Any]:
+def _outputs(datasets: list[Any], hashed: list[tuple[bytes, str]], first: int) -> list[Any]:
     from catalog_api.preparing import PrepareContext, prepared_record
     from mappings.validation import Profile
 
@@ -105,20 +123,13 @@ def _outputs(datasets: list[Any], hashed: list[tuple[bytes, str]]) -> list[Any]:
         prepared_record(
             dataset, ctx, rid=f"r{n}", identifier=f"r{n}", content_hash=h, source_record=d, issues=[], existed=False
         )
-        for n, (dataset, (d, h)) in enumerate(zip(datasets, hashed, strict=True))
+        for n, (dataset, (d, h)) in enumerate(zip(datasets, hashed, strict=True), first)
     ]
 
 
-def _write(stages: dict[str, float], prepared: list[Any], work: Path) -> None:
-    from index.search.embedded import EmbeddedIndex
-    from index.store import NewSource, Store
-
-    store = Store(f"sqlite:///{work}/stages.db")
-    store.migrate()
-    source = store.add_source(NewSource("bench", "datajson", "http://127.0.0.1/data.json"), datetime.now(UTC))
-    index = EmbeddedIndex(work / "stages.idx")
+def _write(stages: dict[str, float], prepared: list[Any], store: Any, index: Any, source_id: int) -> None:
     now = datetime.now(UTC)
-    writes = [p.write.__class__(**{**_fields(p.write), "source_id": source.id}) for p in prepared]
+    writes = [p.write.__class__(**{**_fields(p.write), "source_id": source_id}) for p in prepared]
     for start in range(0, len(prepared), BATCH):
         chunk = writes[start : start + BATCH]
         timed(stages, "store write", lambda c=chunk: store.write_records(c, [], now))  # type: ignore[misc]
@@ -126,8 +137,6 @@ def _write(stages: dict[str, float], prepared: list[Any], work: Path) -> None:
         for start in range(0, len(prepared), BATCH):
             docs = [p.doc for p in prepared[start : start + BATCH]]
             timed(stages, "index write", lambda d=docs: index.index(d))  # type: ignore[misc]
-    index.close()
-    store.close()
 
 
 def _fields(write: Any) -> dict[str, Any]:
