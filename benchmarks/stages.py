@@ -2,6 +2,7 @@
 
     python -m benchmarks.stages                 # 100,000 datasets
     python -m benchmarks.stages --count 10000   # quicker
+    python -m benchmarks.stages --count 10000 --against-reference   # before/after #16, at the same load
 
 Each stage runs over every record of the synthetic catalog (``benchmarks.synth``) in one process, one
 stage at a time, with the same functions the harvest runs (so nothing here is a model of the pipeline):
@@ -157,17 +158,45 @@ def table(count: int, stages: dict[str, float], floor: float) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument(
+        "--against-reference",
+        action="store_true",
+        help="also the pipeline before issue #16 (tests/support/reference.py), interleaved, best of 2 each",
+    )
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     catalog = OUT / f"catalog-{args.count}.json"
     if not catalog.exists():
         write_catalog(catalog, args.count)
+    if args.against_reference:
+        return _against_reference(catalog)
+    count, stages, floor = _run(catalog)
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; {count:,} records; CPU time per record")
+    print(table(count, stages, floor))
+
+
+def _run(catalog: Path) -> tuple[int, dict[str, float], float]:
     from catalog_api.harvesting import fewer_collections
 
     with tempfile.TemporaryDirectory(prefix="nutmeg-stages-") as folder, fewer_collections():
-        count, stages, floor = measure(catalog, Path(folder))
-    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; {count:,} records; CPU time per record")
-    print(table(count, stages, floor))
+        return measure(catalog, Path(folder))
+
+
+def _against_reference(catalog: Path) -> None:
+    """The same table for the reference pipeline and today's, taken in turns at the same load."""
+    import pytest
+
+    from tests.support.reference import reference_pipeline
+
+    runs: dict[str, list[tuple[int, dict[str, float], float]]] = {"reference (before #16)": [], "today": []}
+    for _ in range(2):
+        with pytest.MonkeyPatch.context() as patch, reference_pipeline(patch):
+            runs["reference (before #16)"].append(_run(catalog))
+        runs["today"].append(_run(catalog))
+    for name, taken in runs.items():
+        best = {stage: min(t[1][stage] for t in taken) for stage in taken[0][1]}
+        print(f"-- {name}: best of 2 per stage; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+        print(table(taken[0][0], best, min(t[2] for t in taken)))
 
 
 if __name__ == "__main__":
