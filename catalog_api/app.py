@@ -3,26 +3,33 @@ at import time."""
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Hashable
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
 from catalog_api import errors, openapi
+from catalog_api.judging import minute_versioned
 from catalog_api.limits import BodyLimit
 from catalog_api.proxy import install_proxy_headers
 from catalog_api.response_cache import ResponseCache
 from catalog_api.routes import (
     api,
     catalog_rdf,
+    census,
     ckan_api,
+    collection_pages,
+    collections_api,
     dataset_page,
     discovery,
     federation,
     governance_admin,
     health,
+    previews,
     publishing,
+    reports,
     source_admin,
 )
 from catalog_api.routes.api_docs import install_api_docs
@@ -34,12 +41,21 @@ from catalog_api.strict_params import check_query_parameters
 from catalog_api.templating import make_templates
 from catalog_api.web.site import install_site
 
+log = logging.getLogger("nutmeg.app")
 CACHED_PATHS = frozenset({"/api/v1/datasets"})  # answers that depend only on the query and the index
 API_DESCRIPTION = """
 Search every dataset the catalog federates, read one dataset with its provenance, and follow how each
 source's harvests went. Errors are always `{"error": {"code", "message"}}`. See `/data.json` for the
 DCAT-US 1.1 catalog data.gov harvests.
 """
+
+
+def _warm_and_settle(services: Services) -> None:
+    services.index.warm()
+    try:
+        services.runner.settle()
+    except Exception:  # the engine or the store is down: the next harvest, worker or doctor tries again
+        log.warning("could not check the search engine's settings at start", exc_info=True)
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -50,8 +66,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # load the search index's in-memory columns now, not on the first visitor's search
-        warming = threading.Thread(target=services.index.warm, name="index-warm", daemon=True)
+        # load the search index's in-memory columns now, not on the first visitor's search; and put back
+        # an engine setting a killed harvest left changed
+        warming = threading.Thread(target=_warm_and_settle, args=(services,), name="index-warm", daemon=True)
         warming.start()
         tune_collector()
         yield
@@ -75,11 +92,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.add_middleware(
             ResponseCache,
             paths=CACHED_PATHS,
-            version=services.index.version,
+            version=minute_versioned(lambda: cache_version(services)),
             entries=settings.search_cache_entries,
         )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # added last: the outermost
     app.include_router(api.router)
+    app.include_router(previews.router)
     app.include_router(publishing.router)
     app.include_router(governance_admin.router)
     app.include_router(source_admin.router)
@@ -89,9 +107,21 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(catalog_rdf.router)
     app.include_router(discovery.router)
     app.include_router(ckan_api.router)
+    app.include_router(collections_api.router)  # issue 14: collections
+    app.include_router(collection_pages.router)
+    app.include_router(collection_pages.pages)
+    app.include_router(census.router)  # issue 14: the open-data census
+    app.include_router(census.pages)
+    app.include_router(reports.router)
     install_site(app, settings)
     install_api_docs(app)
     openapi.install(app, settings)
     app.add_middleware(SecurityHeaders)
     install_proxy_headers(app, settings.trusted_proxies)  # outermost: the headers above see the real scheme
     return app
+
+
+def cache_version(services: Services) -> Hashable | None:
+    """What cached search answers depend on: the index, and the collections (their filter and facet)."""
+    version = services.index.version()
+    return None if version is None else (version, services.collections.version())

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from mappings.model import Dataset, RecordIssue
 
 T = TypeVar("T")
+Freshness = Literal["fresh", "due", "stale", "unknown"]
 
 
 class Public(BaseModel):
@@ -19,6 +20,28 @@ class Public(BaseModel):
 class FacetValue(Public):
     value: str
     count: int
+
+
+class QualityReason(Public):
+    dimension: str = Field(
+        description="findability, accessibility, interoperability, reusability, contextuality, validity"
+    )
+    indicator: str
+    message: str
+    lost: int = Field(description="points this cost, of the 405 the score is scaled from")
+
+
+class DimensionPoints(Public):
+    points: int
+    max: int
+
+
+class Quality(Public):
+    """A metadata quality score modelled on data.europa.eu's MQA (docs/search.md)."""
+
+    score: int = Field(ge=0, le=100)
+    reasons: list[QualityReason] = Field(default_factory=list)
+    dimensions: dict[str, DimensionPoints] = Field(default_factory=dict)
 
 
 class DatasetSummary(Public):
@@ -40,6 +63,8 @@ class DatasetSummary(Public):
     html_url: str
     api_url: str
     score: float | None = None
+    freshness: Freshness = Field("unknown", description="fresh, due, stale or unknown (against accrualPeriodicity)")
+    quality: Quality | None = None
 
 
 class SearchResponse(Public):
@@ -82,6 +107,9 @@ class DatasetPublic(Public):
     api_url: str
     dataset: Dataset
     catalog: CatalogInfo
+    collections: list[str] = Field(default_factory=list, description="slugs of the collections it is in now")
+    freshness: Freshness = "unknown"
+    quality: Quality | None = None
 
 
 class SourcePublic(Public):
@@ -92,12 +120,15 @@ class SourcePublic(Public):
     description: str | None = None
     publisher: str | None = None
     options: dict[str, Any] = Field(default_factory=dict)
-    schedule: str | None = None
+    schedule: str | None = Field(None, description="cron (UTC) or ISO 8601; null: harvested only when asked")
     enabled: bool
     created_at: datetime
     last_success_at: datetime | None = None
     last_job_at: datetime | None = None
     datasets: int = 0
+    next_run_at: datetime | None = Field(None, description="when the worker harvests it next (null: not planned)")
+    consecutive_failures: int = Field(0, description="its harvests that failed in a row, latest first")
+    failing: bool = Field(False, description="failed NUTMEG_SCHEDULE_FLAG_AFTER times in a row: the worker backs off")
 
 
 class JobPublic(Public):

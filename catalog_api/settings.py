@@ -111,6 +111,17 @@ class Settings(BaseSettings):
         120.0, gt=0, description="a running job silent this long (on another host) is taken as dead and failed"
     )
 
+    # schedules and the worker (issue 13; catalog_api/schedule.py, catalog_api/worker.py)
+    schedule_default: str = Field(
+        "H H(1-5) * * *",
+        description="schedule of a new source given none: cron (UTC; H = from the source's name) or ISO 8601; off",
+    )
+    schedule_backoff_max_hours: float = Field(
+        168.0, gt=0, description="longest a failing source's next run is put off past its schedule (backoff cap)"
+    )
+    schedule_flag_after: int = Field(3, ge=1, description="failed runs in a row after which a source is flagged")
+    worker_poll_seconds: float = Field(30.0, gt=0, description="how often `nutmeg worker` looks for due work")
+
     # API
     max_per_page: int = Field(100, ge=1, description="largest page size of the search API")
     max_result_window: int = Field(10_000, ge=1, description="deepest page*per_page; use the cursor past it")
@@ -136,6 +147,27 @@ class Settings(BaseSettings):
     catalog_page_size: int = Field(1000, ge=1, le=10_000, description="datasets per /catalog.{ttl,rdf,jsonld,nt} page")
     sitemap_size: int = Field(
         50_000, ge=1, le=50_000, description="dataset URLs per sitemap file (protocol max 50,000)"
+    )
+
+    # data previews (catalog_api/previews.py): CSV/TSV/XLSX/JSON/GeoJSON distributions profiled with frictionless
+    preview_max_bytes: int = Field(
+        10 << 20,
+        ge=1024,
+        description="largest part of a data file read for its preview; CSV/TSV past it is cut (bytes)",
+    )
+    preview_max_unpacked_bytes: int = Field(
+        100 << 20, ge=1024, description="largest size an XLSX workbook may unpack to (zip-bomb guard; bytes)"
+    )
+    preview_max_seconds: float = Field(60.0, gt=0, description="seconds one file's download and profile may take")
+    preview_rows: int = Field(20, ge=1, le=1000, description="first rows of each data file kept and shown")
+    preview_workers: int = Field(2, ge=1, le=32, description="data files fetched and profiled at once")
+    preview_allow_private: bool = Field(
+        False, description="preview files on loopback/private addresses (their rows become public; off by default)"
+    )
+
+    # the open-data census (issue 14; catalog_api/census.py)
+    census_checklist: str | None = Field(
+        None, description="TOML file of the census's critical datasets; unset: the bundled catalog_api/census.toml"
     )
 
     @field_validator(
@@ -181,6 +213,16 @@ class Settings(BaseSettings):
         beat = info.data.get("job_heartbeat_seconds")
         if beat is not None and value < 3 * beat:
             raise ValueError(f"must be at least 3 heartbeats (NUTMEG_JOB_HEARTBEAT_SECONDS={beat:g}), or live jobs die")
+        return value
+
+    @field_validator("schedule_default")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        from catalog_api.schedule import OFF_WORDS, parse
+
+        if value == cls.model_fields["schedule_default"].default or value.strip().lower() in OFF_WORDS:
+            return value  # the default is known good: no croniter import at every CLI start
+        parse(value, "example")  # ScheduleError is a ValueError: named with the key like any other
         return value
 
     @field_validator("database_url")

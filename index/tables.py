@@ -12,8 +12,10 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Date,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -24,6 +26,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 
 
@@ -95,6 +98,11 @@ sources = Table(
     Column("last_job_at", UTCDateTime),
     Column("credentials", JSON),  # headers / basic auth sent to the source's own host; never shown
     Column("organization_id", Integer),  # organizations.id, checked by the store (no table rebuild on SQLite)
+    # -- the worker's plan (issue 13; index/schedules.py) --
+    Column("next_run_at", UTCDateTime),  # when the worker harvests it next (planned as each job ends)
+    Column("consecutive_failures", Integer, nullable=False, server_default="0"),  # failed runs in a row
+    Column("lease_owner", String(200)),  # the worker that claimed its due run (node/pid)
+    Column("lease_until", UTCDateTime),  # … until then; another worker may claim it after
 )
 
 harvest_jobs = Table(
@@ -117,6 +125,14 @@ harvest_jobs = Table(
     Column("owner", String(200)),  # node/pid of the process running it
     Column("heartbeat_at", UTCDateTime),  # last sign of life while running
     Index("ix_harvest_jobs_source_started", "source_id", "started_at"),
+    # one running job per source, whoever starts it (workers on other machines, `nutmeg harvest`, the API)
+    Index(
+        "uq_harvest_jobs_running",
+        "source_id",
+        unique=True,
+        sqlite_where=text("status = 'running'"),
+        postgresql_where=text("status = 'running'"),
+    ),
 )
 
 records = Table(
@@ -165,6 +181,34 @@ record_errors = Table(
     Index("ix_record_errors_job", "job_id"),
     Index("ix_record_errors_record", "record_id"),
 )
+
+# -- data previews (index/previews.py) ----------------------------------------------------------------
+# One row per previewable distribution (position ``n`` in the record's distribution list): the profile
+# frictionless made of the file, its first rows, and what is needed to fetch it again only when it changed.
+distribution_previews = Table(
+    "distribution_previews",
+    metadata,
+    Column("record_id", String(32), ForeignKey("records.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("kind", String(10), nullable=False),  # csv, tsv, xlsx, json, geojson (what the content turned out to be)
+    Column("status", String(10), nullable=False),  # ok | failed (could not be fetched or read; see message)
+    Column("message", Text),  # why it failed, or why the last check could not refresh a good preview
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("sha256", String(64)),
+    Column("bytes", Integer),
+    Column("truncated", Boolean, nullable=False, default=False),
+    Column("encoding", String(40)),
+    Column("row_count", Integer),
+    Column("columns", JSON, nullable=False),  # [{"name", "type"}]
+    Column("rows", JSON, nullable=False),  # the first rows, each a list aligned with columns
+    Column("errors", JSON, nullable=False),  # the first problems: [{"type", "message", "row", "field"}]
+    Column("error_count", Integer, nullable=False, default=0),
+    Column("fetched_at", UTCDateTime),  # when the body was last downloaded
+    Column("checked_at", UTCDateTime, nullable=False),  # when it was last looked at
+)
+
 
 api_keys = Table(
     "api_keys",
@@ -220,4 +264,60 @@ web_sessions = Table(
     Column("csrf_token", String(64), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
+)
+
+# the worker's periodic tasks other than harvests (link checks, previews, …): one row each, claimed by one
+# worker at a time like a source's run (index/schedules.py)
+worker_tasks = Table(
+    "worker_tasks",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("next_run_at", UTCDateTime),
+    Column("lease_owner", String(200)),
+    Column("lease_until", UTCDateTime),
+    Column("last_started_at", UTCDateTime),
+    Column("last_finished_at", UTCDateTime),
+    Column("last_message", Text),
+)
+
+# -- collections (index/collections.py) ------------------------------------------------------------
+# A curated subject collection: members by rule (a saved search, evaluated against the live index
+# whenever asked, so it follows every harvest) and by hand (ids included or excluded).
+
+collections = Table(
+    "collections",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("slug", String(100), nullable=False, unique=True),
+    Column("title", Text, nullable=False),
+    Column("description", Text),
+    Column("rule", JSON, nullable=False),  # {"q": str | null, "filters": {facet: [values]}}
+    Column("featured", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+collection_owners = Table(
+    "collection_owners",
+    metadata,
+    Column("collection_id", Integer, ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True),
+    Column("organization_id", Integer, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True),
+)
+
+collection_picks = Table(
+    "collection_picks",
+    metadata,
+    Column("collection_id", Integer, ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True),
+    Column("record_id", String(32), primary_key=True),
+    Column("included", Boolean, nullable=False),  # False: excluded even when the rule matches
+)
+
+# -- metadata quality (issue 13; index/quality.py) ----------------------------------------------------
+quality_daily = Table(
+    "quality_daily",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("scope", String(300), primary_key=True),  # catalog, publisher:<title> or source:<name>
+    Column("average", Float, nullable=False),
+    Column("datasets", Integer, nullable=False),
 )

@@ -6,15 +6,19 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from catalog_api.collections import collections_of
 from catalog_api.deps import AcceptHeader, ServicesDep
 from catalog_api.errors import ApiError
+from catalog_api.judging import record_judgement
 from catalog_api.negotiation import choose, split_extension
 from catalog_api.openapi import RDF_MEDIA, errors, media
 from catalog_api.representations import alternates, dataset_url, json_response, rdf_response
 from catalog_api.templating import templates
 from catalog_api.web.dataset_view import area_search, bbox_words, distributions, extent_map, other_forms
+from catalog_api.web.preview_view import first_shown, previews_by_position
 from catalog_api.web.provenance import provenance
 from index.ids import id_from_slug, slug_path
+from index.previews import record_previews
 from mappings.model import Dataset
 from mappings.schemaorg import schema_org_dataset
 
@@ -63,7 +67,10 @@ def dataset_page(
         return RedirectResponse(f"/dataset/{canonical}", status_code=301)
     dataset = Dataset.model_validate(record.dataset)
     page_url = dataset_url(settings, record)
-    context = {
+    freshness, quality = record_judgement(record, services.clock())
+    context: dict[str, object] = {
+        "freshness": freshness,
+        "quality": quality,
         "dataset": dataset,
         "record": record,
         "canonical": page_url,
@@ -77,7 +84,10 @@ def dataset_page(
         "area_search": area_search(dataset),
         "source_title": services.store.get_source(record.source).title,
         "provenance": provenance(services, record),
+        "in_collections": [(c.slug, c.title) for c in collections_of(services, record.id)],
     }
+    context["previews"] = views = previews_by_position(record_previews(services.store, record.id))
+    context["first_preview"] = first_shown(views)  # opened; the others stay folded
     return templates(request).TemplateResponse(request, "dataset.html", context, headers={"Vary": "Accept"})
 
 
