@@ -756,5 +756,25 @@ def _governance_commands() -> None:
 _governance_commands()
 
 
+def _check_group() -> click.Group:
+    """``nutmeg check``: the group the link-check (and data-preview) commands join; whichever registers
+    first creates it."""
+    found = main.commands.get("check")
+    if isinstance(found, click.Group):
+        return found
+    group = click.Group("check", help="Check, now, what the catalog's datasets point at (their links).")
+    main.add_command(group)
+    return group
+
+
+def _link_check_commands() -> None:
+    from catalog_api.linkcheck.cli import links  # imports this module only when the command runs
+
+    _check_group().add_command(links)
+
+
+_link_check_commands()
+
+
 if __name__ == "__main__":
     main()

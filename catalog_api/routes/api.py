@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from catalog_api.deps import JobId, PageNumber, ServicesDep, SettingsDep, api_url, html_url
+from catalog_api.linkcheck.views import with_link_statuses
 from catalog_api.openapi import errors
 from catalog_api.schemas import (
     CatalogInfo,
@@ -74,7 +75,7 @@ def get_dataset(dataset_id: str, services: ServicesDep) -> DatasetPublic:
         id=row.id,
         html_url=html_url(settings, row.id, row.title),
         api_url=api_url(settings, row.id),
-        dataset=Dataset.model_validate(row.dataset),
+        dataset=with_link_statuses(services.store, Dataset.model_validate(row.dataset)),
         catalog=CatalogInfo(
             source=row.source,
             original_identifier=row.original_identifier,

@@ -1,0 +1,180 @@
+"""One link-check pass: bring the store's list of links in step with the records, check the links that are
+due (in threads, politely: ``harvesters.linkcheck``), and write the results in batches.
+
+:func:`run_link_checks` is what ``nutmeg check links`` and the worker call. It runs in the calling process
+(the CLI and the worker lower their CPU priority first) and never touches the search index: a link's state
+is read from the store when a dataset is shown.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from catalog_api.schedule import parse_interval
+from catalog_api.settings import Settings
+from harvesters.http import Resolver, Validators, system_resolver
+from harvesters.linkcheck import STATES, LinkProber, LinkResult, LinkState, LinkTarget, check_links
+from index.linkchecks import CheckWrite, DueLink, due_links, finish_run, last_run, save_checks, start_run, sync_links
+from index.store import Store
+
+Progress = Callable[[int, int], None]  # (links checked, links to check)
+FLUSH_SECONDS = 2.0
+_STATES: dict[str, LinkState] = {state: state for state in STATES}
+
+
+@dataclass
+class LinkCheckReport:
+    """What a pass did: links due and checked, their states now, and how many changed state."""
+
+    run_id: int
+    due: int = 0
+    checked: int = 0
+    changed: int = 0
+    states: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+    stopped: bool = False
+    changed_urls: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {"due": self.due, "checked": self.checked, "changed": self.changed, **self.states}
+
+
+def link_checks_due(store: Store, settings: Settings, now: datetime) -> bool:
+    """Whether the worker should run a pass: none has finished within ``NUTMEG_LINK_CHECK_SCHEDULE``."""
+    last = last_run(store)
+    return (
+        last is None
+        or last.finished_at is None
+        or now - last.started_at >= parse_interval(settings.link_check_schedule)
+    )
+
+
+def run_link_checks(
+    store: Store,
+    settings: Settings,
+    *,
+    source: str | None = None,
+    due_only: bool = True,
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
+    resolver: Resolver = system_resolver,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> LinkCheckReport:
+    """Check the links of every live dataset (of ``source``, if named): those due per
+    ``NUTMEG_LINK_CHECK_INTERVAL``, or all of them when ``due_only`` is False. Raises
+    :class:`index.store.NotFound` for an unknown source; a link's own failure is its state, never an error."""
+    started = time.monotonic()
+    now = clock()
+    source_id = store.get_source(source).id if source else None
+    sync_links(store)
+    checked_before = now - parse_interval(settings.link_check_interval) if due_only else None
+    due = due_links(store, source_id=source_id, checked_before=checked_before)
+    report = LinkCheckReport(start_run(store, now, source), due=len(due))
+    prober = LinkProber(settings.link_policy(), resolver=resolver, clock=clock)
+    try:
+        _check_and_write(store, settings, prober, due, report, progress, stop)
+    finally:
+        prober.close()
+        report.seconds = time.monotonic() - started
+        finish_run(store, report.run_id, "stopped" if report.stopped else "finished", report.counts(), clock())
+    return report
+
+
+def _check_and_write(
+    store: Store,
+    settings: Settings,
+    prober: LinkProber,
+    due: list[DueLink],
+    report: LinkCheckReport,
+    progress: Progress | None,
+    stop: threading.Event | None,
+) -> None:
+    """Checks run in their own threads; this thread writes what they find, a batch at a time."""
+    by_url = {link.url: link for link in due}
+    results: queue.Queue[LinkResult | None] = queue.Queue()
+    halt = stop or threading.Event()
+
+    def check_all() -> None:
+        try:
+            check_links((_target(link) for link in due), prober, results.put, stop=halt)
+        finally:
+            results.put(None)
+
+    checker = threading.Thread(target=check_all, name="link-checks", daemon=True)
+    checker.start()
+    try:
+        _write_as_they_come(store, settings, results, by_url, report, progress)
+    except BaseException:
+        halt.set()
+        raise
+    finally:
+        checker.join()
+        report.stopped = halt.is_set() and report.checked < report.due
+
+
+def _write_as_they_come(
+    store: Store,
+    settings: Settings,
+    results: queue.Queue[LinkResult | None],
+    by_url: dict[str, DueLink],
+    report: LinkCheckReport,
+    progress: Progress | None,
+) -> None:
+    batch: list[CheckWrite] = []
+    flushed = time.monotonic()
+    finished = False
+    while not finished:
+        with suppress(queue.Empty):
+            result = results.get(timeout=FLUSH_SECONDS)
+            if result is None:
+                finished = True
+            else:
+                batch.append(_record(result, by_url[result.url], report))
+        if batch and (
+            finished or len(batch) >= settings.link_check_batch or time.monotonic() - flushed >= FLUSH_SECONDS
+        ):
+            save_checks(store, batch, keep=settings.link_check_history)
+            report.checked += len(batch)
+            batch, flushed = [], time.monotonic()
+            if progress is not None:
+                progress(report.checked, report.due)
+
+
+def _target(link: DueLink) -> LinkTarget:
+    previous = _STATES.get(link.status, "unchecked")
+    return LinkTarget(
+        url=link.url,
+        validators=Validators(link.etag, link.last_modified),
+        allow_private=link.allow_private,
+        previous=previous,
+        previous_http_status=link.http_status,
+        previous_final_url=link.final_url,
+    )
+
+
+def _record(result: LinkResult, link: DueLink, report: LinkCheckReport) -> CheckWrite:
+    report.states[result.status] += 1
+    if result.status != link.status:
+        report.changed += 1
+        report.changed_urls.append(link.url)
+    return CheckWrite(
+        target_id=link.id,
+        checked_at=result.checked_at,
+        status=result.status,
+        http_status=result.http_status,
+        method=result.method,
+        final_url=result.final_url,
+        redirects=[{"status": h.status, "url": h.url} for h in result.redirects],
+        not_modified=result.not_modified,
+        message=result.message,
+        elapsed_ms=round(result.elapsed * 1000),
+        etag=result.validators.etag,
+        last_modified=result.validators.last_modified,
+    )
