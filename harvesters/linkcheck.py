@@ -231,6 +231,12 @@ class LinkProber:
         for client in self._clients.values():
             client.close()
 
+    def __enter__(self) -> LinkProber:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def _deadline(self) -> float | None:
         deadline: float | None = getattr(self._local, "deadline", None)
         return deadline

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from catalog_api.schemas import DatasetDetail, DistributionPublic, LinkStatusPublic
@@ -52,6 +53,42 @@ def _distribution(dist: Distribution, status: LinkStatus | None) -> Distribution
         )
     values = {name: getattr(dist, name) for name in Distribution.model_fields}
     return DistributionPublic(**values, link_status=public)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkFlag:
+    """A distribution link the link checker found broken or moved (``catalog_api/linkcheck``)."""
+
+    field: str  # downloadURL or accessURL
+    status: str  # broken or redirected
+    http_status: int | None
+    checked_at: datetime | None
+    final_url: str | None  # where a moved link leads (safe to link to), if anywhere
+    message: str | None
+
+    @property
+    def words(self) -> str:
+        what = "The download link" if self.field == "downloadURL" else "The link"
+        if self.status == "redirected":
+            return f"{what} has moved" + (" (HTTP " + str(self.http_status) + ")" if self.http_status else "")
+        answer = f"HTTP {self.http_status}" if self.http_status else (self.message or "no answer")
+        return f"{what} did not work when last checked ({answer})"
+
+
+def link_flags(dataset: Dataset, statuses: Mapping[str, LinkStatus]) -> dict[int, list[LinkFlag]]:
+    """Each distribution's links found broken or moved, by the distribution's position (from 0)."""
+    out: dict[int, list[LinkFlag]] = {}
+    for position, dist in enumerate(dataset.distribution):
+        for name, url in (("downloadURL", dist.download_url), ("accessURL", dist.access_url)):
+            found = statuses.get(url.strip()) if url else None
+            if found is not None and found.status in FLAGGED:
+                out.setdefault(position, []).append(_flag(name, found))
+    return out
+
+
+def _flag(name: str, status: LinkStatus) -> LinkFlag:
+    moved_to = status.final_url if status.status == "redirected" else None
+    return LinkFlag(name, status.status, status.http_status, status.checked_at, moved_to, status.message)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,11 +8,19 @@ from fastapi.responses import RedirectResponse, Response
 
 from catalog_api.deps import AcceptHeader, ServicesDep
 from catalog_api.errors import ApiError
+from catalog_api.linkcheck.views import link_flags, statuses_of
 from catalog_api.negotiation import choose, split_extension
 from catalog_api.openapi import RDF_MEDIA, errors, media
 from catalog_api.representations import alternates, dataset_url, json_response, rdf_response
 from catalog_api.templating import templates
-from catalog_api.web.dataset_view import area_search, bbox_words, distributions, extent_map, other_forms
+from catalog_api.web.dataset_view import (
+    area_search,
+    bbox_words,
+    distributions,
+    extent_map,
+    other_forms,
+    with_link_flags,
+)
 from catalog_api.web.provenance import provenance
 from index.ids import id_from_slug, slug_path
 from mappings.model import Dataset
@@ -70,7 +78,9 @@ def dataset_page(
         "alternates": alternates(settings, record),
         "jsonld": _script_json(schema_org_dataset(dataset, url=page_url)),
         "catalog_title": settings.catalog_title,
-        "distributions": distributions(dataset),
+        "distributions": with_link_flags(
+            distributions(dataset), link_flags(dataset, statuses_of(services.store, dataset))
+        ),
         "forms": other_forms(settings, record),
         "bbox": bbox_words(dataset),
         "extent_map": extent_map(dataset),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from catalog_api.linkcheck.views import LinkSummary, link_summary
 from catalog_api.search import SearchParams, run_search
 from catalog_api.services import Services
 from catalog_api.web.charts import Series, StackedRow, stacked_row
@@ -36,6 +37,7 @@ class OrganizationPage:
     sources: list[SourceHealth]
     description: str | None = None
     parent_href: str | None = None  # the registered parent organization's page
+    links: LinkSummary | None = None  # a registered organization's links, as the link checker found them
 
 
 def organization_page(
@@ -59,6 +61,7 @@ def organization_page(
         freshness_series=FRESHNESS_SERIES,
         freshness=stacked_row(publisher.name, None, fresh.counts, FRESHNESS_SERIES) if fresh else None,
         sources=_sources(services, publisher, [f.value for f in result.facets.get("source", [])], registered, now),
+        links=link_summary(services.store, organization_id=registered.id) if registered else None,
     )
 
 
