@@ -181,7 +181,8 @@ def test_hosts_take_turns() -> None:
     queue = PoliteQueue(targets, concurrency=1, delay=0.0)
     first = queue.take()
     second = queue.take()  # a.test is busy: b.test's link comes next, not a wait
-    assert first is not None and second is not None
+    assert first is not None
+    assert second is not None
     assert (first.host, second.host) == ("a.test", "b.test")
 
 

@@ -41,9 +41,7 @@ def upgrade() -> None:
         sa.Column("record_id", sa.String(32), primary_key=True),
         sa.Column("position", sa.Integer, primary_key=True),
         sa.Column("field", sa.String(12), primary_key=True),
-        sa.Column(
-            "target_id", sa.Integer, sa.ForeignKey("link_targets.id", ondelete="CASCADE"), nullable=False
-        ),
+        sa.Column("target_id", sa.Integer, sa.ForeignKey("link_targets.id", ondelete="CASCADE"), nullable=False),
     )
     op.create_index("ix_link_uses_target", "link_uses", ["target_id"])
     op.create_table(
@@ -54,9 +52,7 @@ def upgrade() -> None:
     op.create_table(
         "link_checks",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column(
-            "target_id", sa.Integer, sa.ForeignKey("link_targets.id", ondelete="CASCADE"), nullable=False
-        ),
+        sa.Column("target_id", sa.Integer, sa.ForeignKey("link_targets.id", ondelete="CASCADE"), nullable=False),
         sa.Column("checked_at", UTCDateTime, nullable=False),
         sa.Column("status", sa.String(12), nullable=False),
         sa.Column("http_status", sa.Integer),
