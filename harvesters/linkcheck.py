@@ -408,7 +408,8 @@ def _location(response: httpx.Response) -> httpx.URL:
 
 class PoliteQueue:
     """Hands out links so that no host has more than ``concurrency`` checks in flight and one host's checks
-    start ``delay`` seconds apart (longer where its robots.txt asks); hosts take turns."""
+    start ``delay`` seconds apart (one at a time, and further apart, where its robots.txt asks); hosts
+    take turns."""
 
     def __init__(self, targets: Iterable[LinkTarget], concurrency: int, delay: float) -> None:
         self._concurrency = max(1, concurrency)
@@ -418,8 +419,8 @@ class PoliteQueue:
             self._queues.setdefault(target.host, deque()).append(target)
         self._hosts: deque[str] = deque(self._queues)
         self._busy: dict[str, int] = {}
-        self._next: dict[str, float] = {}
-        self._delays: dict[str, float] = {}
+        self._last: dict[str, float] = {}  # when the host's newest check started
+        self._delays: dict[str, float] = {}  # hosts whose robots.txt asks for a Crawl-delay
         self._condition = threading.Condition()
         self._stopped = False
 
@@ -438,9 +439,10 @@ class PoliteQueue:
         for _ in range(len(self._hosts)):
             host = self._hosts[0]
             self._hosts.rotate(-1)
-            if self._busy.get(host, 0) >= self._concurrency:
+            limit = 1 if host in self._delays else self._concurrency  # a Crawl-delay means one at a time
+            if self._busy.get(host, 0) >= limit:
                 continue
-            start = self._next.get(host, 0.0)
+            start = self._last.get(host, float("-inf")) + self._delays.get(host, self._delay)
             if start > now:
                 wait = start - now if wait is None else min(wait, start - now)
                 continue
@@ -449,7 +451,7 @@ class PoliteQueue:
             if not queue:
                 self._hosts.remove(host)
             self._busy[host] = self._busy.get(host, 0) + 1
-            self._next[host] = now + self._delays.get(host, self._delay)
+            self._last[host] = now
             return target, None
         return None, wait
 
@@ -459,7 +461,8 @@ class PoliteQueue:
             self._condition.notify_all()
 
     def slow_down(self, host: str, delay: float) -> None:
-        """Space this host's checks ``delay`` seconds apart (its robots.txt's Crawl-delay)."""
+        """Space this host's checks ``delay`` seconds apart, one at a time (its robots.txt's Crawl-delay;
+        the checks already under way when it is read go on)."""
         with self._condition:
             if delay > self._delays.get(host, self._delay):
                 self._delays[host] = delay

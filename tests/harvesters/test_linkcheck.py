@@ -176,6 +176,15 @@ def test_checks_of_one_host_are_spaced_by_the_delay(http_server: LoopbackServer)
     assert time.monotonic() - started >= 0.75  # 4 checks, 3 gaps
 
 
+def test_robots_crawl_delay_spaces_a_hosts_checks(http_server: LoopbackServer) -> None:
+    http_server.route("/robots.txt", Route(body=b"User-agent: *\nCrawl-delay: 1\n", content_type="text/plain"))
+    urls = [http_server.route(f"/c{i}.csv", Route(body=b"x")) for i in range(3)]
+    with LinkProber(replace(POLICY, workers=3, host_concurrency=1)) as prober:
+        started = time.monotonic()
+        check_links([LinkTarget(u) for u in urls], prober, lambda _: None)
+    assert time.monotonic() - started >= 2.0  # 3 checks, 2 gaps of a second
+
+
 def test_hosts_take_turns() -> None:
     targets = [LinkTarget(f"http://a.test/{i}") for i in range(3)] + [LinkTarget("http://b.test/0")]
     queue = PoliteQueue(targets, concurrency=1, delay=0.0)
