@@ -440,7 +440,9 @@ def _report_reaped(built: Services) -> None:
 @click.option("--once", is_flag=True, help="harvest what is due now, then exit (for cron)")
 @click.option("--interval", default=30.0, show_default=True, help="seconds between checks")
 def worker(once: bool, interval: float) -> None:
-    """Harvest every source whose --schedule is due, forever (the harvest worker of a deployment)."""
+    """Harvest every source whose --schedule is due, forever (the harvest worker of a deployment); check
+    the links due a check every NUTMEG_LINK_CHECK_SCHEDULE, in a thread of its own."""
+    from catalog_api.linkcheck.runner import BackgroundLinkChecks
     from catalog_api.schedule import due_sources
 
     settings = load_settings()
@@ -449,14 +451,25 @@ def worker(once: bool, interval: float) -> None:
         _report_reaped(built)
         if not once:
             out.print("harvest worker started; sources with a schedule are harvested when due (Ctrl-C stops)")
-        while True:
-            due = due_sources(built.store.list_sources(), datetime.now(UTC))
-            _harvest_each(built, due, full=False, accept_shrink=False)
-            _catch_up_index(built)
-            if once:
-                out.print(f"harvested {len(due)} due source(s)")
-                return
-            time.sleep(interval)
+        links = BackgroundLinkChecks(built.store, built.settings)
+        try:
+            while True:
+                due = due_sources(built.store.list_sources(), datetime.now(UTC))
+                _harvest_each(built, due, full=False, accept_shrink=False)
+                _catch_up_index(built)
+                links.tick(datetime.now(UTC))
+                if once:
+                    links.wait()
+                    out.print(f"harvested {len(due)} due source(s)" + _links_words(links))
+                    return
+                time.sleep(interval)
+        finally:
+            links.stop()
+
+
+def _links_words(links: Any) -> str:
+    report = links.last
+    return f"; checked {report.checked:,} link(s) due a check" if report is not None else ""
 
 
 def _catch_up_index(built: Services) -> None:

@@ -113,6 +113,9 @@ class Settings(BaseSettings):
     )
 
     # link checks (catalog_api/linkcheck): every downloadURL and accessURL, politely
+    link_checks: bool = Field(
+        True, description="the worker checks links every link_check_schedule (`nutmeg check links` runs regardless)"
+    )
     link_check_schedule: str = Field(
         "PT1H",
         description="how often the worker looks for links due a check (ISO 8601 duration)",

@@ -451,6 +451,38 @@ def link_counts(store: Store, *, organization_id: int | None = None, source_id: 
     return counts
 
 
+def record_link_states(store: Store, record_ids: Sequence[str]) -> dict[str, dict[str, int]]:
+    """For each record, how many of its links are in each state (records without links are left out): what
+    a quality score computed at index time reads."""
+    query = (
+        select(link_uses.c.record_id, link_targets.c.status, func.count())
+        .join(link_targets, link_targets.c.id == link_uses.c.target_id)
+        .group_by(link_uses.c.record_id, link_targets.c.status)
+    )
+    out: dict[str, dict[str, int]] = {}
+    with store.engine.connect() as connection:
+        for chunk in _chunks(list(record_ids)):
+            for record, status, count in connection.execute(query.where(link_uses.c.record_id.in_(chunk))):
+                out.setdefault(str(record), dict.fromkeys(STATES, 0))[str(status)] = int(count)
+    return out
+
+
+def records_using(store: Store, urls: Iterable[str]) -> list[str]:
+    """The records whose distributions use any of ``urls`` (to re-score them when a link changes state)."""
+    hashes = [url_hash(u.strip()) for u in urls if u and u.strip()]
+    query = (
+        select(link_uses.c.record_id)
+        .join(link_targets, link_targets.c.id == link_uses.c.target_id)
+        .distinct()
+        .order_by(link_uses.c.record_id)
+    )
+    found: set[str] = set()
+    with store.engine.connect() as connection:
+        for chunk in _chunks(hashes):
+            found.update(str(r) for r in connection.execute(query.where(link_targets.c.url_hash.in_(chunk))).scalars())
+    return sorted(found)
+
+
 def link_counts_by_source(store: Store) -> dict[int, dict[str, int]]:
     """Each source's :func:`link_counts`, in one query (the sources page)."""
     query = (

@@ -8,6 +8,7 @@ is read from the store when a dataset is shown.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -15,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from catalog_api.schedule import parse_interval
 from catalog_api.settings import Settings
@@ -24,8 +25,11 @@ from harvesters.linkcheck import STATES, LinkProber, LinkResult, LinkState, Link
 from index.linkchecks import CheckWrite, DueLink, due_links, finish_run, last_run, save_checks, start_run, sync_links
 from index.store import Store
 
+log = logging.getLogger("nutmeg.links")
+
 Progress = Callable[[int, int], None]  # (links checked, links to check)
 FLUSH_SECONDS = 2.0
+RUN_STALE = timedelta(hours=12)  # a pass marked running this long was ended by a crash
 _STATES: dict[str, LinkState] = {state: state for state in STATES}
 
 
@@ -47,13 +51,58 @@ class LinkCheckReport:
 
 
 def link_checks_due(store: Store, settings: Settings, now: datetime) -> bool:
-    """Whether the worker should run a pass: none has finished within ``NUTMEG_LINK_CHECK_SCHEDULE``."""
-    last = last_run(store)
-    return (
-        last is None
-        or last.finished_at is None
-        or now - last.started_at >= parse_interval(settings.link_check_schedule)
-    )
+    """Whether the worker should start a pass: none is under way (one left unfinished for
+    :data:`RUN_STALE` is taken as dead) and none started within ``NUTMEG_LINK_CHECK_SCHEDULE``."""
+    newest = last_run(store, finished=False)
+    if newest is None:
+        return True
+    if newest.finished_at is None and now - newest.started_at < RUN_STALE:
+        return False
+    return now - newest.started_at >= parse_interval(settings.link_check_schedule)
+
+
+class BackgroundLinkChecks:
+    """The worker's link checks: whenever a pass is due, it runs in a thread of its own, so harvests never
+    wait for links (the thread shares the worker's lowered CPU priority)."""
+
+    def __init__(self, store: Store, settings: Settings, *, resolver: Resolver = system_resolver) -> None:
+        self._store = store
+        self._settings = settings
+        self._resolver = resolver
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last: LinkCheckReport | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def tick(self, now: datetime) -> bool:
+        """Start a pass if one is due and none is running here; whether one was started."""
+        if not self._settings.link_checks or self.running:
+            return False
+        if not link_checks_due(self._store, self._settings, now):
+            return False
+        self._thread = threading.Thread(target=self._run, name="link-check-pass", daemon=True)
+        self._thread.start()
+        return True
+
+    def _run(self) -> None:
+        try:
+            self.last = run_link_checks(
+                self._store, self._settings, due_only=True, stop=self._stop, resolver=self._resolver
+            )
+        except Exception:  # a pass that fails is logged; the worker and its harvests go on
+            log.exception("a link-check pass failed")
+
+    def wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+
+    def stop(self) -> None:
+        """End the pass under way at its next link (what was checked is kept) and wait for it."""
+        self._stop.set()
+        self.wait()
 
 
 def run_link_checks(

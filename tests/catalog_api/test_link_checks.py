@@ -5,7 +5,7 @@ API, the pages, the report functions and ``nutmeg check links`` show them."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from catalog_api.linkcheck.runner import link_checks_due, run_link_checks
 from catalog_api.services import Services, build_services
 from index.governance import NewOrganization, add_organization, rematch_records
 from index.ids import record_id
-from index.linkchecks import broken_links, link_counts, link_history, link_statuses
+from index.linkchecks import broken_links, link_counts, link_history, link_statuses, start_run
 from tests.conftest import add_source, make_settings, serve_json
 from tests.support.httpserver import LoopbackServer, Route, Seen
 
@@ -231,18 +231,48 @@ def test_loopback_links_are_not_checked_unless_allowed(links_server: LoopbackSer
         services.close()
 
 
-def test_the_command_checks_one_sources_links_with_a_summary(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, links_server: LoopbackServer
-) -> None:
-    urls = serve_links(links_server)
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for key, value in {
         "NUTMEG_DATABASE_URL": f"sqlite:///{tmp_path}/cli.db",
         "NUTMEG_HARVEST_ALLOW_PRIVATE": "1",
         "NUTMEG_LINK_CHECK_HOST_DELAY": "0",
         "NUTMEG_LINK_CHECK_TIMEOUT": "0.5",
+        "NUTMEG_LINK_CHECKS": "1",
     }.items():
         monkeypatch.setenv(key, value)
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_the_worker_checks_links_on_its_own_schedule(links_server: LoopbackServer) -> None:
+    urls = serve_links(links_server)
+    doc = {"dataset": [dataset("x", {"downloadURL": urls["missing"]}), dataset("y", {"downloadURL": urls["ok"]})]}
+    runner = CliRunner()
+    url = serve_json(links_server, "/parks.json", doc)
+    assert runner.invoke(main, ["source", "add", "parks", url, "--no-check", "--schedule", "PT1H"]).exit_code == 0
+    first = runner.invoke(main, ["worker", "--once"])
+    assert first.exit_code == 0, first.output
+    assert "harvested 1 due source(s); checked 2 link(s) due a check" in " ".join(first.output.split())
+    assert [s.method for s in links_server.seen("/missing.csv")] == ["HEAD"]
+    second = runner.invoke(main, ["worker", "--once"])  # nothing due: the pass ran within the hour
+    assert second.exit_code == 0, second.output
+    assert "checked" not in second.output
+    assert len(links_server.seen("/missing.csv")) == 1
+
+
+def test_a_pass_under_way_elsewhere_is_not_started_again(built: tuple[Services, dict[str, str]]) -> None:
+    services, _ = built
+    now = datetime.now(UTC)
+    assert link_checks_due(services.store, services.settings, now)
+    start_run(services.store, now, None)  # another worker's pass, still running
+    assert not link_checks_due(services.store, services.settings, now + timedelta(hours=2))
+    assert link_checks_due(services.store, services.settings, now + timedelta(hours=13))  # taken as dead
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_the_command_checks_one_sources_links_with_a_summary(links_server: LoopbackServer) -> None:
+    urls = serve_links(links_server)
     one = {"dataset": [dataset("x", {"downloadURL": urls["missing"]}), dataset("y", {"downloadURL": urls["ok"]})]}
     other = {"dataset": [dataset("z", {"downloadURL": urls["error"]})]}
     runner = CliRunner()

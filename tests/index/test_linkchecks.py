@@ -18,6 +18,8 @@ from index.linkchecks import (
     link_counts_by_source,
     link_history,
     link_statuses,
+    record_link_states,
+    records_using,
     save_checks,
     sync_links,
 )
@@ -125,5 +127,10 @@ def test_counts_and_broken_links_per_source(store: Store) -> None:
     assert (gone.source, gone.field, gone.http_status, gone.position) == ("one", "accessURL", 410, 1)
     assert broken_links(store, source_id=two.id) == []
     assert [b.status for b in broken_links(store, states=("broken", "redirected"))] == ["broken", "redirected"]
+    assert record_link_states(store, [f"{one.id}-a", f"{two.id}-b", "nope"]) == {
+        f"{one.id}-a": {"ok": 1, "redirected": 0, "broken": 1, "unchecked": 0},
+        f"{two.id}-b": {"ok": 0, "redirected": 1, "broken": 0, "unchecked": 0},
+    }
+    assert records_using(store, ["https://a.gov/gone", "http://10.0.0.5/b.csv"]) == [f"{one.id}-a", f"{two.id}-b"]
     private = {link.url: link.allow_private for link in due_links(store)}
     assert private == {"https://a.gov/a.csv": False, "https://a.gov/gone": False, "http://10.0.0.5/b.csv": True}
