@@ -473,6 +473,19 @@ class PoliteQueue:
             self._condition.notify_all()
 
 
+def _checked(prober: LinkProber, queue: PoliteQueue, target: LinkTarget) -> LinkResult:
+    """One link's result; a fault of the checker itself leaves the link unchecked (and is logged) rather
+    than ending a checking thread."""
+    try:
+        delay = prober.crawl_delay(target)
+        if delay:
+            queue.slow_down(target.host, min(delay, prober.policy.max_crawl_delay))
+        return prober.check(target)
+    except Exception:
+        log.exception("checking %s failed inside the checker", target.url)
+        return LinkResult(target.url, "unchecked", None, datetime.now(UTC), message="the check failed; see the log")
+
+
 def check_links(
     targets: Iterable[LinkTarget],
     prober: LinkProber,
@@ -491,10 +504,7 @@ def check_links(
                 if stop is not None and stop.is_set():
                     queue.stop()
                     return
-                delay = prober.crawl_delay(target)
-                if delay:
-                    queue.slow_down(target.host, min(delay, policy.max_crawl_delay))
-                on_result(prober.check(target))
+                on_result(_checked(prober, queue, target))
             finally:
                 queue.done(target)
 
