@@ -33,6 +33,7 @@ from harvesters.registry import UnknownHarvester, known_kinds, require_kind
 
 if TYPE_CHECKING:
     from catalog_api.harvesting import HarvestReport
+    from catalog_api.linkcheck.runner import BackgroundLinkChecks
     from catalog_api.services import Services
     from catalog_api.settings import Settings
     from index.store import Store
@@ -467,7 +468,7 @@ def worker(once: bool, interval: float) -> None:
             links.stop()
 
 
-def _links_words(links: Any) -> str:
+def _links_words(links: BackgroundLinkChecks) -> str:
     report = links.last
     return f"; checked {report.checked:,} link(s) due a check" if report is not None else ""
 
