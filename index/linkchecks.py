@@ -513,23 +513,33 @@ class RunRow:
     scope: str | None
     status: str
     counts: dict[str, int]
+    heartbeat_at: datetime | None = None
 
 
 def start_run(store: Store, now: datetime, scope: str | None) -> int:
     with store.engine.begin() as connection:
         result = connection.execute(
-            insert(link_check_runs).values(started_at=now, scope=scope, status="running", counts={})
+            insert(link_check_runs).values(started_at=now, scope=scope, status="running", counts={}, heartbeat_at=now)
         )
         run_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
     assert isinstance(run_id, int)
     return run_id
 
 
+def beat_run(store: Store, run_id: int, counts: Mapping[str, int], now: datetime) -> None:
+    """A running pass's sign of life, with its counts so far."""
+    statement = (
+        update(link_check_runs).where(link_check_runs.c.id == run_id).values(heartbeat_at=now, counts=dict(counts))
+    )
+    with store.engine.begin() as connection:
+        connection.execute(statement)
+
+
 def finish_run(store: Store, run_id: int, status: str, counts: Mapping[str, int], now: datetime) -> None:
     statement = (
         update(link_check_runs)
         .where(link_check_runs.c.id == run_id)
-        .values(finished_at=now, status=status, counts=dict(counts))
+        .values(finished_at=now, heartbeat_at=now, status=status, counts=dict(counts))
     )
     with store.engine.begin() as connection:
         connection.execute(statement)

@@ -287,4 +287,5 @@ link_check_runs = Table(
     Column("scope", Text),  # a source's name, or null for every link
     Column("status", String(20), nullable=False),
     Column("counts", JSON, nullable=False),
+    Column("heartbeat_at", UTCDateTime),  # a running pass's last sign of life (each batch written)
 )

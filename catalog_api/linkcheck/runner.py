@@ -22,14 +22,24 @@ from catalog_api.schedule import parse_interval
 from catalog_api.settings import Settings
 from harvesters.http import Resolver, Validators, system_resolver
 from harvesters.linkcheck import STATES, LinkProber, LinkResult, LinkState, LinkTarget, check_links
-from index.linkchecks import CheckWrite, DueLink, due_links, finish_run, last_run, save_checks, start_run, sync_links
+from index.linkchecks import (
+    CheckWrite,
+    DueLink,
+    beat_run,
+    due_links,
+    finish_run,
+    last_run,
+    save_checks,
+    start_run,
+    sync_links,
+)
 from index.store import Store
 
 log = logging.getLogger("nutmeg.links")
 
 Progress = Callable[[int, int], None]  # (links checked, links to check)
 FLUSH_SECONDS = 2.0
-RUN_STALE = timedelta(hours=12)  # a pass marked running this long was ended by a crash
+RUN_STALE = timedelta(minutes=10)  # a pass marked running but silent this long was ended by a crash
 _STATES: dict[str, LinkState] = {state: state for state in STATES}
 
 
@@ -51,13 +61,13 @@ class LinkCheckReport:
 
 
 def link_checks_due(store: Store, settings: Settings, now: datetime) -> bool:
-    """Whether the worker should start a pass: none is under way (one left unfinished for
+    """Whether the worker should start a pass: none is under way (one marked running but silent for
     :data:`RUN_STALE` is taken as dead) and none started within ``NUTMEG_LINK_CHECK_SCHEDULE``."""
     newest = last_run(store, finished=False)
     if newest is None:
         return True
-    if newest.finished_at is None and now - newest.started_at < RUN_STALE:
-        return False
+    if newest.finished_at is None:  # under way, or dead (silent too long): then a new pass starts at once
+        return now - (newest.heartbeat_at or newest.started_at) >= RUN_STALE
     return now - newest.started_at >= parse_interval(settings.link_check_schedule)
 
 
@@ -191,6 +201,7 @@ def _write_as_they_come(
         ):
             save_checks(store, batch, keep=settings.link_check_history)
             report.checked += len(batch)
+            beat_run(store, report.run_id, report.counts(), datetime.now(UTC))
             batch, flushed = [], time.monotonic()
             if progress is not None:
                 progress(report.checked, report.due)

@@ -72,6 +72,7 @@ def upgrade() -> None:
         sa.Column("scope", sa.Text),
         sa.Column("status", sa.String(20), nullable=False),
         sa.Column("counts", sa.JSON, nullable=False),
+        sa.Column("heartbeat_at", UTCDateTime),
     )
 
 
