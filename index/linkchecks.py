@@ -19,8 +19,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
-from index.store import Store
+from index.store import Conflict, Store
 from index.tables import link_check_runs, link_checks, link_records, link_targets, link_uses, records, sources
 
 STATES = ("ok", "redirected", "broken", "unchecked")
@@ -514,14 +515,29 @@ class RunRow:
     status: str
     counts: dict[str, int]
     heartbeat_at: datetime | None = None
+    running: bool | None = None
 
 
-def start_run(store: Store, now: datetime, scope: str | None) -> int:
-    with store.engine.begin() as connection:
-        result = connection.execute(
-            insert(link_check_runs).values(started_at=now, scope=scope, status="running", counts={}, heartbeat_at=now)
-        )
-        run_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
+def start_run(store: Store, now: datetime, scope: str | None, *, stale_before: datetime) -> int:
+    """Open a pass; :class:`Conflict` while another is under way anywhere (a unique index allows one row
+    marked running). A pass marked running whose last sign of life is before ``stale_before`` is ended
+    first, as abandoned."""
+    abandon = (
+        update(link_check_runs)
+        .where(link_check_runs.c.running.is_(True), link_check_runs.c.heartbeat_at < stale_before)
+        .values(running=None, status="abandoned", finished_at=now)
+    )
+    row: dict[str, Any] = {"started_at": now, "scope": scope, "status": "running", "counts": {}}
+    row.update(heartbeat_at=now, running=True)
+    try:
+        with store.engine.begin() as connection:
+            connection.execute(abandon)
+            result = connection.execute(insert(link_check_runs).values(**row))
+            run_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
+    except IntegrityError as exc:
+        under_way = last_run(store, finished=False)
+        since = f" (started {under_way.started_at:%Y-%m-%d %H:%M} UTC)" if under_way else ""
+        raise Conflict(f"a link-check pass is under way{since}") from exc
     assert isinstance(run_id, int)
     return run_id
 
@@ -539,7 +555,7 @@ def finish_run(store: Store, run_id: int, status: str, counts: Mapping[str, int]
     statement = (
         update(link_check_runs)
         .where(link_check_runs.c.id == run_id)
-        .values(finished_at=now, heartbeat_at=now, status=status, counts=dict(counts))
+        .values(finished_at=now, heartbeat_at=now, status=status, counts=dict(counts), running=None)
     )
     with store.engine.begin() as connection:
         connection.execute(statement)

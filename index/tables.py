@@ -288,4 +288,5 @@ link_check_runs = Table(
     Column("status", String(20), nullable=False),
     Column("counts", JSON, nullable=False),
     Column("heartbeat_at", UTCDateTime),  # a running pass's last sign of life (each batch written)
+    Column("running", Boolean, unique=True),  # true while under way, else null: one pass at a time, everywhere
 )

@@ -32,7 +32,7 @@ def links(source_name: str | None, due: bool) -> None:
     from catalog_api.cli import CliError, load_settings, opened_store
     from catalog_api.linkcheck.runner import run_link_checks
     from catalog_api.runtime import lower_priority
-    from index.store import NotFound
+    from index.store import Conflict, NotFound
 
     settings = load_settings()
     lower_priority(settings.harvest_nice)
@@ -43,6 +43,8 @@ def links(source_name: str | None, due: bool) -> None:
                 report = run_link_checks(store, settings, source=source_name, due_only=due, progress=update)
             except NotFound as exc:
                 raise CliError(str(exc), "see `nutmeg source list`") from exc
+            except Conflict as exc:
+                raise CliError(str(exc), "wait for it to finish (the worker's passes run every few hours)") from exc
         _print_report(report, time.monotonic() - started)
         _print_broken(store, source_name)
 

@@ -33,7 +33,7 @@ from index.linkchecks import (
     start_run,
     sync_links,
 )
-from index.store import Store
+from index.store import Conflict, Store
 
 log = logging.getLogger("nutmeg.links")
 
@@ -66,7 +66,7 @@ def link_checks_due(store: Store, settings: Settings, now: datetime) -> bool:
     newest = last_run(store, finished=False)
     if newest is None:
         return True
-    if newest.finished_at is None:  # under way, or dead (silent too long): then a new pass starts at once
+    if newest.running:  # under way, or dead (silent too long): then a new pass starts at once
         return now - (newest.heartbeat_at or newest.started_at) >= RUN_STALE
     return now - newest.started_at >= parse_interval(settings.link_check_schedule)
 
@@ -102,6 +102,8 @@ class BackgroundLinkChecks:
             self.last = run_link_checks(
                 self._store, self._settings, due_only=True, stop=self._stop, resolver=self._resolver
             )
+        except Conflict as exc:  # another worker's pass began meanwhile
+            log.info("no link-check pass here: %s", exc)
         except Exception:  # a pass that fails is logged; the worker and its harvests go on
             log.exception("a link-check pass failed")
 
@@ -128,14 +130,15 @@ def run_link_checks(
 ) -> LinkCheckReport:
     """Check the links of every live dataset (of ``source``, if named): those due per
     ``NUTMEG_LINK_CHECK_INTERVAL``, or all of them when ``due_only`` is False. Raises
-    :class:`index.store.NotFound` for an unknown source; a link's own failure is its state, never an error."""
+    :class:`index.store.NotFound` for an unknown source and :class:`index.store.Conflict` while another pass
+    is under way; a link's own failure is its state, never an error."""
     started = time.monotonic()
     now = clock()
     source_id = store.get_source(source).id if source else None
     sync_links(store)
     checked_before = now - parse_interval(settings.link_check_interval) if due_only else None
     due = due_links(store, source_id=source_id, checked_before=checked_before)
-    report = LinkCheckReport(start_run(store, now, source), due=len(due))
+    report = LinkCheckReport(start_run(store, now, source, stale_before=now - RUN_STALE), due=len(due))
     prober = LinkProber(settings.link_policy(), resolver=resolver, clock=clock)
     try:
         _check_and_write(store, settings, prober, due, report, progress, stop)

@@ -20,6 +20,7 @@ from catalog_api.services import Services, build_services
 from index.governance import NewOrganization, add_organization, rematch_records
 from index.ids import record_id
 from index.linkchecks import broken_links, link_counts, link_history, link_statuses, start_run
+from index.store import Conflict
 from tests.conftest import add_source, make_settings, serve_json
 from tests.support.httpserver import LoopbackServer, Route, Seen
 
@@ -265,9 +266,15 @@ def test_a_pass_under_way_elsewhere_is_not_started_again(built: tuple[Services, 
     services, _ = built
     now = datetime.now(UTC)
     assert link_checks_due(services.store, services.settings, now)
-    start_run(services.store, now, None)  # another worker's pass, still running
+    start_run(services.store, now, None, stale_before=now)  # another worker's pass, still running
     assert not link_checks_due(services.store, services.settings, now + timedelta(minutes=5))
-    assert link_checks_due(services.store, services.settings, now + timedelta(minutes=11))  # silent: taken as dead
+    with pytest.raises(Conflict, match="a link-check pass is under way"):
+        run_link_checks(services.store, services.settings, clock=lambda: now + timedelta(minutes=5))
+    later = now + timedelta(minutes=11)
+    assert link_checks_due(services.store, services.settings, later)  # silent that long: taken as dead
+    report = run_link_checks(services.store, services.settings, clock=lambda: later)
+    assert report.checked == 7
+    assert link_checks_due(services.store, services.settings, later + timedelta(hours=1))
 
 
 @pytest.mark.usefixtures("cli_env")

@@ -14,6 +14,8 @@ from index.linkchecks import (
     CheckWrite,
     broken_links,
     due_links,
+    finish_run,
+    last_run,
     link_counts,
     link_counts_by_source,
     link_history,
@@ -21,9 +23,10 @@ from index.linkchecks import (
     record_link_states,
     records_using,
     save_checks,
+    start_run,
     sync_links,
 )
-from index.store import NewSource, RecordWrite, Store
+from index.store import Conflict, NewSource, RecordWrite, Store
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -134,3 +137,27 @@ def test_counts_and_broken_links_per_source(store: Store) -> None:
     assert records_using(store, ["https://a.gov/gone", "http://10.0.0.5/b.csv"]) == [f"{one.id}-a", f"{two.id}-b"]
     private = {link.url: link.allow_private for link in due_links(store)}
     assert private == {"https://a.gov/a.csv": False, "https://a.gov/gone": False, "http://10.0.0.5/b.csv": True}
+
+
+def test_one_pass_at_a_time_anywhere(store: Store) -> None:
+    first = start_run(store, T0, None, stale_before=T0)
+    with pytest.raises(Conflict, match="a link-check pass is under way"):
+        start_run(store, T0 + timedelta(minutes=1), "a", stale_before=T0)
+    finish_run(store, first, "finished", {"checked": 3}, T0 + timedelta(minutes=2))
+    second = start_run(store, T0 + timedelta(minutes=3), None, stale_before=T0)
+    later = T0 + timedelta(hours=1)
+    third = start_run(store, later, None, stale_before=later - timedelta(minutes=10))  # the second went silent
+    newest = last_run(store, finished=False)
+    assert newest is not None
+    assert (newest.id, newest.running) == (third, True)
+    statuses = {run.id: run.status for run in _runs(store)}
+    assert statuses == {first: "finished", second: "abandoned", third: "running"}
+
+
+def _runs(store: Store) -> list[Any]:
+    from sqlalchemy import select
+
+    from index.tables import link_check_runs
+
+    with store.engine.connect() as connection:
+        return list(connection.execute(select(link_check_runs)))

@@ -73,6 +73,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(20), nullable=False),
         sa.Column("counts", sa.JSON, nullable=False),
         sa.Column("heartbeat_at", UTCDateTime),
+        sa.Column("running", sa.Boolean, unique=True),
     )
 
 
