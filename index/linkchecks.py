@@ -363,6 +363,19 @@ def link_statuses(store: Store, urls: Iterable[str]) -> dict[str, LinkStatus]:
     return out
 
 
+def link_states(store: Store, urls: Iterable[str]) -> dict[str, str]:
+    """URL → its state (``ok``, ``redirected``, ``broken``, ``unchecked``): what a quality score reads."""
+    return {url: found.status for url, found in link_statuses(store, urls).items()}
+
+
+def reindex_records(store: Store, record_ids: Sequence[str]) -> None:
+    """Let these records wait for the search index again (their links changed state, and with them what
+    is computed at index time from links)."""
+    with store.engine.begin() as connection:
+        for chunk in _chunks(list(record_ids)):
+            connection.execute(update(records).where(records.c.id.in_(chunk)).values(indexed_hash=None))
+
+
 def link_history(store: Store, url: str, *, limit: int = HISTORY) -> list[CheckRow]:
     """A link's checks, newest first."""
     query = (

@@ -19,9 +19,11 @@ from index.linkchecks import (
     link_counts,
     link_counts_by_source,
     link_history,
+    link_states,
     link_statuses,
     record_link_states,
     records_using,
+    reindex_records,
     save_checks,
     start_run,
     sync_links,
@@ -135,6 +137,13 @@ def test_counts_and_broken_links_per_source(store: Store) -> None:
         f"{two.id}-b": {"ok": 0, "redirected": 1, "broken": 0, "unchecked": 0},
     }
     assert records_using(store, ["https://a.gov/gone", "http://10.0.0.5/b.csv"]) == [f"{one.id}-a", f"{two.id}-b"]
+    assert link_states(store, ["https://a.gov/gone", "https://a.gov/new"]) == {
+        "https://a.gov/gone": "broken",
+        "https://a.gov/new": "unchecked",
+    }
+    store.mark_indexed([(f"{one.id}-a", "h1"), (f"{two.id}-b", "h1")])
+    reindex_records(store, [f"{one.id}-a"])
+    assert store.pending_index_ids() == [f"{one.id}-a"]
     private = {link.url: link.allow_private for link in due_links(store)}
     assert private == {"https://a.gov/a.csv": False, "https://a.gov/gone": False, "http://10.0.0.5/b.csv": True}
 
