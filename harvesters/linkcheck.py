@@ -56,6 +56,7 @@ PERMANENT = frozenset({301, 308})
 PEEK_BYTES = 1024
 ROBOTS_MAX_BYTES = 512 << 10
 ROBOTS_TTL = 24 * 3600.0
+ROBOTS_RETRY = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,8 +142,11 @@ class _Broken(Exception):
 @dataclass
 class _Robots:
     parser: RobotFileParser | None  # None: every path allowed
-    refuse_all: bool = False
+    refuse_all: bool = False  # the server failed (5xx): asked again after ROBOTS_RETRY, not a day
     fetched: float = field(default_factory=time.monotonic)
+
+    def expired(self, now: float) -> bool:
+        return now - self.fetched > (ROBOTS_RETRY if self.refuse_all else ROBOTS_TTL)
 
 
 class RobotsCache:
@@ -174,7 +178,7 @@ class RobotsCache:
             lock = self._origin_locks.setdefault(origin, threading.Lock())
         with lock:  # one fetch per origin, the other checks of that origin wait for it
             found = self._entries.get(origin)
-            if found is None or time.monotonic() - found.fetched > ROBOTS_TTL:
+            if found is None or found.expired(time.monotonic()):
                 found = self._entries[origin] = self._load(origin)
             return found
 
@@ -311,6 +315,8 @@ class LinkProber:
         try:
             if method == "GET" and not response.has_redirect_location:
                 _peek(response)
+        except (httpx.HTTPError, httpcore.TimeoutException, httpcore.ProtocolError) as exc:
+            log.info("reading the start of %s failed (its status is known): %r", url, exc)
         finally:
             response.close()
         return response

@@ -87,6 +87,20 @@ def test_refused_head_falls_back_to_a_ranged_get(http_server: LoopbackServer, pr
     assert (head.method, get.method, get.headers.get("Range")) == ("HEAD", "GET", "bytes=0-0")
 
 
+def test_a_body_that_never_comes_does_not_hide_the_answer(http_server: LoopbackServer) -> None:
+    def stalled() -> Iterator[bytes]:
+        time.sleep(2.0)
+        yield b"a,b\n"
+
+    def no_head(seen: Seen) -> Route:
+        return Route(status=405) if seen.method == "HEAD" else Route(body=stalled, content_type="text/csv")
+
+    url = http_server.respond("/stalled.csv", no_head)
+    with LinkProber(replace(POLICY, timeout=0.3)) as prober:
+        result = check(prober, url)
+    assert (result.status, result.http_status, result.method) == ("ok", 200, "GET")
+
+
 def test_a_missing_file_behind_a_refused_head_is_still_broken(http_server: LoopbackServer, prober: LinkProber) -> None:
     def no_head(seen: Seen) -> Route:
         return Route(status=403 if seen.method == "HEAD" else 404, body=b"")
