@@ -300,3 +300,11 @@ def test_the_command_checks_one_sources_links_with_a_summary(links_server: Loopb
     assert unknown.exit_code != 0
     assert "no source named 'nope'" in unknown.output
     assert "nutmeg source list" in unknown.output
+
+
+def test_help_of_the_check_commands() -> None:
+    for command in (["check"], ["check", "links"]):
+        result = CliRunner().invoke(main, [*command, "--help"])
+        assert result.exit_code == 0, command
+        assert "Usage:" in result.output
+    assert "--source NAME" in CliRunner().invoke(main, ["check", "links", "--help"]).output
