@@ -135,12 +135,13 @@ def run_link_checks(
     started = time.monotonic()
     now = clock()
     source_id = store.get_source(source).id if source else None
-    sync_links(store)
-    checked_before = now - parse_interval(settings.link_check_interval) if due_only else None
-    due = due_links(store, source_id=source_id, checked_before=checked_before)
-    report = LinkCheckReport(start_run(store, now, source, stale_before=now - RUN_STALE), due=len(due))
+    report = LinkCheckReport(start_run(store, now, source, stale_before=now - RUN_STALE))
     prober = LinkProber(settings.link_policy(), resolver=resolver, clock=clock)
     try:
+        sync_links(store)  # inside the pass: one pass at a time reads and writes the list of links
+        checked_before = now - parse_interval(settings.link_check_interval) if due_only else None
+        due = due_links(store, source_id=source_id, checked_before=checked_before)
+        report.due = len(due)
         _check_and_write(store, settings, prober, due, report, progress, stop)
     finally:
         prober.close()
