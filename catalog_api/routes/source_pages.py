@@ -11,6 +11,7 @@ from catalog_api.deps import ServicesDep
 from catalog_api.templating import templates
 from catalog_api.web.health import source_health
 from catalog_api.web.source_view import SourceQuery, source_page
+from index.linkchecks import link_counts_by_source
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -20,7 +21,8 @@ def sources(request: Request, services: ServicesDep) -> HTMLResponse:
     now = datetime.now(UTC)
     every = sorted(services.store.list_sources(), key=lambda s: (s.title or s.name).casefold())
     rows = [source_health(services.store, s, now) for s in every]
-    return templates(request).TemplateResponse(request, "sources.html", {"sources": rows, "now": now})
+    context = {"sources": rows, "now": now, "link_counts": link_counts_by_source(services.store)}
+    return templates(request).TemplateResponse(request, "sources.html", context)
 
 
 @router.get("/source/{name}", response_class=HTMLResponse)

@@ -171,6 +171,7 @@ def test_pages_flag_broken_and_moved_links(built: tuple[Services, dict[str, str]
         moved = client.get(f"/dataset/{rid('moved')}", follow_redirects=True).text
         fine = client.get(f"/dataset/{rid('ok')}", follow_redirects=True).text
         source = client.get("/source/parks").text
+        sources = client.get("/source").text
         organization = client.get("/organization/parks").text
     assert "The download link did not work when last checked (HTTP 404)" in mixed
     assert "The download link has moved (HTTP 301): it now leads to" in moved
@@ -180,6 +181,7 @@ def test_pages_flag_broken_and_moved_links(built: tuple[Services, dict[str, str]
     assert "Dataset mixed" in source
     assert urls["missing"] in source
     assert "<strong>3</strong> broken links" in organization
+    assert '<td class="num" data-label="Broken links"><a href="/source/parks#links">3</a></td>' in sources
 
 
 def test_history_is_bounded_and_conditional_checks_keep_the_state(links_server: LoopbackServer) -> None:
