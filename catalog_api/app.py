@@ -22,6 +22,7 @@ from catalog_api.routes import (
     federation,
     governance_admin,
     health,
+    previews,
     publishing,
     source_admin,
 )
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # added last: the outermost
     app.include_router(api.router)
+    app.include_router(previews.router)
     app.include_router(publishing.router)
     app.include_router(governance_admin.router)
     app.include_router(source_admin.router)

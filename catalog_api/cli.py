@@ -457,6 +457,7 @@ def worker(once: bool, interval: float) -> None:
             while True:
                 due = due_sources(built.store.list_sources(), datetime.now(UTC))
                 _harvest_each(built, due, full=False, accept_shrink=False)
+                _preview_harvested(built, due)
                 _catch_up_index(built)
                 links.tick(datetime.now(UTC))
                 if once:
@@ -471,6 +472,19 @@ def worker(once: bool, interval: float) -> None:
 def _links_words(links: BackgroundLinkChecks) -> str:
     report = links.last
     return f"; checked {report.checked:,} link(s) due a check" if report is not None else ""
+
+
+def _preview_harvested(built: Services, names: list[str]) -> None:
+    """Data previews of each source whose harvest just succeeded (catalog_api/previews.py)."""
+    from catalog_api.previews import run_previews
+
+    for name in names:
+        jobs = built.store.list_jobs(built.store.get_source(name).id, limit=1)
+        if jobs and jobs[0].status in ("succeeded", "unchanged"):
+            report = run_previews(built.store, built.settings, source=name)
+            out.print(
+                f"{name}: previews of {report.total} data file(s), fetched {report.fetched}, failed {report.failed}"
+            )
 
 
 def _catch_up_index(built: Services) -> None:
@@ -776,7 +790,7 @@ def _check_group() -> click.Group:
     found = main.commands.get("check")
     if isinstance(found, click.Group):
         return found
-    group = click.Group("check", help="Check, now, what the catalog's datasets point at (their links).")
+    group = click.Group("check", help="Check, now, what the catalog's datasets point at (links, data files).")
     main.add_command(group)
     return group
 
@@ -788,6 +802,15 @@ def _link_check_commands() -> None:
 
 
 _link_check_commands()
+
+
+def _preview_commands() -> None:
+    from catalog_api.previews_cli import previews  # imports only click at its top: the CLI stays fast
+
+    _check_group().add_command(previews)
+
+
+_preview_commands()
 
 
 if __name__ == "__main__":

@@ -166,6 +166,34 @@ record_errors = Table(
     Index("ix_record_errors_record", "record_id"),
 )
 
+# -- data previews (index/previews.py) ----------------------------------------------------------------
+# One row per previewable distribution (position ``n`` in the record's distribution list): the profile
+# frictionless made of the file, its first rows, and what is needed to fetch it again only when it changed.
+distribution_previews = Table(
+    "distribution_previews",
+    metadata,
+    Column("record_id", String(32), ForeignKey("records.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("kind", String(10), nullable=False),  # csv, tsv, xlsx, json, geojson (what the content turned out to be)
+    Column("status", String(10), nullable=False),  # ok | failed (could not be fetched or read; see message)
+    Column("message", Text),  # why it failed, or why the last check could not refresh a good preview
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("sha256", String(64)),
+    Column("bytes", Integer),
+    Column("truncated", Boolean, nullable=False, default=False),
+    Column("encoding", String(40)),
+    Column("row_count", Integer),
+    Column("columns", JSON, nullable=False),  # [{"name", "type"}]
+    Column("rows", JSON, nullable=False),  # the first rows, each a list aligned with columns
+    Column("errors", JSON, nullable=False),  # the first problems: [{"type", "message", "row", "field"}]
+    Column("error_count", Integer, nullable=False, default=0),
+    Column("fetched_at", UTCDateTime),  # when the body was last downloaded
+    Column("checked_at", UTCDateTime, nullable=False),  # when it was last looked at
+)
+
+
 api_keys = Table(
     "api_keys",
     metadata,

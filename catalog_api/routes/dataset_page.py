@@ -21,8 +21,10 @@ from catalog_api.web.dataset_view import (
     other_forms,
     with_link_flags,
 )
+from catalog_api.web.preview_view import first_shown, previews_by_position
 from catalog_api.web.provenance import provenance
 from index.ids import id_from_slug, slug_path
+from index.previews import record_previews
 from mappings.model import Dataset
 from mappings.schemaorg import schema_org_dataset
 
@@ -88,6 +90,8 @@ def dataset_page(
         "source_title": services.store.get_source(record.source).title,
         "provenance": provenance(services, record),
     }
+    context["previews"] = views = previews_by_position(record_previews(services.store, record.id))
+    context["first_preview"] = first_shown(views)  # opened; the others stay folded
     return templates(request).TemplateResponse(request, "dataset.html", context, headers={"Vary": "Accept"})
 
 

@@ -77,7 +77,16 @@ def build_site_catalog(services: Services, server: LoopbackServer, now: datetime
     for days, source in sorted(runs, key=lambda run: -run[0]):
         report = runner_at(services, now - timedelta(days=days)).harvest(source.name)
         site.reports.setdefault(source.name, []).append(report)
+    _preview_linked(services)
     return site
+
+
+def _preview_linked(services: Services) -> None:
+    """Data previews of the linked source's files (on loopback: allowed for these tests only)."""
+    from catalog_api.previews import run_previews
+
+    allowed = services.settings.model_copy(update={"preview_allow_private": True})
+    run_previews(services.store, allowed, source=LINKED)
 
 
 def _serve(server: LoopbackServer, source: SiteSource) -> str:
