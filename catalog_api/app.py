@@ -4,19 +4,23 @@ at import time."""
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Hashable
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
 from catalog_api import errors, openapi
+from catalog_api.judging import minute_versioned
 from catalog_api.limits import BodyLimit
 from catalog_api.proxy import install_proxy_headers
 from catalog_api.response_cache import ResponseCache
 from catalog_api.routes import (
     api,
     catalog_rdf,
+    census,
     ckan_api,
+    collection_pages,
+    collections_api,
     dataset_page,
     discovery,
     federation,
@@ -24,6 +28,7 @@ from catalog_api.routes import (
     health,
     previews,
     publishing,
+    reports,
     source_admin,
 )
 from catalog_api.routes.api_docs import install_api_docs
@@ -76,7 +81,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.add_middleware(
             ResponseCache,
             paths=CACHED_PATHS,
-            version=services.index.version,
+            version=minute_versioned(lambda: cache_version(services)),
             entries=settings.search_cache_entries,
         )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # added last: the outermost
@@ -91,9 +96,21 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(catalog_rdf.router)
     app.include_router(discovery.router)
     app.include_router(ckan_api.router)
+    app.include_router(collections_api.router)  # issue 14: collections
+    app.include_router(collection_pages.router)
+    app.include_router(collection_pages.pages)
+    app.include_router(census.router)  # issue 14: the open-data census
+    app.include_router(census.pages)
+    app.include_router(reports.router)
     install_site(app, settings)
     install_api_docs(app)
     openapi.install(app, settings)
     app.add_middleware(SecurityHeaders)
     install_proxy_headers(app, settings.trusted_proxies)  # outermost: the headers above see the real scheme
     return app
+
+
+def cache_version(services: Services) -> Hashable | None:
+    """What cached search answers depend on: the index, and the collections (their filter and facet)."""
+    version = services.index.version()
+    return None if version is None else (version, services.collections.version())

@@ -552,6 +552,7 @@ def reindex() -> None:
     from rich.progress import Progress
 
     from index.documents import doc_from_row
+    from index.quality import keep_today
     from index.search.base import BackendUnavailable
 
     with services() as built:
@@ -576,6 +577,7 @@ def reindex() -> None:
         built.store.clear_indexed()
         built.store.mark_indexed(sent)
         caught_up = built.runner.index_pending()
+        keep_today(built.store, built.index, datetime.now(UTC))  # the daily quality history (issue 13)
     extra = f", then {caught_up:,} changed meanwhile" if caught_up else ""
     out.print(f"reindexed {count:,} datasets in {time.monotonic() - started:.1f} s{extra} ({built.index.name} index)")
 
@@ -811,6 +813,16 @@ def _preview_commands() -> None:
 
 
 _preview_commands()
+
+
+def _collection_commands() -> None:
+    from catalog_api.collections_cli import census, collection  # imports only click: the CLI stays fast
+
+    main.add_command(collection)
+    main.add_command(census)
+
+
+_collection_commands()
 
 
 if __name__ == "__main__":

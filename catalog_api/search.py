@@ -7,9 +7,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from catalog_api import cursor
+from catalog_api.collections import COLLECTION, collection_counts, collection_where
 from catalog_api.errors import ApiError
 from catalog_api.services import Services
-from index.search.base import FACETS, Box, SearchQuery, SearchResult, Sort
+from index.search.base import DERIVED_FACETS, FACETS, Box, SearchQuery, SearchResult, Sort
+from mappings.freshness import STATES as FRESHNESS_STATES
 from mappings.places import lookup
 
 BBOX_HELP = "use west,south,east,north in degrees (e.g. -75.3,39.8,-74.9,40.2) or a U.S. state, county or country"
@@ -28,8 +30,12 @@ class SearchParams:
     page: int = 1
     per_page: int = 20
     cursor: str | None = None
-    facets: tuple[str, ...] = FACETS
+    facets: tuple[str, ...] = (*FACETS, *DERIVED_FACETS, COLLECTION)
     facet_limit: int = 20
+    # -- freshness and quality (issue 13)
+    freshness: tuple[str, ...] = ()
+    quality_min: int | None = None
+    now: datetime | None = None  # the clock freshness is judged by (tests inject one)
 
     @property
     def effective_sort(self) -> Sort:
@@ -48,6 +54,8 @@ class SearchParams:
                 "g": list(self.bbox) if self.bbox else None,
                 "tf": self.temporal_from.isoformat() if self.temporal_from else None,
                 "tt": self.temporal_to.isoformat() if self.temporal_to else None,
+                "fr": sorted(self.freshness),
+                "qm": self.quality_min,
             }
         )
 
@@ -65,6 +73,7 @@ class SearchOutcome:
     result: SearchResult
     page: int
     next_cursor: str | None
+    now: datetime | None = None  # the clock the results' freshness was judged by
 
 
 def run_search(services: Services, params: SearchParams) -> SearchOutcome:
@@ -78,6 +87,12 @@ def run_search(services: Services, params: SearchParams) -> SearchOutcome:
         raise ApiError(400, "bad_parameter", f"parameter 'per_page' must be at most {limit}")
     if params.modified_since and params.modified_before and params.modified_since >= params.modified_before:
         raise ApiError(400, "bad_parameter", "parameter 'modified_since' must be before 'modified_before'")
+    if params.quality_min is not None and not 0 <= params.quality_min <= 100:
+        raise ApiError(400, "bad_parameter", f"parameter 'quality_min' must be from 0 to 100, not {params.quality_min}")
+    unknown = [f for f in params.freshness if f not in FRESHNESS_STATES]
+    if unknown:
+        known = ", ".join(FRESHNESS_STATES)
+        raise ApiError(400, "bad_parameter", f"parameter 'freshness' is {unknown[0]!r}; use one of {known}")
     if params.temporal_from and params.temporal_to and params.temporal_from > params.temporal_to:
         raise ApiError(400, "bad_parameter", "parameter 'temporal_from' must not be after 'temporal_to'")
     after, page = None, params.page
@@ -92,7 +107,7 @@ def run_search(services: Services, params: SearchParams) -> SearchOutcome:
         )
     query = SearchQuery(
         text=params.q,
-        filters=dict(params.filters),
+        filters={k: v for k, v in params.filters.items() if k != COLLECTION},
         modified_since=params.modified_since,
         modified_before=params.modified_before,
         bbox=params.bbox,
@@ -102,14 +117,32 @@ def run_search(services: Services, params: SearchParams) -> SearchOutcome:
         offset=(page - 1) * params.per_page,
         limit=params.per_page,
         after=after,
-        facets=params.facets,
+        facets=tuple(f for f in params.facets if f != COLLECTION),
         facet_limit=params.facet_limit,
+        freshness=params.freshness,
+        quality_min=params.quality_min,
+        now=params.now or services.clock(),
     )
-    result = services.index.search(query)
+    result = _with_collections(services, params, query)
     next_cursor = None
     if result.hits and page * params.per_page < result.total:
         next_cursor = cursor.encode(services.signing_key, params.fingerprint(), result.hits[-1].sort_key, page + 1)
-    return SearchOutcome(result, page, next_cursor)
+    return SearchOutcome(result, page, next_cursor, query.now)
+
+
+def _with_collections(services: Services, params: SearchParams, query: SearchQuery) -> SearchResult:
+    """Run ``query`` with the ``collection`` filter and facet the parameters ask for
+    (``catalog_api.collections``)."""
+    slugs = params.filters.get(COLLECTION, ())
+    wanted = COLLECTION in params.facets
+    known = services.collections.rows() if slugs or wanted else []
+    if slugs:
+        query = replace(query, where=collection_where(known, slugs))
+    result = services.index.search(query)
+    if not wanted:
+        return result
+    counts = collection_counts(services.index, query, known, params.facet_limit)
+    return replace(result, facets={**result.facets, COLLECTION: counts})
 
 
 def parse_bbox_param(text: str | None, name: str = "bbox") -> Box | None:

@@ -49,6 +49,7 @@ async def search_params(
     license: Values = [],  # noqa: B006
     accessLevel: Values = [],  # noqa: B006
     source: Values = [],  # noqa: B006
+    collection: Annotated[list[str], Query(description="a collection's slug (/api/v1/collections)")] = [],  # noqa: B006
     modified_since: Annotated[datetime | date | None, Given, Iso, Query(description="ISO date or datetime")] = None,
     modified_before: Annotated[datetime | date | None, Given, Iso, Query(description="ISO date or datetime")] = None,
     bbox: Annotated[
@@ -65,7 +66,14 @@ async def search_params(
         Iso,
         Query(description="coverage overlapping up to this ISO date (inclusive) or datetime"),
     ] = None,
-    sort: Annotated[Literal["relevance", "modified", "title"] | None, Given, Query()] = None,
+    freshness: Annotated[
+        list[str],
+        Query(description="datasets in any of these freshness states: fresh, due, stale, unknown"),
+    ] = [],  # noqa: B006
+    quality_min: Annotated[  # 0 to 100, checked by run_search (a bound here would also apply to a blank's None)
+        int | None, Given, Query(description="datasets with a metadata quality score at least this (0 to 100)")
+    ] = None,
+    sort: Annotated[Literal["relevance", "modified", "title", "quality"] | None, Given, Query()] = None,
     page: Annotated[int | None, Given, Query(description="page number, from 1")] = None,
     per_page: Annotated[int | None, Given, Query(description="results a page, from 1")] = None,
     cursor_: Annotated[str | None, Given, Query(alias="cursor")] = None,
@@ -78,6 +86,7 @@ async def search_params(
         "license": license,
         "accessLevel": accessLevel,
         "source": source,
+        "collection": collection,
     }
     return SearchParams(
         q=q,
@@ -88,6 +97,8 @@ async def search_params(
         temporal_from=moment(temporal_from),
         temporal_to=moment(temporal_to, end_of_day=True),
         sort=sort,
+        freshness=tuple(dict.fromkeys(f.strip() for f in freshness if f.strip())),
+        quality_min=quality_min,
         page=1 if page is None else page,
         per_page=20 if per_page is None else per_page,
         cursor=cursor_,

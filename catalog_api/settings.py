@@ -176,6 +176,11 @@ class Settings(BaseSettings):
         False, description="preview files on loopback/private addresses (their rows become public; off by default)"
     )
 
+    # the open-data census (issue 14; catalog_api/census.py)
+    census_checklist: str | None = Field(
+        None, description="TOML file of the census's critical datasets; unset: the bundled catalog_api/census.toml"
+    )
+
     @field_validator(
         "default_bureau_code", "default_program_code", "harvest_allowed_networks", "trusted_proxies", mode="before"
     )

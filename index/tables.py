@@ -12,8 +12,10 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Date,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -317,4 +319,46 @@ link_check_runs = Table(
     Column("counts", JSON, nullable=False),
     Column("heartbeat_at", UTCDateTime),  # a running pass's last sign of life (each batch written)
     Column("running", Boolean, unique=True),  # true while under way, else null: one pass at a time, everywhere
+)
+
+# -- collections (index/collections.py) ------------------------------------------------------------
+# A curated subject collection: members by rule (a saved search, evaluated against the live index
+# whenever asked, so it follows every harvest) and by hand (ids included or excluded).
+
+collections = Table(
+    "collections",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("slug", String(100), nullable=False, unique=True),
+    Column("title", Text, nullable=False),
+    Column("description", Text),
+    Column("rule", JSON, nullable=False),  # {"q": str | null, "filters": {facet: [values]}}
+    Column("featured", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+collection_owners = Table(
+    "collection_owners",
+    metadata,
+    Column("collection_id", Integer, ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True),
+    Column("organization_id", Integer, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True),
+)
+
+collection_picks = Table(
+    "collection_picks",
+    metadata,
+    Column("collection_id", Integer, ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True),
+    Column("record_id", String(32), primary_key=True),
+    Column("included", Boolean, nullable=False),  # False: excluded even when the rule matches
+)
+
+# -- metadata quality (issue 13; index/quality.py) ----------------------------------------------------
+quality_daily = Table(
+    "quality_daily",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("scope", String(300), primary_key=True),  # catalog, publisher:<title> or source:<name>
+    Column("average", Float, nullable=False),
+    Column("datasets", Integer, nullable=False),
 )

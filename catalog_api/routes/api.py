@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
+from catalog_api.collections import collections_of
 from catalog_api.deps import JobId, PageNumber, ServicesDep, SettingsDep, api_url, html_url
+from catalog_api.judging import hit_freshness, record_judgement
 from catalog_api.linkcheck.views import with_link_statuses
 from catalog_api.openapi import errors
 from catalog_api.schemas import (
@@ -17,6 +21,7 @@ from catalog_api.schemas import (
     JobPublic,
     LocalEdit,
     Page,
+    Quality,
     RecordErrorPublic,
     SearchResponse,
     SourcePublic,
@@ -44,25 +49,28 @@ def search_datasets(services: ServicesDep, params: SearchParamsDep) -> Response:
 
 
 def search_response(services: Services, params: SearchParams) -> SearchResponse:
-    outcome = run_search(services, params)
+    now = params.now or services.clock()
+    outcome = run_search(services, replace(params, now=now))
     settings = services.settings
     return SearchResponse(
         total=outcome.result.total,
         page=outcome.page,
         per_page=params.per_page,
-        results=[_summary(settings, h.summary, h.score) for h in outcome.result.hits],
+        results=[_summary(settings, h.summary, h.score, now) for h in outcome.result.hits],
         facets={k: [FacetValue(value=f.value, count=f.count) for f in v] for k, v in outcome.result.facets.items()},
         next=outcome.next_cursor,
     )
 
 
-def _summary(settings: Settings, summary: Any, score: float) -> DatasetSummary:
+def _summary(settings: Settings, summary: Any, score: float, now: datetime) -> DatasetSummary:
     data = dict(summary)
+    data.pop("freshness_at", None)
     return DatasetSummary(
         **data,
         html_url=html_url(settings, data["id"], data["title"]),
         api_url=api_url(settings, data["id"]),
         score=round(score, 4) if score else None,
+        freshness=hit_freshness(summary, now),
     )
 
 
@@ -71,6 +79,7 @@ def get_dataset(dataset_id: str, services: ServicesDep) -> DatasetPublic:
     record_id = id_from_slug(dataset_id) or dataset_id
     row = services.store.get_record(record_id)
     settings = services.settings
+    freshness, quality = record_judgement(row, services.clock())
     return DatasetPublic(
         id=row.id,
         html_url=html_url(settings, row.id, row.title),
@@ -89,6 +98,9 @@ def get_dataset(dataset_id: str, services: ServicesDep) -> DatasetPublic:
             organization=row.organization,
             overrides=[LocalEdit(field=e.field, value=e.value, by=e.by, at=e.at) for e in local_edits(row.overrides)],
         ),
+        collections=[c.slug for c in collections_of(services, row.id)],
+        freshness=freshness,
+        quality=Quality.model_validate(quality) if quality else None,
     )
 
 

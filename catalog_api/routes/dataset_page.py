@@ -6,8 +6,10 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from catalog_api.collections import collections_of
 from catalog_api.deps import AcceptHeader, ServicesDep
 from catalog_api.errors import ApiError
+from catalog_api.judging import record_judgement
 from catalog_api.linkcheck.views import link_flags, statuses_of
 from catalog_api.negotiation import choose, split_extension
 from catalog_api.openapi import RDF_MEDIA, errors, media
@@ -73,7 +75,10 @@ def dataset_page(
         return RedirectResponse(f"/dataset/{canonical}", status_code=301)
     dataset = Dataset.model_validate(record.dataset)
     page_url = dataset_url(settings, record)
-    context = {
+    freshness, quality = record_judgement(record, services.clock())
+    context: dict[str, object] = {
+        "freshness": freshness,
+        "quality": quality,
         "dataset": dataset,
         "record": record,
         "canonical": page_url,
@@ -89,6 +94,7 @@ def dataset_page(
         "area_search": area_search(dataset),
         "source_title": services.store.get_source(record.source).title,
         "provenance": provenance(services, record),
+        "in_collections": [(c.slug, c.title) for c in collections_of(services, record.id)],
     }
     context["previews"] = views = previews_by_position(record_previews(services.store, record.id))
     context["first_preview"] = first_shown(views)  # opened; the others stay folded

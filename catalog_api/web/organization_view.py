@@ -3,22 +3,24 @@ the harvests of the sources that bring its datasets in are going."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from catalog_api.linkcheck.views import LinkSummary, link_summary
+from catalog_api.reports import average_quality, freshness_by
 from catalog_api.search import SearchParams, run_search
 from catalog_api.services import Services
 from catalog_api.web.charts import Series, StackedRow, stacked_row
 from catalog_api.web.freshness import SERIES as FRESHNESS_SERIES
 from catalog_api.web.freshness import freshness
 from catalog_api.web.health import SourceHealth, source_health
+from catalog_api.web.judged_view import STATE_SERIES
 from catalog_api.web.links import organization_slug
 from catalog_api.web.organizations import Publisher
 from catalog_api.web.search_view import ResultView, result_view
 from index.governance import OrganizationRow, get_organization, organization_by_id
-from index.search.base import FacetCount
+from index.search.base import FRESHNESS_STATES, FacetCount
 from index.store import NotFound
 
 RECENT = 10
@@ -38,6 +40,11 @@ class OrganizationPage:
     description: str | None = None
     parent_href: str | None = None  # the registered parent organization's page
     links: LinkSummary | None = None  # a registered organization's links, as the link checker found them
+    # -- freshness against accrualPeriodicity and quality (issue 13)
+    states: StackedRow | None = None
+    average_quality: float | None = None
+    source_quality: dict[str, str] = field(default_factory=dict)  # source name → its average here
+    report_href: str | None = None
 
 
 def organization_page(
@@ -56,13 +63,28 @@ def organization_page(
         parent_href=f"/organization/{parent.slug}" if parent else None,
         description=registered.description if registered else None,
         others=others,
-        recent=[result_view(hit.summary) for hit in result.hits],
+        recent=[result_view(hit.summary, now) for hit in result.hits],
         facets=result.facets,
         freshness_series=FRESHNESS_SERIES,
         freshness=stacked_row(publisher.name, None, fresh.counts, FRESHNESS_SERIES) if fresh else None,
         sources=_sources(services, publisher, [f.value for f in result.facets.get("source", [])], registered, now),
         links=link_summary(services.store, organization_id=registered.id) if registered else None,
+        **_judged(services, publisher.name, now),
+        report_href=f"/organization/{registered.slug}/report" if registered else None,
     )
+
+
+def _judged(services: Services, name: str, now: datetime) -> dict[str, Any]:
+    """The publisher's datasets by freshness state, its average quality and each source's average."""
+    filters = {"publisher": (name,)}
+    counts = freshness_by(services, "publisher", now, filters).get(name)
+    mean = average_quality(services, "publisher", filters).get(name)
+    by_source = average_quality(services, "source", filters)
+    return {
+        "states": stacked_row(name, None, [counts[s] for s in FRESHNESS_STATES], STATE_SERIES) if counts else None,
+        "average_quality": mean.mean if mean else None,
+        "source_quality": {k: f"{a.mean:.0f}" for k, a in by_source.items()},
+    }
 
 
 def _parent(services: Services, record_id: str) -> str | None:
@@ -92,4 +114,4 @@ def _sources(
             or (s.publisher and organization_slug(s.publisher) == publisher.slug)
         )
     ]
-    return [source_health(services.store, s, now) for s in chosen]
+    return [source_health(services.store, s, now, problems=True) for s in chosen]

@@ -18,11 +18,13 @@ from urllib.parse import urlencode
 from starlette.datastructures import QueryParams
 
 from catalog_api.errors import ApiError
+from catalog_api.judging import hit_freshness
 from catalog_api.search import SearchOutcome, SearchParams, parse_bbox_param
+from catalog_api.web.judged_view import FRESHNESS_WORDS
 from catalog_api.web.links import dataset_path, organization_path
 from catalog_api.web.maps import MapView, box_map, box_words
 from catalog_api.web.text import summary
-from index.search.base import FACETS, SORTS, Box, FacetCount, Sort
+from index.search.base import DERIVED_FACETS, FACETS, FRESHNESS_STATES, SORTS, Box, FacetCount, Sort
 from mappings.coverage import period
 from mappings.licenses import license_name
 
@@ -43,9 +45,16 @@ FACET_LABELS: dict[str, tuple[str, str]] = {
     "license": ("License", "licenses"),
     "accessLevel": ("Access", "access levels"),
     "source": ("Source", "sources"),
+    "collection": ("Collection", "collections"),  # not the index's: catalog_api/collections.py
+    "freshness": ("Freshness", "freshness states"),
 }
-SORT_LABELS: dict[str, str] = {"relevance": "Best match", "modified": "Last modified", "title": "Title A–Z"}
-assert set(FACET_LABELS) == set(FACETS), "every facet of the index has a label"
+SORT_LABELS: dict[str, str] = {
+    "relevance": "Best match",
+    "modified": "Last modified",
+    "title": "Title A–Z",
+    "quality": "Quality score",
+}
+assert set(FACET_LABELS) == {*FACETS, *DERIVED_FACETS, "collection"}, "every facet of the index has a label"
 assert set(SORT_LABELS) == set(SORTS), "every sort of the index has a label"
 
 
@@ -61,6 +70,7 @@ class SearchState:
     bbox: str = ""  # as typed: west,south,east,north or a place name
     temporal_from: str = ""  # as typed: a year, a month or a day
     temporal_to: str = ""
+    quality_min: int | None = None
 
     @classmethod
     def from_query(cls, query: QueryParams, max_pages: int) -> SearchState:
@@ -68,6 +78,12 @@ class SearchState:
         if len(q) > MAX_QUERY:
             raise ApiError(400, "bad_parameter", f"the search words are longer than {MAX_QUERY} characters")
         filters = {name: _values(query, name) for name in FACET_LABELS}
+        wrong = [v for v in filters["freshness"] if v not in FRESHNESS_STATES]
+        if wrong:
+            raise ApiError(
+                400, "bad_parameter", f"freshness must be one of {', '.join(FRESHNESS_STATES)} (got {wrong[0]!r})"
+            )
+        quality_min = _quality_min(query.get("quality_min"))
         sort = query.get("sort") or None
         if sort is not None and sort not in SORTS:
             raise ApiError(400, "bad_parameter", f"sort must be one of {', '.join(SORTS)} (got {sort!r})")
@@ -75,7 +91,8 @@ class SearchState:
         expand = query.get("expand") if query.get("expand") in FACET_LABELS else None
         where = " ".join(query.get("bbox", "").split())[:200]
         when = {name: " ".join(query.get(name, "").split())[:40] for name in ("temporal_from", "temporal_to")}
-        state = cls(q, {k: v for k, v in filters.items() if v}, cast(Sort | None, sort), page, expand, where, **when)
+        narrowed = {k: v for k, v in filters.items() if v}
+        state = cls(q, narrowed, cast(Sort | None, sort), page, expand, where, **when, quality_min=quality_min)
         state.where_when()  # a bad box or date is a 400 now, not when the search runs
         return state
 
@@ -97,7 +114,9 @@ class SearchState:
         box, start, end = self.where_when()
         return SearchParams(
             q=self.q or None,
-            filters=self.filters,
+            filters={k: v for k, v in self.filters.items() if k not in DERIVED_FACETS},
+            freshness=self.filters.get("freshness", ()),
+            quality_min=self.quality_min,
             bbox=box,
             temporal_from=start,
             temporal_to=end,
@@ -113,6 +132,8 @@ class SearchState:
         for name in FACET_LABELS:
             out += [(name, value) for value in self.filters.get(name, ())]
         out += [(name, getattr(self, name)) for name in WHERE_WHEN if getattr(self, name)]
+        if self.quality_min is not None:
+            out.append(("quality_min", str(self.quality_min)))
         if self.sort and self.sort != ("relevance" if self.q else "modified"):
             out.append(("sort", self.sort))
         if self.page > 1:
@@ -128,7 +149,7 @@ class SearchState:
     @property
     def narrowed(self) -> bool:
         """Any filter, area or period applied (words aside)."""
-        return bool(self.filters or self.bbox or self.temporal_from or self.temporal_to)
+        return bool(self.filters or self.bbox or self.temporal_from or self.temporal_to or self.quality_min is not None)
 
     def url(self) -> str:
         pairs = self.pairs()
@@ -166,6 +187,14 @@ def _values(query: QueryParams, name: str) -> tuple[str, ...]:
     if len(values) > MAX_VALUES:
         raise ApiError(400, "bad_parameter", f"at most {MAX_VALUES} values of '{name}' at once")
     return values
+
+
+def _quality_min(text: str | None) -> int | None:
+    if text is None or not text.strip():
+        return None
+    if not text.strip().isdigit() or int(text) > 100:
+        raise ApiError(400, "bad_parameter", f"quality_min must be a whole number from 0 to 100 (got {text!r})")
+    return int(text)
 
 
 def _page(text: str | None, max_pages: int) -> int:
@@ -239,6 +268,12 @@ class ResultView:
     formats: list[str]
     modified: str | None
     source: str
+    freshness: str = "unknown"
+    quality: int | None = None
+
+    @property
+    def freshness_words(self) -> str:
+        return FRESHNESS_WORDS[self.freshness]
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,14 +290,18 @@ class SearchPage:
     area_map: MapView | None = None
 
 
-def search_page(state: SearchState, outcome: SearchOutcome, max_pages: int) -> SearchPage:
+def search_page(
+    state: SearchState, outcome: SearchOutcome, max_pages: int, titles: Mapping[str, str] | None = None
+) -> SearchPage:
+    """The page; ``titles`` names the collections by their slugs."""
     result = outcome.result
+    titles = titles or {}
     return SearchPage(
         state=state,
         total=result.total,
-        results=[result_view(hit.summary) for hit in result.hits],
-        facets=[_facet(state, name, result.facets.get(name, []), result.total) for name in FACET_LABELS],
-        chips=chips(state),
+        results=[result_view(hit.summary, outcome.now) for hit in result.hits],
+        facets=[_facet(state, name, result.facets.get(name, []), result.total, titles) for name in FACET_LABELS],
+        chips=chips(state, titles),
         pagination=pagination(state, result.total, max_pages),
         sorts=[(k, v) for k, v in SORT_LABELS.items() if k != "relevance" or state.q],
         clear_href="/" if state.q or state.narrowed else None,
@@ -277,14 +316,15 @@ def area_map(state: SearchState) -> MapView:
     return box_map(box, label, min_span=SEARCH_MAP_SPAN)  # room around the area to draw another
 
 
-def failed_page(state: SearchState, message: str) -> SearchPage:
+def failed_page(state: SearchState, message: str, titles: Mapping[str, str] | None = None) -> SearchPage:
     """The page for words the index cannot search for: the form, the chips, and what went wrong."""
     sorts = [(k, v) for k, v in SORT_LABELS.items() if k != "relevance" or state.q]
-    return SearchPage(state, 0, [], [], chips(state), None, sorts, "/", message, area_map(state))
+    return SearchPage(state, 0, [], [], chips(state, titles or {}), None, sorts, "/", message, area_map(state))
 
 
-def result_view(data: Mapping[str, Any]) -> ResultView:
+def result_view(data: Mapping[str, Any], now: datetime | None = None) -> ResultView:
     publisher = data.get("publisher")
+    quality = data.get("quality")
     return ResultView(
         id=data["id"],
         title=data["title"],
@@ -295,10 +335,14 @@ def result_view(data: Mapping[str, Any]) -> ResultView:
         formats=list(data.get("format") or []),
         modified=data.get("modified"),
         source=data["source"],
+        freshness=hit_freshness(data, now) if now is not None else "unknown",
+        quality=int(quality["score"]) if isinstance(quality, Mapping) and "score" in quality else None,
     )
 
 
-def _facet(state: SearchState, name: str, counts: Sequence[FacetCount], total: int) -> FacetView:
+def _facet(
+    state: SearchState, name: str, counts: Sequence[FacetCount], total: int, titles: Mapping[str, str]
+) -> FacetView:
     label, plural_word = FACET_LABELS[name]
     selected = state.filters.get(name, ())
     expanded = state.expand == name
@@ -310,7 +354,7 @@ def _facet(state: SearchState, name: str, counts: Sequence[FacetCount], total: i
             c.count,
             state.toggled(name, c.value).url(),
             c.value.casefold() in _folded(selected),
-            facet_value_label(name, c.value),
+            facet_value_label(name, c.value, titles),
         )
         for c in [*missing, *shown]
     ]
@@ -323,19 +367,26 @@ def _folded(values: Sequence[str]) -> set[str]:
     return {v.casefold() for v in values}
 
 
-def facet_value_label(name: str, value: str) -> str:
-    """A facet value as a person reads it: a licence by its name (the facet holds its id), others as they are."""
+def facet_value_label(name: str, value: str, titles: Mapping[str, str] | None = None) -> str:
+    """A facet value as a person reads it: a licence by its name (the facet holds its id), a collection by
+    its title (from ``titles``, by slug), a freshness state in words, others as they are."""
+    if name == "collection":
+        return (titles or {}).get(value, value)
+    if name == "freshness":
+        return FRESHNESS_WORDS.get(value, value)
     return (license_name(value) or value) if name == "license" else value
 
 
-def chips(state: SearchState) -> list[Chip]:
+def chips(state: SearchState, titles: Mapping[str, str] | None = None) -> list[Chip]:
     """One removable chip per applied filter (and one for the words)."""
     out = [Chip("Search", f"“{state.q}”", state.changed(q="").url())] if state.q else []
     for name, (label, _) in FACET_LABELS.items():
         out += [
-            Chip(label, facet_value_label(name, value), state.toggled(name, value).url())
+            Chip(label, facet_value_label(name, value, titles), state.toggled(name, value).url())
             for value in state.filters.get(name, ())
         ]
+    if state.quality_min is not None:
+        out.append(Chip("Quality", f"at least {state.quality_min}", state.changed(quality_min=None).url()))
     if state.bbox:
         out.append(Chip("Area", state.bbox, state.changed(bbox="").url()))
     if state.temporal_from or state.temporal_to:

@@ -32,6 +32,9 @@ PAGES: dict[str, str | None] = {
     "source-agency-page": "/source/agency-page",
     "source-broken": "/source/broken",
     "dashboard": "/dashboard",
+    "collections": "/collections",
+    "collection": "/collections/health-and-human-services",
+    "census": "/census",
 }
 
 
