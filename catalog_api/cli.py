@@ -487,6 +487,15 @@ def _preview_harvested(built: Services, names: list[str]) -> None:
             )
 
 
+def _docs_with_links(built: Services, rows: list[Any]) -> Iterator[Any]:
+    """Search documents of ``rows``, scored with their links' states (one query for the lot)."""
+    from index.documents import doc_from_row
+    from index.linkchecks import link_states_of
+
+    links = link_states_of(built.store, (r.dataset for r in rows))
+    return (doc_from_row(r, links) for r in rows)
+
+
 def _catch_up_index(built: Services) -> None:
     """After a search-engine outage, index what the store has and the index lacks (quietly retried)."""
     from index.search.base import BackendUnavailable
@@ -551,7 +560,6 @@ def reindex() -> None:
     """Rebuild the search index from the store (searches keep working while it runs)."""
     from rich.progress import Progress
 
-    from index.documents import doc_from_row
     from index.quality import keep_today
     from index.search.base import BackendUnavailable
 
@@ -562,11 +570,16 @@ def reindex() -> None:
             task = progress.add_task("reindexing", total=total)
 
             def docs() -> Iterator[Any]:
+                rows: list[Any] = []
                 for n, row in enumerate(built.store.iter_records(live=True), 1):
                     if n % 500 == 0:
                         progress.update(task, completed=n)
                     sent.append((row.id, row.content_hash))
-                    yield doc_from_row(row)
+                    rows.append(row)
+                    if len(rows) == 500:
+                        yield from _docs_with_links(built, rows)
+                        rows = []
+                yield from _docs_with_links(built, rows)
 
             started = time.monotonic()
             try:

@@ -44,6 +44,7 @@ from harvesters.registry import get_harvester
 from index.documents import doc_from_row
 from index.governance import organization_by_id, overridden_records, publisher_map
 from index.ids import record_id
+from index.linkchecks import link_states_of
 from index.quality import keep_today
 from index.search.base import BackendUnavailable, SearchBackend, SearchDoc
 from index.store import ErrorRow, JobOutcome, NotFound, RecordState, SourceRow, Store
@@ -185,7 +186,8 @@ class HarvestRunner:
         ids = self.store.pending_index_ids()
         for start in range(0, len(ids), batch):
             rows = self.store.get_records(ids[start : start + batch])
-            docs = [doc_from_row(r) for r in rows]
+            links = link_states_of(self.store, (r.dataset for r in rows))  # a broken link costs quality points
+            docs = [doc_from_row(r, links) for r in rows]
             self.index.index(docs)
             self.store.mark_indexed([(d.id, d.content_hash) for d in docs])
         return len(ids) + len(removals)

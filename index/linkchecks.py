@@ -108,6 +108,7 @@ class BrokenLink:
 class SyncCount:
     records: int  # records whose links were (re)read
     removed: int  # records no longer live whose links were dropped
+    changed: tuple[str, ...] = ()  # the ids of the records whose links were (re)read
 
 
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
@@ -154,7 +155,7 @@ def sync_links(store: Store, *, batch: int = 1000) -> SyncCount:
     changed = _changed_records(store)
     for chunk in _chunks(changed, batch):
         _sync_batch(store, chunk)
-    return SyncCount(len(changed), _drop_gone(store))
+    return SyncCount(len(changed), _drop_gone(store), tuple(i for i, _ in changed))
 
 
 def _changed_records(store: Store) -> list[tuple[str, str]]:
@@ -366,6 +367,12 @@ def link_statuses(store: Store, urls: Iterable[str]) -> dict[str, LinkStatus]:
 def link_states(store: Store, urls: Iterable[str]) -> dict[str, str]:
     """URL → its state (``ok``, ``redirected``, ``broken``, ``unchecked``): what a quality score reads."""
     return {url: found.status for url, found in link_statuses(store, urls).items()}
+
+
+def link_states_of(store: Store, datasets: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """URL → state of every downloadURL and accessURL of ``datasets`` (stored dicts), in one query: what
+    their quality scores read when they are indexed."""
+    return link_states(store, [url for d in datasets for _, _, url in dataset_links(d)])
 
 
 def reindex_records(store: Store, record_ids: Sequence[str]) -> None:

@@ -15,6 +15,7 @@ import click
 
 if TYPE_CHECKING:
     from catalog_api.linkcheck.runner import LinkCheckReport
+    from catalog_api.settings import Settings
     from index.store import Store
 
 SHOWN = 20  # broken links listed after a run
@@ -47,6 +48,23 @@ def links(source_name: str | None, due: bool) -> None:
                 raise CliError(str(exc), "wait for it to finish (the worker's passes run every few hours)") from exc
         _print_report(report, time.monotonic() - started)
         _print_broken(store, source_name)
+    if report.rescored:
+        _rescore(settings, report.rescored)
+
+
+def _rescore(settings: Settings, count: int) -> None:
+    """Index the datasets whose quality score a broken link changed (the pass left them waiting)."""
+    from catalog_api.cli import CliError, out, services
+    from index.search.base import BackendUnavailable
+
+    with services(settings) as built:
+        try:
+            built.runner.index_pending()
+        except BackendUnavailable as exc:
+            raise CliError(
+                f"the search engine is unavailable: {exc}", "the worker indexes them when it is back"
+            ) from exc
+    out.print(f"  re-scored {count:,} dataset(s) whose links became broken or were fixed")
 
 
 @contextmanager

@@ -29,6 +29,9 @@ from index.linkchecks import (
     due_links,
     finish_run,
     last_run,
+    record_link_states,
+    records_using,
+    reindex_records,
     save_checks,
     start_run,
     sync_links,
@@ -55,6 +58,8 @@ class LinkCheckReport:
     seconds: float = 0.0
     stopped: bool = False
     changed_urls: list[str] = field(default_factory=list)
+    broken_changed: list[str] = field(default_factory=list)  # links that became broken or stopped being
+    rescored: int = 0  # records left waiting for the search index, their quality score to be redone
 
     def counts(self) -> dict[str, int]:
         return {"due": self.due, "checked": self.checked, "changed": self.changed, **self.states}
@@ -138,11 +143,12 @@ def run_link_checks(
     report = LinkCheckReport(start_run(store, now, source, stale_before=now - RUN_STALE))
     prober = LinkProber(settings.link_policy(), resolver=resolver, clock=clock)
     try:
-        sync_links(store)  # inside the pass: one pass at a time reads and writes the list of links
+        synced = sync_links(store)  # inside the pass: one pass at a time reads and writes the list of links
         checked_before = now - parse_interval(settings.link_check_interval) if due_only else None
         due = due_links(store, source_id=source_id, checked_before=checked_before)
         report.due = len(due)
         _check_and_write(store, settings, prober, due, report, progress, stop)
+        report.rescored = _rescore(store, report.broken_changed, synced.changed)
     finally:
         prober.close()
         report.seconds = time.monotonic() - started
@@ -211,6 +217,16 @@ def _write_as_they_come(
                 progress(report.checked, report.due)
 
 
+def _rescore(store: Store, broken_changed: list[str], synced: tuple[str, ...]) -> int:
+    """A broken link costs a dataset quality points (``mappings/quality.py``, computed at index time): the
+    records whose links became broken or stopped being, and the records just (re)read whose links are
+    broken (a harvest indexed them without knowing), wait for the index again. Returns how many."""
+    ids = set(records_using(store, broken_changed))
+    ids.update(r for r, counts in record_link_states(store, synced).items() if counts.get("broken"))
+    reindex_records(store, sorted(ids))
+    return len(ids)
+
+
 def _target(link: DueLink) -> LinkTarget:
     previous = _STATES.get(link.status, "unchecked")
     return LinkTarget(
@@ -228,6 +244,8 @@ def _record(result: LinkResult, link: DueLink, report: LinkCheckReport) -> Check
     if result.status != link.status:
         report.changed += 1
         report.changed_urls.append(link.url)
+        if "broken" in (result.status, link.status):
+            report.broken_changed.append(link.url)
     return CheckWrite(
         target_id=link.id,
         checked_at=result.checked_at,

@@ -33,6 +33,7 @@ from catalog_api.settings import Settings
 from catalog_api.web.provenance import local_edits
 from harvesters.credentials import redact_url
 from index.ids import id_from_slug
+from index.linkchecks import link_states_of
 from index.store import JobRow, SourceRow
 from mappings.model import Dataset, RecordIssue
 
@@ -79,7 +80,7 @@ def get_dataset(dataset_id: str, services: ServicesDep) -> DatasetPublic:
     record_id = id_from_slug(dataset_id) or dataset_id
     row = services.store.get_record(record_id)
     settings = services.settings
-    freshness, quality = record_judgement(row, services.clock())
+    freshness, quality = record_judgement(row, services.clock(), link_states_of(services.store, [row.dataset]))
     return DatasetPublic(
         id=row.id,
         html_url=html_url(settings, row.id, row.title),

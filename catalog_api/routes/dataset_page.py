@@ -26,6 +26,7 @@ from catalog_api.web.dataset_view import (
 from catalog_api.web.preview_view import first_shown, previews_by_position
 from catalog_api.web.provenance import provenance
 from index.ids import id_from_slug, slug_path
+from index.linkchecks import link_states_of
 from index.previews import record_previews
 from mappings.model import Dataset
 from mappings.schemaorg import schema_org_dataset
@@ -75,7 +76,7 @@ def dataset_page(
         return RedirectResponse(f"/dataset/{canonical}", status_code=301)
     dataset = Dataset.model_validate(record.dataset)
     page_url = dataset_url(settings, record)
-    freshness, quality = record_judgement(record, services.clock())
+    freshness, quality = record_judgement(record, services.clock(), link_states_of(services.store, [record.dataset]))
     context: dict[str, object] = {
         "freshness": freshness,
         "quality": quality,

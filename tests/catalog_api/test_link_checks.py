@@ -310,3 +310,31 @@ def test_help_of_the_check_commands() -> None:
         assert result.exit_code == 0, command
         assert "Usage:" in result.output
     assert "--source NAME" in CliRunner().invoke(main, ["check", "links", "--help"]).output
+
+
+def test_broken_links_cost_quality_points_and_fill_the_organization_report(
+    built: tuple[Services, dict[str, str]],
+) -> None:
+    services, urls = built
+    add_organization(services.store, NewOrganization("parks", "Parks Department"), datetime.now(UTC))
+    rematch_records(services.store)
+    services.runner.index_pending()
+    with TestClient(create_app(services.settings, services)) as client:
+        before = client.get(f"/api/v1/datasets/{rid('mixed')}").json()["quality"]
+        not_yet = client.get("/api/v1/organizations/parks/report").json()["broken_links"]
+        report = run_link_checks(services.store, services.settings)
+        assert report.rescored == 3  # the datasets whose links are now broken wait for the index
+        assert services.runner.index_pending() == 3
+        after = client.get(f"/api/v1/datasets/{rid('mixed')}").json()["quality"]
+        hit = client.get("/api/v1/datasets", params={"q": "Dataset mixed"}).json()["results"][0]
+        filled = client.get("/api/v1/organizations/parks/report").json()["broken_links"]
+        csv = client.get("/api/v1/organizations/parks/report", params={"list": "broken_links", "format": "csv"})
+    assert "broken download link" not in str(before["reasons"])
+    assert "1 broken download link of 1" in str(after["reasons"])
+    assert after["score"] < before["score"]
+    assert hit["quality"]["score"] == after["score"]  # the search index was re-scored too
+    assert not_yet["results"] == []
+    assert "not checked" in not_yet["note"]
+    assert filled["note"] is None
+    assert sorted(link["url"] for link in filled["results"]) == sorted([urls["missing"], urls["error"], urls["slow"]])
+    assert urls["missing"] in csv.text
