@@ -3,6 +3,7 @@ at import time."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import AsyncIterator, Hashable
 from contextlib import asynccontextmanager
@@ -40,12 +41,21 @@ from catalog_api.strict_params import check_query_parameters
 from catalog_api.templating import make_templates
 from catalog_api.web.site import install_site
 
+log = logging.getLogger("nutmeg.app")
 CACHED_PATHS = frozenset({"/api/v1/datasets"})  # answers that depend only on the query and the index
 API_DESCRIPTION = """
 Search every dataset the catalog federates, read one dataset with its provenance, and follow how each
 source's harvests went. Errors are always `{"error": {"code", "message"}}`. See `/data.json` for the
 DCAT-US 1.1 catalog data.gov harvests.
 """
+
+
+def _warm_and_settle(services: Services) -> None:
+    services.index.warm()
+    try:
+        services.runner.settle()
+    except Exception:  # the engine or the store is down: the next harvest, worker or doctor tries again
+        log.warning("could not check the search engine's settings at start", exc_info=True)
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -56,8 +66,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # load the search index's in-memory columns now, not on the first visitor's search
-        warming = threading.Thread(target=services.index.warm, name="index-warm", daemon=True)
+        # load the search index's in-memory columns now, not on the first visitor's search; and put back
+        # an engine setting a killed harvest left changed
+        warming = threading.Thread(target=_warm_and_settle, args=(services,), name="index-warm", daemon=True)
         warming.start()
         tune_collector()
         yield

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from catalog_api.jobs import Heartbeat, JobCancelled, StuckJob, owner, reap
+from catalog_api.jobs import Heartbeat, JobCancelled, StuckJob, owner, plan_next, reap, settle_engine
 from catalog_api.preparing import (
     Failed,
     Outcome,
@@ -138,7 +138,8 @@ class HarvestRunner:
         harvester_class = get_harvester(source.kind)
         started = time.monotonic()
         self.reap()
-        job_id = self.store.start_job(source.id, self._clock(), owner())
+        job_started = self._clock()
+        job_id = self.store.start_job(source.id, job_started, owner())
         if on_start is not None:
             on_start(job_id)
         heartbeat = Heartbeat(self.store, job_id, self.settings.job_heartbeat_seconds, self._clock)
@@ -163,14 +164,34 @@ class HarvestRunner:
         except BaseException:
             log.warning("harvest job %s of source %s interrupted", job_id, name)
             self.store.finish_job(job_id, job.outcome("failed", INTERRUPTED), self._clock())
+            self._plan(source, job_started, "failed")
             raise
         self.store.finish_job(job_id, outcome, self._clock())
+        self._plan(source, job_started, outcome.status)
         keep_today(self.store, self.index, self._clock())  # the daily quality history (issue 13)
         return _report(source.name, job_id, outcome, time.monotonic() - started)
 
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        return self._clock
+
+    def settle(self) -> bool:
+        """Put back engine settings a killed job left changed, if no job is alive (see ``jobs.settle_engine``)."""
+        stale = timedelta(seconds=self.settings.job_stale_seconds)
+        return settle_engine(self.store, self.index, self._clock(), stale)
+
+    @property
+    def backoff_cap(self) -> timedelta:
+        return timedelta(hours=self.settings.schedule_backoff_max_hours)
+
+    def _plan(self, source: SourceRow, job_started: datetime, status: str) -> None:
+        """The source's next run (and its failures in a row), whoever ran this job."""
+        plan_next(self.store, source, job_started, status, self._clock(), self.backoff_cap)
+
     def reap(self) -> list[StuckJob]:
         """End the jobs whose process is gone (a killed harvest), so their sources can run again."""
-        return reap(self.store, self._clock(), timedelta(seconds=self.settings.job_stale_seconds))
+        stale = timedelta(seconds=self.settings.job_stale_seconds)
+        return reap(self.store, self._clock(), stale, self.backoff_cap)
 
     def index_pending(self) -> int:
         """Bring the search index up to the store after an engine outage: index the live records it lacks

@@ -152,12 +152,15 @@ class SourcePublic(Public):
     description: str | None = None
     publisher: str | None = None
     options: dict[str, Any] = Field(default_factory=dict)
-    schedule: str | None = None
+    schedule: str | None = Field(None, description="cron (UTC) or ISO 8601; null: harvested only when asked")
     enabled: bool
     created_at: datetime
     last_success_at: datetime | None = None
     last_job_at: datetime | None = None
     datasets: int = 0
+    next_run_at: datetime | None = Field(None, description="when the worker harvests it next (null: not planned)")
+    consecutive_failures: int = Field(0, description="its harvests that failed in a row, latest first")
+    failing: bool = Field(False, description="failed NUTMEG_SCHEDULE_FLAG_AFTER times in a row: the worker backs off")
 
 
 class JobPublic(Public):

@@ -112,6 +112,17 @@ class Settings(BaseSettings):
         120.0, gt=0, description="a running job silent this long (on another host) is taken as dead and failed"
     )
 
+    # schedules and the worker (issue 13; catalog_api/schedule.py, catalog_api/worker.py)
+    schedule_default: str = Field(
+        "H H(1-5) * * *",
+        description="schedule of a new source given none: cron (UTC; H = from the source's name) or ISO 8601; off",
+    )
+    schedule_backoff_max_hours: float = Field(
+        168.0, gt=0, description="longest a failing source's next run is put off past its schedule (backoff cap)"
+    )
+    schedule_flag_after: int = Field(3, ge=1, description="failed runs in a row after which a source is flagged")
+    worker_poll_seconds: float = Field(30.0, gt=0, description="how often `nutmeg worker` looks for due work")
+
     # link checks (catalog_api/linkcheck): every downloadURL and accessURL, politely
     link_checks: bool = Field(
         True, description="the worker checks links every link_check_schedule (`nutmeg check links` runs regardless)"
@@ -232,6 +243,16 @@ class Settings(BaseSettings):
         beat = info.data.get("job_heartbeat_seconds")
         if beat is not None and value < 3 * beat:
             raise ValueError(f"must be at least 3 heartbeats (NUTMEG_JOB_HEARTBEAT_SECONDS={beat:g}), or live jobs die")
+        return value
+
+    @field_validator("schedule_default")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        from catalog_api.schedule import OFF_WORDS, parse
+
+        if value == cls.model_fields["schedule_default"].default or value.strip().lower() in OFF_WORDS:
+            return value  # the default is known good: no croniter import at every CLI start
+        parse(value, "example")  # ScheduleError is a ValueError: named with the key like any other
         return value
 
     @field_validator("database_url")

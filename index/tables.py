@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 
 
@@ -97,6 +98,11 @@ sources = Table(
     Column("last_job_at", UTCDateTime),
     Column("credentials", JSON),  # headers / basic auth sent to the source's own host; never shown
     Column("organization_id", Integer),  # organizations.id, checked by the store (no table rebuild on SQLite)
+    # -- the worker's plan (issue 13; index/schedules.py) --
+    Column("next_run_at", UTCDateTime),  # when the worker harvests it next (planned as each job ends)
+    Column("consecutive_failures", Integer, nullable=False, server_default="0"),  # failed runs in a row
+    Column("lease_owner", String(200)),  # the worker that claimed its due run (node/pid)
+    Column("lease_until", UTCDateTime),  # … until then; another worker may claim it after
 )
 
 harvest_jobs = Table(
@@ -119,6 +125,14 @@ harvest_jobs = Table(
     Column("owner", String(200)),  # node/pid of the process running it
     Column("heartbeat_at", UTCDateTime),  # last sign of life while running
     Index("ix_harvest_jobs_source_started", "source_id", "started_at"),
+    # one running job per source, whoever starts it (workers on other machines, `nutmeg harvest`, the API)
+    Index(
+        "uq_harvest_jobs_running",
+        "source_id",
+        unique=True,
+        sqlite_where=text("status = 'running'"),
+        postgresql_where=text("status = 'running'"),
+    ),
 )
 
 records = Table(
@@ -319,6 +333,20 @@ link_check_runs = Table(
     Column("counts", JSON, nullable=False),
     Column("heartbeat_at", UTCDateTime),  # a running pass's last sign of life (each batch written)
     Column("running", Boolean, unique=True),  # true while under way, else null: one pass at a time, everywhere
+)
+
+# the worker's periodic tasks other than harvests (link checks, previews, …): one row each, claimed by one
+# worker at a time like a source's run (index/schedules.py)
+worker_tasks = Table(
+    "worker_tasks",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("next_run_at", UTCDateTime),
+    Column("lease_owner", String(200)),
+    Column("lease_until", UTCDateTime),
+    Column("last_started_at", UTCDateTime),
+    Column("last_finished_at", UTCDateTime),
+    Column("last_message", Text),
 )
 
 # -- collections (index/collections.py) ------------------------------------------------------------

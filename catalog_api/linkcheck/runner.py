@@ -17,6 +17,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from catalog_api.schedule import parse_interval
 from catalog_api.settings import Settings
@@ -37,6 +38,9 @@ from index.linkchecks import (
     sync_links,
 )
 from index.store import Conflict, Store
+
+if TYPE_CHECKING:
+    from catalog_api.worker import Worker
 
 log = logging.getLogger("nutmeg.links")
 
@@ -215,6 +219,28 @@ def _write_as_they_come(
             batch, flushed = [], time.monotonic()
             if progress is not None:
                 progress(report.checked, report.due)
+
+
+class LinkCheckTask:
+    """The worker's ``link checks`` task (``catalog_api/worker.py``): at each of its passes, start a
+    link-check pass in the background when one is due, so harvests never wait for links. The cadence
+    (``NUTMEG_LINK_CHECK_SCHEDULE``) and the one-pass-at-a-time claim are the link checker's own."""
+
+    def __init__(self) -> None:
+        self._links: BackgroundLinkChecks | None = None
+
+    def __call__(self, worker: Worker) -> str | None:
+        if self._links is None:
+            self._links = BackgroundLinkChecks(worker.services.store, worker.services.settings)
+        return "a pass started in the background" if self._links.tick(worker.now()) else None
+
+    def wait(self) -> str | None:
+        """Wait for the pass under way (``worker --once``); what it did, if it ran."""
+        if self._links is None:
+            return None
+        self._links.wait()
+        report = self._links.last
+        return None if report is None else f"checked {report.checked:,} link(s) due a check"
 
 
 def _rescore(store: Store, broken_changed: list[str], synced: tuple[str, ...]) -> int:

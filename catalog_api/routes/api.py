@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
@@ -13,6 +13,7 @@ from catalog_api.deps import JobId, PageNumber, ServicesDep, SettingsDep, api_ur
 from catalog_api.judging import hit_freshness, record_judgement
 from catalog_api.linkcheck.views import with_link_statuses
 from catalog_api.openapi import errors
+from catalog_api.schedule import when_due
 from catalog_api.schemas import (
     CatalogInfo,
     DatasetPublic,
@@ -131,6 +132,9 @@ def _source(services: ServicesDep, row: SourceRow) -> SourcePublic:
         last_success_at=row.last_success_at,
         last_job_at=row.last_job_at,
         datasets=services.store.live_count(row.id),
+        next_run_at=when_due(row, datetime.now(UTC)),
+        consecutive_failures=row.consecutive_failures,
+        failing=row.consecutive_failures >= services.settings.schedule_flag_after,
     )
 
 

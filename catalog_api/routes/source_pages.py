@@ -20,7 +20,8 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 def sources(request: Request, services: ServicesDep) -> HTMLResponse:
     now = datetime.now(UTC)
     every = sorted(services.store.list_sources(), key=lambda s: (s.title or s.name).casefold())
-    rows = [source_health(services.store, s, now) for s in every]
+    flag_after = services.settings.schedule_flag_after
+    rows = [source_health(services.store, s, now, flag_after) for s in every]
     context = {"sources": rows, "now": now, "link_counts": link_counts_by_source(services.store)}
     return templates(request).TemplateResponse(request, "sources.html", context)
 
@@ -30,6 +31,6 @@ def source(name: str, request: Request, services: ServicesDep) -> HTMLResponse:
     now = datetime.now(UTC)
     query = SourceQuery.from_query(request.query_params)
     found = services.store.get_source(name)
-    page = source_page(services.store, found, query, now)
+    page = source_page(services.store, found, query, now, services.settings.schedule_flag_after)
     context = {"page": page, "now": now, **source_judged(services, found.id, found.name, page.job)}
     return templates(request).TemplateResponse(request, "source.html", context)

@@ -90,8 +90,8 @@ class SourcePage:
         return self.health.source
 
 
-def source_page(store: Store, source: SourceRow, query: SourceQuery, now: datetime) -> SourcePage:
-    health = source_health(store, source, now, problems=True)
+def source_page(store: Store, source: SourceRow, query: SourceQuery, now: datetime, flag_after: int = 3) -> SourcePage:
+    health = source_health(store, source, now, flag_after, problems=True)
     offset = (query.jobs_page - 1) * JOBS_PER_PAGE
     jobs = store.list_jobs(source.id, limit=JOBS_PER_PAGE, offset=offset)
     jobs_total = store.count_jobs(source.id)
