@@ -24,6 +24,7 @@ from catalog_api.routes import (
     collections_api,
     dataset_page,
     discovery,
+    duplicates,
     federation,
     governance_admin,
     health,
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(api.router)
     app.include_router(previews.router)
     app.include_router(publishing.router)
+    app.include_router(duplicates.router)
     app.include_router(governance_admin.router)
     app.include_router(source_admin.router)
     app.include_router(federation.router)

@@ -307,6 +307,7 @@ def _sources_table(summaries: list[dict[str, Any]]) -> Any:
 @click.confirmation_option(prompt="Remove the source and every record harvested from it?")
 def source_remove(name: str) -> None:
     """Remove source NAME and its records (they leave search and data.json)."""
+    from catalog_api.merging import forget
     from index.search.base import BackendUnavailable
     from index.store import NotFound
 
@@ -318,6 +319,7 @@ def source_remove(name: str) -> None:
         ids = [r.id for r in built.store.iter_records(live=None, source_id=source_row.id)]
         try:
             built.index.remove(ids)
+            forget(built, ids)  # datasets merged with other sources' records go on with theirs
         except BackendUnavailable as exc:
             raise CliError(f"nothing removed: the search engine is unavailable ({exc})", _ENGINE_DOWN_HINT) from exc
         built.store.remove_source(name)
@@ -553,13 +555,17 @@ def _clip(text: str, limit: int) -> str:
 @main.command()
 def reindex() -> None:
     """Rebuild the search index from the store (searches keep working while it runs)."""
+    from dataclasses import replace
+
     from rich.progress import Progress
 
+    from index.duplicates import merged_away
     from index.quality import keep_today
     from index.search.base import BackendUnavailable
 
     with services() as built:
         total = built.store.live_count()
+        hidden, merged = merged_away(built.store)
         sent: list[tuple[str, str | None]] = []
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("reindexing", total=total)
@@ -569,8 +575,10 @@ def reindex() -> None:
                 for n, row in enumerate(built.store.iter_records(live=True), 1):
                     if n % 500 == 0:
                         progress.update(task, completed=n)
+                    if row.id in hidden:  # merged into another source's listing of the same dataset
+                        continue
                     sent.append((row.id, row.content_hash))
-                    rows.append(row)
+                    rows.append(replace(row, dataset=merged[row.id]) if row.id in merged else row)
                     if len(rows) == 500:
                         yield from _docs_with_links(built, rows)
                         rows = []
@@ -792,6 +800,15 @@ def _governance_commands() -> None:
 
 
 _governance_commands()
+
+
+def _duplicates_commands() -> None:
+    from catalog_api.duplicates_cli import duplicates  # imports this module: registered after it
+
+    main.add_command(duplicates)
+
+
+_duplicates_commands()
 
 
 def _check_group() -> click.Group:

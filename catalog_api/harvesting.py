@@ -41,10 +41,9 @@ from harvesters.errors import LimitError, SourceError
 from harvesters.fieldcaps import FieldCaps
 from harvesters.http import HttpClient, Validators
 from harvesters.registry import get_harvester
-from index.documents import doc_from_row
+from index.duplicates import Regrouped, Written, regroup, search_docs, unpublished
 from index.governance import organization_by_id, overridden_records, publisher_map
 from index.ids import record_id
-from index.linkchecks import link_states_of
 from index.quality import keep_today
 from index.search.base import BackendUnavailable, SearchBackend, SearchDoc
 from index.store import ErrorRow, JobOutcome, NotFound, RecordState, SourceRow, Store
@@ -205,10 +204,9 @@ class HarvestRunner:
             self.index.remove(chunk)
             self.store.mark_indexed([(i, None) for i in chunk])
         ids = self.store.pending_index_ids()
+        ids = sorted(set(ids) - unpublished(self.store, ids))  # merged into another source's dataset
         for start in range(0, len(ids), batch):
-            rows = self.store.get_records(ids[start : start + batch])
-            links = link_states_of(self.store, (r.dataset for r in rows))  # a broken link costs quality points
-            docs = [doc_from_row(r, links) for r in rows]
+            docs = search_docs(self.store, ids[start : start + batch])
             self.index.index(docs)
             self.store.mark_indexed([(d.id, d.content_hash) for d in docs])
         return len(ids) + len(removals)
@@ -341,7 +339,18 @@ class _Job:
         self.tally.updated += len(changed)
         for one in prepared:
             self._report_issues(one)
-        self._index([self._dated(p, now) for p in prepared])
+        written = [Written(p.write.id, p.write.source_id, p.write.dataset) for p in prepared]
+        regrouped = regroup(self.runner.store, written, [], self.runner.settings.duplicate_policy(), now)
+        self._index(self._merged([self._dated(p, now) for p in prepared], regrouped))
+
+    def _merged(self, docs: list[SearchDoc], regrouped: Regrouped) -> list[SearchDoc]:
+        """The batch's documents as the catalog publishes them: records merged into another source's
+        dataset leave the index, merged datasets (and records back on their own) are rebuilt from the store."""
+        if not regrouped.refresh and not regrouped.hidden:
+            return docs
+        self._unindex(sorted(regrouped.hidden))
+        redo = regrouped.refresh | regrouped.hidden
+        return [d for d in docs if d.id not in redo] + search_docs(self.runner.store, sorted(regrouped.refresh))
 
     def _dated(self, prepared: Prepared, now: datetime) -> SearchDoc:
         """The search document with the times the store just wrote (first seen, last changed)."""
@@ -425,6 +434,8 @@ class _Job:
             return self.outcome("suspicious", shrink)
         withdrawn = store.withdraw_missing(self.source.id, self.tally.seen, now)
         self._unindex(withdrawn)
+        regrouped = regroup(store, [], withdrawn, self.runner.settings.duplicate_policy(), now)
+        self._index(self._merged([], regrouped))
         self._save_state(now, full=True)
         return self.outcome("succeeded", self._summary(None), withdrawn=len(withdrawn))
 

@@ -22,6 +22,16 @@ class FacetValue(Public):
     count: int
 
 
+class Provenance(Public):
+    """One source that lists the dataset (several when the same dataset was harvested from several)."""
+
+    source: str
+    original_identifier: str
+    first_seen: datetime
+    last_seen: datetime
+    winner: bool = Field(description="this source's record is the one shown (its id, and the fields it wins)")
+
+
 class QualityReason(Public):
     dimension: str = Field(
         description="findability, accessibility, interoperability, reusability, contextuality, validity"
@@ -63,6 +73,7 @@ class DatasetSummary(Public):
     html_url: str
     api_url: str
     score: float | None = None
+    provenance: list[Provenance] = Field(default_factory=list, description="every source that lists it")
     freshness: Freshness = Field("unknown", description="fresh, due, stale or unknown (against accrualPeriodicity)")
     quality: Quality | None = None
 
@@ -139,6 +150,7 @@ class DatasetPublic(Public):
     api_url: str
     dataset: DatasetDetail
     catalog: CatalogInfo
+    provenance: list[Provenance] = Field(default_factory=list, description="every source that lists it")
     collections: list[str] = Field(default_factory=list, description="slugs of the collections it is in now")
     freshness: Freshness = "unknown"
     quality: Quality | None = None

@@ -9,7 +9,7 @@ import ipaddress
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from harvesters import DEFAULT_USER_AGENT
@@ -17,10 +17,22 @@ from harvesters import DEFAULT_USER_AGENT
 if TYPE_CHECKING:  # imported where used: the CLI's light commands load settings without httpx or jsonschema
     from harvesters.http import HttpPolicy, IPNetwork
     from harvesters.linkcheck import LinkPolicy
+    from index.duplicates import Policy as DuplicatePolicy
     from mappings.datajson import CatalogDefaults
     from mappings.validation import Profile
 
 ACCESS_LEVELS = ("public", "restricted public", "non-public")
+
+
+class PrecedenceSetting(BaseModel):
+    """Between records of sources ``winner`` and ``loser`` that are one dataset, ``winner``'s values win
+    (only for ``fields``, data.json names, when given)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    winner: str
+    loser: str
+    fields: list[str] = Field(default_factory=list)
 
 
 class Settings(BaseSettings):
@@ -191,6 +203,33 @@ class Settings(BaseSettings):
     census_checklist: str | None = Field(
         None, description="TOML file of the census's critical datasets; unset: the bundled catalog_api/census.toml"
     )
+
+    # duplicates across sources (index/duplicates.py, docs/duplicates.md)
+    duplicate_title_similarity: float = Field(
+        95.0, ge=50, le=100, description="rapidfuzz ratio (0-100) at which two same-publisher titles are one dataset"
+    )
+    duplicate_precedence: list[PrecedenceSetting] = Field(
+        default_factory=list,
+        description='per pair of sources, whose fields win: JSON [{"winner": A, "loser": B, "fields": [...]}]',
+    )
+
+    @field_validator("duplicate_precedence")
+    @classmethod
+    def _precedence_fields(cls, value: list[PrecedenceSetting]) -> list[PrecedenceSetting]:
+        from mappings.model import Dataset
+
+        known = {f.alias or name for name, f in Dataset.model_fields.items()}
+        for rule in value:
+            unknown = sorted(set(rule.fields) - known)
+            if unknown:
+                raise ValueError(f"unknown dataset field(s) {unknown} in the rule for {rule.winner}/{rule.loser}")
+        return value
+
+    def duplicate_policy(self) -> DuplicatePolicy:
+        from index.duplicates import Policy, PrecedenceRule
+
+        rules = tuple(PrecedenceRule(r.winner, r.loser, tuple(r.fields)) for r in self.duplicate_precedence)
+        return Policy(self.duplicate_title_similarity, rules)
 
     @field_validator(
         "default_bureau_code", "default_program_code", "harvest_allowed_networks", "trusted_proxies", mode="before"

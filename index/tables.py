@@ -335,6 +335,41 @@ link_check_runs = Table(
     Column("running", Boolean, unique=True),  # true while under way, else null: one pass at a time, everywhere
 )
 
+# -- duplicates across sources (index/duplicates.py; migration 0011) ------------------------------------
+
+duplicate_keys = Table(
+    "duplicate_keys",
+    metadata,
+    Column("record_id", String(32), ForeignKey("records.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(255), primary_key=True),  # i:identifier, u:url, t:publisher|title tokens (blocking)
+    Column("source_id", Integer, nullable=False),
+    Column("detail", Text),  # t: keys: the normalized title the fuzzy comparison reads
+    Index("ix_duplicate_keys_key", "key"),
+)
+
+duplicate_members = Table(
+    "duplicate_members",
+    metadata,
+    Column("record_id", String(32), ForeignKey("records.id", ondelete="CASCADE"), primary_key=True),
+    Column("dataset_id", String(32), nullable=False),  # the merged dataset's id: its winning record's id
+    Column("source_id", Integer, nullable=False),
+    Column("reason", String(20), nullable=False),  # identifier, url or title: the strongest link that holds it
+    Column("merged", JSON),  # on the winner's row: the merged dataset (DCAT-US JSON), fields by precedence
+    Column("winners", JSON),  # on the winner's row: field -> id of the record that supplied it
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_duplicate_members_dataset", "dataset_id"),
+)
+
+duplicate_splits = Table(
+    "duplicate_splits",
+    metadata,
+    Column("record_a", String(32), primary_key=True),  # the smaller id of the pair (no foreign key: a split
+    Column("record_b", String(32), primary_key=True),  # outlives its source's removal and re-adding)
+    Column("by", Text, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_duplicate_splits_b", "record_b"),
+)
+
 # the worker's periodic tasks other than harvests (link checks, previews, …): one row each, claimed by one
 # worker at a time like a source's run (index/schedules.py)
 worker_tasks = Table(

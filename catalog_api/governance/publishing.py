@@ -26,6 +26,7 @@ from pydantic import ValidationError
 
 from catalog_api.errors import ApiError
 from catalog_api.governance.auth import Forbidden, Principal
+from catalog_api.merging import rematch
 from catalog_api.preparing import PrepareContext, Prepared, apply_overrides, prepared_record, with_source_publisher
 from catalog_api.services import Services
 from index.documents import doc_from_row
@@ -152,8 +153,10 @@ def _store_and_index(services: Services, prepared: Prepared) -> None:
         services.index.index([doc])
     except BackendUnavailable as exc:
         log.warning("search engine unavailable; dataset %s is stored and waits for indexing: %s", write.id, exc)
+        rematch(services, [write], [])
         return
     services.store.mark_indexed([(write.id, write.content_hash)])
+    rematch(services, [write], [])  # the same dataset may be harvested from another source
 
 
 def _publish(services: Services, organization: OrganizationRow, dataset: Dataset, existed: bool) -> str:
@@ -219,8 +222,9 @@ def _withdraw(services: Services, rid: str) -> None:
         services.index.remove([rid])
     except BackendUnavailable as exc:
         log.warning("search engine unavailable; dataset %s leaves it on the next run: %s", rid, exc)
-        return
-    services.store.mark_indexed([(rid, None)])
+    else:
+        services.store.mark_indexed([(rid, None)])
+    rematch(services, [], [rid])  # another source's listing of it is published on its own again
 
 
 # -- what a principal may do -----------------------------------------------------------------------

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from catalog_api.governance.sourcecheck import SourceCheckError, check_kind, check_name, check_url, probe
+from catalog_api.merging import forget
 from catalog_api.schedule import ScheduleError, normalize
 from index.governance import OPERATOR, Actor, audit, field_diff, update_source
 from index.schedules import replan
@@ -174,6 +175,7 @@ def remove(services: Services, name: str, actor: Actor = OPERATOR) -> int:
     row = services.store.get_source(name)
     ids = [r.id for r in services.store.iter_records(live=None, source_id=row.id)]
     services.index.remove(ids)  # BackendUnavailable: nothing removed, the caller says so
+    forget(services, ids)  # datasets merged with other sources' records go on with theirs
     services.store.remove_source(name)
     changes = field_diff(_describe(row), None)
     audit(services.store, actor, "source.remove", name, changes, datetime.now(UTC), None, row.organization_id)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
+from fastapi.responses import RedirectResponse
 
 from catalog_api.collections import collections_of
 from catalog_api.deps import JobId, PageNumber, ServicesDep, SettingsDep, api_url, html_url
@@ -22,6 +23,7 @@ from catalog_api.schemas import (
     JobPublic,
     LocalEdit,
     Page,
+    Provenance,
     Quality,
     RecordErrorPublic,
     SearchResponse,
@@ -33,6 +35,7 @@ from catalog_api.services import Services
 from catalog_api.settings import Settings
 from catalog_api.web.provenance import local_edits
 from harvesters.credentials import redact_url
+from index.duplicates import dataset_of, merged_row, provenance
 from index.ids import id_from_slug
 from index.linkchecks import link_states_of
 from index.store import JobRow, SourceRow
@@ -54,17 +57,20 @@ def search_response(services: Services, params: SearchParams) -> SearchResponse:
     now = params.now or services.clock()
     outcome = run_search(services, replace(params, now=now))
     settings = services.settings
+    sources = provenance(services.store, [h.id for h in outcome.result.hits])
     return SearchResponse(
         total=outcome.result.total,
         page=outcome.page,
         per_page=params.per_page,
-        results=[_summary(settings, h.summary, h.score, now) for h in outcome.result.hits],
+        results=[_summary(settings, h.summary, h.score, now, sources.get(h.id, [])) for h in outcome.result.hits],
         facets={k: [FacetValue(value=f.value, count=f.count) for f in v] for k, v in outcome.result.facets.items()},
         next=outcome.next_cursor,
     )
 
 
-def _summary(settings: Settings, summary: Any, score: float, now: datetime) -> DatasetSummary:
+def _summary(
+    settings: Settings, summary: Any, score: float, now: datetime, sources: list[dict[str, Any]]
+) -> DatasetSummary:
     data = dict(summary)
     data.pop("freshness_at", None)
     return DatasetSummary(
@@ -72,17 +78,27 @@ def _summary(settings: Settings, summary: Any, score: float, now: datetime) -> D
         html_url=html_url(settings, data["id"], data["title"]),
         api_url=api_url(settings, data["id"]),
         score=round(score, 4) if score else None,
+        provenance=[Provenance(**p) for p in sources],
         freshness=hit_freshness(summary, now),
     )
 
 
-@router.get("/datasets/{dataset_id}", response_model=DatasetPublic, summary="One dataset")
-def get_dataset(dataset_id: str, services: ServicesDep) -> DatasetPublic:
+@router.get(
+    "/datasets/{dataset_id}",
+    response_model=DatasetPublic,
+    summary="One dataset",
+    responses={308: {"description": "the record was merged into another source's listing of the same dataset"}},
+)
+def get_dataset(dataset_id: str, services: ServicesDep) -> Response | DatasetPublic:
     record_id = id_from_slug(dataset_id) or dataset_id
-    row = services.store.get_record(record_id)
+    merged_into = dataset_of(services.store, record_id)
+    if merged_into is not None:
+        return RedirectResponse(api_url(services.settings, merged_into), status_code=308)
+    row = merged_row(services.store, services.store.get_record(record_id))
     settings = services.settings
     freshness, quality = record_judgement(row, services.clock(), link_states_of(services.store, [row.dataset]))
     return DatasetPublic(
+        provenance=[Provenance(**p) for p in provenance(services.store, [row.id])[row.id]],
         id=row.id,
         html_url=html_url(settings, row.id, row.title),
         api_url=api_url(settings, row.id),

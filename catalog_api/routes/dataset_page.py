@@ -25,6 +25,7 @@ from catalog_api.web.dataset_view import (
 )
 from catalog_api.web.preview_view import first_shown, previews_by_position
 from catalog_api.web.provenance import provenance
+from index.duplicates import dataset_of, merged_row
 from index.ids import id_from_slug, slug_path
 from index.linkchecks import link_states_of
 from index.previews import record_previews
@@ -41,7 +42,7 @@ router = APIRouter(tags=["pages"])
     response_class=Response,
     responses={
         **media("text/html", "application/json", *RDF_MEDIA, description="the page, or the form asked for"),
-        301: {"description": "the dataset's title changed: its page moved to the new slug"},
+        301: {"description": "the title changed (a new slug), or the record was merged into another source's"},
         **errors(404, 406, 410),
     },
 )
@@ -55,7 +56,11 @@ def dataset_page(
     record_id = id_from_slug(stem)
     if record_id is None:
         raise ApiError(404, "not_found", f"no dataset at /dataset/{segment}; dataset URLs end with their id")
-    record = services.store.get_record(record_id)
+    merged_into = dataset_of(services.store, record_id)
+    if merged_into is not None:  # listed by several sources: one page, the winning record's
+        moved = slug_path(services.store.get_record(merged_into).title, merged_into)
+        return RedirectResponse(f"/dataset/{moved}{'.' + extension if extension else ''}", status_code=301)
+    record = merged_row(services.store, services.store.get_record(record_id))
     if record.withdrawn:
         raise ApiError(410, "gone", f"dataset {record_id} was withdrawn by its source")
     settings = services.settings

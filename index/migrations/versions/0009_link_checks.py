@@ -2,7 +2,7 @@
 use it, a bounded history of checks, and the checker's runs.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0011
 Create Date: 2026-11-28
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from index.tables import UTCDateTime
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
