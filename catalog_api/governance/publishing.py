@@ -49,6 +49,7 @@ from index.governance import (
     withdraw_record,
 )
 from index.ids import record_id
+from index.linkchecks import link_states_of
 from index.search.base import BackendUnavailable
 from index.store import Conflict, NewSource, NotFound, RecordRow, SourceRow
 from mappings.model import Dataset, RecordIssue
@@ -146,7 +147,8 @@ def _store_and_index(services: Services, prepared: Prepared) -> None:
         services.store.write_records([], [write], now)
     else:
         services.store.write_records([write], [], now)
-    doc = doc_from_row(services.store.get_record(write.id))  # with the times the store just wrote
+    row = services.store.get_record(write.id)  # with the times the store just wrote
+    doc = doc_from_row(row, link_states_of(services.store, [row.dataset]))
     try:
         services.index.index([doc])
     except BackendUnavailable as exc:

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse
 from catalog_api.collections import collections_of
 from catalog_api.deps import JobId, PageNumber, ServicesDep, SettingsDep, api_url, html_url
 from catalog_api.judging import hit_freshness, record_judgement
+from catalog_api.linkcheck.views import with_link_statuses
 from catalog_api.openapi import errors
 from catalog_api.schedule import when_due
 from catalog_api.schemas import (
@@ -36,6 +37,7 @@ from catalog_api.web.provenance import local_edits
 from harvesters.credentials import redact_url
 from index.duplicates import dataset_of, merged_row, provenance
 from index.ids import id_from_slug
+from index.linkchecks import link_states_of
 from index.store import JobRow, SourceRow
 from mappings.model import Dataset, RecordIssue
 
@@ -94,13 +96,13 @@ def get_dataset(dataset_id: str, services: ServicesDep) -> Response | DatasetPub
         return RedirectResponse(api_url(services.settings, merged_into), status_code=308)
     row = merged_row(services.store, services.store.get_record(record_id))
     settings = services.settings
-    freshness, quality = record_judgement(row, services.clock())
+    freshness, quality = record_judgement(row, services.clock(), link_states_of(services.store, [row.dataset]))
     return DatasetPublic(
         provenance=[Provenance(**p) for p in provenance(services.store, [row.id])[row.id]],
         id=row.id,
         html_url=html_url(settings, row.id, row.title),
         api_url=api_url(settings, row.id),
-        dataset=Dataset.model_validate(row.dataset),
+        dataset=with_link_statuses(services.store, Dataset.model_validate(row.dataset)),
         catalog=CatalogInfo(
             source=row.source,
             original_identifier=row.original_identifier,

@@ -10,15 +10,24 @@ from catalog_api.collections import collections_of
 from catalog_api.deps import AcceptHeader, ServicesDep
 from catalog_api.errors import ApiError
 from catalog_api.judging import record_judgement
+from catalog_api.linkcheck.views import link_flags, statuses_of
 from catalog_api.negotiation import choose, split_extension
 from catalog_api.openapi import RDF_MEDIA, errors, media
 from catalog_api.representations import alternates, dataset_url, json_response, rdf_response
 from catalog_api.templating import templates
-from catalog_api.web.dataset_view import area_search, bbox_words, distributions, extent_map, other_forms
+from catalog_api.web.dataset_view import (
+    area_search,
+    bbox_words,
+    distributions,
+    extent_map,
+    other_forms,
+    with_link_flags,
+)
 from catalog_api.web.preview_view import first_shown, previews_by_position
 from catalog_api.web.provenance import provenance
 from index.duplicates import dataset_of, merged_row
 from index.ids import id_from_slug, slug_path
+from index.linkchecks import link_states_of
 from index.previews import record_previews
 from mappings.model import Dataset
 from mappings.schemaorg import schema_org_dataset
@@ -72,7 +81,7 @@ def dataset_page(
         return RedirectResponse(f"/dataset/{canonical}", status_code=301)
     dataset = Dataset.model_validate(record.dataset)
     page_url = dataset_url(settings, record)
-    freshness, quality = record_judgement(record, services.clock())
+    freshness, quality = record_judgement(record, services.clock(), link_states_of(services.store, [record.dataset]))
     context: dict[str, object] = {
         "freshness": freshness,
         "quality": quality,
@@ -82,7 +91,9 @@ def dataset_page(
         "alternates": alternates(settings, record),
         "jsonld": _script_json(schema_org_dataset(dataset, url=page_url)),
         "catalog_title": settings.catalog_title,
-        "distributions": distributions(dataset),
+        "distributions": with_link_flags(
+            distributions(dataset), link_flags(dataset, statuses_of(services.store, dataset))
+        ),
         "forms": other_forms(settings, record),
         "bbox": bbox_words(dataset),
         "extent_map": extent_map(dataset),

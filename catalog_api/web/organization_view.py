@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from catalog_api.linkcheck.views import LinkSummary, link_summary
 from catalog_api.reports import average_quality, freshness_by
 from catalog_api.search import SearchParams, run_search
 from catalog_api.services import Services
@@ -38,6 +39,7 @@ class OrganizationPage:
     sources: list[SourceHealth]
     description: str | None = None
     parent_href: str | None = None  # the registered parent organization's page
+    links: LinkSummary | None = None  # a registered organization's links, as the link checker found them
     # -- freshness against accrualPeriodicity and quality (issue 13)
     states: StackedRow | None = None
     average_quality: float | None = None
@@ -66,6 +68,7 @@ def organization_page(
         freshness_series=FRESHNESS_SERIES,
         freshness=stacked_row(publisher.name, None, fresh.counts, FRESHNESS_SERIES) if fresh else None,
         sources=_sources(services, publisher, [f.value for f in result.facets.get("source", [])], registered, now),
+        links=link_summary(services.store, organization_id=registered.id) if registered else None,
         **_judged(services, publisher.name, now),
         report_href=f"/organization/{registered.slug}/report" if registered else None,
     )
