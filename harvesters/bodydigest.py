@@ -21,9 +21,12 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from harvesters.http import Fetched
+
+if TYPE_CHECKING:
+    from harvesters.base import HarvestRun
 
 SPOOL_BYTES = 8 << 20  # bodies up to this size stay in memory while they are hashed
 CHUNK = 1 << 16
@@ -52,6 +55,18 @@ def digest_of(check: BodyCheck, fetched: Fetched, body: bytes) -> str:
     digest = body_digest(check, fetched)
     digest.update(body)
     return digest.hexdigest()
+
+
+def same_body(check: BodyCheck | None, fetched: Fetched, body: bytes, run: HarvestRun) -> bool:
+    """Note the digest of a body read whole in ``run``; True (and ``run.same_body``) when it is the last
+    complete harvest's body."""
+    if check is None:
+        return False
+    run.body_digest = digest_of(check, fetched, body)
+    run.same_body = run.body_digest == check.previous
+    if run.same_body:
+        run.validators = fetched.validators  # kept for the next conditional GET, as after a normal read
+    return run.same_body
 
 
 class SpooledBody:
