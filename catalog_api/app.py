@@ -17,6 +17,7 @@ from catalog_api.routes import (
     api,
     catalog_rdf,
     ckan_api,
+    core,
     dataset_page,
     discovery,
     federation,
@@ -24,6 +25,7 @@ from catalog_api.routes import (
     health,
     publishing,
     source_admin,
+    usage,
 )
 from catalog_api.routes.api_docs import install_api_docs
 from catalog_api.runtime import tune_collector
@@ -32,6 +34,7 @@ from catalog_api.services import Services, build_services
 from catalog_api.settings import Settings
 from catalog_api.strict_params import check_query_parameters
 from catalog_api.templating import make_templates
+from catalog_api.usage import UsageCounter
 from catalog_api.web.site import install_site
 
 CACHED_PATHS = frozenset({"/api/v1/datasets"})  # answers that depend only on the query and the index
@@ -55,6 +58,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         warming.start()
         tune_collector()
         yield
+        if counter is not None:
+            counter.close()  # store what was counted since the last flush
         if owned:  # services handed in belong to the caller (the CLI, tests)
             services.close()
 
@@ -69,6 +74,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         dependencies=[Depends(check_query_parameters)],
     )
     app.state.services = services
+    counter = (
+        UsageCounter(services.store, services.index, settings.usage_flush_seconds) if settings.usage_counting else None
+    )
+    app.state.usage = counter
     app.state.templates = make_templates()
     errors.install(app)
     if settings.search_cache_entries:
@@ -89,6 +98,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(catalog_rdf.router)
     app.include_router(discovery.router)
     app.include_router(ckan_api.router)
+    app.include_router(usage.router)
+    app.include_router(core.router)
     install_site(app, settings)
     install_api_docs(app)
     openapi.install(app, settings)

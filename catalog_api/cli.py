@@ -523,6 +523,7 @@ def reindex() -> None:
     """Rebuild the search index from the store (searches keep working while it runs)."""
     from rich.progress import Progress
 
+    from index.annotations import annotated
     from index.documents import doc_from_row
     from index.search.base import BackendUnavailable
 
@@ -533,11 +534,16 @@ def reindex() -> None:
             task = progress.add_task("reindexing", total=total)
 
             def docs() -> Iterator[Any]:
+                batch = []
                 for n, row in enumerate(built.store.iter_records(live=True), 1):
                     if n % 500 == 0:
                         progress.update(task, completed=n)
                     sent.append((row.id, row.content_hash))
-                    yield doc_from_row(row)
+                    batch.append(doc_from_row(row))
+                    if len(batch) >= 500:  # with core flags and popularity, looked up a batch at a time
+                        yield from annotated(built.store, batch)
+                        batch = []
+                yield from annotated(built.store, batch)
 
             started = time.monotonic()
             try:

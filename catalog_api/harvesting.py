@@ -41,6 +41,7 @@ from harvesters.errors import LimitError, SourceError
 from harvesters.fieldcaps import FieldCaps
 from harvesters.http import HttpClient, Validators
 from harvesters.registry import get_harvester
+from index.annotations import annotated
 from index.documents import doc_from_row
 from index.governance import organization_by_id, overridden_records, publisher_map
 from index.ids import record_id
@@ -183,7 +184,7 @@ class HarvestRunner:
         ids = self.store.pending_index_ids()
         for start in range(0, len(ids), batch):
             rows = self.store.get_records(ids[start : start + batch])
-            docs = [doc_from_row(r) for r in rows]
+            docs = annotated(self.store, [doc_from_row(r) for r in rows])  # keep core flags and popularity
             self.index.index(docs)
             self.store.mark_indexed([(d.id, d.content_hash) for d in docs])
         return len(ids) + len(removals)
@@ -349,7 +350,7 @@ class _Job:
             return
         if not self.engine_down:
             try:
-                self.runner.index.index(docs)
+                self.runner.index.index(annotated(self.runner.store, docs))  # keep core flags and popularity
             except BackendUnavailable as exc:
                 self.engine_down = True
                 log.warning("search engine unavailable; records are stored and left for indexing later: %s", exc)

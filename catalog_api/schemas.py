@@ -76,12 +76,45 @@ class LocalEdit(Public):
     at: datetime | None = None
 
 
+class UsageFigures(Public):
+    """One kind of use: the last 30 days (today included, UTC) and all time."""
+
+    last_30_days: int = 0
+    all_time: int = 0
+
+
+class UsagePublic(Public):
+    """How often the dataset was used (docs/usage.md: what counts, and what does not)."""
+
+    views: UsageFigures = UsageFigures()
+    api: UsageFigures = UsageFigures()
+    downloads: UsageFigures = UsageFigures()
+
+
+class OrganizationRef(Public):
+    slug: str
+    title: str
+    url: str
+
+
+class CorePublic(Public):
+    """A core dataset: marked by an admin, with the organizations that rely on it."""
+
+    core: bool = True
+    note: str | None = None
+    marked_by: str
+    marked_at: datetime
+    used_by: list[OrganizationRef] = []
+
+
 class DatasetPublic(Public):
     id: str
     html_url: str
     api_url: str
     dataset: Dataset
     catalog: CatalogInfo
+    usage: UsagePublic = UsagePublic()
+    core: CorePublic | None = None  # null: not a core dataset
 
 
 class SourcePublic(Public):

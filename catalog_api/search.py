@@ -30,6 +30,7 @@ class SearchParams:
     cursor: str | None = None
     facets: tuple[str, ...] = FACETS
     facet_limit: int = 20
+    core: bool | None = None  # core datasets only (True) or the others only (False)
 
     @property
     def effective_sort(self) -> Sort:
@@ -48,6 +49,7 @@ class SearchParams:
                 "g": list(self.bbox) if self.bbox else None,
                 "tf": self.temporal_from.isoformat() if self.temporal_from else None,
                 "tt": self.temporal_to.isoformat() if self.temporal_to else None,
+                **({"c": self.core} if self.core is not None else {}),
             }
         )
 
@@ -104,6 +106,7 @@ def run_search(services: Services, params: SearchParams) -> SearchOutcome:
         after=after,
         facets=params.facets,
         facet_limit=params.facet_limit,
+        core=params.core,
     )
     result = services.index.search(query)
     next_cursor = None

@@ -65,7 +65,12 @@ async def search_params(
         Iso,
         Query(description="coverage overlapping up to this ISO date (inclusive) or datetime"),
     ] = None,
-    sort: Annotated[Literal["relevance", "modified", "title"] | None, Given, Query()] = None,
+    sort: Annotated[
+        Literal["relevance", "modified", "title", "popular"] | None,
+        Given,
+        Query(description="popular: most page views and downloads in the last 30 days first"),
+    ] = None,
+    core: Annotated[bool | None, Given, Query(description="true: core datasets only; false: the others")] = None,
     page: Annotated[int | None, Given, Query(description="page number, from 1")] = None,
     per_page: Annotated[int | None, Given, Query(description="results a page, from 1")] = None,
     cursor_: Annotated[str | None, Given, Query(alias="cursor")] = None,
@@ -91,6 +96,7 @@ async def search_params(
         page=1 if page is None else page,
         per_page=20 if per_page is None else per_page,
         cursor=cursor_,
+        core=core,
     )
 
 

@@ -28,6 +28,7 @@ from catalog_api.errors import ApiError
 from catalog_api.governance.auth import Forbidden, Principal
 from catalog_api.preparing import PrepareContext, Prepared, apply_overrides, prepared_record, with_source_publisher
 from catalog_api.services import Services
+from index.annotations import annotated
 from index.documents import doc_from_row
 from index.governance import (
     Actor,
@@ -145,7 +146,8 @@ def _store_and_index(services: Services, prepared: Prepared) -> None:
         services.store.write_records([], [write], now)
     else:
         services.store.write_records([write], [], now)
-    doc = doc_from_row(services.store.get_record(write.id))  # with the times the store just wrote
+    # with the times the store just wrote, and the dataset's core flag and popularity
+    doc = annotated(services.store, [doc_from_row(services.store.get_record(write.id))])[0]
     try:
         services.index.index([doc])
     except BackendUnavailable as exc:

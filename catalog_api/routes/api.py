@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
+from catalog_api.attention import core_public, usage_public
 from catalog_api.deps import JobId, PageNumber, ServicesDep, SettingsDep, api_url, html_url
 from catalog_api.openapi import errors
 from catalog_api.schemas import (
@@ -24,6 +25,7 @@ from catalog_api.search import SearchParams, run_search
 from catalog_api.search_params import SearchParamsDep
 from catalog_api.services import Services
 from catalog_api.settings import Settings
+from catalog_api.usage import count_use
 from catalog_api.web.provenance import local_edits
 from harvesters.credentials import redact_url
 from index.ids import id_from_slug
@@ -66,10 +68,11 @@ def _summary(settings: Settings, summary: Any, score: float) -> DatasetSummary:
 
 
 @router.get("/datasets/{dataset_id}", response_model=DatasetPublic, summary="One dataset")
-def get_dataset(dataset_id: str, services: ServicesDep) -> DatasetPublic:
+def get_dataset(dataset_id: str, services: ServicesDep, request: Request) -> DatasetPublic:
     record_id = id_from_slug(dataset_id) or dataset_id
     row = services.store.get_record(record_id)
     settings = services.settings
+    count_use(request, row.id, "api")
     return DatasetPublic(
         id=row.id,
         html_url=html_url(settings, row.id, row.title),
@@ -88,6 +91,8 @@ def get_dataset(dataset_id: str, services: ServicesDep) -> DatasetPublic:
             organization=row.organization,
             overrides=[LocalEdit(field=e.field, value=e.value, by=e.by, at=e.at) for e in local_edits(row.overrides)],
         ),
+        usage=usage_public(services, row.id),
+        core=core_public(services, row.id),
     )
 
 

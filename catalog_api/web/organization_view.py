@@ -3,7 +3,7 @@ the harvests of the sources that bring its datasets in are going."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -13,9 +13,10 @@ from catalog_api.web.charts import Series, StackedRow, stacked_row
 from catalog_api.web.freshness import SERIES as FRESHNESS_SERIES
 from catalog_api.web.freshness import freshness
 from catalog_api.web.health import SourceHealth, source_health
-from catalog_api.web.links import organization_slug
+from catalog_api.web.links import dataset_path, organization_slug
 from catalog_api.web.organizations import Publisher
 from catalog_api.web.search_view import ResultView, result_view
+from index.core import ReliedOn, list_core, relied_on_by
 from index.governance import OrganizationRow, get_organization, organization_by_id
 from index.search.base import FacetCount
 from index.store import NotFound
@@ -36,6 +37,8 @@ class OrganizationPage:
     sources: list[SourceHealth]
     description: str | None = None
     parent_href: str | None = None  # the registered parent organization's page
+    core_published: list[CoreListed] = field(default_factory=list)  # its core datasets, each with its users
+    core_relied_on: list[ReliedOn] = field(default_factory=list)  # core datasets it relies on (registered only)
 
 
 def organization_page(
@@ -59,7 +62,34 @@ def organization_page(
         freshness_series=FRESHNESS_SERIES,
         freshness=stacked_row(publisher.name, None, fresh.counts, FRESHNESS_SERIES) if fresh else None,
         sources=_sources(services, publisher, [f.value for f in result.facets.get("source", [])], registered, now),
+        core_published=core_published(services, publisher.name),
+        core_relied_on=relied_on_by(services.store, registered.id) if registered else [],
     )
+
+
+@dataclass(frozen=True, slots=True)
+class CoreListed:
+    id: str
+    title: str
+    href: str
+    users: int
+
+
+def core_published(services: Services, publisher: str, limit: int = 100) -> list[CoreListed]:
+    """The publisher's core datasets, most relied on first, each with how many organizations rely on it."""
+    params = SearchParams(filters={"publisher": (publisher,)}, core=True, sort="title", per_page=limit, facets=())
+    hits = run_search(services, params).result.hits
+    users = {row.dataset_id: len(row.used_by) for row in list_core(services.store)}
+    listed = [
+        CoreListed(
+            h.id,
+            str(h.summary.get("title", h.id)),
+            dataset_path(str(h.summary.get("title", "")), h.id),
+            users.get(h.id, 0),
+        )
+        for h in hits
+    ]
+    return sorted(listed, key=lambda c: (-c.users, c.title.casefold()))
 
 
 def _parent(services: Services, record_id: str) -> str | None:
