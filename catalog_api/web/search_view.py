@@ -44,7 +44,12 @@ FACET_LABELS: dict[str, tuple[str, str]] = {
     "accessLevel": ("Access", "access levels"),
     "source": ("Source", "sources"),
 }
-SORT_LABELS: dict[str, str] = {"relevance": "Best match", "modified": "Last modified", "title": "Title A–Z"}
+SORT_LABELS: dict[str, str] = {
+    "relevance": "Best match",
+    "modified": "Last modified",
+    "title": "Title A–Z",
+    "popular": "Most used (30 days)",
+}
 assert set(FACET_LABELS) == set(FACETS), "every facet of the index has a label"
 assert set(SORT_LABELS) == set(SORTS), "every sort of the index has a label"
 
@@ -61,6 +66,7 @@ class SearchState:
     bbox: str = ""  # as typed: west,south,east,north or a place name
     temporal_from: str = ""  # as typed: a year, a month or a day
     temporal_to: str = ""
+    core: bool = False  # core datasets only
 
     @classmethod
     def from_query(cls, query: QueryParams, max_pages: int) -> SearchState:
@@ -75,7 +81,10 @@ class SearchState:
         expand = query.get("expand") if query.get("expand") in FACET_LABELS else None
         where = " ".join(query.get("bbox", "").split())[:200]
         when = {name: " ".join(query.get(name, "").split())[:40] for name in ("temporal_from", "temporal_to")}
-        state = cls(q, {k: v for k, v in filters.items() if v}, cast(Sort | None, sort), page, expand, where, **when)
+        core = _core(query.get("core"))
+        state = cls(
+            q, {k: v for k, v in filters.items() if v}, cast(Sort | None, sort), page, expand, where, **when, core=core
+        )
         state.where_when()  # a bad box or date is a 400 now, not when the search runs
         return state
 
@@ -105,6 +114,7 @@ class SearchState:
             page=self.page,
             per_page=per_page,
             facet_limit=limit,
+            core=True if self.core else None,
         )
 
     def pairs(self) -> list[tuple[str, str]]:
@@ -113,6 +123,7 @@ class SearchState:
         for name in FACET_LABELS:
             out += [(name, value) for value in self.filters.get(name, ())]
         out += [(name, getattr(self, name)) for name in WHERE_WHEN if getattr(self, name)]
+        out += [("core", "true")] if self.core else []
         if self.sort and self.sort != ("relevance" if self.q else "modified"):
             out.append(("sort", self.sort))
         if self.page > 1:
@@ -128,7 +139,7 @@ class SearchState:
     @property
     def narrowed(self) -> bool:
         """Any filter, area or period applied (words aside)."""
-        return bool(self.filters or self.bbox or self.temporal_from or self.temporal_to)
+        return bool(self.filters or self.bbox or self.temporal_from or self.temporal_to or self.core)
 
     def url(self) -> str:
         pairs = self.pairs()
@@ -159,6 +170,15 @@ def _day(text: str, name: str, *, last: bool) -> datetime | None:
     if covered is None or covered[0] is None or covered[1] is None or covered[0].year < 1:
         raise ApiError(400, "bad_parameter", f"parameter '{name}' is no date: {DATE_HELP}")
     return covered[1] if last else covered[0]
+
+
+def _core(text: str | None) -> bool:
+    """``core=true`` keeps core datasets only; ``false`` or nothing, every dataset."""
+    if text is None or text.strip().lower() in ("", "false"):
+        return False
+    if text.strip().lower() == "true":
+        return True
+    raise ApiError(400, "bad_parameter", f"core must be true or false (got {text!r})")
 
 
 def _values(query: QueryParams, name: str) -> tuple[str, ...]:
@@ -336,6 +356,8 @@ def chips(state: SearchState) -> list[Chip]:
             Chip(label, facet_value_label(name, value), state.toggled(name, value).url())
             for value in state.filters.get(name, ())
         ]
+    if state.core:
+        out.append(Chip("Core datasets", "only", state.changed(core=False).url()))
     if state.bbox:
         out.append(Chip("Area", state.bbox, state.changed(bbox="").url()))
     if state.temporal_from or state.temporal_to:
