@@ -89,6 +89,7 @@ ORDERS: dict[str, str] = {
     "title": "title",
     "metadata_modified": "changed",
     "metadata_created": "created",
+    "views_recent": "popularity",  # CKAN's tracking sort: page views and downloads in the last 30 days
 }
 DEFAULT_SORT = "score desc, metadata_modified desc"
 EVERYTHING = AllOf(())
@@ -249,7 +250,11 @@ def _term(term: ckan_query.Term, directory: Directory) -> Clause:
         return Range(DATES[field_name], moment, moment)
     if field_name in CONSTANT:
         return EVERYTHING if value.lower() == CONSTANT[field_name] else NOTHING
-    known = [*NAMED, *MATCHED, *TEXT, "id", "name", *DATES, *CONSTANT]
+    if field_name == "core":  # this catalog's core datasets (core:true)
+        if value.lower() not in ("true", "false"):
+            raise query_error(f"core is true or false, not {value!r}")
+        return Match("core", value.lower())
+    known = [*NAMED, *MATCHED, *TEXT, "id", "name", *DATES, *CONSTANT, "core"]
     raise query_error(f"undefined field {field_name!r}; use one of: {', '.join(known)}")
 
 

@@ -762,5 +762,15 @@ def _governance_commands() -> None:
 _governance_commands()
 
 
+def _attention_commands() -> None:
+    from catalog_api.attention_cli import core, usage  # imports only click at load time
+
+    main.add_command(core)
+    main.add_command(usage)
+
+
+_attention_commands()
+
+
 if __name__ == "__main__":
     main()

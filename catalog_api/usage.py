@@ -50,7 +50,7 @@ MAX_PENDING = 100_000  # distinct (dataset, day, kind) keys held before a flush 
 
 def counted(request: Request) -> bool:
     """Whether a request is one a person (or a program acting openly for one) made: not a crawler."""
-    if request.method != "GET":
+    if request.method == "HEAD":  # checks that a link works, not uses
         return False
     agent = request.headers.get("user-agent", "").strip()
     if not agent or BOT_PATTERN.search(agent):

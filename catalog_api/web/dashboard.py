@@ -4,7 +4,7 @@ publisher's freshness, harvests per day and additions per day (the store), and t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from catalog_api.services import Services
@@ -16,6 +16,7 @@ from catalog_api.web.links import organization_path, search_path
 from index.search.base import SearchQuery
 from index.stats import NewRecord, additions, jobs_since, newest_records
 from index.store import JobRow
+from index.usage import Ranked, daily_totals, most_used
 
 TOP = 12
 DAYS = 30
@@ -27,6 +28,11 @@ HARVEST_SERIES: tuple[Series, ...] = (
     Series("bad", "Failed"),
 )
 ADDITION_SERIES: tuple[Series, ...] = (Series("added", "Datasets added"),)
+USAGE_SERIES: tuple[Series, ...] = (
+    Series("view", "Page views"),
+    Series("download", "Downloads"),
+    Series("api", "API requests"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +50,8 @@ class Dashboard:
     harvests: ColumnChart
     additions: ColumnChart
     newest: list[NewRecord]
+    usage: ColumnChart | None = None  # uses per day by kind, last 30 days
+    most_used: list[Ranked] = field(default_factory=list)  # views and downloads, last 30 days
 
     @property
     def harvest_failures(self) -> int:
@@ -70,7 +78,16 @@ def build_dashboard(services: Services, now: datetime) -> Dashboard:
         harvests=harvest_chart(days, [job for _, job in jobs_since(services.store, _midnight(days[0]))]),
         additions=column_chart(days, ADDITION_SERIES, [[n] for n in additions(services.store, _bounds(days))]),
         newest=newest_records(services.store, NEWEST),
+        usage=usage_chart(services, now.date()),
+        most_used=most_used(services.store, now.date(), limit=TOP),
     )
+
+
+def usage_chart(services: Services, today: date) -> ColumnChart:
+    """Page views, downloads and API requests per day, the last 30 days (what the store holds)."""
+    totals = daily_totals(services.store, today, DAYS)
+    days = list(totals)
+    return column_chart(days, USAGE_SERIES, [[totals[d][s.key] for s in USAGE_SERIES] for d in days])
 
 
 def _freshness_rows(services: Services, now: datetime, names: list[str]) -> list[StackedRow]:
