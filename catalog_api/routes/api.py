@@ -72,8 +72,7 @@ def get_dataset(dataset_id: str, services: ServicesDep, request: Request) -> Dat
     record_id = id_from_slug(dataset_id) or dataset_id
     row = services.store.get_record(record_id)
     settings = services.settings
-    count_use(request, row.id, "api")
-    return DatasetPublic(
+    found = DatasetPublic(
         id=row.id,
         html_url=html_url(settings, row.id, row.title),
         api_url=api_url(settings, row.id),
@@ -94,6 +93,8 @@ def get_dataset(dataset_id: str, services: ServicesDep, request: Request) -> Dat
         usage=usage_public(services, row.id),
         core=core_public(services, row.id),
     )
+    count_use(request, row.id, "api")  # after reading the figures: an answer never waits for its own count
+    return found
 
 
 @router.get("/sources", response_model=Page[SourcePublic], summary="Registered sources")
