@@ -137,10 +137,11 @@ def test_core_marks_users_and_lists(store: Store) -> None:
     assert [u.slug for u in row.used_by] == ["education", "health", "planning"]
     assert row.marked_at == NOW
     assert core_ids(store) == {school, parcels, budget}
-    assert [r.dataset_id for r in list_core(store)][0] == school
+    assert next(r.dataset_id for r in list_core(store)) == school
     relied = relied_on_by(store, get_organization(store, "planning").id)
     assert [(r.title, r.users) for r in relied] == [("School locations", 3), ("Parcels", 1)]
     mark_core(store, school, ["health"], None, "cdo", NOW)  # the list is replaced
     assert [r.title for r in relied_on_by(store, get_organization(store, "planning").id)] == ["Parcels"]
-    assert unmark_core(store, parcels) and not unmark_core(store, parcels)
+    assert unmark_core(store, parcels)
+    assert not unmark_core(store, parcels)
     assert relied_on_by(store, get_organization(store, "planning").id) == []

@@ -64,14 +64,16 @@ def test_an_admin_marks_its_own_dataset_and_it_shows_everywhere(gov: Gov) -> Non
     assert [p["id"] for p in ckan["results"]] == [gov.published]
     page = gov.client.get("/", params={"core": "true"})
     assert page.status_code == 200
-    assert "Road incidents" in page.text and "Core datasets" in page.text
+    assert "Road incidents" in page.text
+    assert "Core datasets" in page.text
     # the per-organization lists
     relied = gov.client.get("/api/v1/organizations/health/core-datasets").json()
     assert [(r["id"], r["used_by"]) for r in relied["results"]] == [(gov.published, 2)]
     assert gov.client.get("/api/v1/core-datasets").json()["total"] == 1
     # the badge on the dataset page and the list on its organization's page
     dataset_page = gov.client.get(one["html_url"].replace("http://catalog.test", ""))
-    assert "badge-core" in dataset_page.text and "used by 2 agencies" in dataset_page.text
+    assert "badge-core" in dataset_page.text
+    assert "used by 2 agencies" in dataset_page.text
     organization_page = gov.client.get("/organization/dot")
     assert organization_page.status_code == 200
     assert "used by 2 agencies" in organization_page.text
