@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, StreamingResponse
 from catalog_api.deps import ServicesDep
 from catalog_api.errors import ApiError
 from catalog_api.openapi import errors
-from catalog_api.search_params import Given, Iso
+from catalog_api.search_params import Iso
 from catalog_api.usage import count_use
 from catalog_api.web.dataset_view import distributions
 from index.ids import id_from_slug
@@ -62,8 +62,8 @@ def download(
 )
 def usage_csv(
     services: ServicesDep,
-    since: Annotated[date | None, Given, Iso, Query(description="first day (UTC, ISO date), inclusive")] = None,
-    until: Annotated[date | None, Given, Iso, Query(description="last day (UTC, ISO date), inclusive")] = None,
+    since: Annotated[date | None, Iso, Query(description="first day (UTC, ISO date), inclusive")] = None,
+    until: Annotated[date | None, Iso, Query(description="last day (UTC, ISO date), inclusive")] = None,
     dataset: Annotated[str | None, Query(max_length=200, description="one dataset's id")] = None,
 ) -> StreamingResponse:
     if since and until and since > until:
