@@ -3,6 +3,9 @@ on and off.
 
     python -m benchmarks.usage              # 20,000 counts, a flush of 5,000 keys, 300 page loads each way
 
+Page loads alternate between counting off and on in one app (one request each in turn), so both see the
+same caches and the same load on the machine.
+
 Counting must never slow a page noticeably: a count only adds to a dict under a lock; the store and the
 index are written by the flusher thread, off the request's path. Figures are wall-clock on a shared
 machine: compare the two page rows with each other, not with another machine.
@@ -11,6 +14,8 @@ machine: compare the two page rows with each other, not with another machine.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import statistics
 import tempfile
 import time
@@ -62,21 +67,26 @@ def flush_cost(counter: UsageCounter, keys: int) -> float:
     return time.perf_counter() - started
 
 
-def page_times(folder: Path, counting: bool, loads: int) -> list[float]:
-    app = create_app(_settings(folder, counting))
+def page_times(folder: Path, loads: int) -> dict[bool, list[float]]:
+    """Dataset page loads with counting off and on, interleaved in one app (the same caches and data)."""
+    app = create_app(_settings(folder, True))
     services = app.state.services
+    counter = app.state.usage
+    times: dict[bool, list[float]] = {False: [], True: []}
     with TestClient(app, headers={"User-Agent": BROWSER}) as client:
-        if not services.store.live_count():
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             harvest_demo(services)
         rows = list(services.store.iter_records(live=True))[:20]
         paths = [f"/dataset/{slug_path(r.title, r.id)}" for r in rows]
         for path in paths:  # warm
             client.get(path)
-        times = []
-        for i in range(loads):
+        for i in range(2 * loads):
+            counting = i % 2 == 1
+            app.state.usage = counter if counting else None
             started = time.perf_counter()
-            assert client.get(paths[i % len(paths)]).status_code == 200
-            times.append(time.perf_counter() - started)
+            assert client.get(paths[i // 2 % len(paths)]).status_code == 200
+            times[counting].append(time.perf_counter() - started)
+        app.state.usage = counter
     return times
 
 
@@ -93,9 +103,9 @@ def main() -> None:
         print(f"count() on the request's path: {count_cost(counter, args.counts) * 1e6:.2f} µs each")
         print(f"flush of {args.keys:,} (dataset, day) keys into SQLite: {flush_cost(counter, args.keys) * 1000:.0f} ms")
         app.state.services.close()
-    for counting in (False, True):
-        with tempfile.TemporaryDirectory() as folder:
-            times = page_times(Path(folder), counting, args.loads)
+    with tempfile.TemporaryDirectory() as folder:
+        measured = page_times(Path(folder), args.loads)
+    for counting, times in measured.items():
         label = "on " if counting else "off"
         median, p95 = statistics.median(times), sorted(times)[int(len(times) * 0.95)]
         print(f"dataset page, counting {label}: median {median * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms")
