@@ -1,5 +1,6 @@
 """Core flags and popularity in the index (``SearchBackend.annotate``, ``core``, ``sort=popular``), the same
-on every backend: the embedded index in memory and on a file, and a real OpenSearch node.
+on every backend: the embedded index in memory and on a file, a real OpenSearch node, and the same node
+through the official Elasticsearch client.
 
 Expectations are computed in Python from the annotations the test chose, never read back from a backend.
 """
@@ -16,6 +17,8 @@ from index.search.base import Annotation, Match, Not, OrderBy, SearchBackend, Se
 from index.search.embedded import EmbeddedIndex
 from index.search.engine import open_engine
 from tests.index.conformance import all_ids, corpus, expected_facets, facets_of
+from tests.index.test_engine_elasticsearch import CLIENT_MAJOR
+from tests.support.esproxy import ElasticsearchFacade
 from tests.support.servers import OpenSearchNode
 
 
@@ -128,6 +131,18 @@ class TestOpenSearchAnnotations(AnnotationConformance):
         index = open_engine(opensearch_node.url, alias)
         yield index
         index.close()
+
+
+@pytest.mark.engine
+class TestElasticsearchClientAnnotations(AnnotationConformance):
+    """The same through the official Elasticsearch client (its partial updates too)."""
+
+    @pytest.fixture
+    def backend(self, opensearch_node: OpenSearchNode, alias: str) -> Iterator[SearchBackend]:
+        with ElasticsearchFacade(opensearch_node.url, major=CLIENT_MAJOR) as proxy:
+            index = open_engine(proxy.url, alias)
+            yield index
+            index.close()
 
 
 def test_another_process_sees_annotations(tmp_path: Path) -> None:
