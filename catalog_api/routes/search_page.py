@@ -10,6 +10,7 @@ from catalog_api.search import run_search
 from catalog_api.services import Services
 from catalog_api.templating import templates
 from catalog_api.web.search_view import PER_PAGE, SearchState, failed_page, search_page
+from index.core import core_ids
 from index.search.base import SearchError, SearchQuery
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -20,7 +21,9 @@ def search(request: Request, services: ServicesDep) -> HTMLResponse:
     max_pages = max(1, services.settings.max_result_window // PER_PAGE)
     state = SearchState.from_query(request.query_params, max_pages)
     try:
-        page = search_page(state, run_search(services, state.params()), max_pages)
+        outcome = run_search(services, state.params())
+        core = core_ids(services.store, [hit.id for hit in outcome.result.hits])  # their badges
+        page = search_page(state, outcome, max_pages, core)
         status = 200
     except SearchError as exc:
         page, status = failed_page(state, f"Those words cannot be searched for as written: {exc}"), 400

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import pairwise
@@ -259,6 +259,7 @@ class ResultView:
     formats: list[str]
     modified: str | None
     source: str
+    core: bool = False  # a core dataset: shown with its badge
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,12 +276,15 @@ class SearchPage:
     area_map: MapView | None = None
 
 
-def search_page(state: SearchState, outcome: SearchOutcome, max_pages: int) -> SearchPage:
+def search_page(
+    state: SearchState, outcome: SearchOutcome, max_pages: int, core: Collection[str] = frozenset()
+) -> SearchPage:
+    """The page of results; ``core``: which of them are core datasets."""
     result = outcome.result
     return SearchPage(
         state=state,
         total=result.total,
-        results=[result_view(hit.summary) for hit in result.hits],
+        results=[result_view(hit.summary, core=hit.id in core) for hit in result.hits],
         facets=[_facet(state, name, result.facets.get(name, []), result.total) for name in FACET_LABELS],
         chips=chips(state),
         pagination=pagination(state, result.total, max_pages),
@@ -303,7 +307,7 @@ def failed_page(state: SearchState, message: str) -> SearchPage:
     return SearchPage(state, 0, [], [], chips(state), None, sorts, "/", message, area_map(state))
 
 
-def result_view(data: Mapping[str, Any]) -> ResultView:
+def result_view(data: Mapping[str, Any], *, core: bool = False) -> ResultView:
     publisher = data.get("publisher")
     return ResultView(
         id=data["id"],
@@ -315,6 +319,7 @@ def result_view(data: Mapping[str, Any]) -> ResultView:
         formats=list(data.get("format") or []),
         modified=data.get("modified"),
         source=data["source"],
+        core=core,
     )
 
 

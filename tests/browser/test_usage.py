@@ -101,6 +101,7 @@ def test_a_core_dataset_has_its_badge_and_passes_the_filter(desktop: Watched, li
         page.get_by_role("link", name="Only datasets many agencies rely on").click()
         page.wait_for_url("**core=true**")
         assert page.locator(".results-list .result h3").all_inner_texts() == [TITLE]
+        assert page.locator(".results-list .result .badge-core").count() == 1
         assert page.locator("a.chip", has_text="Core datasets").is_visible()
         page.get_by_role("link", name=TITLE, exact=True).click()
         page.wait_for_url("**/dataset/**")
