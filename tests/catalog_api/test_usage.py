@@ -55,8 +55,14 @@ class Live:
 
 
 @pytest.fixture
-def live(tmp_path: Path, http_server: LoopbackServer) -> Iterator[Live]:
-    settings = make_settings(database_url=f"sqlite:///{tmp_path}/nutmeg.db", index_path=None, usage_flush_seconds=0.1)
+def live(tmp_path: Path, http_server: LoopbackServer, request: pytest.FixtureRequest) -> Iterator[Live]:
+    """SQLite and the embedded index on disk; with the parameter "production", PostgreSQL and OpenSearch."""
+    where: dict[str, Any] = {"database_url": f"sqlite:///{tmp_path}/nutmeg.db", "index_path": None}
+    if getattr(request, "param", "embedded") == "production":
+        node = request.getfixturevalue("opensearch_node")
+        where = {"database_url": request.getfixturevalue("postgres_url"), "search_url": node.url}
+        where["search_index"] = f"usage-{time.monotonic_ns()}"
+    settings = make_settings(**where, usage_flush_seconds=0.1)
     services = build_services(settings)
     assert harvest_file(services, http_server, CATALOG).ok
     transport = httpx.HTTPTransport(local_address=CLIENT_ADDRESS)
@@ -135,6 +141,9 @@ def test_the_download_redirect_goes_only_where_the_record_says(live: Live) -> No
     wait_for(lambda: totals(live, sessions) == (0, 0, 1), "only the one redirect to be counted")
 
 
+@pytest.mark.parametrize(
+    "live", ["embedded", pytest.param("production", marks=[pytest.mark.engine, pytest.mark.postgres])], indirect=True
+)
 def test_sort_popular_follows_views_and_downloads_on_every_surface(live: Live) -> None:
     ids = live.ids_by_title()
     first, second, third = (
