@@ -46,6 +46,7 @@ BOT_PATTERN = re.compile(
     re.IGNORECASE,
 )
 MAX_PENDING = 100_000  # distinct (dataset, day, kind) keys held before a flush is forced
+IDLE_FLUSHES = 20  # empty flushes in a row after which the flusher thread ends until the next count
 
 
 def counted(request: Request) -> bool:
@@ -87,8 +88,11 @@ class UsageCounter:
                 self._thread = threading.Thread(target=self._run, name="usage-flush", daemon=True)
         if start and self._thread is not None:
             self._thread.start()
-        if full:
-            self.flush()
+        if full:  # a flood of distinct keys between two flushes: store them now, never failing the request
+            try:
+                self.flush()
+            except Exception:
+                log.exception("could not store usage counts; they are kept for the next flush")
 
     def flush(self) -> int:
         """Store what was counted and refresh the popularity of what it touched; returns the uses stored.
@@ -124,11 +128,16 @@ class UsageCounter:
         self._refreshed_on = today
 
     def _run(self) -> None:
+        idle = 0
         while not self._stop.wait(self.flush_seconds):
             try:
-                self.flush()
+                idle = 0 if self.flush() else idle + 1
             except Exception:  # a failed flush keeps its counts; the next one tries again
                 log.exception("could not store usage counts; they are kept for the next flush")
+            with self._lock:
+                if idle >= IDLE_FLUSHES and not self._pending and not self._unindexed:
+                    self._thread = None  # the next count starts another
+                    return
 
     def close(self) -> None:
         """Stop the flusher and store what is left."""
