@@ -52,8 +52,12 @@ _FIELD_OF: dict[str, str] = {"view": "views", "api": "api", "download": "downloa
 
 
 def add_counts(store: Store, counts: Mapping[CountKey, int]) -> None:
-    """Add a batch of counts to the stored ones (an upsert adding to the row: safe from many processes)."""
-    rows = [{"dataset_id": i, "day": d, "kind": k, "count": n} for (i, d, k), n in counts.items() if n > 0]
+    """Add a batch of counts to the stored ones (an upsert adding to the row: safe from many processes).
+
+    Rows go in key order: two processes upserting overlapping keys then lock them in the same order, so
+    PostgreSQL never finds them waiting on each other (in any order it aborted one with a deadlock)."""
+    ordered = sorted(counts.items())
+    rows = [{"dataset_id": i, "day": d, "kind": k, "count": n} for (i, d, k), n in ordered if n > 0]
     if not rows:
         return
     dialect = postgresql if store.engine.dialect.name == "postgresql" else sqlite
