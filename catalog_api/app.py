@@ -4,7 +4,7 @@ at import time."""
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Hashable
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
@@ -16,13 +16,17 @@ from catalog_api.response_cache import ResponseCache
 from catalog_api.routes import (
     api,
     catalog_rdf,
+    census,
     ckan_api,
     core,
+    collection_pages,
+    collections_api,
     dataset_page,
     discovery,
     federation,
     governance_admin,
     health,
+    previews,
     publishing,
     source_admin,
     usage,
@@ -84,11 +88,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.add_middleware(
             ResponseCache,
             paths=CACHED_PATHS,
-            version=services.index.version,
+            version=lambda: cache_version(services),
             entries=settings.search_cache_entries,
         )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # added last: the outermost
     app.include_router(api.router)
+    app.include_router(previews.router)
     app.include_router(publishing.router)
     app.include_router(governance_admin.router)
     app.include_router(source_admin.router)
@@ -100,9 +105,20 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(ckan_api.router)
     app.include_router(usage.router)
     app.include_router(core.router)
+    app.include_router(collections_api.router)  # issue 14: collections
+    app.include_router(collection_pages.router)
+    app.include_router(collection_pages.pages)
+    app.include_router(census.router)  # issue 14: the open-data census
+    app.include_router(census.pages)
     install_site(app, settings)
     install_api_docs(app)
     openapi.install(app, settings)
     app.add_middleware(SecurityHeaders)
     install_proxy_headers(app, settings.trusted_proxies)  # outermost: the headers above see the real scheme
     return app
+
+
+def cache_version(services: Services) -> Hashable | None:
+    """What cached search answers depend on: the index, and the collections (their filter and facet)."""
+    version = services.index.version()
+    return None if version is None else (version, services.collections.version())

@@ -452,11 +452,25 @@ def worker(once: bool, interval: float) -> None:
         while True:
             due = due_sources(built.store.list_sources(), datetime.now(UTC))
             _harvest_each(built, due, full=False, accept_shrink=False)
+            _preview_harvested(built, due)
             _catch_up_index(built)
             if once:
                 out.print(f"harvested {len(due)} due source(s)")
                 return
             time.sleep(interval)
+
+
+def _preview_harvested(built: Services, names: list[str]) -> None:
+    """Data previews of each source whose harvest just succeeded (catalog_api/previews.py)."""
+    from catalog_api.previews import run_previews
+
+    for name in names:
+        jobs = built.store.list_jobs(built.store.get_source(name).id, limit=1)
+        if jobs and jobs[0].status in ("succeeded", "unchanged"):
+            report = run_previews(built.store, built.settings, source=name)
+            out.print(
+                f"{name}: previews of {report.total} data file(s), fetched {report.fetched}, failed {report.failed}"
+            )
 
 
 def _catch_up_index(built: Services) -> None:
@@ -770,6 +784,34 @@ def _attention_commands() -> None:
 
 
 _attention_commands()
+def _check_group() -> click.Group:
+    """``nutmeg check``: the group the link-check (and data-preview) commands join; whichever registers
+    first creates it."""
+    found = main.commands.get("check")
+    if isinstance(found, click.Group):
+        return found
+    group = click.Group("check", help="Check, now, what the catalog's datasets point at (links, data files).")
+    main.add_command(group)
+    return group
+
+
+def _preview_commands() -> None:
+    from catalog_api.previews_cli import previews  # imports only click at its top: the CLI stays fast
+
+    _check_group().add_command(previews)
+
+
+_preview_commands()
+
+
+def _collection_commands() -> None:
+    from catalog_api.collections_cli import census, collection  # imports only click: the CLI stays fast
+
+    main.add_command(collection)
+    main.add_command(census)
+
+
+_collection_commands()
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ document converts each repaired record (``mappings.dcatus3``) and checks it with
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,13 +97,20 @@ def _context(row: ExportRow, settings: Settings) -> RecordContext:
 
 
 def datajson_chunks(
-    store: Store, settings: Settings, tally: ExportTally | None = None, version: str = "1.1"
+    store: Store,
+    settings: Settings,
+    tally: ExportTally | None = None,
+    version: str = "1.1",
+    *,
+    batches: Iterable[list[ExportRow]] | None = None,
+    header: dict[str, object] | None = None,
 ) -> Iterator[bytes]:
-    """The whole catalog as data.json in DCAT-US ``version``, one chunk per store batch (bounded memory)."""
+    """The whole catalog as data.json in DCAT-US ``version``, one chunk per store batch (bounded memory);
+    or, given ``batches`` (and the ``header`` to open with), a part of it (a collection)."""
     tally = tally if tally is not None else ExportTally()
-    yield orjson.dumps(_header(settings, version))[:-1] + b',"dataset":['
+    yield orjson.dumps(header or _header(settings, version))[:-1] + b',"dataset":['
     first = True
-    for batch in store.iter_export_rows():
+    for batch in store.iter_export_rows() if batches is None else batches:
         parts: list[bytes] = []
         for row in batch:
             body, problems, done = exportable(row, settings, version)
@@ -116,13 +123,18 @@ def datajson_chunks(
     yield b"]}"
 
 
-def _header(settings: Settings, version: str) -> dict[str, object]:
+def _header(settings: Settings, version: str, catalog_id: str | None = None) -> dict[str, object]:
     if version == "3.0":
-        catalog_id = f"{settings.base_url}/dcat-us/3.0/data.json"
+        catalog_id = catalog_id or f"{settings.base_url}/dcat-us/3.0/data.json"
         return catalog_header_v3(
             catalog_id=catalog_id, title=settings.catalog_title, description=settings.catalog_description
         )
-    return catalog_header(catalog_id=f"{settings.base_url}/data.json")
+    return catalog_header(catalog_id=catalog_id or f"{settings.base_url}/data.json")
+
+
+def part_header(settings: Settings, version: str, catalog_id: str) -> dict[str, object]:
+    """The header of a data.json that is part of the catalog (a collection's), with its own ``@id``."""
+    return _header(settings, version, catalog_id)
 
 
 def export_report(store: Store, settings: Settings, version: str = "1.1") -> ExportTally:

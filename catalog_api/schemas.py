@@ -115,6 +115,7 @@ class DatasetPublic(Public):
     catalog: CatalogInfo
     usage: UsagePublic = UsagePublic()
     core: CorePublic | None = None  # null: not a core dataset
+    collections: list[str] = Field(default_factory=list, description="slugs of the collections it is in now")
 
 
 class SourcePublic(Public):

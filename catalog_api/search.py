@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from catalog_api import cursor
+from catalog_api.collections import COLLECTION, collection_counts, collection_where
 from catalog_api.errors import ApiError
 from catalog_api.services import Services
 from index.search.base import FACETS, Box, SearchQuery, SearchResult, Sort
@@ -28,7 +29,7 @@ class SearchParams:
     page: int = 1
     per_page: int = 20
     cursor: str | None = None
-    facets: tuple[str, ...] = FACETS
+    facets: tuple[str, ...] = (*FACETS, COLLECTION)
     facet_limit: int = 20
     core: bool | None = None  # core datasets only (True) or the others only (False)
 
@@ -94,7 +95,7 @@ def run_search(services: Services, params: SearchParams) -> SearchOutcome:
         )
     query = SearchQuery(
         text=params.q,
-        filters=dict(params.filters),
+        filters={k: v for k, v in params.filters.items() if k != COLLECTION},
         modified_since=params.modified_since,
         modified_before=params.modified_before,
         bbox=params.bbox,
@@ -104,15 +105,30 @@ def run_search(services: Services, params: SearchParams) -> SearchOutcome:
         offset=(page - 1) * params.per_page,
         limit=params.per_page,
         after=after,
-        facets=params.facets,
+        facets=tuple(f for f in params.facets if f != COLLECTION),
         facet_limit=params.facet_limit,
         core=params.core,
     )
-    result = services.index.search(query)
+    result = _with_collections(services, params, query)
     next_cursor = None
     if result.hits and page * params.per_page < result.total:
         next_cursor = cursor.encode(services.signing_key, params.fingerprint(), result.hits[-1].sort_key, page + 1)
     return SearchOutcome(result, page, next_cursor)
+
+
+def _with_collections(services: Services, params: SearchParams, query: SearchQuery) -> SearchResult:
+    """Run ``query`` with the ``collection`` filter and facet the parameters ask for
+    (``catalog_api.collections``)."""
+    slugs = params.filters.get(COLLECTION, ())
+    wanted = COLLECTION in params.facets
+    known = services.collections.rows() if slugs or wanted else []
+    if slugs:
+        query = replace(query, where=collection_where(known, slugs))
+    result = services.index.search(query)
+    if not wanted:
+        return result
+    counts = collection_counts(services.index, query, known, params.facet_limit)
+    return replace(result, facets={**result.facets, COLLECTION: counts})
 
 
 def parse_bbox_param(text: str | None, name: str = "bbox") -> Box | None:

@@ -49,6 +49,7 @@ async def search_params(
     license: Values = [],  # noqa: B006
     accessLevel: Values = [],  # noqa: B006
     source: Values = [],  # noqa: B006
+    collection: Annotated[list[str], Query(description="a collection's slug (/api/v1/collections)")] = [],  # noqa: B006
     modified_since: Annotated[datetime | date | None, Given, Iso, Query(description="ISO date or datetime")] = None,
     modified_before: Annotated[datetime | date | None, Given, Iso, Query(description="ISO date or datetime")] = None,
     bbox: Annotated[
@@ -83,6 +84,7 @@ async def search_params(
         "license": license,
         "accessLevel": accessLevel,
         "source": source,
+        "collection": collection,
     }
     return SearchParams(
         q=q,

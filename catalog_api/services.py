@@ -9,6 +9,7 @@ from catalog_api.harvesting import HarvestRunner
 from catalog_api.secret import signing_key
 from catalog_api.settings import Settings
 from harvesters.http import HttpClient
+from index.collections import KnownCollections
 from index.search.base import SearchBackend
 from index.search.factory import open_backend
 from index.store import Store
@@ -22,6 +23,12 @@ class Services:
     runner: HarvestRunner
     # signs API cursors (catalog_api/secret.py); services built by hand get a key of their own
     signing_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    # the collections searches filter and facet by, re-read at most once a second (issue 14)
+    collections: KnownCollections = None  # type: ignore[assignment]  # made from the store below
+
+    def __post_init__(self) -> None:
+        if self.collections is None:
+            self.collections = KnownCollections(self.store)
 
     def with_base_url(self, base_url: str) -> Services:
         """The same services, publishing links under ``base_url`` (one request's view; closes nothing)."""

@@ -144,6 +144,27 @@ class Settings(BaseSettings):
         50_000, ge=1, le=50_000, description="dataset URLs per sitemap file (protocol max 50,000)"
     )
 
+    # data previews (catalog_api/previews.py): CSV/TSV/XLSX/JSON/GeoJSON distributions profiled with frictionless
+    preview_max_bytes: int = Field(
+        10 << 20,
+        ge=1024,
+        description="largest part of a data file read for its preview; CSV/TSV past it is cut (bytes)",
+    )
+    preview_max_unpacked_bytes: int = Field(
+        100 << 20, ge=1024, description="largest size an XLSX workbook may unpack to (zip-bomb guard; bytes)"
+    )
+    preview_max_seconds: float = Field(60.0, gt=0, description="seconds one file's download and profile may take")
+    preview_rows: int = Field(20, ge=1, le=1000, description="first rows of each data file kept and shown")
+    preview_workers: int = Field(2, ge=1, le=32, description="data files fetched and profiled at once")
+    preview_allow_private: bool = Field(
+        False, description="preview files on loopback/private addresses (their rows become public; off by default)"
+    )
+
+    # the open-data census (issue 14; catalog_api/census.py)
+    census_checklist: str | None = Field(
+        None, description="TOML file of the census's critical datasets; unset: the bundled catalog_api/census.toml"
+    )
+
     @field_validator(
         "default_bureau_code", "default_program_code", "harvest_allowed_networks", "trusted_proxies", mode="before"
     )

@@ -167,6 +167,34 @@ record_errors = Table(
     Index("ix_record_errors_record", "record_id"),
 )
 
+# -- data previews (index/previews.py) ----------------------------------------------------------------
+# One row per previewable distribution (position ``n`` in the record's distribution list): the profile
+# frictionless made of the file, its first rows, and what is needed to fetch it again only when it changed.
+distribution_previews = Table(
+    "distribution_previews",
+    metadata,
+    Column("record_id", String(32), ForeignKey("records.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("kind", String(10), nullable=False),  # csv, tsv, xlsx, json, geojson (what the content turned out to be)
+    Column("status", String(10), nullable=False),  # ok | failed (could not be fetched or read; see message)
+    Column("message", Text),  # why it failed, or why the last check could not refresh a good preview
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("sha256", String(64)),
+    Column("bytes", Integer),
+    Column("truncated", Boolean, nullable=False, default=False),
+    Column("encoding", String(40)),
+    Column("row_count", Integer),
+    Column("columns", JSON, nullable=False),  # [{"name", "type"}]
+    Column("rows", JSON, nullable=False),  # the first rows, each a list aligned with columns
+    Column("errors", JSON, nullable=False),  # the first problems: [{"type", "message", "row", "field"}]
+    Column("error_count", Integer, nullable=False, default=0),
+    Column("fetched_at", UTCDateTime),  # when the body was last downloaded
+    Column("checked_at", UTCDateTime, nullable=False),  # when it was last looked at
+)
+
+
 api_keys = Table(
     "api_keys",
     metadata,
@@ -223,6 +251,37 @@ web_sessions = Table(
     Column("expires_at", UTCDateTime, nullable=False),
 )
 
+# -- collections (index/collections.py) ------------------------------------------------------------
+# A curated subject collection: members by rule (a saved search, evaluated against the live index
+# whenever asked, so it follows every harvest) and by hand (ids included or excluded).
+
+collections = Table(
+    "collections",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("slug", String(100), nullable=False, unique=True),
+    Column("title", Text, nullable=False),
+    Column("description", Text),
+    Column("rule", JSON, nullable=False),  # {"q": str | null, "filters": {facet: [values]}}
+    Column("featured", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+collection_owners = Table(
+    "collection_owners",
+    metadata,
+    Column("collection_id", Integer, ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True),
+    Column("organization_id", Integer, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True),
+)
+
+collection_picks = Table(
+    "collection_picks",
+    metadata,
+    Column("collection_id", Integer, ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True),
+    Column("record_id", String(32), primary_key=True),
+    Column("included", Boolean, nullable=False),  # False: excluded even when the rule matches
+)
 
 # -- usage and core datasets (migration 0013) -------------------------------------------------------
 # Usage is counted per dataset, per UTC day and per kind ("view", "api", "download"): no address, user

@@ -332,3 +332,17 @@ def as_published(value: str) -> str:
 
 def by_id(identifier: str) -> License | None:
     return next((lic for lic in LICENSES if lic.id == identifier), None)
+
+
+_NOT_OPEN = re.compile(r"-(NC|ND)(-|$)")  # non-commercial or no-derivatives: not open (Open Definition 2.1)
+
+
+def is_open(value: str | None) -> bool:
+    """Whether a licence value names a licence the Open Definition counts as open: any licence in the
+    table but the non-commercial and no-derivatives ones and ``Unknown`` (terms not given). A value of
+    several lines whose whole is not recognized is judged by its first line (Socrata's 2013 data.json
+    writes the licence, a newline, then the attribution)."""
+    found = recognize(value)
+    if found is None and value and "\n" in value.strip():  # Socrata: "Public Domain\n<attribution>"
+        found = recognize(value.strip().splitlines()[0])
+    return found is not None and found.id != "Unknown" and not _NOT_OPEN.search(found.id)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from catalog_api.attention import core_public, usage_public
+from catalog_api.collections import collections_of
 from catalog_api.deps import JobId, PageNumber, ServicesDep, SettingsDep, api_url, html_url
 from catalog_api.openapi import errors
 from catalog_api.schemas import (
@@ -92,6 +93,7 @@ def get_dataset(dataset_id: str, services: ServicesDep, request: Request) -> Dat
         ),
         usage=usage_public(services, row.id),
         core=core_public(services, row.id),
+        collections=[c.slug for c in collections_of(services, row.id)],
     )
     count_use(request, row.id, "api")  # after reading the figures: an answer never waits for its own count
     return found

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from catalog_api.attention import core_public, usage_public
+from catalog_api.collections import collections_of
 from catalog_api.deps import AcceptHeader, ServicesDep
 from catalog_api.errors import ApiError
 from catalog_api.negotiation import choose, split_extension
@@ -15,8 +16,10 @@ from catalog_api.representations import alternates, dataset_url, json_response, 
 from catalog_api.templating import templates
 from catalog_api.usage import count_use
 from catalog_api.web.dataset_view import area_search, bbox_words, distributions, extent_map, other_forms
+from catalog_api.web.preview_view import first_shown, previews_by_position
 from catalog_api.web.provenance import provenance
 from index.ids import id_from_slug, slug_path
+from index.previews import record_previews
 from mappings.model import Dataset
 from mappings.schemaorg import schema_org_dataset
 
@@ -81,7 +84,10 @@ def dataset_page(
         "provenance": provenance(services, record),
         "usage": usage_public(services, record.id),
         "core": core_public(services, record.id),
+        "in_collections": [(c.slug, c.title) for c in collections_of(services, record.id)],
     }
+    context["previews"] = views = previews_by_position(record_previews(services.store, record.id))
+    context["first_preview"] = first_shown(views)  # opened; the others stay folded
     return templates(request).TemplateResponse(request, "dataset.html", context, headers={"Vary": "Accept"})
 
 

@@ -4,6 +4,7 @@ sitemaps and robots.txt."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -86,7 +87,7 @@ def suggest(
 
 def _feed(request: Request, services: Services, params: SearchParams, kind: str) -> Response:
     settings = services.settings
-    params = clamped(params, settings.max_per_page, settings.max_result_window)
+    params = replace(clamped(params, settings.max_per_page, settings.max_result_window), facets=())  # none shown
     outcome = run_search(services, params)
     hits = outcome.result.hits
     known = moments(services.store, [h.id for h in hits])

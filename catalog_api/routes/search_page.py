@@ -6,11 +6,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from catalog_api.deps import ServicesDep
+from catalog_api.routes.collection_pages import CollectionView, collection_view
 from catalog_api.search import run_search
 from catalog_api.services import Services
 from catalog_api.templating import templates
 from catalog_api.web.search_view import PER_PAGE, SearchState, failed_page, search_page
 from index.core import core_ids
+from index.collections import list_collections
 from index.search.base import SearchError, SearchQuery
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -20,15 +22,21 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 def search(request: Request, services: ServicesDep) -> HTMLResponse:
     max_pages = max(1, services.settings.max_result_window // PER_PAGE)
     state = SearchState.from_query(request.query_params, max_pages)
+    titles = {c.slug: c.title for c in services.collections.rows()}
     try:
         outcome = run_search(services, state.params())
         core = core_ids(services.store, [hit.id for hit in outcome.result.hits])  # their badges
-        page = search_page(state, outcome, max_pages, core)
+        page = search_page(state, outcome, max_pages, titles, core)
         status = 200
     except SearchError as exc:
-        page, status = failed_page(state, f"Those words cannot be searched for as written: {exc}"), 400
+        page, status = failed_page(state, f"Those words cannot be searched for as written: {exc}", titles), 400
     is_home = not state.q and not state.narrowed and state.page == 1
-    context = {"page": page, "is_home": is_home, "counts": home_counts(services) if is_home else None}
+    context = {
+        "page": page,
+        "is_home": is_home,
+        "counts": home_counts(services) if is_home else None,
+        "featured": featured_collections(services) if is_home else [],
+    }
     return templates(request).TemplateResponse(request, "search.html", context, status_code=status)
 
 
@@ -40,3 +48,8 @@ def home_counts(services: Services) -> dict[str, int]:
         "publishers": len(result.facets.get("publisher", [])),
         "sources": len(result.facets.get("source", [])),
     }
+
+
+def featured_collections(services: Services) -> list[CollectionView]:
+    """The collections the CDO features on the home page (none: the home page shows no such section)."""
+    return [collection_view(services, c) for c in list_collections(services.store, featured=True)]

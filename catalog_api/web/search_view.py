@@ -43,6 +43,7 @@ FACET_LABELS: dict[str, tuple[str, str]] = {
     "license": ("License", "licenses"),
     "accessLevel": ("Access", "access levels"),
     "source": ("Source", "sources"),
+    "collection": ("Collection", "collections"),  # not the index's: catalog_api/collections.py
 }
 SORT_LABELS: dict[str, str] = {
     "relevance": "Best match",
@@ -50,7 +51,7 @@ SORT_LABELS: dict[str, str] = {
     "title": "Title A–Z",
     "popular": "Most used (30 days)",
 }
-assert set(FACET_LABELS) == set(FACETS), "every facet of the index has a label"
+assert set(FACET_LABELS) == {*FACETS, "collection"}, "every facet of the index has a label"
 assert set(SORT_LABELS) == set(SORTS), "every sort of the index has a label"
 
 
@@ -277,16 +278,21 @@ class SearchPage:
 
 
 def search_page(
-    state: SearchState, outcome: SearchOutcome, max_pages: int, core: Collection[str] = frozenset()
+    state: SearchState,
+    outcome: SearchOutcome,
+    max_pages: int,
+    titles: Mapping[str, str] | None = None,
+    core: Collection[str] = frozenset(),
 ) -> SearchPage:
-    """The page of results; ``core``: which of them are core datasets."""
+    """The page; ``titles`` names the collections by their slugs; ``core``: which results are core datasets."""
     result = outcome.result
+    titles = titles or {}
     return SearchPage(
         state=state,
         total=result.total,
         results=[result_view(hit.summary, core=hit.id in core) for hit in result.hits],
-        facets=[_facet(state, name, result.facets.get(name, []), result.total) for name in FACET_LABELS],
-        chips=chips(state),
+        facets=[_facet(state, name, result.facets.get(name, []), result.total, titles) for name in FACET_LABELS],
+        chips=chips(state, titles),
         pagination=pagination(state, result.total, max_pages),
         sorts=[(k, v) for k, v in SORT_LABELS.items() if k != "relevance" or state.q],
         clear_href="/" if state.q or state.narrowed else None,
@@ -301,10 +307,10 @@ def area_map(state: SearchState) -> MapView:
     return box_map(box, label, min_span=SEARCH_MAP_SPAN)  # room around the area to draw another
 
 
-def failed_page(state: SearchState, message: str) -> SearchPage:
+def failed_page(state: SearchState, message: str, titles: Mapping[str, str] | None = None) -> SearchPage:
     """The page for words the index cannot search for: the form, the chips, and what went wrong."""
     sorts = [(k, v) for k, v in SORT_LABELS.items() if k != "relevance" or state.q]
-    return SearchPage(state, 0, [], [], chips(state), None, sorts, "/", message, area_map(state))
+    return SearchPage(state, 0, [], [], chips(state, titles or {}), None, sorts, "/", message, area_map(state))
 
 
 def result_view(data: Mapping[str, Any], *, core: bool = False) -> ResultView:
@@ -323,7 +329,9 @@ def result_view(data: Mapping[str, Any], *, core: bool = False) -> ResultView:
     )
 
 
-def _facet(state: SearchState, name: str, counts: Sequence[FacetCount], total: int) -> FacetView:
+def _facet(
+    state: SearchState, name: str, counts: Sequence[FacetCount], total: int, titles: Mapping[str, str]
+) -> FacetView:
     label, plural_word = FACET_LABELS[name]
     selected = state.filters.get(name, ())
     expanded = state.expand == name
@@ -335,7 +343,7 @@ def _facet(state: SearchState, name: str, counts: Sequence[FacetCount], total: i
             c.count,
             state.toggled(name, c.value).url(),
             c.value.casefold() in _folded(selected),
-            facet_value_label(name, c.value),
+            facet_value_label(name, c.value, titles),
         )
         for c in [*missing, *shown]
     ]
@@ -348,17 +356,20 @@ def _folded(values: Sequence[str]) -> set[str]:
     return {v.casefold() for v in values}
 
 
-def facet_value_label(name: str, value: str) -> str:
-    """A facet value as a person reads it: a licence by its name (the facet holds its id), others as they are."""
+def facet_value_label(name: str, value: str, titles: Mapping[str, str] | None = None) -> str:
+    """A facet value as a person reads it: a licence by its name (the facet holds its id), a collection by
+    its title (from ``titles``, by slug), others as they are."""
+    if name == "collection":
+        return (titles or {}).get(value, value)
     return (license_name(value) or value) if name == "license" else value
 
 
-def chips(state: SearchState) -> list[Chip]:
+def chips(state: SearchState, titles: Mapping[str, str] | None = None) -> list[Chip]:
     """One removable chip per applied filter (and one for the words)."""
     out = [Chip("Search", f"“{state.q}”", state.changed(q="").url())] if state.q else []
     for name, (label, _) in FACET_LABELS.items():
         out += [
-            Chip(label, facet_value_label(name, value), state.toggled(name, value).url())
+            Chip(label, facet_value_label(name, value, titles), state.toggled(name, value).url())
             for value in state.filters.get(name, ())
         ]
     if state.core:

@@ -23,6 +23,9 @@ PAGES = {
     "source": "/source/invalid",
     "source-failing": "/source/broken",
     "dashboard": "/dashboard",
+    "collections": "/collections",
+    "collection": "/collections/health-and-human-services",
+    "census": "/census",
     "not-found": "/no/such/page",
 }
 

@@ -24,6 +24,7 @@ PAGES: dict[str, str | None] = {
     "search-where-when": "/?bbox=Pennsylvania&temporal_from=2005&q=parking",
     "dataset-long-title": None,
     "dataset-map": None,
+    "dataset-preview": None,  # a data preview's table, open
     "organizations": "/organization",
     "organization": "/organization/city-of-philadelphia",
     "sources": "/source",
@@ -31,6 +32,9 @@ PAGES: dict[str, str | None] = {
     "source-agency-page": "/source/agency-page",
     "source-broken": "/source/broken",
     "dashboard": "/dashboard",
+    "collections": "/collections",
+    "collection": "/collections/health-and-human-services",
+    "census": "/census",
 }
 
 
@@ -43,6 +47,8 @@ def _html_path(site: LiveSite, watched: Watched, **params: str) -> str:
 def _path(name: str, site: LiveSite, watched: Watched) -> str:
     if name == "dataset-long-title":
         return _html_path(site, watched, q="ArcGIS_rest_services_SDOT_EXT_sdot_parking_MapServer_5", source="seattle")
+    if name == "dataset-preview":
+        return _html_path(site, watched, q="Data.gov Daily Sessions", source="datagov")
     if name == "dataset-map":
         return _html_path(site, watched, q="police advisory commission", source="philadelphia")
     path = PAGES[name]

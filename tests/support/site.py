@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from catalog_api.harvesting import HarvestReport, HarvestRunner
 from catalog_api.services import Services
 from harvesters.http import HttpClient
+from index.collections import NewCollection, Rule, add_collection
 from index.store import NewSource
 from tests.conftest import DATA
 from tests.support.httpserver import LoopbackServer, Route
@@ -77,7 +78,31 @@ def build_site_catalog(services: Services, server: LoopbackServer, now: datetime
     for days, source in sorted(runs, key=lambda run: -run[0]):
         report = runner_at(services, now - timedelta(days=days)).harvest(source.name)
         site.reports.setdefault(source.name, []).append(report)
+    for collection in COLLECTIONS:
+        add_collection(services.store, collection, now)
+    _preview_linked(services)
     return site
+
+
+def _preview_linked(services: Services) -> None:
+    """Data previews of the linked source's files (on loopback: allowed for these tests only)."""
+    from catalog_api.previews import run_previews
+
+    allowed = services.settings.model_copy(update={"preview_allow_private": True})
+    run_previews(services.store, allowed, source=LINKED)
+
+
+# featured on the home page, so the pages tests cover /collections, /collections/{slug} and the home section
+COLLECTIONS = (
+    NewCollection(
+        "health-and-human-services",
+        "Health and Human Services",
+        "What the Health and Human Services working group shares: public health, hospitals and food safety.",
+        Rule("health"),
+        featured=True,
+    ),
+    NewCollection("transportation", "Transportation", "Parking, streets and traffic.", Rule("parking"), featured=True),
+)
 
 
 def _serve(server: LoopbackServer, source: SiteSource) -> str:
