@@ -784,6 +784,8 @@ def _attention_commands() -> None:
 
 
 _attention_commands()
+
+
 def _check_group() -> click.Group:
     """``nutmeg check``: the group the link-check (and data-preview) commands join; whichever registers
     first creates it."""

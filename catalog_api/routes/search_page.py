@@ -11,8 +11,8 @@ from catalog_api.search import run_search
 from catalog_api.services import Services
 from catalog_api.templating import templates
 from catalog_api.web.search_view import PER_PAGE, SearchState, failed_page, search_page
-from index.core import core_ids
 from index.collections import list_collections
+from index.core import core_ids
 from index.search.base import SearchError, SearchQuery
 
 router = APIRouter(tags=["pages"], include_in_schema=False)

@@ -35,7 +35,7 @@ MAX_DISTRIBUTIONS = 100_000
 )
 def download(
     dataset_id: str,
-    number: Annotated[int, Path(ge=1, le=MAX_DISTRIBUTIONS, description="the distribution's position, from 1")],
+    number: Annotated[int, Path(ge=0, le=MAX_DISTRIBUTIONS, description="the distribution's position, from 0")],
     request: Request,
     services: ServicesDep,
 ) -> RedirectResponse:
@@ -45,9 +45,9 @@ def download(
     if record.withdrawn:
         raise ApiError(410, "gone", f"dataset {record.id} was withdrawn by its source")
     listed = distributions(Dataset.model_validate(record.dataset))
-    if number > len(listed):
-        raise ApiError(404, "not_found", f"dataset {record.id} has {len(listed)} distributions, not {number}")
-    target = listed[number - 1].download_url
+    if number >= len(listed):
+        raise ApiError(404, "not_found", f"dataset {record.id} has no distribution {number} (they count from 0)")
+    target = listed[number].download_url
     if target is None:
         raise ApiError(404, "not_found", f"distribution {number} of dataset {record.id} has no download link")
     count_use(request, record.id, "download")

@@ -104,10 +104,10 @@ def test_views_api_requests_and_downloads_are_counted(live: Live) -> None:
     for _ in range(2):
         assert live.client.get(f"/api/v1/datasets/{sessions}").status_code == 200
     assert live.client.get(live.page(sessions) + ".jsonld").status_code == 200  # an RDF form: an API request
-    download = live.client.get(f"/datasets/{sessions}/distributions/1/download")
+    download = live.client.get(f"/datasets/{sessions}/distributions/0/download")
     assert download.status_code == 303
     assert download.headers["location"] == links[0]
-    second = live.client.get(f"/datasets/{sessions}/distributions/2/download")
+    second = live.client.get(f"/datasets/{sessions}/distributions/1/download")
     assert second.headers["location"] == links[1]
     wait_for(lambda: totals(live, sessions) == (3, 3, 2), "the counts to be stored")
     usage = live.client.get(f"/api/v1/datasets/{sessions}").json()["usage"]
@@ -119,23 +119,23 @@ def test_views_api_requests_and_downloads_are_counted(live: Live) -> None:
     wait_for(lambda: totals(live, sessions) == (3, 4, 2), "the last API request to be stored")
     page = live.client.get(live.page(sessions)).text
     assert '<span class="views-30">3</span>' in page
-    assert f'href="/datasets/{sessions}/distributions/1/download"' in page
+    assert f'href="/datasets/{sessions}/distributions/0/download"' in page
 
 
 def test_the_download_redirect_goes_only_where_the_record_says(live: Live) -> None:
     ids = live.ids_by_title()
     without = ids["Concur Travel Parent"]  # no distributions
-    assert live.client.get(f"/datasets/{without}/distributions/1/download").status_code == 404
+    assert live.client.get(f"/datasets/{without}/distributions/0/download").status_code == 404
     sessions = ids["Data.gov Daily Sessions"]
     for path in (
         f"/datasets/{sessions}/distributions/9/download",
-        f"/datasets/{sessions}/distributions/0/download",
-        "/datasets/0000000000000000/distributions/1/download",
+        f"/datasets/{sessions}/distributions/-1/download",
+        "/datasets/0000000000000000/distributions/0/download",
     ):
         response = live.client.get(path)
         assert response.status_code in (400, 404), path
         assert "location" not in response.headers
-    asked = live.client.get(f"/datasets/{sessions}/distributions/1/download", params={"url": "https://evil.example/"})
+    asked = live.client.get(f"/datasets/{sessions}/distributions/0/download", params={"url": "https://evil.example/"})
     record = live.services.store.get_record(sessions)
     assert asked.headers["location"] == Dataset.model_validate(record.dataset).distribution[0].download_url
     wait_for(lambda: totals(live, sessions) == (0, 0, 1), "only the one redirect to be counted")
@@ -154,8 +154,8 @@ def test_sort_popular_follows_views_and_downloads_on_every_surface(live: Live) -
     for id_, views in ((first, 4), (second, 2), (third, 1)):
         for _ in range(views):
             live.client.get(live.page(id_))
-    live.client.get(f"/datasets/{third}/distributions/1/download")
-    live.client.get(f"/datasets/{third}/distributions/1/download")  # 1 view + 2 downloads = 3
+    live.client.get(f"/datasets/{third}/distributions/0/download")
+    live.client.get(f"/datasets/{third}/distributions/0/download")  # 1 view + 2 downloads = 3
     for _ in range(10):
         live.client.get(f"/api/v1/datasets/{second}")  # API requests do not rank
     expected = [first, third, second]
@@ -192,7 +192,7 @@ def test_csv_export_per_dataset_per_day(live: Live) -> None:
     sessions, parent = ids["Data.gov Daily Sessions"], ids["Concur Travel Parent"]
     live.client.get(live.page(sessions))
     live.client.get(f"/api/v1/datasets/{parent}")
-    live.client.get(f"/datasets/{sessions}/distributions/1/download")
+    live.client.get(f"/datasets/{sessions}/distributions/0/download")
     today = datetime.now(UTC).date().isoformat()
     wait_for(lambda: len(live.csv_rows()) == 2, "two rows")
     response = live.client.get("/api/v1/usage.csv")
@@ -219,7 +219,7 @@ def test_no_address_or_user_agent_is_kept_on_disk(live: Live) -> None:
     for id_ in list(ids.values())[:3]:
         live.client.get(live.page(id_))
         live.client.get(f"/api/v1/datasets/{id_}")
-        live.client.get(f"/datasets/{id_}/distributions/1/download")
+        live.client.get(f"/datasets/{id_}/distributions/0/download")
     live.client.get(live.page(next(iter(ids.values()))), headers={"User-Agent": CRAWLER})
     wait_for(lambda: len(live.csv_rows()) >= 3, "the counts to be stored")
     live.services.store.engine.dispose()
