@@ -116,7 +116,7 @@ def test_additions_and_newest_match_the_store(site: Site, board: Node) -> None:
 
 
 def test_every_chart_has_its_numbers_as_text(board: Node) -> None:
-    assert len(board.find_all("details", class_="numbers")) == 3
+    assert len(board.find_all("details", class_="numbers")) == 4  # harvests, additions, freshness, uses
     harvests = board.find("svg", id="harvests")
     assert harvests.get("role") == "img"
     assert harvests.find("desc").text() == "13 harvest jobs in the last 30 days, 3 failures."
