@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from catalog_api import errors, openapi
+from catalog_api.judging import minute_versioned
 from catalog_api.limits import BodyLimit
 from catalog_api.proxy import install_proxy_headers
 from catalog_api.response_cache import ResponseCache
@@ -28,6 +29,7 @@ from catalog_api.routes import (
     health,
     previews,
     publishing,
+    reports,
     source_admin,
     usage,
 )
@@ -88,7 +90,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.add_middleware(
             ResponseCache,
             paths=CACHED_PATHS,
-            version=lambda: cache_version(services),
+            version=minute_versioned(lambda: cache_version(services)),
             entries=settings.search_cache_entries,
         )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # added last: the outermost
@@ -110,6 +112,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(collection_pages.pages)
     app.include_router(census.router)  # issue 14: the open-data census
     app.include_router(census.pages)
+    app.include_router(reports.router)
     install_site(app, settings)
     install_api_docs(app)
     openapi.install(app, settings)

@@ -52,6 +52,7 @@ from index.search.base import (
 from index.store import NotFound, RecordRow
 from mappings.ckan_out import Names, PackageContext, license_dict, package, record_of_resource, tag_dict
 from mappings.derive import facet_value
+from mappings.freshness import STATES as FRESHNESS_STATES
 from mappings.model import Dataset
 
 API_VERSION = 3
@@ -69,6 +70,7 @@ FIELDS: dict[str, str] = {
     "res_format": "format",
     "license_id": "license",
     "groups": "theme",
+    "freshness": "freshness",  # issue 13: fresh, due, stale, unknown (against accrualPeriodicity)
 }
 # Filter fields of ``q`` and ``fq`` beyond those: values compared case-insensitively...
 MATCHED: dict[str, str] = {"tags": "keyword", "res_format": "format", "license_id": "license"}
@@ -89,6 +91,7 @@ ORDERS: dict[str, str] = {
     "title": "title",
     "metadata_modified": "changed",
     "metadata_created": "created",
+    "quality": "quality",  # issue 13: the metadata quality score
     "views_recent": "popularity",  # CKAN's tracking sort: page views and downloads in the last 30 days
 }
 DEFAULT_SORT = "score desc, metadata_modified desc"
@@ -356,7 +359,8 @@ def live_record(services: Services, name_or_id: str) -> RecordRow:
 def package_search(services: Services, params: Mapping[str, Any]) -> dict[str, Any]:
     """Search datasets: q, fq (and fq_list), rows (at most 1,000), start, sort, facet.field, facet.limit,
     facet.mincount, and ckanext-spatial's ``ext_bbox`` (``minx,miny,maxx,maxy``: datasets whose extent
-    intersects it)."""
+    intersects it); as CKAN extensions take their parameters, ``ext_freshness`` (states, comma-separated)
+    and ``ext_quality_min`` (0–100)."""
     directory = Directory(services)
     text, where = split_q(parsed(free_text(params, "q")), directory)
     for fq in [free_text(params, "fq"), *string_list(params, "fq_list")]:
@@ -382,6 +386,7 @@ def package_search(services: Services, params: Mapping[str, Any]) -> dict[str, A
         limit=min(integer(params, "rows", ROWS_DEFAULT), ROWS_MAX),
         facets=tuple(FIELDS[f] for f in facet_fields),
         facet_limit=ALL if facet_limit < 0 else facet_limit,
+        **judged_params(services, params),
     )
     try:
         result = services.index.search(query)
@@ -391,6 +396,17 @@ def package_search(services: Services, params: Mapping[str, Any]) -> dict[str, A
     results = [package_of(services, found[h.id], directory) for h in result.hits if h.id in found]
     facets = _facets(result.facets, facet_fields, directory, params)
     return {"count": result.total, "sort": sort, "results": results, **facets}
+
+
+def judged_params(services: Services, params: Mapping[str, Any]) -> dict[str, Any]:
+    """``ext_freshness`` and ``ext_quality_min`` as the query's freshness, minimum quality and clock."""
+    states = tuple(s.strip() for s in str(params.get("ext_freshness") or "").split(",") if s.strip())
+    unknown = [s for s in states if s not in FRESHNESS_STATES]
+    if unknown:
+        raise invalid("ext_freshness", f"unknown freshness {unknown[0]!r}; use {', '.join(FRESHNESS_STATES)}")
+    given = str(params.get("ext_quality_min") or "").strip()
+    minimum = integer(params, "ext_quality_min", 0, high=100) if given else None
+    return {"freshness": states, "quality_min": minimum, "now": services.clock()}
 
 
 def _count(services: Services, where: Clause) -> int:

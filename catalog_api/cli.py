@@ -539,6 +539,7 @@ def reindex() -> None:
 
     from index.annotations import annotated
     from index.documents import doc_from_row
+    from index.quality import keep_today
     from index.search.base import BackendUnavailable
 
     with services() as built:
@@ -568,6 +569,7 @@ def reindex() -> None:
         built.store.clear_indexed()
         built.store.mark_indexed(sent)
         caught_up = built.runner.index_pending()
+        keep_today(built.store, built.index, datetime.now(UTC))  # the daily quality history (issue 13)
     extra = f", then {caught_up:,} changed meanwhile" if caught_up else ""
     out.print(f"reindexed {count:,} datasets in {time.monotonic() - started:.1f} s{extra} ({built.index.name} index)")
 

@@ -29,6 +29,7 @@ _FIRST: dict[str, tuple[type, ...]] = {
     "relevance": (float, int),
     "modified": (float, int, type(None)),
     "title": (str,),
+    "quality": (float, int, type(None)),  # a score; None = unscored
     "popular": (int,),
 }
 

@@ -45,6 +45,7 @@ from index.annotations import annotated
 from index.documents import doc_from_row
 from index.governance import organization_by_id, overridden_records, publisher_map
 from index.ids import record_id
+from index.quality import keep_today
 from index.search.base import BackendUnavailable, SearchBackend, SearchDoc
 from index.store import ErrorRow, JobOutcome, NotFound, RecordState, SourceRow, Store
 
@@ -164,6 +165,7 @@ class HarvestRunner:
             self.store.finish_job(job_id, job.outcome("failed", INTERRUPTED), self._clock())
             raise
         self.store.finish_job(job_id, outcome, self._clock())
+        keep_today(self.store, self.index, self._clock())  # the daily quality history (issue 13)
         return _report(source.name, job_id, outcome, time.monotonic() - started)
 
     def reap(self) -> list[StuckJob]:

@@ -132,7 +132,8 @@ def prepared_record(
         locator=locator,
         organization_id=organization[0] if organization else None,
     )
-    doc = search_doc(rid, ctx.source_name, content_hash, dataset, organization[1] if organization else None)
+    owner = organization[1] if organization else None
+    doc = search_doc(rid, ctx.source_name, content_hash, dataset, owner, problems[problems_key(ctx.profile)])
     return Prepared(write, doc, issues, existed)
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from mappings.model import Dataset, RecordIssue
 
 T = TypeVar("T")
+Freshness = Literal["fresh", "due", "stale", "unknown"]
 
 
 class Public(BaseModel):
@@ -19,6 +20,28 @@ class Public(BaseModel):
 class FacetValue(Public):
     value: str
     count: int
+
+
+class QualityReason(Public):
+    dimension: str = Field(
+        description="findability, accessibility, interoperability, reusability, contextuality, validity"
+    )
+    indicator: str
+    message: str
+    lost: int = Field(description="points this cost, of the 405 the score is scaled from")
+
+
+class DimensionPoints(Public):
+    points: int
+    max: int
+
+
+class Quality(Public):
+    """A metadata quality score modelled on data.europa.eu's MQA (docs/search.md)."""
+
+    score: int = Field(ge=0, le=100)
+    reasons: list[QualityReason] = Field(default_factory=list)
+    dimensions: dict[str, DimensionPoints] = Field(default_factory=dict)
 
 
 class DatasetSummary(Public):
@@ -40,6 +63,8 @@ class DatasetSummary(Public):
     html_url: str
     api_url: str
     score: float | None = None
+    freshness: Freshness = Field("unknown", description="fresh, due, stale or unknown (against accrualPeriodicity)")
+    quality: Quality | None = None
 
 
 class SearchResponse(Public):
@@ -116,6 +141,8 @@ class DatasetPublic(Public):
     usage: UsagePublic = UsagePublic()
     core: CorePublic | None = None  # null: not a core dataset
     collections: list[str] = Field(default_factory=list, description="slugs of the collections it is in now")
+    freshness: Freshness = "unknown"
+    quality: Quality | None = None
 
 
 class SourcePublic(Public):

@@ -10,7 +10,8 @@ from catalog_api import cursor
 from catalog_api.collections import COLLECTION, collection_counts, collection_where
 from catalog_api.errors import ApiError
 from catalog_api.services import Services
-from index.search.base import FACETS, Box, SearchQuery, SearchResult, Sort
+from index.search.base import DERIVED_FACETS, FACETS, Box, SearchQuery, SearchResult, Sort
+from mappings.freshness import STATES as FRESHNESS_STATES
 from mappings.places import lookup
 
 BBOX_HELP = "use west,south,east,north in degrees (e.g. -75.3,39.8,-74.9,40.2) or a U.S. state, county or country"
@@ -29,8 +30,12 @@ class SearchParams:
     page: int = 1
     per_page: int = 20
     cursor: str | None = None
-    facets: tuple[str, ...] = (*FACETS, COLLECTION)
+    facets: tuple[str, ...] = (*FACETS, *DERIVED_FACETS, COLLECTION)
     facet_limit: int = 20
+    # -- freshness and quality (issue 13)
+    freshness: tuple[str, ...] = ()
+    quality_min: int | None = None
+    now: datetime | None = None  # the clock freshness is judged by (tests inject one)
     core: bool | None = None  # core datasets only (True) or the others only (False)
 
     @property
@@ -50,6 +55,8 @@ class SearchParams:
                 "g": list(self.bbox) if self.bbox else None,
                 "tf": self.temporal_from.isoformat() if self.temporal_from else None,
                 "tt": self.temporal_to.isoformat() if self.temporal_to else None,
+                "fr": sorted(self.freshness),
+                "qm": self.quality_min,
                 **({"c": self.core} if self.core is not None else {}),
             }
         )
@@ -68,6 +75,7 @@ class SearchOutcome:
     result: SearchResult
     page: int
     next_cursor: str | None
+    now: datetime | None = None  # the clock the results' freshness was judged by
 
 
 def run_search(services: Services, params: SearchParams) -> SearchOutcome:
@@ -81,6 +89,12 @@ def run_search(services: Services, params: SearchParams) -> SearchOutcome:
         raise ApiError(400, "bad_parameter", f"parameter 'per_page' must be at most {limit}")
     if params.modified_since and params.modified_before and params.modified_since >= params.modified_before:
         raise ApiError(400, "bad_parameter", "parameter 'modified_since' must be before 'modified_before'")
+    if params.quality_min is not None and not 0 <= params.quality_min <= 100:
+        raise ApiError(400, "bad_parameter", f"parameter 'quality_min' must be from 0 to 100, not {params.quality_min}")
+    unknown = [f for f in params.freshness if f not in FRESHNESS_STATES]
+    if unknown:
+        known = ", ".join(FRESHNESS_STATES)
+        raise ApiError(400, "bad_parameter", f"parameter 'freshness' is {unknown[0]!r}; use one of {known}")
     if params.temporal_from and params.temporal_to and params.temporal_from > params.temporal_to:
         raise ApiError(400, "bad_parameter", "parameter 'temporal_from' must not be after 'temporal_to'")
     after, page = None, params.page
@@ -107,13 +121,16 @@ def run_search(services: Services, params: SearchParams) -> SearchOutcome:
         after=after,
         facets=tuple(f for f in params.facets if f != COLLECTION),
         facet_limit=params.facet_limit,
+        freshness=params.freshness,
+        quality_min=params.quality_min,
+        now=params.now or services.clock(),
         core=params.core,
     )
     result = _with_collections(services, params, query)
     next_cursor = None
     if result.hits and page * params.per_page < result.total:
         next_cursor = cursor.encode(services.signing_key, params.fingerprint(), result.hits[-1].sort_key, page + 1)
-    return SearchOutcome(result, page, next_cursor)
+    return SearchOutcome(result, page, next_cursor, query.now)
 
 
 def _with_collections(services: Services, params: SearchParams, query: SearchQuery) -> SearchResult:

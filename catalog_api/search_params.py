@@ -66,8 +66,15 @@ async def search_params(
         Iso,
         Query(description="coverage overlapping up to this ISO date (inclusive) or datetime"),
     ] = None,
+    freshness: Annotated[
+        list[str],
+        Query(description="datasets in any of these freshness states: fresh, due, stale, unknown"),
+    ] = [],  # noqa: B006
+    quality_min: Annotated[  # 0 to 100, checked by run_search (a bound here would also apply to a blank's None)
+        int | None, Given, Query(description="datasets with a metadata quality score at least this (0 to 100)")
+    ] = None,
     sort: Annotated[
-        Literal["relevance", "modified", "title", "popular"] | None,
+        Literal["relevance", "modified", "title", "quality", "popular"] | None,
         Given,
         Query(description="popular: most page views and downloads in the last 30 days first"),
     ] = None,
@@ -95,6 +102,8 @@ async def search_params(
         temporal_from=moment(temporal_from),
         temporal_to=moment(temporal_to, end_of_day=True),
         sort=sort,
+        freshness=tuple(dict.fromkeys(f.strip() for f in freshness if f.strip())),
+        quality_min=quality_min,
         page=1 if page is None else page,
         per_page=20 if per_page is None else per_page,
         cursor=cursor_,

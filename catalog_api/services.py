@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
 from catalog_api.harvesting import HarvestRunner
 from catalog_api.secret import signing_key
@@ -23,6 +25,8 @@ class Services:
     runner: HarvestRunner
     # signs API cursors (catalog_api/secret.py); services built by hand get a key of their own
     signing_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    # the clock freshness is judged by (tests put a fixed one)
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     # the collections searches filter and facet by, re-read at most once a second (issue 14)
     collections: KnownCollections = None  # type: ignore[assignment]  # made from the store below
 

@@ -14,7 +14,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
-from catalog_api.web import formatting, links, text
+from catalog_api.web import formatting, judged_view, links, text
 from catalog_api.web.dataset_view import email_href, safe_url
 from catalog_api.web.health import status_tone, status_words
 from catalog_api.web.provenance import shown as shown_value
@@ -49,6 +49,7 @@ GLOBALS: dict[str, Any] = {
     "status_tone": status_tone,
     "status_words": status_words,
     "shown": shown_value,
+    **judged_view.GLOBALS,
 }
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from index.search.base import SearchDoc
@@ -15,17 +17,27 @@ from mappings.derive import (
     parse_modified,
     unique_keywords,
 )
+from mappings.freshness import schedule
 from mappings.licenses import license_id
-from mappings.model import Dataset
+from mappings.model import Dataset, RecordIssue
+from mappings.quality import assess
 
 DESCRIPTION_IN_SUMMARY = 600
 
 
 def search_doc(
-    id_: str, source: str, content_hash: str, dataset: Dataset, organization: str | None = None
+    id_: str,
+    source: str,
+    content_hash: str,
+    dataset: Dataset,
+    organization: str | None = None,
+    problems: Sequence[RecordIssue | Mapping[str, Any]] = (),
+    link_status: Mapping[str, str] | None = None,
 ) -> SearchDoc:
     """The search document of one dataset; ``organization`` (the title of the organization the record
-    belongs to) is its publisher facet when given, so facets, pages and CKAN name registered organizations."""
+    belongs to) is its publisher facet when given, so facets, pages and CKAN name registered organizations.
+    ``problems`` (its data.gov schema errors) and ``link_status`` (URL → link checker status) feed its
+    quality score."""
     modified = parse_modified(dataset.modified) or parse_modified(dataset.issued)
     publisher = facet_value(organization) if organization else _publisher(dataset)
     formats = tuple(format_labels(dataset))
@@ -48,6 +60,8 @@ def search_doc(
         "source": source,
         "landingPage": dataset.landing_page,
     }
+    judged = _judged(dataset, modified, problems, link_status)
+    summary |= judged.pop("summary")
     return SearchDoc(
         id=id_,
         title=dataset.title,
@@ -65,16 +79,46 @@ def search_doc(
         summary=summary,
         temporal=period(dataset.temporal),
         identifiers=tuple(dict.fromkeys(v for v in (dataset.identifier, dataset.landing_page) if v)),
+        **judged,
     )
+
+
+def _judged(
+    dataset: Dataset,
+    modified: datetime | None,
+    problems: Sequence[RecordIssue | Mapping[str, Any]],
+    link_status: Mapping[str, str] | None,
+) -> dict[str, Any]:
+    """Freshness instants and the quality score (issue 13): the SearchDoc fields, and what a hit shows."""
+    when = schedule(dataset.accrual_periodicity, modified)
+    quality = assess(dataset, problems, link_status).as_json()
+    shown = {"due_at": _iso(when.due_at), "stale_at": _iso(when.stale_at)}
+    return {
+        "due_at": when.due_at,
+        "stale_at": when.stale_at,
+        "quality": quality["score"],
+        "summary": {"freshness_at": shown, "quality": quality},
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def problems_of(row: RecordRow) -> list[dict[str, Any]]:
+    """A stored record's data.gov schema problems (every profile it was checked against)."""
+    return [p for found in row.export_problems.values() for p in found]
 
 
 def _publisher(dataset: Dataset) -> str | None:
     return facet_value(dataset.publisher.name) if dataset.publisher and dataset.publisher.name else None
 
 
-def doc_from_row(row: RecordRow) -> SearchDoc:
-    """A stored record's search document, with when the catalog first saw it and last saw it change."""
-    doc = search_doc(row.id, row.source, row.content_hash, Dataset.model_validate(row.dataset), row.organization)
+def doc_from_row(row: RecordRow, link_status: Mapping[str, str] | None = None) -> SearchDoc:
+    """A stored record's search document, with when the catalog first saw it and last saw it change;
+    ``link_status`` (URL → the link checker's status) counts in its quality score."""
+    dataset = Dataset.model_validate(row.dataset)
+    doc = search_doc(row.id, row.source, row.content_hash, dataset, row.organization, problems_of(row), link_status)
     return replace(doc, created=row.first_seen, changed=row.last_changed)
 
 

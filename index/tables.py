@@ -15,6 +15,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -281,6 +282,16 @@ collection_picks = Table(
     Column("collection_id", Integer, ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True),
     Column("record_id", String(32), primary_key=True),
     Column("included", Boolean, nullable=False),  # False: excluded even when the rule matches
+)
+
+# -- metadata quality (issue 13; index/quality.py) ----------------------------------------------------
+quality_daily = Table(
+    "quality_daily",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("scope", String(300), primary_key=True),  # catalog, publisher:<title> or source:<name>
+    Column("average", Float, nullable=False),
+    Column("datasets", Integer, nullable=False),
 )
 
 # -- usage and core datasets (migration 0013) -------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -9,6 +11,7 @@ from fastapi import APIRouter, Query, Request, Response
 from catalog_api.attention import core_public, usage_public
 from catalog_api.collections import collections_of
 from catalog_api.deps import JobId, PageNumber, ServicesDep, SettingsDep, api_url, html_url
+from catalog_api.judging import hit_freshness, record_judgement
 from catalog_api.openapi import errors
 from catalog_api.schemas import (
     CatalogInfo,
@@ -18,6 +21,7 @@ from catalog_api.schemas import (
     JobPublic,
     LocalEdit,
     Page,
+    Quality,
     RecordErrorPublic,
     SearchResponse,
     SourcePublic,
@@ -46,25 +50,28 @@ def search_datasets(services: ServicesDep, params: SearchParamsDep) -> Response:
 
 
 def search_response(services: Services, params: SearchParams) -> SearchResponse:
-    outcome = run_search(services, params)
+    now = params.now or services.clock()
+    outcome = run_search(services, replace(params, now=now))
     settings = services.settings
     return SearchResponse(
         total=outcome.result.total,
         page=outcome.page,
         per_page=params.per_page,
-        results=[_summary(settings, h.summary, h.score) for h in outcome.result.hits],
+        results=[_summary(settings, h.summary, h.score, now) for h in outcome.result.hits],
         facets={k: [FacetValue(value=f.value, count=f.count) for f in v] for k, v in outcome.result.facets.items()},
         next=outcome.next_cursor,
     )
 
 
-def _summary(settings: Settings, summary: Any, score: float) -> DatasetSummary:
+def _summary(settings: Settings, summary: Any, score: float, now: datetime) -> DatasetSummary:
     data = dict(summary)
+    data.pop("freshness_at", None)
     return DatasetSummary(
         **data,
         html_url=html_url(settings, data["id"], data["title"]),
         api_url=api_url(settings, data["id"]),
         score=round(score, 4) if score else None,
+        freshness=hit_freshness(summary, now),
     )
 
 
@@ -73,6 +80,7 @@ def get_dataset(dataset_id: str, services: ServicesDep, request: Request) -> Dat
     record_id = id_from_slug(dataset_id) or dataset_id
     row = services.store.get_record(record_id)
     settings = services.settings
+    freshness, quality = record_judgement(row, services.clock())
     found = DatasetPublic(
         id=row.id,
         html_url=html_url(settings, row.id, row.title),
@@ -94,6 +102,8 @@ def get_dataset(dataset_id: str, services: ServicesDep, request: Request) -> Dat
         usage=usage_public(services, row.id),
         core=core_public(services, row.id),
         collections=[c.slug for c in collections_of(services, row.id)],
+        freshness=freshness,
+        quality=Quality.model_validate(quality) if quality else None,
     )
     count_use(request, row.id, "api")  # after reading the figures: an answer never waits for its own count
     return found

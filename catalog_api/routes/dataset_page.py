@@ -10,6 +10,7 @@ from catalog_api.attention import core_public, usage_public
 from catalog_api.collections import collections_of
 from catalog_api.deps import AcceptHeader, ServicesDep
 from catalog_api.errors import ApiError
+from catalog_api.judging import record_judgement
 from catalog_api.negotiation import choose, split_extension
 from catalog_api.openapi import RDF_MEDIA, errors, media
 from catalog_api.representations import alternates, dataset_url, json_response, rdf_response
@@ -68,7 +69,10 @@ def dataset_page(
     count_use(request, record.id, "view")
     dataset = Dataset.model_validate(record.dataset)
     page_url = dataset_url(settings, record)
-    context = {
+    freshness, quality = record_judgement(record, services.clock())
+    context: dict[str, object] = {
+        "freshness": freshness,
+        "quality": quality,
         "dataset": dataset,
         "record": record,
         "canonical": page_url,

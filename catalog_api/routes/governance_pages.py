@@ -27,6 +27,8 @@ from catalog_api.governance.web import (
     sign_out,
     signin_token,
 )
+from catalog_api.judging import record_judgement
+from catalog_api.reports import record_problems
 from catalog_api.services import Services
 from catalog_api.templating import templates
 from catalog_api.web.admin_view import admin_view, review_items
@@ -157,8 +159,10 @@ def _dataset_page(
     values: dict[str, str],
     record_id: str | None,
     error: ApiError | None,
+    services: Services | None = None,
 ) -> HTMLResponse:
     context = {
+        **(_judged(services, record_id) if services is not None and record_id else {}),
         "user": user,
         "org": org,
         "fields": DATASET_FIELDS,
@@ -169,6 +173,13 @@ def _dataset_page(
         "section": "manage",
     }
     return _page(request, "dataset_form.html", context, error.status if error else 200)
+
+
+def _judged(services: Services, record_id: str) -> dict[str, Any]:
+    """The record's full problem list and its quality, for its publisher (issue 13)."""
+    row = services.store.get_record(record_id)
+    freshness, quality = record_judgement(row, services.clock())
+    return {"problems": record_problems(services, row), "quality": quality, "freshness": freshness}
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -214,7 +225,8 @@ def edit_dataset_form(segment: str, request: Request, services: ServicesDep) -> 
     if user is None:
         return _signin_redirect(request)
     rid, dataset, org = _editable(services, user, segment)
-    return _dataset_page(request, user, org, form_from_dataset(dataset), rid, None)
+    page = _dataset_page(request, user, org, form_from_dataset(dataset), rid, None, services)
+    return page
 
 
 @router.post("/manage/datasets/{segment}/edit", response_class=HTMLResponse)

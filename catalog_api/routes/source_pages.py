@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from catalog_api.deps import ServicesDep
 from catalog_api.templating import templates
 from catalog_api.web.health import source_health
-from catalog_api.web.source_view import SourceQuery, source_page
+from catalog_api.web.source_view import SourceQuery, source_judged, source_page
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -27,5 +27,7 @@ def sources(request: Request, services: ServicesDep) -> HTMLResponse:
 def source(name: str, request: Request, services: ServicesDep) -> HTMLResponse:
     now = datetime.now(UTC)
     query = SourceQuery.from_query(request.query_params)
-    page = source_page(services.store, services.store.get_source(name), query, now)
-    return templates(request).TemplateResponse(request, "source.html", {"page": page, "now": now})
+    found = services.store.get_source(name)
+    page = source_page(services.store, found, query, now)
+    context = {"page": page, "now": now, **source_judged(services, found.id, found.name, page.job)}
+    return templates(request).TemplateResponse(request, "source.html", context)

@@ -4,11 +4,12 @@ queue with each draft's changes."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from catalog_api.governance.auth import Principal
+from catalog_api.reports import problem_tally
 from catalog_api.search import SearchParams, run_search
 from catalog_api.services import Services
 from catalog_api.web.health import SourceHealth, source_health
@@ -24,7 +25,9 @@ from index.governance import (
     list_keys,
     list_organizations,
 )
+from index.search.base import OrderBy, SearchQuery
 from index.store import NotFound
+from mappings.problems import Tally
 
 RECENT = 20
 
@@ -39,6 +42,8 @@ class AdminView:
     changes: list[AuditRow]
     can_review: bool
     organizations: list[OrganizationRow]  # the CDO switches between them
+    problems: Tally | None = None  # the organization's problems by kind (issue 13)
+    lowest: list[ResultView] = field(default_factory=list)  # its lowest quality scores
 
 
 def admin_view(services: Services, principal: Principal, org: OrganizationRow) -> AdminView:
@@ -53,11 +58,19 @@ def admin_view(services: Services, principal: Principal, org: OrganizationRow) -
         sources=[source_health(store, s, now) for s in owned],
         drafts=list_drafts(store, organization_id=org.id),
         keys=list_keys(store, org.id) if is_admin else None,
-        datasets=[result_view(h.summary) for h in hits],
+        datasets=[result_view(h.summary, now) for h in hits],
         changes=audit_entries(store, organization_id=org.id, limit=RECENT)[1],
         can_review=principal.cdo or principal.can("reviewer"),
         organizations=list_organizations(store) if principal.cdo else [],
+        problems=problem_tally(services, organization_id=org.id),
+        lowest=_lowest(services, org, now),
     )
+
+
+def _lowest(services: Services, org: OrganizationRow, now: datetime) -> list[ResultView]:
+    """The organization's datasets with the lowest quality scores (what to improve first)."""
+    query = SearchQuery(filters={"publisher": (org.title,)}, order=(OrderBy("quality"),), quality_min=0, limit=RECENT)
+    return [result_view(h.summary, now) for h in services.index.search(replace(query, facets=())).hits]
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,14 +6,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
+from catalog_api.reports import average_quality, catalog_quality, freshness_by, quality_history
 from catalog_api.services import Services
 from catalog_api.web.charts import BarChart, ColumnChart, Series, StackedRow, bar_chart, column_chart, stacked_row
 from catalog_api.web.freshness import SERIES as FRESHNESS_SERIES
 from catalog_api.web.freshness import freshness
 from catalog_api.web.health import status_tone
+from catalog_api.web.judged_view import STATE_SERIES
 from catalog_api.web.links import organization_path, search_path
-from index.search.base import SearchQuery
+from index.search.base import FRESHNESS_STATES, SearchQuery
 from index.stats import NewRecord, additions, jobs_since, newest_records
 from index.store import JobRow
 from index.usage import Ranked, daily_totals, most_used
@@ -52,6 +55,12 @@ class Dashboard:
     newest: list[NewRecord]
     usage: ColumnChart | None = None  # uses per day by kind, last 30 days
     most_used: list[Ranked] = field(default_factory=list)  # views and downloads, last 30 days
+    # -- freshness against accrualPeriodicity and quality (issue 13)
+    states: list[StackedRow] = field(default_factory=list)
+    quality_by_publisher: BarChart | None = None
+    quality_days: ColumnChart | None = None
+    quality_now: float | None = None
+    states_series: tuple[Series, ...] = STATE_SERIES
 
     @property
     def harvest_failures(self) -> int:
@@ -80,7 +89,42 @@ def build_dashboard(services: Services, now: datetime) -> Dashboard:
         newest=newest_records(services.store, NEWEST),
         usage=usage_chart(services, now.date()),
         most_used=most_used(services.store, now.date(), limit=TOP),
+        **_judged(services, now, [name for name, _ in counts["publisher"][:TOP]], days),
     )
+
+
+def _carried(services: Services, days: Sequence[date]) -> list[int]:
+    """The catalog's average quality each day: the last value kept on or before it (0 before the first)."""
+    kept = [(date.fromisoformat(d), round(a)) for d, a, _ in quality_history(services)]
+    out, value, position = [], 0, 0
+    for day in days:
+        while position < len(kept) and kept[position][0] <= day:
+            value = kept[position][1]
+            position += 1
+        out.append(value)
+    return out
+
+
+QUALITY_SERIES: tuple[Series, ...] = (Series("quality", "Average quality score"),)
+
+
+def _judged(services: Services, now: datetime, names: list[str], days: Sequence[date]) -> dict[str, Any]:
+    """Each top publisher's datasets by freshness state, average quality per publisher, and the catalog's
+    average quality per day (the daily history)."""
+    table = freshness_by(services, "publisher", now)
+    states = [
+        stacked_row(n, organization_path(n), [table[n][s] for s in FRESHNESS_STATES], STATE_SERIES)
+        for n in names
+        if n in table
+    ]
+    by_publisher = sorted(average_quality(services, "publisher").values(), key=lambda a: (-a.mean, a.value))
+    mean, _ = catalog_quality(services)
+    return {
+        "states": states,
+        "quality_by_publisher": bar_chart([(a.value, round(a.mean)) for a in by_publisher], organization_path, TOP),
+        "quality_days": column_chart(days, QUALITY_SERIES, [[v] for v in _carried(services, days)]),
+        "quality_now": mean,
+    }
 
 
 def usage_chart(services: Services, today: date) -> ColumnChart:

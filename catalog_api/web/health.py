@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
 from catalog_api.schedule import parse_interval
+from index.quality import ProblemCount, problem_count
 from index.store import JobRow, SourceRow, Store
 
 Tone = Literal["ok", "warn", "bad", "info", "none"]
@@ -61,6 +62,7 @@ class SourceHealth:
     last_job: JobRow | None
     last_job_errors: int
     next_run: NextRun
+    problems: ProblemCount = field(default_factory=ProblemCount)  # over the live records, not the last job's log
 
     @property
     def tone(self) -> Tone:
@@ -71,8 +73,11 @@ class SourceHealth:
         return status_words(self.last_job.status if self.last_job else None)
 
 
-def source_health(store: Store, source: SourceRow, now: datetime) -> SourceHealth:
+def source_health(store: Store, source: SourceRow, now: datetime, *, problems: bool = False) -> SourceHealth:
+    """A source's health; with ``problems``, also what its live records carry (it reads every record's
+    problems, so only the pages that show the count ask for it)."""
     jobs = store.list_jobs(source.id, limit=1)
     last = jobs[0] if jobs else None
     errors = store.list_errors(job_id=last.id, limit=0)[0] if last else 0
-    return SourceHealth(source, store.live_count(source.id), last, errors, next_run(source, now))
+    found = problem_count(store, source.id) if problems else ProblemCount()
+    return SourceHealth(source, store.live_count(source.id), last, errors, next_run(source, now), found)

@@ -7,18 +7,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from catalog_api.reports import average_quality, freshness_by
 from catalog_api.search import SearchParams, run_search
 from catalog_api.services import Services
 from catalog_api.web.charts import Series, StackedRow, stacked_row
 from catalog_api.web.freshness import SERIES as FRESHNESS_SERIES
 from catalog_api.web.freshness import freshness
 from catalog_api.web.health import SourceHealth, source_health
+from catalog_api.web.judged_view import STATE_SERIES
 from catalog_api.web.links import dataset_path, organization_slug
 from catalog_api.web.organizations import Publisher
 from catalog_api.web.search_view import ResultView, result_view
 from index.core import ReliedOn, list_core, relied_on_by
 from index.governance import OrganizationRow, get_organization, organization_by_id
-from index.search.base import FacetCount
+from index.search.base import FRESHNESS_STATES, FacetCount
 from index.store import NotFound
 
 RECENT = 10
@@ -39,6 +41,11 @@ class OrganizationPage:
     parent_href: str | None = None  # the registered parent organization's page
     core_published: list[CoreListed] = field(default_factory=list)  # its core datasets, each with its users
     core_relied_on: list[ReliedOn] = field(default_factory=list)  # core datasets it relies on (registered only)
+    # -- freshness against accrualPeriodicity and quality (issue 13)
+    states: StackedRow | None = None
+    average_quality: float | None = None
+    source_quality: dict[str, str] = field(default_factory=dict)  # source name → its average here
+    report_href: str | None = None
 
 
 def organization_page(
@@ -57,14 +64,29 @@ def organization_page(
         parent_href=f"/organization/{parent.slug}" if parent else None,
         description=registered.description if registered else None,
         others=others,
-        recent=[result_view(hit.summary) for hit in result.hits],
+        recent=[result_view(hit.summary, now) for hit in result.hits],
         facets=result.facets,
         freshness_series=FRESHNESS_SERIES,
         freshness=stacked_row(publisher.name, None, fresh.counts, FRESHNESS_SERIES) if fresh else None,
         sources=_sources(services, publisher, [f.value for f in result.facets.get("source", [])], registered, now),
         core_published=core_published(services, publisher.name),
         core_relied_on=relied_on_by(services.store, registered.id) if registered else [],
+        **_judged(services, publisher.name, now),
+        report_href=f"/organization/{registered.slug}/report" if registered else None,
     )
+
+
+def _judged(services: Services, name: str, now: datetime) -> dict[str, Any]:
+    """The publisher's datasets by freshness state, its average quality and each source's average."""
+    filters = {"publisher": (name,)}
+    counts = freshness_by(services, "publisher", now, filters).get(name)
+    mean = average_quality(services, "publisher", filters).get(name)
+    by_source = average_quality(services, "source", filters)
+    return {
+        "states": stacked_row(name, None, [counts[s] for s in FRESHNESS_STATES], STATE_SERIES) if counts else None,
+        "average_quality": mean.mean if mean else None,
+        "source_quality": {k: f"{a.mean:.0f}" for k, a in by_source.items()},
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,4 +141,4 @@ def _sources(
             or (s.publisher and organization_slug(s.publisher) == publisher.slug)
         )
     ]
-    return [source_health(services.store, s, now) for s in chosen]
+    return [source_health(services.store, s, now, problems=True) for s in chosen]

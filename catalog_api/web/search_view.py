@@ -18,11 +18,13 @@ from urllib.parse import urlencode
 from starlette.datastructures import QueryParams
 
 from catalog_api.errors import ApiError
+from catalog_api.judging import hit_freshness
 from catalog_api.search import SearchOutcome, SearchParams, parse_bbox_param
+from catalog_api.web.judged_view import FRESHNESS_WORDS
 from catalog_api.web.links import dataset_path, organization_path
 from catalog_api.web.maps import MapView, box_map, box_words
 from catalog_api.web.text import summary
-from index.search.base import FACETS, SORTS, Box, FacetCount, Sort
+from index.search.base import DERIVED_FACETS, FACETS, FRESHNESS_STATES, SORTS, Box, FacetCount, Sort
 from mappings.coverage import period
 from mappings.licenses import license_name
 
@@ -44,14 +46,16 @@ FACET_LABELS: dict[str, tuple[str, str]] = {
     "accessLevel": ("Access", "access levels"),
     "source": ("Source", "sources"),
     "collection": ("Collection", "collections"),  # not the index's: catalog_api/collections.py
+    "freshness": ("Freshness", "freshness states"),
 }
 SORT_LABELS: dict[str, str] = {
     "relevance": "Best match",
     "modified": "Last modified",
     "title": "Title A–Z",
+    "quality": "Quality score",
     "popular": "Most used (30 days)",
 }
-assert set(FACET_LABELS) == {*FACETS, "collection"}, "every facet of the index has a label"
+assert set(FACET_LABELS) == {*FACETS, *DERIVED_FACETS, "collection"}, "every facet of the index has a label"
 assert set(SORT_LABELS) == set(SORTS), "every sort of the index has a label"
 
 
@@ -67,6 +71,7 @@ class SearchState:
     bbox: str = ""  # as typed: west,south,east,north or a place name
     temporal_from: str = ""  # as typed: a year, a month or a day
     temporal_to: str = ""
+    quality_min: int | None = None
     core: bool = False  # core datasets only
 
     @classmethod
@@ -75,6 +80,12 @@ class SearchState:
         if len(q) > MAX_QUERY:
             raise ApiError(400, "bad_parameter", f"the search words are longer than {MAX_QUERY} characters")
         filters = {name: _values(query, name) for name in FACET_LABELS}
+        wrong = [v for v in filters["freshness"] if v not in FRESHNESS_STATES]
+        if wrong:
+            raise ApiError(
+                400, "bad_parameter", f"freshness must be one of {', '.join(FRESHNESS_STATES)} (got {wrong[0]!r})"
+            )
+        quality_min = _quality_min(query.get("quality_min"))
         sort = query.get("sort") or None
         if sort is not None and sort not in SORTS:
             raise ApiError(400, "bad_parameter", f"sort must be one of {', '.join(SORTS)} (got {sort!r})")
@@ -82,9 +93,10 @@ class SearchState:
         expand = query.get("expand") if query.get("expand") in FACET_LABELS else None
         where = " ".join(query.get("bbox", "").split())[:200]
         when = {name: " ".join(query.get(name, "").split())[:40] for name in ("temporal_from", "temporal_to")}
+        narrowed = {k: v for k, v in filters.items() if v}
         core = _core(query.get("core"))
         state = cls(
-            q, {k: v for k, v in filters.items() if v}, cast(Sort | None, sort), page, expand, where, **when, core=core
+            q, narrowed, cast(Sort | None, sort), page, expand, where, **when, quality_min=quality_min, core=core
         )
         state.where_when()  # a bad box or date is a 400 now, not when the search runs
         return state
@@ -107,7 +119,9 @@ class SearchState:
         box, start, end = self.where_when()
         return SearchParams(
             q=self.q or None,
-            filters=self.filters,
+            filters={k: v for k, v in self.filters.items() if k not in DERIVED_FACETS},
+            freshness=self.filters.get("freshness", ()),
+            quality_min=self.quality_min,
             bbox=box,
             temporal_from=start,
             temporal_to=end,
@@ -124,6 +138,8 @@ class SearchState:
         for name in FACET_LABELS:
             out += [(name, value) for value in self.filters.get(name, ())]
         out += [(name, getattr(self, name)) for name in WHERE_WHEN if getattr(self, name)]
+        if self.quality_min is not None:
+            out.append(("quality_min", str(self.quality_min)))
         out += [("core", "true")] if self.core else []
         if self.sort and self.sort != ("relevance" if self.q else "modified"):
             out.append(("sort", self.sort))
@@ -140,7 +156,14 @@ class SearchState:
     @property
     def narrowed(self) -> bool:
         """Any filter, area or period applied (words aside)."""
-        return bool(self.filters or self.bbox or self.temporal_from or self.temporal_to or self.core)
+        return bool(
+            self.filters
+            or self.bbox
+            or self.temporal_from
+            or self.temporal_to
+            or self.quality_min is not None
+            or self.core
+        )
 
     def url(self) -> str:
         pairs = self.pairs()
@@ -187,6 +210,14 @@ def _values(query: QueryParams, name: str) -> tuple[str, ...]:
     if len(values) > MAX_VALUES:
         raise ApiError(400, "bad_parameter", f"at most {MAX_VALUES} values of '{name}' at once")
     return values
+
+
+def _quality_min(text: str | None) -> int | None:
+    if text is None or not text.strip():
+        return None
+    if not text.strip().isdigit() or int(text) > 100:
+        raise ApiError(400, "bad_parameter", f"quality_min must be a whole number from 0 to 100 (got {text!r})")
+    return int(text)
 
 
 def _page(text: str | None, max_pages: int) -> int:
@@ -261,6 +292,12 @@ class ResultView:
     modified: str | None
     source: str
     core: bool = False  # a core dataset: shown with its badge
+    freshness: str = "unknown"
+    quality: int | None = None
+
+    @property
+    def freshness_words(self) -> str:
+        return FRESHNESS_WORDS[self.freshness]
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,7 +327,7 @@ def search_page(
     return SearchPage(
         state=state,
         total=result.total,
-        results=[result_view(hit.summary, core=hit.id in core) for hit in result.hits],
+        results=[result_view(hit.summary, outcome.now, core=hit.id in core) for hit in result.hits],
         facets=[_facet(state, name, result.facets.get(name, []), result.total, titles) for name in FACET_LABELS],
         chips=chips(state, titles),
         pagination=pagination(state, result.total, max_pages),
@@ -313,8 +350,9 @@ def failed_page(state: SearchState, message: str, titles: Mapping[str, str] | No
     return SearchPage(state, 0, [], [], chips(state, titles or {}), None, sorts, "/", message, area_map(state))
 
 
-def result_view(data: Mapping[str, Any], *, core: bool = False) -> ResultView:
+def result_view(data: Mapping[str, Any], now: datetime | None = None, *, core: bool = False) -> ResultView:
     publisher = data.get("publisher")
+    quality = data.get("quality")
     return ResultView(
         id=data["id"],
         title=data["title"],
@@ -326,6 +364,8 @@ def result_view(data: Mapping[str, Any], *, core: bool = False) -> ResultView:
         modified=data.get("modified"),
         source=data["source"],
         core=core,
+        freshness=hit_freshness(data, now) if now is not None else "unknown",
+        quality=int(quality["score"]) if isinstance(quality, Mapping) and "score" in quality else None,
     )
 
 
@@ -358,9 +398,11 @@ def _folded(values: Sequence[str]) -> set[str]:
 
 def facet_value_label(name: str, value: str, titles: Mapping[str, str] | None = None) -> str:
     """A facet value as a person reads it: a licence by its name (the facet holds its id), a collection by
-    its title (from ``titles``, by slug), others as they are."""
+    its title (from ``titles``, by slug), a freshness state in words, others as they are."""
     if name == "collection":
         return (titles or {}).get(value, value)
+    if name == "freshness":
+        return FRESHNESS_WORDS.get(value, value)
     return (license_name(value) or value) if name == "license" else value
 
 
@@ -372,6 +414,8 @@ def chips(state: SearchState, titles: Mapping[str, str] | None = None) -> list[C
             Chip(label, facet_value_label(name, value, titles), state.toggled(name, value).url())
             for value in state.filters.get(name, ())
         ]
+    if state.quality_min is not None:
+        out.append(Chip("Quality", f"at least {state.quality_min}", state.changed(quality_min=None).url()))
     if state.core:
         out.append(Chip("Core datasets", "only", state.changed(core=False).url()))
     if state.bbox:

@@ -5,7 +5,14 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.templating import Jinja2Templates
 
-from catalog_api.routes import dashboard_page, governance_pages, organization_pages, search_page, source_pages
+from catalog_api.routes import (
+    dashboard_page,
+    governance_pages,
+    organization_pages,
+    reports,
+    search_page,
+    source_pages,
+)
 from catalog_api.settings import Settings
 from catalog_api.web import html_errors
 from catalog_api.web.static import Assets, CachedStaticFiles, static_folder
@@ -20,4 +27,5 @@ def install_site(app: FastAPI, settings: Settings) -> None:
     pages = (search_page, organization_pages, source_pages, dashboard_page, governance_pages)
     for router in (page.router for page in pages):
         app.include_router(router)
+    app.include_router(reports.pages)
     html_errors.install(app, templates)

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlencode
 
 from starlette.datastructures import QueryParams
 
 from catalog_api.errors import ApiError
+from catalog_api.reports import average_quality, problem_tally
+from catalog_api.services import Services
 from catalog_api.web.health import SourceHealth, source_health
 from catalog_api.web.links import dataset_path, source_path
 from index.store import ErrorRow, JobRow, SourceRow, Store
+from mappings.problems import Tally
 
 JOBS_PER_PAGE = 20
 ERRORS_PER_PAGE = 50
@@ -85,7 +89,7 @@ class SourcePage:
 
 
 def source_page(store: Store, source: SourceRow, query: SourceQuery, now: datetime) -> SourcePage:
-    health = source_health(store, source, now)
+    health = source_health(store, source, now, problems=True)
     offset = (query.jobs_page - 1) * JOBS_PER_PAGE
     jobs = store.list_jobs(source.id, limit=JOBS_PER_PAGE, offset=offset)
     jobs_total = store.count_jobs(source.id)
@@ -132,3 +136,23 @@ def _with_links(store: Store, errors: list[ErrorRow]) -> list[ErrorView]:
     return [
         ErrorView(e, dataset_path(titles[e.record_id], e.record_id) if e.record_id in titles else None) for e in errors
     ]
+
+
+JOB_ERRORS_GROUPED = 100_000  # a job's errors read to group them by kind
+
+
+def source_judged(services: Services, source_id: int, name: str, job: JobRow | None) -> dict[str, Any]:
+    """What the source page adds for issue 13: its live records' problems by kind, the chosen job's errors
+    by kind, and the average quality of its datasets."""
+    averages = average_quality(services, "source", {"source": (name,)})
+    job_kinds = Tally()
+    if job is not None:
+        _, rows = services.store.list_errors(job_id=job.id, limit=JOB_ERRORS_GROUPED)
+        for row in rows:
+            problem = {"path": row.path, "message": row.message, "severity": row.severity, "code": row.code}
+            job_kinds.add(row.record_id or row.original_identifier or "", [problem])
+    return {
+        "problems": problem_tally(services, source_id=source_id),
+        "job_kinds": job_kinds,
+        "average_quality": averages[name].mean if name in averages else None,
+    }

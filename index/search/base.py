@@ -32,6 +32,14 @@ Semantics shared by all backends (the conformance suite in ``tests/index/conform
   dataset page's slug (``slugify(title)-id``), ``created``/``changed`` when the catalog first saw the
   dataset and last saw it change.
 * ``offset`` may be any number, past any engine's result window; past the end the page is empty.
+* freshness and quality (:mod:`mappings.freshness`, :mod:`mappings.quality`): each document carries the
+  instants it becomes due and stale (computed at index time) and its quality score. ``freshness``
+  keeps documents in any of the given states at ``now`` (the query's clock, the current time when None):
+  ``fresh`` before ``due_at``, ``due`` before ``stale_at``, ``stale`` after, ``unknown`` without them; the
+  ``freshness`` facet counts the four states (empty ones left out) at ``now``. ``quality_min`` keeps scores at
+  least that high (unscored documents never match); sort ``quality`` is highest first, unscored last, then
+  id. ``averages`` asks for the mean quality per value of the named single-valued facets (``publisher``,
+  ``source``) over the matching documents.
 """
 
 from __future__ import annotations
@@ -40,15 +48,28 @@ from abc import ABC, abstractmethod
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 FACETS: tuple[str, ...] = ("publisher", "keyword", "theme", "format", "license", "accessLevel", "source")
+# facets computed at query time from index-time values (not stored as values)
+DERIVED_FACETS: tuple[str, ...] = ("freshness",)
+FRESHNESS_STATES: tuple[str, ...] = ("fresh", "due", "stale", "unknown")
 GROUPED_FACETS: tuple[str, ...] = ("keyword",)  # buckets group spellings that differ only in case
-SORTS: tuple[str, ...] = ("relevance", "modified", "title", "popular")
-Sort = Literal["relevance", "modified", "title", "popular"]
+SORTS: tuple[str, ...] = ("relevance", "modified", "title", "quality", "popular")
+Sort = Literal["relevance", "modified", "title", "quality", "popular"]
 SortKey = tuple[Any, ...]
-ORDER_FIELDS: tuple[str, ...] = ("score", "id", "name", "title", "modified", "created", "changed", "popularity")
+ORDER_FIELDS: tuple[str, ...] = (
+    "score",
+    "id",
+    "name",
+    "title",
+    "modified",
+    "created",
+    "changed",
+    "quality",
+    "popularity",
+)
 DATE_FIELDS: tuple[str, ...] = ("modified", "created", "changed")
 TEXT_FIELDS: tuple[str, ...] = ("title", "description", "keyword", "publisher")
 Box = tuple[float, float, float, float]  # west, south, east, north (degrees; west > east wraps)
@@ -85,6 +106,10 @@ class SearchDoc:
     identifiers: tuple[str, ...] = ()  # identifier, landing page: searchable words
     created: datetime | None = None  # when the catalog first saw the dataset
     changed: datetime | None = None  # when the catalog last saw it change
+    # -- freshness and quality (issue 13): computed at index time, compared with "now" at query time
+    due_at: datetime | None = None  # when an expected update is late (None: freshness unknown)
+    stale_at: datetime | None = None  # when a second one is
+    quality: int | None = None  # metadata quality score, 0-100
     # -- annotations (index/annotations.py): kept beside the record, changed by SearchBackend.annotate --
     core: bool = False  # an admin marked it as a core dataset
     popularity: int = 0  # page views and downloads in the last 30 days
@@ -180,6 +205,19 @@ class SearchQuery:
     where: Clause | None = None
     order: tuple[OrderBy, ...] = ()
     core: bool | None = None  # True: core datasets only; False: the others only
+    # -- freshness and quality (issue 13)
+    freshness: tuple[str, ...] = ()  # any of these states at ``now``
+    quality_min: int | None = None
+    now: datetime | None = None  # the clock freshness is judged by (None: the current time)
+    averages: tuple[str, ...] = ()  # mean quality per value of these single-valued facets
+
+    def clock(self) -> datetime:
+        return self.now if self.now is not None else datetime.now(UTC)
+
+    @property
+    def judged(self) -> bool:
+        """Whether the query narrows by freshness or quality."""
+        return bool(self.freshness) or self.quality_min is not None
 
 
 MATCH_FIELDS: tuple[str, ...] = (*FACETS, "id", "core")  # ``core`` matches "true" or "false"
@@ -245,10 +283,39 @@ def merge_spellings(buckets: Iterable[FacetCount], limit: int) -> list[FacetCoun
 
 
 @dataclass(frozen=True, slots=True)
+class Average:
+    """The mean quality score of the documents with one facet value (``count`` of them scored)."""
+
+    value: str
+    count: int
+    mean: float
+
+
+@dataclass(frozen=True, slots=True)
 class SearchResult:
     total: int
     hits: list[Hit]
     facets: dict[str, list[FacetCount]]
+    averages: dict[str, list[Average]] = field(default_factory=dict)
+
+
+def check_judged(query: SearchQuery) -> None:
+    """Raise :class:`SearchError` for an unknown freshness state or averages facet."""
+    unknown = [s for s in query.freshness if s not in FRESHNESS_STATES]
+    if unknown:
+        raise SearchError(f"unknown freshness {unknown[0]!r}; known: {', '.join(FRESHNESS_STATES)}")
+    wrong = [f for f in query.averages if f not in AVERAGED_FACETS]
+    if wrong:
+        raise SearchError(f"cannot average quality by {wrong[0]!r}; known: {', '.join(AVERAGED_FACETS)}")
+
+
+AVERAGED_FACETS: tuple[str, ...] = ("publisher", "source")
+
+
+def freshness_counts(counts: Mapping[str, int]) -> list[FacetCount]:
+    """The freshness facet's buckets: non-empty states by count, then in :data:`FRESHNESS_STATES` order."""
+    found = [FacetCount(s, int(counts.get(s, 0))) for s in FRESHNESS_STATES if counts.get(s, 0)]
+    return sorted(found, key=lambda b: (-b.count, FRESHNESS_STATES.index(b.value)))
 
 
 @dataclass(frozen=True, slots=True)

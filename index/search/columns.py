@@ -180,6 +180,7 @@ class LoadedDoc:
     changed: float | None = None
     box: Sequence[float | None] = (None, None, None, None)
     period: Sequence[float | None] = (None, None)
+    judged: Sequence[float | None] = (None, None, None)  # due_at, stale_at (seconds), quality (issue 13)
 
 
 class Columns:
@@ -192,6 +193,7 @@ class Columns:
         self.changed: FloatArray = np.zeros(0, dtype=np.float64)
         self.box: FloatArray = np.zeros((0, 4), dtype=np.float64)
         self.period: FloatArray = np.zeros((0, 2), dtype=np.float64)
+        self.judged: FloatArray = np.zeros((0, 3), dtype=np.float64)  # due_at, stale_at, quality; NaN: none
         self.ids: list[str | None] = []
         self.titles: list[str | None] = []
         self.facets: dict[str, FacetColumn] = {name: FacetColumn(grouped=name in GROUPED_FACETS) for name in FACETS}
@@ -219,6 +221,7 @@ class Columns:
             self.changed[doc.rowid] = np.nan if doc.changed is None else doc.changed
             self.box[doc.rowid] = [np.nan if v is None else v for v in doc.box]
             self.period[doc.rowid] = [np.nan if v is None else v for v in doc.period]
+            self.judged[doc.rowid] = [np.nan if v is None else v for v in doc.judged]
             for name, values in doc.facets.items():
                 column, (rows, vids) = self.facets[name], entries[name]
                 for value in values:
@@ -249,6 +252,7 @@ class Columns:
         self.changed = np.concatenate([self.changed, np.full(extra, np.nan)])
         self.box = np.concatenate([self.box, np.full((extra, 4), np.nan)])
         self.period = np.concatenate([self.period, np.full((extra, 2), np.nan)])
+        self.judged = np.concatenate([self.judged, np.full((extra, 3), np.nan)])
         self.ids.extend([None] * extra)
         self.titles.extend([None] * extra)
 
@@ -286,10 +290,10 @@ class Columns:
                 ordering = np.argsort(self.title_rank()[alive], kind="stable")
             elif sort == "popular":
                 ordering = np.lexsort((self.id_rank()[alive], -self.popularity()[alive]))
-            elif sort != "modified":
+            elif sort not in ("modified", "quality"):
                 ordering = np.argsort(self.id_rank()[alive], kind="stable")
             else:
-                modified = self.modified[alive]
+                modified = self.modified[alive] if sort == "modified" else self.judged[alive, 2]
                 undated = np.isnan(modified)
                 newest = -np.nan_to_num(modified, nan=-np.inf)
                 ordering = np.lexsort((self.id_rank()[alive], newest, undated))
@@ -321,8 +325,8 @@ class Columns:
     def _order_keys(self, item: OrderBy, rows: IntArray, scores: FloatArray) -> list[npt.NDArray[Any]]:
         """lexsort keys (least significant first) of one order field."""
         sign = -1 if item.descending else 1
-        if item.field in ("modified", "created", "changed"):
-            values = self.dates(item.field)[rows]
+        if item.field in ("modified", "created", "changed", "quality"):
+            values = self.dates(item.field)[rows] if item.field != "quality" else self.judged[rows, 2]
             missing = np.isnan(values)
             return [sign * np.nan_to_num(values, nan=0.0), missing]
         if item.field == "popularity":
@@ -341,8 +345,8 @@ class Columns:
             "title": self.titles[rowid],
             "popularity": int(self.popularity()[rowid]),
         }
-        for name in ("modified", "created", "changed"):
-            value = self.dates(name)[rowid]
+        for name in ("modified", "created", "changed", "quality"):
+            value = self.dates(name)[rowid] if name != "quality" else self.judged[rowid, 2]
             values[name] = None if np.isnan(value) else float(value)
         return (*(values[o.field] for o in order), self.ids[rowid])
 

@@ -31,6 +31,7 @@ import numpy as np
 import orjson
 
 from index.search.base import (
+    DERIVED_FACETS,
     FACETS,
     Annotation,
     AnyOf,
@@ -52,13 +53,14 @@ from index.search.base import (
     check_where,
 )
 from index.search.columns import BoolArray, Columns, FloatArray, IntArray, LoadedDoc
+from index.search.judged import QUALITY, derived_facets, judged_mask, judged_row, quality_averages
 from index.search.text import Term, parse, to_fts5
 
 log = logging.getLogger("nutmeg.index")
 
 WEIGHTS = (10.0, 5.0, 1.0, 2.0, 3.0)  # title, keywords, description, publisher, identifiers
 EXACT_BONUS = 10.0  # added for each word or phrase found unstemmed in the title, on top of BM25
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"  # 3: due_at, stale_at, quality (issue 13)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
     rowid INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -76,7 +78,8 @@ CREATE TABLE IF NOT EXISTS docs (
     changed REAL,
     identifiers TEXT NOT NULL DEFAULT '',
     west REAL, south REAL, east REAL, north REAL,
-    t_start REAL, t_end REAL
+    t_start REAL, t_end REAL,
+    due_at REAL, stale_at REAL, quality REAL
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
     title, keywords, description, publisher, identifiers,
@@ -198,8 +201,9 @@ class EmbeddedIndex(SearchBackend):
         before = max(before, self._sequence("docs"))
         self._conn.executemany(
             "INSERT INTO docs (id, hash, title, keywords, description, publisher, title_sort, modified,"
-            " facets, summary, created, changed, identifiers, west, south, east, north, t_start, t_end)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " facets, summary, created, changed, identifiers, west, south, east, north, t_start, t_end,"
+            " due_at, stale_at, quality)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [_row(d) for d in unique],
         )
         self._write_annotations({d.id: Annotation(d.core, d.popularity) for d in unique})
@@ -316,13 +320,14 @@ class EmbeddedIndex(SearchBackend):
             self._columns.kill(r for _, r in removed)
         rows = self._conn.execute(
             "SELECT rowid, id, modified, title_sort, facets, created, changed, west, south, east, north,"
-            " t_start, t_end FROM docs WHERE rowid > ? ORDER BY rowid",
+            " t_start, t_end, due_at, stale_at, quality FROM docs WHERE rowid > ? ORDER BY rowid",
             (self._max_rowid,),
         ).fetchall()
         if rows:
             self._max_rowid = rows[-1][0]
             self._columns.add(
-                LoadedDoc(r[0], r[1], r[2], r[3], orjson.loads(r[4]), r[5], r[6], r[7:11], r[11:13]) for r in rows
+                LoadedDoc(r[0], r[1], r[2], r[3], orjson.loads(r[4]), r[5], r[6], r[7:11], r[11:13], r[13:16])
+                for r in rows
             )
 
     # -- searching ---------------------------------------------------------------------------------
@@ -346,6 +351,8 @@ class EmbeddedIndex(SearchBackend):
                 mask &= self._where(query.where)
             if query.core is not None:
                 mask &= columns.core_mask() if query.core else ~columns.core_mask()
+            if query.judged:
+                mask &= judged_mask(columns.judged, query)
             if query.bbox is not None:
                 mask &= columns.intersecting(query.bbox)
             timed = query.temporal_from is not None or query.temporal_to is not None
@@ -353,18 +360,21 @@ class EmbeddedIndex(SearchBackend):
                 mask &= columns.overlapping(_seconds(query.temporal_from), _seconds(query.temporal_to))
             matched = np.flatnonzero(mask)
             placed = query.bbox is not None or timed
-            everything = (
-                not worded and not query.filters and not dated and query.where is None and not placed
-            ) and query.core is None
+            everything = not worded and not query.filters and not dated and query.where is None and not placed
+            everything = everything and not query.judged
+            stored = tuple(f for f in query.facets if f not in DERIVED_FACETS)
+            everything = everything and query.core is None
             if everything:
-                tallies = {name: columns.tally_all(name) for name in query.facets}
+                tallies = {name: columns.tally_all(name) for name in stored}
             else:
-                tallies = columns.tallies(query.facets, mask, matched)
-            facets = {name: columns.facets[name].top(tallies[name], query.facet_limit) for name in query.facets}
+                tallies = columns.tallies(stored, mask, matched)
+            facets = {name: columns.facets[name].top(tallies[name], query.facet_limit) for name in stored}
+            facets |= derived_facets(columns.judged, mask, matched, query)
+            averages = quality_averages(columns, mask, query)
             rows, keys, hit_scores = self._page(query, mask, matched, scores, ranked=worded)
             summaries = self._summaries(rows)
         hits = [Hit(columns.ids[r] or "", s, k, summaries[r]) for r, k, s in zip(rows, keys, hit_scores, strict=True)]
-        return SearchResult(len(matched), hits, facets)
+        return SearchResult(len(matched), hits, facets, averages)
 
     def _matches(self, query: SearchQuery) -> tuple[BoolArray, FloatArray, bool]:
         """Documents matching the words (all when there are none), their scores, and whether any word
@@ -579,6 +589,7 @@ def _row(doc: SearchDoc) -> tuple[Any, ...]:
         " ".join(doc.identifiers),
         *_box_row(doc.bbox),
         *_period_row(doc),
+        *judged_row(doc),
     )
 
 
@@ -636,6 +647,9 @@ def _sort_key(sort: str, columns: Columns, rowid: int, scores: FloatArray) -> So
         return (None if np.isnan(value) else float(value), id_)
     if sort == "popular":
         return (int(columns.popularity()[rowid]), id_)
+    if sort == "quality":
+        value = columns.judged[rowid, QUALITY]
+        return (None if np.isnan(value) else float(value), id_)
     return (float(scores[rowid]), id_)
 
 
@@ -643,7 +657,7 @@ def _comparable(sort: str, key: SortKey) -> tuple[Any, ...]:
     """A tuple that grows in result order, for comparing hits with a cursor."""
     if sort == "title":
         return (str(key[0]), str(key[1]))
-    if sort == "modified":
+    if sort in ("modified", "quality"):
         undated = key[0] is None
         return (undated, 0.0 if undated else -float(key[0]), str(key[1]))
     return (-float(key[0]), str(key[1]))  # relevance and popular: highest first

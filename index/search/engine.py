@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from index.search import engine_dsl as dsl
+from index.search import judged
 from index.search.base import (
     Annotation,
     BackendHealth,
@@ -356,7 +357,9 @@ class EngineIndex(SearchBackend):
                 raise SearchError(f"the search engine cannot run this query: {exc.reason}") from exc
             raise
         hits = dsl.hits(query.sort, response, ordered=bool(query.order))
-        return SearchResult(dsl.total(response), hits, dsl.facets(response, query.facet_limit))
+        derived, averages = judged.engine_results(response.get("aggregations") or {})
+        facets = dsl.facets(response, query.facet_limit) | derived
+        return SearchResult(dsl.total(response), hits, facets, averages)
 
     def _past_window(self, body: dict[str, Any], offset: int) -> dict[str, Any]:
         """A page deeper than the engine's result window (``from + size`` must stay inside it): walk the

@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from index.ids import slug_path
+from index.search import judged
 from index.search.base import (
     FACETS,
     GROUPED_FACETS,
@@ -76,6 +77,7 @@ MAX_KEYWORD_CHARS = 8191  # 4 bytes a char stays under Lucene's 32766-byte term 
 # Sort value Elasticsearch/OpenSearch report for a document without ``modified`` sorted last in a
 # descending sort; the cursor maps it to ``None`` and back.
 MISSING_DESC = -(2**63)
+MISSING_INT_DESC = -(2**31)  # the same for an integer field (quality)
 HASH_PAGE = 5000
 MAX_BUCKETS = 65_536  # the engine's search.max_buckets default
 RESULT_WINDOW = 10_000
@@ -93,6 +95,7 @@ ADDED_PROPERTIES: dict[str, Any] = {
     # annotations (index/annotations.py), changed in place by partial updates
     "core": {"type": "boolean"},
     "popularity": {"type": "long"},
+    **judged.PROPERTIES,  # due_at, stale_at, quality (issue 13)
 }
 
 
@@ -174,6 +177,7 @@ def document(doc: SearchDoc) -> dict[str, Any]:
         }
     if doc.identifiers:
         body["identifiers"] = " ".join(doc.identifiers)
+    body |= judged.engine_fields(doc)
     return body
 
 
@@ -229,8 +233,12 @@ def search_body(query: SearchQuery) -> dict[str, Any]:
         body["search_after"] = search_after(query.sort, query.after)
     elif query.offset:
         body["from"] = query.offset
-    if query.facets:
-        body["aggs"] = {name: _facet_agg(name, query.facet_limit) for name in _known(query.facets)}
+    stored = judged.stored_facets(query.facets)
+    if stored:
+        body["aggs"] = {name: _facet_agg(name, query.facet_limit) for name in _known(stored)}
+    extra = judged.engine_aggs(query)
+    if extra:
+        body["aggs"] = body.get("aggs", {}) | extra
     return body
 
 
@@ -250,6 +258,7 @@ def _query(query: SearchQuery) -> dict[str, Any]:
     filters += _where_and_when(query)
     if query.core is not None:
         filters.append(_core(query.core))
+    filters += judged.engine_filters(query)
     if not (must or must_not or filters):
         return {"match_all": {}}
     body: dict[str, Any] = {"must": must, "must_not": must_not, "filter": filters}
@@ -368,6 +377,8 @@ def _sort(sort: str) -> list[Any]:
         return [{"modified": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
     if sort == "popular":  # a document indexed before popularity existed counts as 0, as on the embedded index
         return [{"popularity": {"order": "desc", "missing": 0, "unmapped_type": "long"}}, {"id": "asc"}]
+    if sort == "quality":
+        return [{"quality": {"order": "desc", "missing": "_last", "unmapped_type": "integer"}}, {"id": "asc"}]
     return [{"_score": "desc"}, {"id": "asc"}]
 
 
@@ -380,6 +391,7 @@ ORDER_SORT_FIELDS: dict[str, tuple[str, str]] = {
     "created": ("created", "date"),
     "changed": ("changed", "date"),
     "popularity": ("popularity", "long"),
+    "quality": ("quality", "integer"),
 }
 
 
@@ -426,6 +438,8 @@ def search_after(sort: str, key: SortKey) -> list[Any]:
         first, id_ = key
         if sort == "modified":
             return [MISSING_DESC if first is None else round(float(first) * 1000), str(id_)]
+        if sort == "quality":
+            return [MISSING_INT_DESC if first is None else round(float(first)), str(id_)]
         if sort == "title":
             return [str(first), str(id_)]
         if sort == "popular":
@@ -440,6 +454,8 @@ def sort_key(sort: str, values: Sequence[Any]) -> SortKey:
     first, id_ = values[0], str(values[1])
     if sort == "modified":
         return (None if first is None or int(first) == MISSING_DESC else int(first) / 1000, id_)
+    if sort == "quality":
+        return (None if first is None or int(first) == MISSING_INT_DESC else float(first), id_)
     if sort == "title":
         return ("" if first is None else str(first), id_)
     if sort == "popular":
@@ -466,6 +482,7 @@ def facets(response: Mapping[str, Any], limit: int) -> dict[str, list[FacetCount
     found = {
         name: [FacetCount(str(b["key"]), int(b["doc_count"])) for b in agg["buckets"]]
         for name, agg in aggregations.items()
+        if name in FACETS  # the derived ones (freshness, averages) are read by index.search.judged
     }
     return {name: merge_spellings(b, limit) if name in GROUPED_FACETS else b for name, b in found.items()}
 

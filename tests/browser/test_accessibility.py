@@ -16,6 +16,7 @@ PAGES = {
     "search": "/",
     "search-filtered": "/?q=health&publisher=Centers+for+Disease+Control+and+Prevention&format=CSV",
     "search-empty": "/?q=zzzqqq",
+    "search-judged": "/?freshness=stale&freshness=unknown&quality_min=40&sort=quality",
     "dataset": None,  # found at run time
     "organizations": "/organization",
     "organization": "/organization/city-of-philadelphia",

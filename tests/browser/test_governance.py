@@ -91,6 +91,7 @@ def test_every_publishing_page_is_accessible(gov_site: GovSite, browser: Any, vi
             ("edit-form", f"/manage/datasets/{gov_site.gov.harvested}/edit"),
             ("source-form", "/manage/sources/new?organization=dot"),
             ("review", "/manage/review"),
+            ("report", "/organization/dot/report"),
         ]:
             watched.goto(path)
             watched.shot(f"governance-{name}-{viewport}")

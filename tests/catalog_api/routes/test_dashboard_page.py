@@ -116,7 +116,40 @@ def test_additions_and_newest_match_the_store(site: Site, board: Node) -> None:
 
 
 def test_every_chart_has_its_numbers_as_text(board: Node) -> None:
-    assert len(board.find_all("details", class_="numbers")) == 4  # harvests, additions, freshness, uses
+    assert len(board.find_all("details", class_="numbers")) == 5  # harvests, additions, freshness, quality, uses
     harvests = board.find("svg", id="harvests")
     assert harvests.get("role") == "img"
     assert harvests.find("desc").text() == "13 harvest jobs in the last 30 days, 3 failures."
+
+
+def test_freshness_states_match_the_api_facet(site: Site, board: Node) -> None:
+    rows = board.find("table", id="states").find("tbody").find_all("tr")
+    assert len(rows) == 12
+    for row in rows[:4]:
+        publisher = row.get("data-label")
+        drawn = {rect.get("data-series"): int(rect.get("data-value")) for rect in row.find_all("rect")}
+        facet = site.api("/api/v1/datasets", publisher=publisher, per_page=1)["facets"]["freshness"]
+        assert drawn == {f["value"]: f["count"] for f in facet}, publisher
+
+
+def _scores(site: Site, publisher: str) -> list[int]:
+    """Every quality score of a publisher's datasets, walking the API's cursor."""
+    page: Any = site.api("/api/v1/datasets", publisher=publisher, per_page=100)
+    scores = [r["quality"]["score"] for r in page["results"]]
+    while page["next"]:
+        page = site.api("/api/v1/datasets", publisher=publisher, per_page=100, cursor=page["next"])
+        scores += [r["quality"]["score"] for r in page["results"]]
+    return scores
+
+
+def test_quality_per_publisher_and_over_time(site: Site, board: Node) -> None:
+    bars = _bars(board, "quality-by-publisher")
+    assert bars
+    for label, value, _ in bars[:4]:
+        scores = _scores(site, label)
+        assert value == round(sum(scores) / len(scores)), label
+    assert [v for _, v, _ in bars] == sorted((v for _, v, _ in bars), reverse=True)
+    days = [c for c in board.find("svg", id="quality-days").find_all("g") if "data-day" in c.attrs]
+    assert len(days) == 30
+    today = int(days[-1].get("data-total"))  # kept after the site's last harvest
+    assert today == int(board.find("strong", **{"data-figure": "quality"}).text())
