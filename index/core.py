@@ -76,6 +76,12 @@ def core_ids(store: Store, ids: Sequence[str] | None = None) -> set[str]:
         return set(connection.execute(query).scalars())
 
 
+def any_core(store: Store) -> bool:
+    """Whether any dataset is marked core (the search page offers the filter only then)."""
+    with store.engine.connect() as connection:
+        return connection.execute(select(core_datasets.c.dataset_id).limit(1)).first() is not None
+
+
 def list_core(store: Store) -> list[CoreRow]:
     """Every core dataset, most relied on first."""
     with store.engine.connect() as connection:
