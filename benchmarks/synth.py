@@ -4,6 +4,11 @@
 cities as publishers, tags and themes drawn from real catalogs' vocabularies, 1–4 distributions each,
 about 2 KB a dataset, ~3 % with a schema problem (as real catalogs have). The same seed gives the same
 bytes, so runs are comparable.
+
+The messy parts real catalogs have are there too, at fixed strides (see :func:`messy`): records missing
+optional fields (~1 %), identifiers repeated from an earlier record (~0.5 %, skipped as duplicates),
+records with no title (~0.2 %, skipped) and huge descriptions of ~100 KB (~0.1 %, over the field cap,
+kept truncated).
 """
 
 from __future__ import annotations
@@ -267,6 +272,26 @@ def dataset(i: int, rng: random.Random) -> dict[str, Any]:
     return record
 
 
+MISSING_EVERY = 97  # optional fields left out
+DUPLICATE_EVERY = 211  # the identifier of the record before (the harvester keeps the first)
+UNTITLED_EVERY = 499  # no title (skipped with an error)
+HUGE_EVERY = 1009  # a ~100 KB description (over the 64 KB field cap: kept truncated, with a warning)
+
+
+def messy(i: int, record: dict[str, Any], previous: str | None) -> dict[str, Any]:
+    """The record ``i`` with the faults real catalogs have, at fixed strides (deterministic)."""
+    if i % MISSING_EVERY == 0:
+        for key in ("keyword", "theme", "distribution", "landingPage", "issued", "accrualPeriodicity", "license"):
+            record.pop(key, None)
+    if i % DUPLICATE_EVERY == 0 and previous is not None:
+        record["identifier"] = previous
+    if i % UNTITLED_EVERY == 0:
+        record.pop("title")
+    if i % HUGE_EVERY == 0:
+        record["description"] = " ".join([record["description"]] * (100_000 // max(len(record["description"]), 1) + 1))
+    return record
+
+
 def _description(rng: random.Random, topics: list[str]) -> str:
     words = [rng.choice(WORDS) for _ in range(rng.randint(25, 120))]
     for topic in topics:
@@ -291,8 +316,11 @@ def _distributions(i: int, rng: random.Random) -> list[dict[str, Any]]:
 
 def datasets(count: int, seed: int = 20261126) -> Iterator[dict[str, Any]]:
     rng = random.Random(seed)
+    previous: str | None = None
     for i in range(count):
-        yield dataset(i, rng)
+        record = messy(i, dataset(i, rng), previous)
+        previous = record["identifier"]
+        yield record
 
 
 def write_catalog(path: Path, count: int, seed: int = 20261126) -> Path:

@@ -3,6 +3,7 @@ at import time."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import AsyncIterator, Hashable
 from contextlib import asynccontextmanager
@@ -24,6 +25,7 @@ from catalog_api.routes import (
     core,
     dataset_page,
     discovery,
+    duplicates,
     federation,
     governance_admin,
     health,
@@ -43,12 +45,21 @@ from catalog_api.templating import make_templates
 from catalog_api.usage import UsageCounter
 from catalog_api.web.site import install_site
 
+log = logging.getLogger("nutmeg.app")
 CACHED_PATHS = frozenset({"/api/v1/datasets"})  # answers that depend only on the query and the index
 API_DESCRIPTION = """
 Search every dataset the catalog federates, read one dataset with its provenance, and follow how each
 source's harvests went. Errors are always `{"error": {"code", "message"}}`. See `/data.json` for the
 DCAT-US 1.1 catalog data.gov harvests.
 """
+
+
+def _warm_and_settle(services: Services) -> None:
+    services.index.warm()
+    try:
+        services.runner.settle()
+    except Exception:  # the engine or the store is down: the next harvest, worker or doctor tries again
+        log.warning("could not check the search engine's settings at start", exc_info=True)
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -59,8 +70,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # load the search index's in-memory columns now, not on the first visitor's search
-        warming = threading.Thread(target=services.index.warm, name="index-warm", daemon=True)
+        # load the search index's in-memory columns now, not on the first visitor's search; and put back
+        # an engine setting a killed harvest left changed
+        warming = threading.Thread(target=_warm_and_settle, args=(services,), name="index-warm", daemon=True)
         warming.start()
         tune_collector()
         yield
@@ -97,6 +109,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(api.router)
     app.include_router(previews.router)
     app.include_router(publishing.router)
+    app.include_router(duplicates.router)
     app.include_router(governance_admin.router)
     app.include_router(source_admin.router)
     app.include_router(federation.router)

@@ -32,6 +32,7 @@ from catalog_api.deps import html_url
 from catalog_api.errors import ApiError
 from catalog_api.search import parse_bbox_param
 from catalog_api.services import Services
+from index.duplicates import dataset_of, merged_row, merged_rows
 from index.governance import list_organizations
 from index.ids import id_from_slug, is_record_id, slug_path, slugify
 from index.publishing import iter_live
@@ -344,13 +345,14 @@ def live_record(services: Services, name_or_id: str) -> RecordRow:
     record_id = name_or_id if is_record_id(name_or_id) else id_from_slug(name_or_id)
     if record_id is None:
         raise not_found("Dataset")
+    merged_into = dataset_of(services.store, record_id)  # a duplicate shows the dataset it was merged into
     try:
-        record = services.store.get_record(record_id)
+        record = services.store.get_record(merged_into or record_id)
     except NotFound:
         raise not_found("Dataset") from None
     if record.withdrawn:
         raise not_found("Dataset")
-    return record
+    return merged_row(services.store, record)
 
 
 # -- actions ---------------------------------------------------------------------------------------
@@ -392,7 +394,7 @@ def package_search(services: Services, params: Mapping[str, Any]) -> dict[str, A
         result = services.index.search(query)
     except SearchError as exc:
         raise query_error(str(exc)) from exc
-    found = {r.id: r for r in services.store.get_records([h.id for h in result.hits])}
+    found = {r.id: r for r in merged_rows(services.store, services.store.get_records([h.id for h in result.hits]))}
     results = [package_of(services, found[h.id], directory) for h in result.hits if h.id in found]
     facets = _facets(result.facets, facet_fields, directory, params)
     return {"count": result.total, "sort": sort, "results": results, **facets}

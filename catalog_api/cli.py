@@ -28,7 +28,7 @@ import click
 from rich.console import Console
 
 from catalog_api.runtime import lower_priority
-from catalog_api.schedule import parse_interval
+from catalog_api.schedule import ScheduleError, normalize
 from harvesters.registry import UnknownHarvester, known_kinds, require_kind
 
 if TYPE_CHECKING:
@@ -115,7 +115,11 @@ def source() -> None:
 @click.option("--license", "license_", help="licence URL or name (feeds)")
 @click.option("--frequency", help="ISO 8601 repeat, e.g. R/PT5M (feeds)")
 @click.option("--option", "options", multiple=True, metavar="KEY=VALUE", help="a kind-specific option (repeatable)")
-@click.option("--schedule", help="harvest every ISO 8601 duration, e.g. PT6H or P1D (used by `nutmeg worker`)")
+@click.option(
+    "--schedule",
+    help="when `nutmeg worker` harvests it: cron in UTC ('30 2 * * *') or ISO 8601 ('PT6H', "
+    "'R/2026-01-01T02:00:00Z/P1D'); 'off': only when asked  [default: nightly, NUTMEG_SCHEDULE_DEFAULT]",
+)
 @click.option("--federal", is_flag=True, help="validate records against the federal DCAT-US schema")
 @click.option("--allow-private", is_flag=True, help="allow this source to resolve to private/loopback addresses")
 @click.option(
@@ -147,9 +151,9 @@ def source_add(name: str, url: str, kind: str, **fields: Any) -> None:
         raise CliError(str(exc), HOW_TO_GIVE) from exc
     if fields["schedule"]:
         try:
-            parse_interval(fields["schedule"])
-        except ValueError as exc:
-            raise CliError(str(exc), "use an ISO 8601 duration such as PT6H or P1D") from exc
+            normalize(fields["schedule"], name)
+        except ScheduleError as exc:
+            raise CliError(str(exc), "e.g. --schedule '30 2 * * *', --schedule PT6H, or --schedule off") from exc
     from catalog_api.governance.sourcecheck import SourceCheckError
     from catalog_api.governance.sources import register, spec_of
     from index.governance import get_organization
@@ -172,7 +176,7 @@ def source_add(name: str, url: str, kind: str, **fields: Any) -> None:
     with opened_store(settings) as store:
         try:
             org_id = get_organization(store, fields["organization"]).id if fields["organization"] else None
-            register(store, settings, spec_of(replace(new, organization_id=org_id)), check=not fields["no_check"])
+            row = register(store, settings, spec_of(replace(new, organization_id=org_id)), check=not fields["no_check"])
         except SourceCheckError as exc:
             raise CliError(exc.message, "fix it, or pass --no-check to save it unchecked") from exc
         except NotFound as exc:
@@ -180,6 +184,8 @@ def source_add(name: str, url: str, kind: str, **fields: Any) -> None:
         except Conflict as exc:
             raise CliError(str(exc), f"choose another name, or `nutmeg source remove {name}` first") from exc
     out.print(f"added source [bold]{name}[/] ({kind}) → {url}; harvest it with `nutmeg harvest {name}`")
+    when = f"schedule [bold]{row.schedule}[/] (UTC), run by `nutmeg worker`" if row.schedule else "no schedule"
+    out.print(f"  {when}; change it with `nutmeg source update {name} --schedule ...`", highlight=False)
     for variable in credentials.env_names():
         if variable not in os.environ:
             console.print(f"  note: {variable} is not set here; set it where `nutmeg worker`/`harvest` runs")
@@ -205,8 +211,9 @@ def _options(fields: dict[str, Any]) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="print JSON (every field, for scripts) instead of a table")
 def source_list(as_json: bool) -> None:
     """List registered sources: datasets, last harvest, last success and failure, schedule."""
-    with opened_store() as store:
-        summaries = [_source_summary(store, row) for row in store.list_sources()]
+    settings = load_settings()
+    with opened_store(settings) as store:
+        summaries = [_source_summary(store, row, settings.schedule_flag_after) for row in store.list_sources()]
     if as_json:
         out.print_json(json.dumps(summaries), indent=2)
         return
@@ -216,12 +223,12 @@ def source_list(as_json: bool) -> None:
     out.print(_sources_table(summaries))
 
 
-def _source_summary(store: Store, row: Any) -> dict[str, Any]:
+def _source_summary(store: Store, row: Any, flag_after: int) -> dict[str, Any]:
     """Everything the CLI knows of a source, as JSON-ready values (``--json`` prints exactly this)."""
     from catalog_api.web.health import next_run, source_health
 
     now = datetime.now(UTC)
-    health = source_health(store, row, now)
+    health = source_health(store, row, now, flag_after)
     failure = store.last_job_with_status(row.id, "failed")
     last = health.last_job
     planned = next_run(row, now)
@@ -244,6 +251,8 @@ def _source_summary(store: Store, row: Any) -> dict[str, Any]:
         "schedule": row.schedule,
         "next_run_at": _iso(planned.at),
         "next_run": planned.words or None,
+        "consecutive_failures": row.consecutive_failures,
+        "failing": health.failing,
         "created_at": _iso(row.created_at),
     }
 
@@ -283,6 +292,8 @@ def _sources_table(summaries: list[dict[str, Any]]) -> Any:
         harvest += f"\nlast success: {_when(item['last_success_at'])}"
         if item["last_failure_at"]:
             harvest += f"\nlast failure: {_when(item['last_failure_at'])}"
+        if item["failing"]:
+            harvest += f"\n[red bold]FAILING[/]: {item['consecutive_failures']} runs in a row; backing off"
         schedule = item["schedule"] or "on demand"
         if item["schedule"] and (item["next_run_at"] or item["next_run"]):
             schedule += f"\nnext: {_when(item['next_run_at']) if item['next_run_at'] else item['next_run']}"
@@ -296,6 +307,7 @@ def _sources_table(summaries: list[dict[str, Any]]) -> Any:
 @click.confirmation_option(prompt="Remove the source and every record harvested from it?")
 def source_remove(name: str) -> None:
     """Remove source NAME and its records (they leave search and data.json)."""
+    from catalog_api.merging import forget
     from index.search.base import BackendUnavailable
     from index.store import NotFound
 
@@ -307,6 +319,7 @@ def source_remove(name: str) -> None:
         ids = [r.id for r in built.store.iter_records(live=None, source_id=source_row.id)]
         try:
             built.index.remove(ids)
+            forget(built, ids)  # datasets merged with other sources' records go on with theirs
         except BackendUnavailable as exc:
             raise CliError(f"nothing removed: the search engine is unavailable ({exc})", _ENGINE_DOWN_HINT) from exc
         built.store.remove_source(name)
@@ -329,6 +342,8 @@ def harvest(names: tuple[str, ...], all_: bool, full: bool, accept_shrink: bool)
     lower_priority(settings.harvest_nice)
     with services(settings) as built:
         _report_reaped(built)
+        if built.runner.settle():
+            console.print("put back the search engine's refresh interval a killed harvest left relaxed")
         targets = [s.name for s in built.store.list_sources() if s.enabled] if all_ else list(names)
         failures = _harvest_each(built, targets, full=full, accept_shrink=accept_shrink)
     if failures:
@@ -437,53 +452,58 @@ def _report_reaped(built: Services) -> None:
 
 
 @main.command()
-@click.option("--once", is_flag=True, help="harvest what is due now, then exit (for cron)")
-@click.option("--interval", default=30.0, show_default=True, help="seconds between checks")
-def worker(once: bool, interval: float) -> None:
-    """Harvest every source whose --schedule is due, forever (the harvest worker of a deployment)."""
-    from catalog_api.schedule import due_sources
+@click.option("--once", is_flag=True, help="do what is due now, then exit (for cron)")
+@click.option("--interval", type=float, help="seconds between passes  [default: NUTMEG_WORKER_POLL_SECONDS, 30]")
+def worker(once: bool, interval: float | None) -> None:
+    """Harvest each source when its schedule is due, and run the other periodic tasks, forever (the
+    worker of a deployment; run several, on one PostgreSQL, to share the work)."""
+    from catalog_api.worker import Worker, after_harvest_hooks, default_tasks
 
     settings = load_settings()
     lower_priority(settings.harvest_nice)
+    _exit_cleanly_on_sigterm()  # a stopped worker's job ends as failed (interrupted), not left running
+
+    def show(built: Services, report: HarvestReport) -> None:
+        _print_report(report, report.seconds)
+
     with services(settings) as built:
-        _report_reaped(built)
-        if not once:
-            out.print("harvest worker started; sources with a schedule are harvested when due (Ctrl-C stops)")
-        while True:
-            due = due_sources(built.store.list_sources(), datetime.now(UTC))
-            _harvest_each(built, due, full=False, accept_shrink=False)
-            _preview_harvested(built, due)
-            _catch_up_index(built)
-            if once:
-                out.print(f"harvested {len(due)} due source(s)")
-                return
-            time.sleep(interval)
+        hooks = [show, *after_harvest_hooks(settings)]
+        runner = Worker(built, default_tasks(settings), hooks)
+        for line in runner.start():
+            console.print(line)
+        if once:
+            results = runner.run_once()
+            for result in results:
+                _say_task(result)
+            out.print(f"harvested {len(runner.harvested)} due source(s)")
+            _wait_for_background(runner.tasks)
+            return
+        out.print("worker started: sources are harvested when their schedule is due (Ctrl-C stops)")
+        runner.run_forever(interval or settings.worker_poll_seconds, say=_say_task)
 
 
-def _preview_harvested(built: Services, names: list[str]) -> None:
-    """Data previews of each source whose harvest just succeeded (catalog_api/previews.py)."""
-    from catalog_api.previews import run_previews
-
-    for name in names:
-        jobs = built.store.list_jobs(built.store.get_source(name).id, limit=1)
-        if jobs and jobs[0].status in ("succeeded", "unchanged"):
-            report = run_previews(built.store, built.settings, source=name)
-            out.print(
-                f"{name}: previews of {report.total} data file(s), fetched {report.fetched}, failed {report.failed}"
-            )
+def _wait_for_background(tasks: Any) -> None:
+    """Before ``worker --once`` exits: wait for the work its tasks started in the background (link checks)."""
+    for task in tasks:
+        wait = getattr(task.run, "wait", None)
+        said = wait() if wait is not None else None
+        if said:
+            out.print(f"{task.name}: {said}")
 
 
-def _catch_up_index(built: Services) -> None:
-    """After a search-engine outage, index what the store has and the index lacks (quietly retried)."""
-    from index.search.base import BackendUnavailable
+def _say_task(result: Any) -> None:
+    """A worker task's line (each harvest printed its own report already)."""
+    if result.message and result.task != "harvests":
+        out.print(f"{result.task}: {result.message}")
 
-    try:
-        caught_up = built.runner.index_pending()
-    except BackendUnavailable as exc:
-        console.print(f"search engine still unavailable ({exc}); will retry")
-        return
-    if caught_up:
-        out.print(f"search index caught up with {caught_up} record(s)")
+
+def _docs_with_links(built: Services, rows: list[Any]) -> Iterator[Any]:
+    """Search documents of ``rows``, scored with their links' states (one query for the lot)."""
+    from index.documents import doc_from_row
+    from index.linkchecks import link_states_of
+
+    links = link_states_of(built.store, (r.dataset for r in rows))
+    return (doc_from_row(r, links) for r in rows)
 
 
 @job.command("errors")
@@ -535,30 +555,35 @@ def _clip(text: str, limit: int) -> str:
 @main.command()
 def reindex() -> None:
     """Rebuild the search index from the store (searches keep working while it runs)."""
+    from dataclasses import replace
+
     from rich.progress import Progress
 
     from index.annotations import annotated
-    from index.documents import doc_from_row
+    from index.duplicates import merged_away
     from index.quality import keep_today
     from index.search.base import BackendUnavailable
 
     with services() as built:
         total = built.store.live_count()
+        hidden, merged = merged_away(built.store)
         sent: list[tuple[str, str | None]] = []
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("reindexing", total=total)
 
             def docs() -> Iterator[Any]:
-                batch = []
+                rows: list[Any] = []
                 for n, row in enumerate(built.store.iter_records(live=True), 1):
                     if n % 500 == 0:
                         progress.update(task, completed=n)
+                    if row.id in hidden:  # merged into another source's listing of the same dataset
+                        continue
                     sent.append((row.id, row.content_hash))
-                    batch.append(doc_from_row(row))
-                    if len(batch) >= 500:  # with core flags and popularity, looked up a batch at a time
-                        yield from annotated(built.store, batch)
-                        batch = []
-                yield from annotated(built.store, batch)
+                    rows.append(replace(row, dataset=merged[row.id]) if row.id in merged else row)
+                    if len(rows) == 500:
+                        yield from annotated(built.store, list(_docs_with_links(built, rows)))
+                        rows = []
+                yield from annotated(built.store, list(_docs_with_links(built, rows)))
 
             started = time.monotonic()
             try:
@@ -788,6 +813,15 @@ def _attention_commands() -> None:
 _attention_commands()
 
 
+def _duplicates_commands() -> None:
+    from catalog_api.duplicates_cli import duplicates  # imports this module: registered after it
+
+    main.add_command(duplicates)
+
+
+_duplicates_commands()
+
+
 def _check_group() -> click.Group:
     """``nutmeg check``: the group the link-check (and data-preview) commands join; whichever registers
     first creates it."""
@@ -797,6 +831,15 @@ def _check_group() -> click.Group:
     group = click.Group("check", help="Check, now, what the catalog's datasets point at (links, data files).")
     main.add_command(group)
     return group
+
+
+def _link_check_commands() -> None:
+    from catalog_api.linkcheck.cli import links  # imports this module only when the command runs
+
+    _check_group().add_command(links)
+
+
+_link_check_commands()
 
 
 def _preview_commands() -> None:

@@ -2,7 +2,9 @@
 index hold exactly the store's live records in their current version?
 
 Each check gives a :class:`Finding` (ok or not, what was seen, and the next step when something is wrong);
-the CLI prints them and exits non-zero if any failed. Nothing here writes to the store or the index.
+the CLI prints them and exits non-zero if any failed. Nothing here writes to the store or the index, but
+for one repair: a search-engine setting a killed harvest left changed (the relaxed refresh interval) is put
+back when no job is alive, and said so.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.exc import SQLAlchemyError
 
-from catalog_api.jobs import stuck_jobs
+from catalog_api.jobs import settle_engine, stuck_jobs
 from catalog_api.settings import Settings
+from index.duplicates import merged_away
 from index.search.base import BackendUnavailable, SearchBackend
 from index.search.factory import open_backend
 from index.store import Store
@@ -109,6 +112,36 @@ def check_jobs(store: Store, settings: Settings) -> Finding:
     )
 
 
+def check_schedules(store: Store, settings: Settings, now: datetime) -> Finding:
+    """Sources that failed NUTMEG_SCHEDULE_FLAG_AFTER times in a row (the worker backs off from them)."""
+    every = store.list_sources()
+    failing = [s for s in every if s.consecutive_failures >= settings.schedule_flag_after]
+    scheduled = sum(1 for s in every if s.schedule and s.enabled)
+    summary = f"{scheduled} of {len(every)} sources scheduled, {len(failing)} failing"
+    if not failing:
+        return Finding("schedules", True, summary)
+    details = tuple(
+        f"{s.name}: {s.consecutive_failures} failed runs in a row; next try "
+        + (f"{s.next_run_at:%Y-%m-%d %H:%M} UTC" if s.next_run_at else "not planned")
+        for s in failing
+    )
+    return Finding(
+        "schedules",
+        False,
+        summary,
+        details,
+        f"see why with `nutmeg source list` and `nutmeg job errors`; fix the source, or "
+        f"`nutmeg source update {failing[0].name} --schedule off` to stop trying",
+    )
+
+
+def check_engine_settings(store: Store, index: SearchBackend, settings: Settings, now: datetime) -> Finding | None:
+    """Puts back the refresh interval a killed harvest left relaxed (None when there was nothing to do)."""
+    if not settle_engine(store, index, now, timedelta(seconds=settings.job_stale_seconds)):
+        return None
+    return Finding("search settings", True, "put back the refresh interval a killed harvest left relaxed")
+
+
 def check_search(index: SearchBackend) -> Finding:
     health = index.health()
     label = health.version or health.backend
@@ -126,7 +159,9 @@ def check_search(index: SearchBackend) -> Finding:
 
 def check_consistency(store: Store, index: SearchBackend) -> Finding:
     try:
-        diff = compare(store.index_states(), index.hashes())
+        hidden, _ = merged_away(store)  # merged into another source's dataset: rightly not in the index
+        states = ((i, h, x, w or i in hidden) for i, h, x, w in store.index_states())
+        diff = compare(states, index.hashes())
     except BackendUnavailable as exc:
         return Finding("index vs store", False, f"cannot compare: {exc}", next_step="start the search engine first")
     summary = (
@@ -169,8 +204,11 @@ def diagnose(settings: Settings) -> list[Finding]:
             findings.append(check_search(index))
             if findings[0].ok and findings[1].ok:
                 findings.append(check_consistency(store, index))
+                settled = check_engine_settings(store, index, settings, datetime.now(UTC))
+                findings.extend([settled] if settled else [])
             if findings[0].ok:
                 findings.append(jobs)
+                findings.append(check_schedules(store, settings, datetime.now(UTC)))
         finally:
             index.close()
     finally:

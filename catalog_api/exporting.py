@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 
 from catalog_api.settings import Settings
+from index.duplicates import published_exports
 from index.ids import slug_path
 from index.store import ExportRow, Store
 from mappings.datajson import catalog_header
@@ -110,7 +111,8 @@ def datajson_chunks(
     tally = tally if tally is not None else ExportTally()
     yield orjson.dumps(header or _header(settings, version))[:-1] + b',"dataset":['
     first = True
-    for batch in store.iter_export_rows() if batches is None else batches:
+    for stored in store.iter_export_rows() if batches is None else batches:
+        batch = published_exports(store, stored)  # one dataset per group of duplicates, merged
         parts: list[bytes] = []
         for row in batch:
             body, problems, done = exportable(row, settings, version)
@@ -140,7 +142,7 @@ def part_header(settings: Settings, version: str, catalog_id: str) -> dict[str, 
 def export_report(store: Store, settings: Settings, version: str = "1.1") -> ExportTally:
     """Which records data.json (DCAT-US ``version``) leaves out, and why (without building the document)."""
     tally = ExportTally()
-    for batch in store.iter_export_rows():
-        for row in batch:
+    for stored in store.iter_export_rows():
+        for row in published_exports(store, stored):
             tally.count(row, *exportable(row, settings, version))
     return tally

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from catalog_api.jobs import Heartbeat, JobCancelled, StuckJob, owner, reap
+from catalog_api.jobs import Heartbeat, JobCancelled, StuckJob, owner, plan_next, reap, settle_engine
 from catalog_api.preparing import (
     Failed,
     Outcome,
@@ -42,7 +42,7 @@ from harvesters.fieldcaps import FieldCaps
 from harvesters.http import HttpClient, Validators
 from harvesters.registry import get_harvester
 from index.annotations import annotated
-from index.documents import doc_from_row
+from index.duplicates import Regrouped, Written, regroup, search_docs, unpublished
 from index.governance import organization_by_id, overridden_records, publisher_map
 from index.ids import record_id
 from index.quality import keep_today
@@ -138,7 +138,8 @@ class HarvestRunner:
         harvester_class = get_harvester(source.kind)
         started = time.monotonic()
         self.reap()
-        job_id = self.store.start_job(source.id, self._clock(), owner())
+        job_started = self._clock()
+        job_id = self.store.start_job(source.id, job_started, owner())
         if on_start is not None:
             on_start(job_id)
         heartbeat = Heartbeat(self.store, job_id, self.settings.job_heartbeat_seconds, self._clock)
@@ -163,14 +164,34 @@ class HarvestRunner:
         except BaseException:
             log.warning("harvest job %s of source %s interrupted", job_id, name)
             self.store.finish_job(job_id, job.outcome("failed", INTERRUPTED), self._clock())
+            self._plan(source, job_started, "failed")
             raise
         self.store.finish_job(job_id, outcome, self._clock())
+        self._plan(source, job_started, outcome.status)
         keep_today(self.store, self.index, self._clock())  # the daily quality history (issue 13)
         return _report(source.name, job_id, outcome, time.monotonic() - started)
 
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        return self._clock
+
+    def settle(self) -> bool:
+        """Put back engine settings a killed job left changed, if no job is alive (see ``jobs.settle_engine``)."""
+        stale = timedelta(seconds=self.settings.job_stale_seconds)
+        return settle_engine(self.store, self.index, self._clock(), stale)
+
+    @property
+    def backoff_cap(self) -> timedelta:
+        return timedelta(hours=self.settings.schedule_backoff_max_hours)
+
+    def _plan(self, source: SourceRow, job_started: datetime, status: str) -> None:
+        """The source's next run (and its failures in a row), whoever ran this job."""
+        plan_next(self.store, source, job_started, status, self._clock(), self.backoff_cap)
+
     def reap(self) -> list[StuckJob]:
         """End the jobs whose process is gone (a killed harvest), so their sources can run again."""
-        return reap(self.store, self._clock(), timedelta(seconds=self.settings.job_stale_seconds))
+        stale = timedelta(seconds=self.settings.job_stale_seconds)
+        return reap(self.store, self._clock(), stale, self.backoff_cap)
 
     def index_pending(self) -> int:
         """Bring the search index up to the store after an engine outage: index the live records it lacks
@@ -184,9 +205,9 @@ class HarvestRunner:
             self.index.remove(chunk)
             self.store.mark_indexed([(i, None) for i in chunk])
         ids = self.store.pending_index_ids()
+        ids = sorted(set(ids) - unpublished(self.store, ids))  # merged into another source's dataset
         for start in range(0, len(ids), batch):
-            rows = self.store.get_records(ids[start : start + batch])
-            docs = annotated(self.store, [doc_from_row(r) for r in rows])  # keep core flags and popularity
+            docs = annotated(self.store, search_docs(self.store, ids[start : start + batch]))  # keep core, popularity
             self.index.index(docs)
             self.store.mark_indexed([(d.id, d.content_hash) for d in docs])
         return len(ids) + len(removals)
@@ -319,7 +340,18 @@ class _Job:
         self.tally.updated += len(changed)
         for one in prepared:
             self._report_issues(one)
-        self._index([self._dated(p, now) for p in prepared])
+        written = [Written(p.write.id, p.write.source_id, p.write.dataset) for p in prepared]
+        regrouped = regroup(self.runner.store, written, [], self.runner.settings.duplicate_policy(), now)
+        self._index(self._merged([self._dated(p, now) for p in prepared], regrouped))
+
+    def _merged(self, docs: list[SearchDoc], regrouped: Regrouped) -> list[SearchDoc]:
+        """The batch's documents as the catalog publishes them: records merged into another source's
+        dataset leave the index, merged datasets (and records back on their own) are rebuilt from the store."""
+        if not regrouped.refresh and not regrouped.hidden:
+            return docs
+        self._unindex(sorted(regrouped.hidden))
+        redo = regrouped.refresh | regrouped.hidden
+        return [d for d in docs if d.id not in redo] + search_docs(self.runner.store, sorted(regrouped.refresh))
 
     def _dated(self, prepared: Prepared, now: datetime) -> SearchDoc:
         """The search document with the times the store just wrote (first seen, last changed)."""
@@ -403,6 +435,8 @@ class _Job:
             return self.outcome("suspicious", shrink)
         withdrawn = store.withdraw_missing(self.source.id, self.tally.seen, now)
         self._unindex(withdrawn)
+        regrouped = regroup(store, [], withdrawn, self.runner.settings.duplicate_policy(), now)
+        self._index(self._merged([], regrouped))
         self._save_state(now, full=True)
         return self.outcome("succeeded", self._summary(None), withdrawn=len(withdrawn))
 

@@ -7,6 +7,9 @@ elsewhere, when its heartbeat is older than ``NUTMEG_JOB_STALE_SECONDS``. The ne
 ends such jobs as failed (:func:`reap`), so a killed harvest never keeps its source locked; ``nutmeg
 doctor`` lists them (:func:`stuck_jobs`) and ``nutmeg job cancel`` ends one by hand (:func:`cancel`).
 
+Whenever a job ends — finished, failed, reaped or cancelled — :func:`plan_next` counts its source's
+failures in a row and plans its next run from its schedule (backing off while it keeps failing).
+
 A running job whose row is no longer ``running`` (cancelled, or ended by another process) learns it at its
 next heartbeat and stops at its next record without withdrawing anything.
 """
@@ -18,13 +21,19 @@ import os
 import socket
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from index.store import JobRow, Store, StoreError
+from catalog_api.schedule import ScheduleError, backed_off, next_run, parse
+from index.schedules import record_run, source_by_id
+from index.store import JobRow, NotFound, SourceRow, Store, StoreError
+
+if TYPE_CHECKING:
+    from index.search.base import SearchBackend
 
 log = logging.getLogger("nutmeg.harvest")
 
@@ -104,23 +113,76 @@ def stuck_jobs(store: Store, now: datetime, stale: timedelta) -> list[StuckJob]:
     return found
 
 
-def reap(store: Store, now: datetime, stale: timedelta) -> list[StuckJob]:
-    """End every abandoned job as failed so its source can run again; returns them."""
+BACKOFF_CAP = timedelta(hours=168)  # NUTMEG_SCHEDULE_BACKOFF_MAX_HOURS's default
+
+
+def reap(store: Store, now: datetime, stale: timedelta, backoff_cap: timedelta = BACKOFF_CAP) -> list[StuckJob]:
+    """End every abandoned job as failed so its source can run again (a failure like any other, for its
+    backoff); returns them."""
     ended = []
     for stuck in stuck_jobs(store, now, stale):
         if store.end_running_job(stuck.job.id, "failed", ABANDONED.format(reason=stuck.reason), now):
             log.warning("job %s of %s abandoned (%s); marked failed", stuck.job.id, stuck.source, stuck.reason)
             ended.append(stuck)
+            _plan_by_name(store, stuck.source, stuck.job.started_at, "failed", now, backoff_cap)
     return ended
 
 
-def cancel(store: Store, job_id: int, now: datetime) -> JobRow:
+def settle_engine(store: Store, index: SearchBackend, now: datetime, stale: timedelta) -> bool:
+    """Put back the search-engine settings a killed job left changed (the relaxed refresh interval), when
+    no job is alive anywhere (a live one may have relaxed them on purpose); True when it did. An in-memory
+    store belongs to this process alone: nothing to put back, and its one connection is not shared."""
+    if store.in_memory:
+        return False
+    if any(why_abandoned(job, now, stale) is None for job, _ in store.running_jobs()):
+        return False
+    return index.settle()
+
+
+def cancel(store: Store, job_id: int, now: datetime, backoff_cap: timedelta = BACKOFF_CAP) -> JobRow:
     """Mark a running job cancelled (its source can run again at once; if its process is alive it stops
     at its next record). Raises ``NotFound``, or ``StoreError`` if the job is not running."""
     job = store.get_job(job_id)
     if not store.end_running_job(job_id, CANCELLED, "cancelled by an operator; nothing was withdrawn", now):
         raise StoreError(f"job {job_id} is not running (it {job.status})")
+    source = source_by_id(store, job.source_id)
+    if source is not None:
+        plan_next(store, source, job.started_at, CANCELLED, now, backoff_cap)
     return store.get_job(job_id)
+
+
+def _plan_by_name(store: Store, name: str, started: datetime, status: str, now: datetime, cap: timedelta) -> None:
+    with suppress(NotFound):  # removed meanwhile
+        plan_next(store, store.get_source(name), started, status, now, cap)
+
+
+def failures_after(previous: int, status: str) -> int:
+    """Failed runs in a row once a job ended with ``status`` (held back or cancelled: no change)."""
+    if status == "failed":
+        return previous + 1
+    if status in ("succeeded", "unchanged"):
+        return 0
+    return previous
+
+
+def plan_next(
+    store: Store, source: SourceRow, started: datetime, status: str, now: datetime, cap: timedelta
+) -> datetime | None:
+    """After a job of ``source`` that started at ``started`` ended with ``status``: store its failures in
+    a row and its next run (None: on demand, or its schedule has no run left), and free the worker's
+    lease; returns the next run."""
+    failures = failures_after(source.consecutive_failures, status)
+    planned: datetime | None = None
+    if source.schedule:
+        try:
+            schedule = parse(source.schedule, source.name)
+        except ScheduleError:
+            log.warning("source %s has an unreadable schedule %r; not planned", source.name, source.schedule)
+        else:
+            normal = next_run(schedule, started, now)
+            planned = backed_off(schedule, normal, failures, cap) if normal is not None else None
+    record_run(store, source.id, planned, failures)
+    return planned
 
 
 class Heartbeat:

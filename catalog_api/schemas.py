@@ -7,7 +7,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mappings.model import Dataset, RecordIssue
+from mappings.model import Dataset, Distribution, RecordIssue
 
 T = TypeVar("T")
 Freshness = Literal["fresh", "due", "stale", "unknown"]
@@ -20,6 +20,16 @@ class Public(BaseModel):
 class FacetValue(Public):
     value: str
     count: int
+
+
+class Provenance(Public):
+    """One source that lists the dataset (several when the same dataset was harvested from several)."""
+
+    source: str
+    original_identifier: str
+    first_seen: datetime
+    last_seen: datetime
+    winner: bool = Field(description="this source's record is the one shown (its id, and the fields it wins)")
 
 
 class QualityReason(Public):
@@ -63,6 +73,7 @@ class DatasetSummary(Public):
     html_url: str
     api_url: str
     score: float | None = None
+    provenance: list[Provenance] = Field(default_factory=list, description="every source that lists it")
     freshness: Freshness = Field("unknown", description="fresh, due, stale or unknown (against accrualPeriodicity)")
     quality: Quality | None = None
 
@@ -132,14 +143,47 @@ class CorePublic(Public):
     used_by: list[OrganizationRef] = []
 
 
+# -- link checks (catalog_api/linkcheck) -------------------------------------------------------------
+
+
+class LinkStatusPublic(Public):
+    """What the link checker last found at a distribution's links: the worst of its downloadURL and
+    accessURL (broken, then redirected, then unchecked, then ok)."""
+
+    status: Literal["ok", "redirected", "broken", "unchecked"] = Field(
+        description="ok: answers; redirected: moved permanently (301/308), publish the new address; "
+        "broken: 4xx, 5xx, no answer or not a URL; unchecked: not checked (yet, or robots.txt forbids it)"
+    )
+    checked_at: datetime | None = Field(None, description="when it was last checked (UTC)")
+    http_status: int | None = Field(
+        None, description="the answer that decided the state (the 301/308 of a moved link); null: none"
+    )
+    url: str | None = Field(None, description="which of the distribution's links this describes")
+    final_url: str | None = Field(None, description="where its redirects end, if it is redirected")
+
+
+class DistributionPublic(Distribution):
+    link_status: LinkStatusPublic = Field(alias="link_status")
+
+
+class DatasetDetail(Dataset):
+    """The dataset's DCAT-US fields, each distribution with its ``link_status``."""
+
+    distribution: list[DistributionPublic] = Field(default_factory=list)  # type: ignore[assignment]  # narrower
+
+
+# ---------------------------------------------------------------------------------------------------
+
+
 class DatasetPublic(Public):
     id: str
     html_url: str
     api_url: str
-    dataset: Dataset
+    dataset: DatasetDetail
     catalog: CatalogInfo
     usage: UsagePublic = UsagePublic()
     core: CorePublic | None = None  # null: not a core dataset
+    provenance: list[Provenance] = Field(default_factory=list, description="every source that lists it")
     collections: list[str] = Field(default_factory=list, description="slugs of the collections it is in now")
     freshness: Freshness = "unknown"
     quality: Quality | None = None
@@ -153,12 +197,15 @@ class SourcePublic(Public):
     description: str | None = None
     publisher: str | None = None
     options: dict[str, Any] = Field(default_factory=dict)
-    schedule: str | None = None
+    schedule: str | None = Field(None, description="cron (UTC) or ISO 8601; null: harvested only when asked")
     enabled: bool
     created_at: datetime
     last_success_at: datetime | None = None
     last_job_at: datetime | None = None
     datasets: int = 0
+    next_run_at: datetime | None = Field(None, description="when the worker harvests it next (null: not planned)")
+    consecutive_failures: int = Field(0, description="its harvests that failed in a row, latest first")
+    failing: bool = Field(False, description="failed NUTMEG_SCHEDULE_FLAG_AFTER times in a row: the worker backs off")
 
 
 class JobPublic(Public):

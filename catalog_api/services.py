@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from catalog_api.harvesting import HarvestRunner
+from catalog_api.harvesting import HarvestRunner, utcnow
 from catalog_api.secret import signing_key
 from catalog_api.settings import Settings
 from harvesters.http import HttpClient
@@ -43,8 +43,9 @@ class Services:
         self.store.close()
 
 
-def build_services(settings: Settings) -> Services:
-    """Open the store (migrated to the newest schema), the search backend and the harvest runner."""
+def build_services(settings: Settings, clock: Callable[[], datetime] = utcnow) -> Services:
+    """Open the store (migrated to the newest schema), the search backend and the harvest runner; ``clock``
+    is the one every job, schedule and freshness decision reads."""
     store = Store(settings.database_url)
     store.migrate()
     index = open_backend(
@@ -56,5 +57,5 @@ def build_services(settings: Settings) -> Services:
     def http_factory(allow_private: bool) -> HttpClient:
         return HttpClient(settings.http_policy(allow_private=allow_private))
 
-    runner = HarvestRunner(store, index, settings, http_factory)
-    return Services(settings, store, index, runner, signing_key(settings))
+    runner = HarvestRunner(store, index, settings, http_factory, clock)
+    return Services(settings, store, index, runner, signing_key(settings), clock)

@@ -9,17 +9,30 @@ import ipaddress
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from harvesters import DEFAULT_USER_AGENT
 
 if TYPE_CHECKING:  # imported where used: the CLI's light commands load settings without httpx or jsonschema
     from harvesters.http import HttpPolicy, IPNetwork
+    from harvesters.linkcheck import LinkPolicy
+    from index.duplicates import Policy as DuplicatePolicy
     from mappings.datajson import CatalogDefaults
     from mappings.validation import Profile
 
 ACCESS_LEVELS = ("public", "restricted public", "non-public")
+
+
+class PrecedenceSetting(BaseModel):
+    """Between records of sources ``winner`` and ``loser`` that are one dataset, ``winner``'s values win
+    (only for ``fields``, data.json names, when given)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    winner: str
+    loser: str
+    fields: list[str] = Field(default_factory=list)
 
 
 class Settings(BaseSettings):
@@ -111,6 +124,38 @@ class Settings(BaseSettings):
         120.0, gt=0, description="a running job silent this long (on another host) is taken as dead and failed"
     )
 
+    # schedules and the worker (issue 13; catalog_api/schedule.py, catalog_api/worker.py)
+    schedule_default: str = Field(
+        "H H(1-5) * * *",
+        description="schedule of a new source given none: cron (UTC; H = from the source's name) or ISO 8601; off",
+    )
+    schedule_backoff_max_hours: float = Field(
+        168.0, gt=0, description="longest a failing source's next run is put off past its schedule (backoff cap)"
+    )
+    schedule_flag_after: int = Field(3, ge=1, description="failed runs in a row after which a source is flagged")
+    worker_poll_seconds: float = Field(30.0, gt=0, description="how often `nutmeg worker` looks for due work")
+
+    # link checks (catalog_api/linkcheck): every downloadURL and accessURL, politely
+    link_checks: bool = Field(
+        True, description="the worker checks links every link_check_schedule (`nutmeg check links` runs regardless)"
+    )
+    link_check_schedule: str = Field(
+        "PT1H",
+        description="how often the worker looks for links due a check (ISO 8601 duration)",
+    )
+    link_check_interval: str = Field("P3D", description="a link is checked again once this long has passed (ISO 8601)")
+    link_check_timeout: float = Field(10.0, gt=0, description="seconds to wait for a link's connection or a read")
+    link_check_max_seconds: float = Field(30.0, gt=0, description="seconds one link's check may take in all")
+    link_check_max_redirects: int = Field(10, ge=0, description="redirects followed per link (each one recorded)")
+    link_check_workers: int = Field(8, ge=1, description="links checked at once (threads), across hosts")
+    link_check_host_concurrency: int = Field(2, ge=1, description="links of one host checked at once")
+    link_check_host_delay: float = Field(1.0, ge=0, description="seconds between two checks of one host")
+    link_check_max_crawl_delay: float = Field(
+        60.0, ge=0, description="the longest robots.txt Crawl-delay obeyed (seconds); longer ones are cut to it"
+    )
+    link_check_history: int = Field(20, ge=1, description="checks kept per link (older ones are dropped)")
+    link_check_batch: int = Field(200, ge=1, description="link results written per store transaction")
+
     # API
     max_per_page: int = Field(100, ge=1, description="largest page size of the search API")
     max_result_window: int = Field(10_000, ge=1, description="deepest page*per_page; use the cursor past it")
@@ -165,6 +210,33 @@ class Settings(BaseSettings):
         None, description="TOML file of the census's critical datasets; unset: the bundled catalog_api/census.toml"
     )
 
+    # duplicates across sources (index/duplicates.py, docs/duplicates.md)
+    duplicate_title_similarity: float = Field(
+        95.0, ge=50, le=100, description="rapidfuzz ratio (0-100) at which two same-publisher titles are one dataset"
+    )
+    duplicate_precedence: list[PrecedenceSetting] = Field(
+        default_factory=list,
+        description='per pair of sources, whose fields win: JSON [{"winner": A, "loser": B, "fields": [...]}]',
+    )
+
+    @field_validator("duplicate_precedence")
+    @classmethod
+    def _precedence_fields(cls, value: list[PrecedenceSetting]) -> list[PrecedenceSetting]:
+        from mappings.model import Dataset
+
+        known = {f.alias or name for name, f in Dataset.model_fields.items()}
+        for rule in value:
+            unknown = sorted(set(rule.fields) - known)
+            if unknown:
+                raise ValueError(f"unknown dataset field(s) {unknown} in the rule for {rule.winner}/{rule.loser}")
+        return value
+
+    def duplicate_policy(self) -> DuplicatePolicy:
+        from index.duplicates import Policy, PrecedenceRule
+
+        rules = tuple(PrecedenceRule(r.winner, r.loser, tuple(r.fields)) for r in self.duplicate_precedence)
+        return Policy(self.duplicate_title_similarity, rules)
+
     @field_validator(
         "default_bureau_code", "default_program_code", "harvest_allowed_networks", "trusted_proxies", mode="before"
     )
@@ -202,12 +274,30 @@ class Settings(BaseSettings):
             raise ValueError("must be at least 32 characters: python -c 'import secrets; print(secrets.token_hex())'")
         return value
 
+    @field_validator("link_check_schedule", "link_check_interval")
+    @classmethod
+    def _link_durations(cls, value: str) -> str:
+        from catalog_api.schedule import parse_interval
+
+        parse_interval(value)  # a ValueError names the value and the form wanted
+        return value
+
     @field_validator("job_stale_seconds")
     @classmethod
     def _stale_after_beats(cls, value: float, info: ValidationInfo) -> float:
         beat = info.data.get("job_heartbeat_seconds")
         if beat is not None and value < 3 * beat:
             raise ValueError(f"must be at least 3 heartbeats (NUTMEG_JOB_HEARTBEAT_SECONDS={beat:g}), or live jobs die")
+        return value
+
+    @field_validator("schedule_default")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        from catalog_api.schedule import OFF_WORDS, parse
+
+        if value == cls.model_fields["schedule_default"].default or value.strip().lower() in OFF_WORDS:
+            return value  # the default is known good: no croniter import at every CLI start
+        parse(value, "example")  # ScheduleError is a ValueError: named with the key like any other
         return value
 
     @field_validator("database_url")
@@ -282,6 +372,23 @@ class Settings(BaseSettings):
             host_delay=self.harvest_host_delay,
             user_agent=self.harvest_user_agent,
             file_root=Path(self.demo_root) if self.demo_root else None,
+        )
+
+    def link_policy(self) -> LinkPolicy:
+        from harvesters.linkcheck import LinkPolicy
+
+        harvest = self.http_policy()
+        return LinkPolicy(
+            timeout=self.link_check_timeout,
+            max_seconds=self.link_check_max_seconds,
+            max_redirects=self.link_check_max_redirects,
+            workers=self.link_check_workers,
+            host_concurrency=self.link_check_host_concurrency,
+            host_delay=self.link_check_host_delay,
+            max_crawl_delay=self.link_check_max_crawl_delay,
+            allow_private=harvest.allow_private,
+            allowed_networks=harvest.allowed_networks,
+            user_agent=self.harvest_user_agent,
         )
 
     def catalog_defaults(self) -> CatalogDefaults:

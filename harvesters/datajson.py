@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator, Mapping
+from contextlib import suppress
 from enum import StrEnum
 from functools import partial
 from typing import Any, ClassVar
@@ -40,7 +41,7 @@ from harvesters.datajson_forms import (
     upgrade_v10,
 )
 from harvesters.errors import ParseError, RecordError
-from harvesters.fieldcaps import cap_record
+from harvesters.fieldcaps import FieldCaps, cap_record
 from harvesters.http import Fetched
 from harvesters.jsonstream import JsonByteStream
 from mappings.dcatus import DATASET_FIELDS, json_to_graph
@@ -122,9 +123,8 @@ class DataJsonHarvester(Harvester):
         if not isinstance(raw, Mapping):
             return SkippedRecord(None, f"{where} is a {type(raw).__name__}, not an object", where)
         identifier = _identifier(raw)
-        raw, cut = cap_record(dict(raw), self.source.caps)
         try:
-            data = canonical_json(raw)
+            raw, cut, data = capped_json(raw, self.source.caps)
         except orjson.JSONEncodeError as exc:
             return SkippedRecord(identifier, f"{where} cannot be read: {exc}", where)
         if identifier is None:
@@ -140,6 +140,21 @@ class DataJsonHarvester(Harvester):
         profile = Profile.FEDERAL if self.source.federal else Profile.NON_FEDERAL
         build = partial(build_record, raw, dialect, profile, tuple(cut))
         return HarvestedRecord(identifier, content_hash(data), data, build)
+
+
+def capped_json(raw: Mapping[str, Any], caps: FieldCaps) -> tuple[dict[str, Any], list[RecordIssue], bytes]:
+    """The record with over-long values cut, what was cut, and its canonical bytes.
+
+    A record whose canonical JSON is shorter than the smallest cap cannot hold a value over any cap (a
+    string's UTF-8 bytes are never more than its JSON form's), so the walk through every value is
+    skipped for it: most records of a catalog. Raises ``orjson.JSONEncodeError`` for a record that has
+    no JSON form."""
+    with suppress(orjson.JSONEncodeError):
+        data = canonical_json(raw)
+        if len(data) <= min(caps.max_field_bytes, caps.max_spatial_bytes):
+            return dict(raw), [], data
+    record, cut = cap_record(dict(raw), caps)
+    return record, cut, canonical_json(record)
 
 
 def build_record(

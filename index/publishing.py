@@ -12,8 +12,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
+from index.duplicates import HIDDEN, last_regrouped, merged_rows
 from index.store import RecordRow, Store
 from index.tables import records
 
@@ -67,7 +68,7 @@ class Moments:
     last_changed: datetime
 
 
-_LIVE = records.c.withdrawn.is_(False)
+_LIVE = and_(records.c.withdrawn.is_(False), records.c.id.not_in(HIDDEN))  # published: live, not merged away
 
 
 def catalog_version(store: Store) -> CatalogVersion:
@@ -80,6 +81,9 @@ def catalog_version(store: Store) -> CatalogVersion:
     with store.engine.connect() as connection:
         count, changed = connection.execute(live).one()
         newest_withdrawal = connection.execute(withdrawn).scalar()
+    regrouped = last_regrouped(store)  # a merged dataset changes when another source's record does
+    if regrouped is not None and (changed is None or regrouped > changed):
+        changed = regrouped
     return CatalogVersion(int(count), changed, newest_withdrawal)
 
 
@@ -119,7 +123,7 @@ def iter_live(store: Store, *, offset: int, limit: int, batch: int = 10_000) -> 
 def record_page(store: Store, *, offset: int, limit: int) -> list[RecordRow]:
     """Whole live records ``offset``… in id order (a catalog page)."""
     ids = [item.id for item in list_live(store, offset=offset, limit=limit)]
-    found = {row.id: row for row in store.get_records(ids)}
+    found = {row.id: row for row in merged_rows(store, store.get_records(ids))}
     return [found[i] for i in ids if i in found and not found[i].withdrawn]
 
 

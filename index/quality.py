@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select
 
+from index.duplicates import HIDDEN
 from index.search.base import Average, BackendUnavailable, SearchBackend, SearchError, SearchQuery
 from index.store import ExportRow, Store
 from index.tables import quality_daily, records, sources
@@ -55,8 +56,8 @@ def problem_rows(
         query = query.where(records.c.withdrawn.is_(False), records.c.id > last)
         if source_id is not None:
             query = query.where(records.c.source_id == source_id)
-        if organization_id is not None:
-            query = query.where(records.c.organization_id == organization_id)
+        if organization_id is not None:  # an organization's datasets: each merged dataset once
+            query = query.where(records.c.organization_id == organization_id, records.c.id.not_in(HIDDEN))
         with store.engine.connect() as connection:
             found = connection.execute(query.order_by(records.c.id).limit(batch)).all()
         rows = [ProblemRow(ExportRow(*r[:7]), list(r[7] or [])) for r in found]

@@ -13,6 +13,7 @@ from itertools import pairwise
 
 from sqlalchemy import func, select
 
+from index.duplicates import HIDDEN
 from index.store import JobRow, Store
 from index.tables import harvest_jobs, records, sources
 
@@ -52,6 +53,7 @@ def additions(store: Store, bounds: Sequence[datetime]) -> list[int]:
                 select(func.count())
                 .select_from(records)
                 .where(records.c.withdrawn.is_(False), records.c.first_seen >= low, records.c.first_seen < high)
+                .where(records.c.id.not_in(HIDDEN))
             )
             counts.append(int(connection.execute(query).scalar_one()))
     return counts
@@ -62,7 +64,7 @@ def newest_records(store: Store, limit: int = 10) -> list[NewRecord]:
     query = (
         select(records.c.id, records.c.title, sources.c.name, records.c.first_seen)
         .join(sources, sources.c.id == records.c.source_id)
-        .where(records.c.withdrawn.is_(False))
+        .where(records.c.withdrawn.is_(False), records.c.id.not_in(HIDDEN))
         .order_by(records.c.first_seen.desc(), records.c.id.desc())
         .limit(limit)
     )

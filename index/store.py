@@ -88,6 +88,8 @@ class SourceRow:
     last_job_at: datetime | None
     credentials: dict[str, Any] | None = field(default=None, repr=False)  # never printed
     organization_id: int | None = None
+    next_run_at: datetime | None = None  # planned by the worker's schedule (index/schedules.py)
+    consecutive_failures: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,39 +336,35 @@ class Store:
 
     def start_job(self, source_id: int, now: datetime, owner: str | None = None) -> int:
         """Open a job; refuses while another job of the same source is running (a job whose process is
-        gone is ended first by ``catalog_api.jobs.reap``)."""
-        with self.engine.begin() as connection:
-            running = connection.execute(
-                select(harvest_jobs.c.id, harvest_jobs.c.started_at).where(
-                    harvest_jobs.c.source_id == source_id, harvest_jobs.c.status == RUNNING
-                )
-            ).first()
-            if running is not None:
-                job_id, started = running
-                raise Conflict(
-                    f"job {job_id} of this source is still running (started {started:%Y-%m-%d %H:%M} UTC); "
-                    f"if it is stuck, `nutmeg job cancel {job_id}`"
-                )
-            result = connection.execute(
-                insert(harvest_jobs).values(
-                    source_id=source_id,
-                    started_at=now,
-                    status=RUNNING,
-                    listed=0,
-                    new=0,
-                    updated=0,
-                    unchanged=0,
-                    withdrawn=0,
-                    failed=0,
-                    skipped=0,
-                    stats={},
-                    owner=owner,
-                    heartbeat_at=now,
-                )
-            )
-            job_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
+        gone is ended first by ``catalog_api.jobs.reap``). The partial unique index
+        ``uq_harvest_jobs_running`` decides, in the one statement that opens the job, so it holds between
+        processes and machines too."""
+        values = {name: 0 for name in ("listed", "new", "updated", "unchanged", "withdrawn", "failed", "skipped")}
+        statement = insert(harvest_jobs).values(
+            source_id=source_id, started_at=now, status=RUNNING, stats={}, owner=owner, heartbeat_at=now, **values
+        )
+        try:
+            with self.engine.begin() as connection:
+                result = connection.execute(statement)
+        except IntegrityError as exc:
+            raise Conflict(self._still_running(source_id)) from exc
+        job_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
         assert isinstance(job_id, int)
         return job_id
+
+    def _still_running(self, source_id: int) -> str:
+        query = select(harvest_jobs.c.id, harvest_jobs.c.started_at).where(
+            harvest_jobs.c.source_id == source_id, harvest_jobs.c.status == RUNNING
+        )
+        with self.engine.connect() as connection:
+            running = connection.execute(query).first()
+        if running is None:  # it ended between the two statements
+            return "another job of this source was running a moment ago; try again"
+        job_id, started = running
+        return (
+            f"job {job_id} of this source is still running (started {started:%Y-%m-%d %H:%M} UTC); "
+            f"if it is stuck, `nutmeg job cancel {job_id}`"
+        )
 
     def running_jobs(self) -> list[tuple[JobRow, str]]:
         """Every job marked running, with its source's name, oldest first."""

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 
 
@@ -97,6 +98,11 @@ sources = Table(
     Column("last_job_at", UTCDateTime),
     Column("credentials", JSON),  # headers / basic auth sent to the source's own host; never shown
     Column("organization_id", Integer),  # organizations.id, checked by the store (no table rebuild on SQLite)
+    # -- the worker's plan (issue 13; index/schedules.py) --
+    Column("next_run_at", UTCDateTime),  # when the worker harvests it next (planned as each job ends)
+    Column("consecutive_failures", Integer, nullable=False, server_default="0"),  # failed runs in a row
+    Column("lease_owner", String(200)),  # the worker that claimed its due run (node/pid)
+    Column("lease_until", UTCDateTime),  # … until then; another worker may claim it after
 )
 
 harvest_jobs = Table(
@@ -119,6 +125,14 @@ harvest_jobs = Table(
     Column("owner", String(200)),  # node/pid of the process running it
     Column("heartbeat_at", UTCDateTime),  # last sign of life while running
     Index("ix_harvest_jobs_source_started", "source_id", "started_at"),
+    # one running job per source, whoever starts it (workers on other machines, `nutmeg harvest`, the API)
+    Index(
+        "uq_harvest_jobs_running",
+        "source_id",
+        unique=True,
+        sqlite_where=text("status = 'running'"),
+        postgresql_where=text("status = 'running'"),
+    ),
 )
 
 records = Table(
@@ -250,6 +264,124 @@ web_sessions = Table(
     Column("csrf_token", String(64), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
+)
+
+# -- link checks (index/linkchecks.py) ----------------------------------------------------------------
+# One row per distinct downloadURL/accessURL, its latest state and validators; which records use it; a
+# bounded history of checks per URL; and the checker's runs.
+
+link_targets = Table(
+    "link_targets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("url_hash", String(64), nullable=False, unique=True),  # sha256 of url: URLs are too long to index
+    Column("url", Text, nullable=False),
+    Column("host", String(255), nullable=False),
+    Column("allow_private", Boolean, nullable=False, default=False),  # a source using it may reach private hosts
+    Column("status", String(12), nullable=False, default="unchecked"),
+    Column("http_status", Integer),
+    Column("checked_at", UTCDateTime),
+    Column("final_url", Text),
+    Column("message", Text),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Index("ix_link_targets_checked_at", "checked_at"),
+)
+
+link_uses = Table(
+    "link_uses",
+    metadata,
+    Column("record_id", String(32), primary_key=True),
+    Column("position", Integer, primary_key=True),  # the distribution's place in the dataset, from 0
+    Column("field", String(12), primary_key=True),  # downloadURL or accessURL
+    Column("target_id", Integer, ForeignKey("link_targets.id", ondelete="CASCADE"), nullable=False),
+    Index("ix_link_uses_target", "target_id"),
+)
+
+link_records = Table(  # the content hash of each record whose links are in link_uses (what a sync compares)
+    "link_records",
+    metadata,
+    Column("record_id", String(32), primary_key=True),
+    Column("content_hash", String(64), nullable=False),
+)
+
+link_checks = Table(
+    "link_checks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("target_id", Integer, ForeignKey("link_targets.id", ondelete="CASCADE"), nullable=False),
+    Column("checked_at", UTCDateTime, nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("http_status", Integer),
+    Column("method", String(8)),
+    Column("final_url", Text),
+    Column("redirects", JSON, nullable=False),  # [{"status", "url"}] hop by hop
+    Column("not_modified", Boolean, nullable=False, default=False),
+    Column("message", Text),
+    Column("elapsed_ms", Integer),
+    Index("ix_link_checks_target", "target_id", "id"),
+)
+
+link_check_runs = Table(
+    "link_check_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("scope", Text),  # a source's name, or null for every link
+    Column("status", String(20), nullable=False),
+    Column("counts", JSON, nullable=False),
+    Column("heartbeat_at", UTCDateTime),  # a running pass's last sign of life (each batch written)
+    Column("running", Boolean, unique=True),  # true while under way, else null: one pass at a time, everywhere
+)
+
+# -- duplicates across sources (index/duplicates.py; migration 0011) ------------------------------------
+
+duplicate_keys = Table(
+    "duplicate_keys",
+    metadata,
+    Column("record_id", String(32), ForeignKey("records.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(255), primary_key=True),  # i:identifier, u:url, t:publisher|title tokens (blocking)
+    Column("source_id", Integer, nullable=False),
+    Column("detail", Text),  # t: keys: the normalized title the fuzzy comparison reads
+    Index("ix_duplicate_keys_key", "key"),
+)
+
+duplicate_members = Table(
+    "duplicate_members",
+    metadata,
+    Column("record_id", String(32), ForeignKey("records.id", ondelete="CASCADE"), primary_key=True),
+    Column("dataset_id", String(32), nullable=False),  # the merged dataset's id: its winning record's id
+    Column("source_id", Integer, nullable=False),
+    Column("reason", String(20), nullable=False),  # identifier, url or title: the strongest link that holds it
+    Column("merged", JSON),  # on the winner's row: the merged dataset (DCAT-US JSON), fields by precedence
+    Column("winners", JSON),  # on the winner's row: field -> id of the record that supplied it
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_duplicate_members_dataset", "dataset_id"),
+)
+
+duplicate_splits = Table(
+    "duplicate_splits",
+    metadata,
+    Column("record_a", String(32), primary_key=True),  # the smaller id of the pair (no foreign key: a split
+    Column("record_b", String(32), primary_key=True),  # outlives its source's removal and re-adding)
+    Column("by", Text, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_duplicate_splits_b", "record_b"),
+)
+
+# the worker's periodic tasks other than harvests (link checks, previews, …): one row each, claimed by one
+# worker at a time like a source's run (index/schedules.py)
+worker_tasks = Table(
+    "worker_tasks",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("next_run_at", UTCDateTime),
+    Column("lease_owner", String(200)),
+    Column("lease_until", UTCDateTime),
+    Column("last_started_at", UTCDateTime),
+    Column("last_finished_at", UTCDateTime),
+    Column("last_message", Text),
 )
 
 # -- collections (index/collections.py) ------------------------------------------------------------

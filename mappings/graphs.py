@@ -41,18 +41,33 @@ class RecordStore(Store):
         self.identifier = identifier
         self._spo: _Index = {}
         self._pos: _Index = {}
+        self._pos_built = False
         self._namespaces: dict[str, URIRef] = {}
         self._prefixes: dict[URIRef, str] = {}
 
     def add(self, triple: Triple, context: Any, quoted: bool = False) -> None:
         s, p, o = triple
         self._spo.setdefault(s, {}).setdefault(p, {})[o] = None
-        self._pos.setdefault(p, {}).setdefault(o, {})[s] = None
+        if self._pos_built:
+            self._pos.setdefault(p, {}).setdefault(o, {})[s] = None
+
+    def _by_predicate(self) -> _Index:
+        """The predicate/object index, built on the first lookup that needs it: a record's graph is
+        mostly read by subject (mapping, writers), so filling it on every add was wasted work."""
+        if not self._pos_built:
+            for s, by_predicate in self._spo.items():
+                for p, objects in by_predicate.items():
+                    by_object = self._pos.setdefault(p, {})
+                    for o in objects:
+                        by_object.setdefault(o, {})[s] = None
+            self._pos_built = True
+        return self._pos
 
     def remove(self, triple: Any, context: Any = None) -> None:
         for (s, p, o), _ in list(self.triples(triple)):
             del self._spo[s][p][o]
-            del self._pos[p][o][s]
+            if self._pos_built:
+                del self._pos[p][o][s]
 
     def triples(self, triple_pattern: Any, context: Any = None) -> Iterator[tuple[Triple, Iterator[Any]]]:
         s, p, o = triple_pattern
@@ -70,7 +85,7 @@ class RecordStore(Store):
                 elif o in objects:
                     yield s, pred, o
         elif p is not None:
-            by_object = self._pos.get(p, {})
+            by_object = self._by_predicate().get(p, {})
             wanted = [o] if o is not None else list(by_object)
             for obj in wanted:
                 yield from ((subj, p, obj) for subj in list(by_object.get(obj, {})))

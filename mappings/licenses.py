@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 from mappings.richtext import looks_like_html, plain_text
 
@@ -286,7 +286,12 @@ def recognize(value: str | None) -> License | None:
     """The licence ``value`` names (a URL, a name, or a name with notes), or None when unknown."""
     if not value or not value.strip():
         return None
-    text = value.strip()[:2000]
+    return _recognize(value.strip()[:2000])
+
+
+@lru_cache(maxsize=4096)
+def _recognize(text: str) -> License | None:
+    """(A catalog names a handful of licences over and over: each spelling is looked up once.)"""
     if _URL_IN_TEXT.fullmatch(text):
         return _by_url(text)
     for url in _URL_IN_TEXT.findall(text):

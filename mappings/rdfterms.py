@@ -33,10 +33,26 @@ def text(value: str) -> Literal:
     return Literal(value)
 
 
+_DATES: dict[str, Literal] = {}
+_DATES_MAX = 50_000
+
+
 def date_literal(value: str) -> Literal:
     """A typed literal for valid ISO dates/datetimes, keeping the published lexical form exactly;
-    anything else (an interval, a typo such as month 13) stays a plain literal."""
+    anything else (an interval, a typo such as month 13) stays a plain literal.
+
+    Dates repeat across a catalog's records and a typed literal costs rdflib a parse of its value, so
+    each distinct string is made once (literals are immutable; the cache is bounded)."""
     value = value.strip()
+    found = _DATES.get(value)
+    if found is None:
+        if len(_DATES) >= _DATES_MAX:
+            _DATES.clear()
+        found = _DATES[value] = _date_literal(value)
+    return found
+
+
+def _date_literal(value: str) -> Literal:
     if _DATE.match(value) and _parses(date.fromisoformat, value):
         return Literal(value, datatype=XSD.date, normalize=False)
     if _DATETIME.match(value) and _parses(datetime.fromisoformat, value):

@@ -27,6 +27,9 @@ SHARED_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 def pytest_configure(config: pytest.Config) -> None:
     # harvest commands run inside the test process here: they must not lower the test run's priority
     os.environ.setdefault("NUTMEG_HARVEST_NICE", "0")
+    # the worker's link checks would try every distribution link of the fixture catalogs (real hosts):
+    # tests that want them turn them on, with links on loopback
+    os.environ.setdefault("NUTMEG_LINK_CHECKS", "0")
 
 
 @pytest.fixture(scope="session")

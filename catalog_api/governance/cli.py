@@ -208,7 +208,7 @@ def key_revoke(key_id: int) -> None:
 @click.option("--title", help="a new title")
 @click.option("--description", help="a new description")
 @click.option("--publisher", help="publisher for records that name none (and for feeds)")
-@click.option("--schedule", help="harvest every ISO 8601 duration, e.g. PT6H")
+@click.option("--schedule", help="cron in UTC ('30 2 * * *') or ISO 8601 ('PT6H', 'R/P1D'); 'off': only when asked")
 @click.option("--org", "organization", help="give the source (and its records) to this organization")
 @click.option("--no-check", is_flag=True, help="save a new URL without probing it")
 def source_update(name: str, organization: str | None, no_check: bool, **values: str | None) -> None:

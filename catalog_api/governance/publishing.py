@@ -26,6 +26,7 @@ from pydantic import ValidationError
 
 from catalog_api.errors import ApiError
 from catalog_api.governance.auth import Forbidden, Principal
+from catalog_api.merging import rematch
 from catalog_api.preparing import PrepareContext, Prepared, apply_overrides, prepared_record, with_source_publisher
 from catalog_api.services import Services
 from index.annotations import annotated
@@ -49,6 +50,7 @@ from index.governance import (
     withdraw_record,
 )
 from index.ids import record_id
+from index.linkchecks import link_states_of
 from index.search.base import BackendUnavailable
 from index.store import Conflict, NewSource, NotFound, RecordRow, SourceRow
 from mappings.model import Dataset, RecordIssue
@@ -146,14 +148,17 @@ def _store_and_index(services: Services, prepared: Prepared) -> None:
         services.store.write_records([], [write], now)
     else:
         services.store.write_records([write], [], now)
-    # with the times the store just wrote, and the dataset's core flag and popularity
-    doc = annotated(services.store, [doc_from_row(services.store.get_record(write.id))])[0]
+    row = services.store.get_record(write.id)  # with the times the store just wrote
+    # and the dataset's link states, core flag and popularity
+    doc = annotated(services.store, [doc_from_row(row, link_states_of(services.store, [row.dataset]))])[0]
     try:
         services.index.index([doc])
     except BackendUnavailable as exc:
         log.warning("search engine unavailable; dataset %s is stored and waits for indexing: %s", write.id, exc)
+        rematch(services, [write], [])
         return
     services.store.mark_indexed([(write.id, write.content_hash)])
+    rematch(services, [write], [])  # the same dataset may be harvested from another source
 
 
 def _publish(services: Services, organization: OrganizationRow, dataset: Dataset, existed: bool) -> str:
@@ -219,8 +224,9 @@ def _withdraw(services: Services, rid: str) -> None:
         services.index.remove([rid])
     except BackendUnavailable as exc:
         log.warning("search engine unavailable; dataset %s leaves it on the next run: %s", rid, exc)
-        return
-    services.store.mark_indexed([(rid, None)])
+    else:
+        services.store.mark_indexed([(rid, None)])
+    rematch(services, [], [rid])  # another source's listing of it is published on its own again
 
 
 # -- what a principal may do -----------------------------------------------------------------------

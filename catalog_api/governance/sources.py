@@ -11,8 +11,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from catalog_api.governance.sourcecheck import SourceCheckError, check_kind, check_name, check_url, probe
-from catalog_api.schedule import parse_interval
+from catalog_api.merging import forget
+from catalog_api.schedule import ScheduleError, normalize
 from index.governance import OPERATOR, Actor, audit, field_diff, update_source
+from index.schedules import replan
 from index.store import Conflict, NewSource, SourceRow, Store
 
 if TYPE_CHECKING:  # the CLI's `source add` imports this module: keep the app and the HTTP stack out of it
@@ -68,11 +70,7 @@ def check_spec(settings: Settings, spec: SourceSpec, *, probe_url: bool, option_
     check_name(spec.name)
     check_kind(spec.kind)
     check_url(spec.url)
-    if spec.schedule:
-        try:
-            parse_interval(spec.schedule)
-        except ValueError as exc:
-            raise SourceCheckError("schedule", f"{exc}; use an ISO 8601 duration such as PT6H or P1D") from exc
+    stored_schedule(spec.schedule, spec.name)
     headers = _probe_headers(spec.credentials)
     if probe_url and headers is not None:
         from harvesters.http import HttpClient
@@ -80,6 +78,15 @@ def check_spec(settings: Settings, spec: SourceSpec, *, probe_url: bool, option_
         with HttpClient(settings.http_policy(allow_private=spec.allow_private)) as http:
             http.authorize(spec.url, headers)
             probe(http, spec.url, spec.kind, option_hint=option_hint)
+
+
+def stored_schedule(text: str | None, name: str) -> str | None:
+    """The schedule to store for what was entered (None: only when asked); raises
+    :class:`SourceCheckError` on the ``schedule`` field."""
+    try:
+        return normalize(text, name)
+    except ScheduleError as exc:
+        raise SourceCheckError("schedule", str(exc)) from exc
 
 
 def _probe_headers(credentials: Mapping[str, Any] | None) -> dict[str, str] | None:
@@ -105,6 +112,7 @@ def register(
     """Check (see :func:`check_spec`) and save a new source; ``option_hint`` is how the caller names the
     kind in a suggestion (``--kind`` at the shell, ``kind`` in the API)."""
     check_spec(settings, spec, probe_url=check, option_hint=option_hint)
+    entered = spec.schedule if spec.schedule is not None else settings.schedule_default
     new = NewSource(
         name=spec.name,
         kind=spec.kind,
@@ -115,7 +123,7 @@ def register(
         options=dict(spec.options),
         federal=spec.federal,
         allow_private=spec.allow_private,
-        schedule=spec.schedule,
+        schedule=stored_schedule(entered, spec.name),
         organization_id=spec.organization_id,
         credentials=dict(spec.credentials) if spec.credentials else None,
     )
@@ -151,7 +159,11 @@ def change(
         check_spec(settings, spec, probe_url=check and "url" in wanted)
     if not wanted:
         return current
+    if "schedule" in wanted:
+        wanted["schedule"] = stored_schedule(wanted["schedule"], name)
     update_source(store, name, **wanted)
+    if "schedule" in wanted:
+        replan(store, name)  # the next run follows the new schedule
     row = store.get_source(name)
     changes = field_diff(_describe(current), _describe(row))
     audit(store, actor, "source.update", name, changes, datetime.now(UTC), None, row.organization_id)
@@ -163,6 +175,7 @@ def remove(services: Services, name: str, actor: Actor = OPERATOR) -> int:
     row = services.store.get_source(name)
     ids = [r.id for r in services.store.iter_records(live=None, source_id=row.id)]
     services.index.remove(ids)  # BackendUnavailable: nothing removed, the caller says so
+    forget(services, ids)  # datasets merged with other sources' records go on with theirs
     services.store.remove_source(name)
     changes = field_diff(_describe(row), None)
     audit(services.store, actor, "source.remove", name, changes, datetime.now(UTC), None, row.organization_id)

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import RedirectResponse
 
 from catalog_api.attention import core_public, usage_public
 from catalog_api.collections import collections_of
 from catalog_api.deps import JobId, PageNumber, ServicesDep, SettingsDep, api_url, html_url
 from catalog_api.judging import hit_freshness, record_judgement
+from catalog_api.linkcheck.views import with_link_statuses
 from catalog_api.openapi import errors
+from catalog_api.schedule import when_due
 from catalog_api.schemas import (
     CatalogInfo,
     DatasetPublic,
@@ -21,6 +24,7 @@ from catalog_api.schemas import (
     JobPublic,
     LocalEdit,
     Page,
+    Provenance,
     Quality,
     RecordErrorPublic,
     SearchResponse,
@@ -33,7 +37,9 @@ from catalog_api.settings import Settings
 from catalog_api.usage import count_use
 from catalog_api.web.provenance import local_edits
 from harvesters.credentials import redact_url
+from index.duplicates import dataset_of, merged_row, provenance
 from index.ids import id_from_slug
+from index.linkchecks import link_states_of
 from index.store import JobRow, SourceRow
 from mappings.model import Dataset, RecordIssue
 
@@ -53,17 +59,20 @@ def search_response(services: Services, params: SearchParams) -> SearchResponse:
     now = params.now or services.clock()
     outcome = run_search(services, replace(params, now=now))
     settings = services.settings
+    sources = provenance(services.store, [h.id for h in outcome.result.hits])
     return SearchResponse(
         total=outcome.result.total,
         page=outcome.page,
         per_page=params.per_page,
-        results=[_summary(settings, h.summary, h.score, now) for h in outcome.result.hits],
+        results=[_summary(settings, h.summary, h.score, now, sources.get(h.id, [])) for h in outcome.result.hits],
         facets={k: [FacetValue(value=f.value, count=f.count) for f in v] for k, v in outcome.result.facets.items()},
         next=outcome.next_cursor,
     )
 
 
-def _summary(settings: Settings, summary: Any, score: float, now: datetime) -> DatasetSummary:
+def _summary(
+    settings: Settings, summary: Any, score: float, now: datetime, sources: list[dict[str, Any]]
+) -> DatasetSummary:
     data = dict(summary)
     data.pop("freshness_at", None)
     return DatasetSummary(
@@ -71,21 +80,31 @@ def _summary(settings: Settings, summary: Any, score: float, now: datetime) -> D
         html_url=html_url(settings, data["id"], data["title"]),
         api_url=api_url(settings, data["id"]),
         score=round(score, 4) if score else None,
+        provenance=[Provenance(**p) for p in sources],
         freshness=hit_freshness(summary, now),
     )
 
 
-@router.get("/datasets/{dataset_id}", response_model=DatasetPublic, summary="One dataset")
-def get_dataset(dataset_id: str, services: ServicesDep, request: Request) -> DatasetPublic:
+@router.get(
+    "/datasets/{dataset_id}",
+    response_model=DatasetPublic,
+    summary="One dataset",
+    responses={308: {"description": "the record was merged into another source's listing of the same dataset"}},
+)
+def get_dataset(dataset_id: str, services: ServicesDep, request: Request) -> Response | DatasetPublic:
     record_id = id_from_slug(dataset_id) or dataset_id
-    row = services.store.get_record(record_id)
+    merged_into = dataset_of(services.store, record_id)
+    if merged_into is not None:
+        return RedirectResponse(api_url(services.settings, merged_into), status_code=308)
+    row = merged_row(services.store, services.store.get_record(record_id))
     settings = services.settings
-    freshness, quality = record_judgement(row, services.clock())
+    freshness, quality = record_judgement(row, services.clock(), link_states_of(services.store, [row.dataset]))
     found = DatasetPublic(
+        provenance=[Provenance(**p) for p in provenance(services.store, [row.id])[row.id]],
         id=row.id,
         html_url=html_url(settings, row.id, row.title),
         api_url=api_url(settings, row.id),
-        dataset=Dataset.model_validate(row.dataset),
+        dataset=with_link_statuses(services.store, Dataset.model_validate(row.dataset)),
         catalog=CatalogInfo(
             source=row.source,
             original_identifier=row.original_identifier,
@@ -135,6 +154,9 @@ def _source(services: ServicesDep, row: SourceRow) -> SourcePublic:
         last_success_at=row.last_success_at,
         last_job_at=row.last_job_at,
         datasets=services.store.live_count(row.id),
+        next_run_at=when_due(row, datetime.now(UTC)),
+        consecutive_failures=row.consecutive_failures,
+        failing=row.consecutive_failures >= services.settings.schedule_flag_after,
     )
 
 

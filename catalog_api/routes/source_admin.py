@@ -37,7 +37,12 @@ class SourceCreate(Public):
     license: str | None = Field(None, max_length=2000, description="licence URL or name (feeds)")
     frequency: str | None = Field(None, max_length=40, description="ISO 8601 repeat, e.g. R/PT5M (feeds)")
     options: dict[str, str | int | float | bool] = Field(default_factory=dict, description="kind-specific options")
-    schedule: str | None = Field(None, max_length=40, description="harvest every ISO 8601 duration, e.g. PT6H")
+    schedule: str | None = Field(
+        None,
+        max_length=40,
+        description="when the worker harvests it: cron in UTC ('30 2 * * *') or ISO 8601 ('PT6H', "
+        "'R/2026-01-01T02:00:00Z/P1D'); 'off': only when asked; absent: nightly (NUTMEG_SCHEDULE_DEFAULT)",
+    )
     organization: str | None = Field(None, description="owner's slug (CDO only; default: the key's organization)")
     check: bool = Field(True, description="probe the URL first (false: save without checking)")
 
@@ -47,7 +52,7 @@ class SourceChange(Public):
     title: str | None = Field(None, max_length=500)
     description: str | None = Field(None, max_length=10_000)
     publisher: str | None = Field(None, max_length=500)
-    schedule: str | None = Field(None, max_length=40)
+    schedule: str | None = Field(None, max_length=40, description="cron or ISO 8601 as when registering; 'off'")
     options: dict[str, str | int | float | bool] | None = None
     check: bool = True
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from catalog_api.schedule import parse_interval
+from catalog_api.schedule import Cron, ScheduleError, parse, parse_interval
 from mappings.derive import parse_modified
 
 MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
@@ -106,14 +106,26 @@ def elapsed(start: datetime | None, end: datetime | None) -> str:
 
 
 def interval_words(schedule: str | None) -> str:
-    """``PT6H`` → ``every 6 hours``; no schedule → ``on demand``."""
+    """``PT6H`` → ``every 6 hours``; ``30 2 * * *`` → ``daily at 02:30 UTC``; no schedule → ``on demand``;
+    other cron expressions and anchored repeats as written."""
     if not schedule:
         return "on demand"
     try:
-        interval = parse_interval(schedule)
-    except ValueError:
+        parsed = parse(schedule)
+    except ScheduleError:
         return schedule
-    return "every " + _interval_text(interval)
+    if isinstance(parsed, Cron):
+        return _daily_words(parsed.expression) or f"cron {parsed.expression} (UTC)"
+    if parsed.start is not None or parsed.step.months or parsed.step.years:
+        return schedule
+    return "every " + _interval_text(parse_interval(schedule))
+
+
+def _daily_words(expression: str) -> str | None:
+    minute, hour, *rest = expression.split()
+    if rest != ["*", "*", "*"] or not (minute.isdigit() and hour.isdigit()):
+        return None
+    return f"daily at {int(hour):02d}:{int(minute):02d} UTC"
 
 
 def _interval_text(interval: timedelta) -> str:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
-from catalog_api.schedule import parse_interval
+from catalog_api.schedule import ScheduleError, parse, when_due
 from index.quality import ProblemCount, problem_count
 from index.store import JobRow, SourceRow, Store
 
@@ -42,17 +42,21 @@ class NextRun:
 
 
 def next_run(source: SourceRow, now: datetime) -> NextRun:
+    """When the worker harvests ``source`` next (``catalog_api.schedule.when_due``), in words when no time."""
     if not source.enabled:
         return NextRun(None, "disabled")
-    if not source.schedule:
+    if not source.schedule or source.kind == "api":
         return NextRun(None, "on demand")
     try:
-        interval = parse_interval(source.schedule)
-    except ValueError:
+        parse(source.schedule, source.name)
+    except ScheduleError:
         return NextRun(None, f"unreadable schedule {source.schedule!r}")
-    if source.last_job_at is None or source.last_job_at + interval <= now:
+    at = when_due(source, now)
+    if at is None:
+        return NextRun(None, "no run left")
+    if at <= now:
         return NextRun(None, "due now")
-    return NextRun(source.last_job_at + interval, "")
+    return NextRun(at, "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +67,7 @@ class SourceHealth:
     last_job_errors: int
     next_run: NextRun
     problems: ProblemCount = field(default_factory=ProblemCount)  # over the live records, not the last job's log
+    failing: bool = False  # NUTMEG_SCHEDULE_FLAG_AFTER failed runs in a row: the worker backs off
 
     @property
     def tone(self) -> Tone:
@@ -73,11 +78,16 @@ class SourceHealth:
         return status_words(self.last_job.status if self.last_job else None)
 
 
-def source_health(store: Store, source: SourceRow, now: datetime, *, problems: bool = False) -> SourceHealth:
+def source_health(
+    store: Store, source: SourceRow, now: datetime, flag_after: int = 3, *, problems: bool = False
+) -> SourceHealth:
     """A source's health; with ``problems``, also what its live records carry (it reads every record's
-    problems, so only the pages that show the count ask for it)."""
+    problems, so only the pages that show the count ask for it). ``flag_after``: failed runs in a row
+    that flag it (NUTMEG_SCHEDULE_FLAG_AFTER)."""
     jobs = store.list_jobs(source.id, limit=1)
     last = jobs[0] if jobs else None
     errors = store.list_errors(job_id=last.id, limit=0)[0] if last else 0
     found = problem_count(store, source.id) if problems else ProblemCount()
-    return SourceHealth(source, store.live_count(source.id), last, errors, next_run(source, now), found)
+    failing = source.consecutive_failures >= flag_after
+    health = SourceHealth(source, store.live_count(source.id), last, errors, next_run(source, now), found)
+    return replace(health, failing=failing)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from catalog_api.linkcheck.views import LinkSummary, link_summary
 from catalog_api.reports import average_quality, freshness_by
 from catalog_api.search import SearchParams, run_search
 from catalog_api.services import Services
@@ -41,6 +42,7 @@ class OrganizationPage:
     parent_href: str | None = None  # the registered parent organization's page
     core_published: list[CoreListed] = field(default_factory=list)  # its core datasets, each with its users
     core_relied_on: list[ReliedOn] = field(default_factory=list)  # core datasets it relies on (registered only)
+    links: LinkSummary | None = None  # a registered organization's links, as the link checker found them
     # -- freshness against accrualPeriodicity and quality (issue 13)
     states: StackedRow | None = None
     average_quality: float | None = None
@@ -71,6 +73,7 @@ def organization_page(
         sources=_sources(services, publisher, [f.value for f in result.facets.get("source", [])], registered, now),
         core_published=core_published(services, publisher.name),
         core_relied_on=relied_on_by(services.store, registered.id) if registered else [],
+        links=link_summary(services.store, organization_id=registered.id) if registered else None,
         **_judged(services, publisher.name, now),
         report_href=f"/organization/{registered.slug}/report" if registered else None,
     )

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from catalog_api.services import Services
+from index.duplicates import provenance as listed_by
 from index.governance import AuditRow, audit_entries
 from index.store import RecordRow
 
@@ -30,6 +31,7 @@ class Provenance:
     edits: list[LocalEdit]
     history: list[AuditRow]
     history_total: int
+    sources: list[dict[str, Any]]  # every source that lists the dataset (several when duplicates were merged)
 
 
 def local_edits(overrides: dict[str, Any] | None) -> list[LocalEdit]:
@@ -45,7 +47,9 @@ def local_edits(overrides: dict[str, Any] | None) -> list[LocalEdit]:
 def provenance(services: Services, record: RecordRow) -> Provenance:
     source = services.store.get_source(record.source)
     total, history = audit_entries(services.store, record_id=record.id, limit=HISTORY)
-    return Provenance(source.kind == "api", record.organization, local_edits(record.overrides), history, total)
+    listed = listed_by(services.store, [record.id])[record.id]
+    edits = local_edits(record.overrides)
+    return Provenance(source.kind == "api", record.organization, edits, history, total, listed)
 
 
 def shown(value: Any) -> str:

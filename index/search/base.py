@@ -374,6 +374,11 @@ class SearchBackend(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
 
+    def settle(self) -> bool:
+        """Put back any setting a bulk load changes for its duration, left behind by a job that was killed
+        (call it only when no job is running anywhere); True when something was put back."""
+        return False
+
     @contextmanager
     def bulk_load(self) -> Iterator[None]:
         """Around a harvest job: a backend may trade how soon other processes see writes for indexing

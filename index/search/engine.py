@@ -22,8 +22,9 @@ During a harvest job (:meth:`EngineIndex.bulk_load`) that writes more than one b
 every 30 s instead (refreshing every second while a long harvest writes made the engine spend more CPU
 merging tiny segments than indexing: a first harvest ran 20% slower on a 2-core machine); the job's end
 restores the interval and refreshes, so its writes are searchable as soon as it ends. A job that dies half-way
-leaves the 30 s interval behind: its writes still become visible, within 30 s, and the next job (whatever it
-writes) finds it at its start and restores the normal interval when it ends.
+leaves the 30 s interval behind: its writes still become visible, within 30 s; the next start of ``nutmeg
+worker``, ``harvest``, ``serve`` or ``doctor`` puts the normal interval back when no job runs anywhere
+(:meth:`EngineIndex.settle`), and a job that starts meanwhile finds it and restores it when it ends.
 
 Options ride on the URL's query string: ``?shards=1&replicas=1&refresh=wait_for`` (defaults: one shard,
 no replicas — a single node —, and ``refresh=false``: the bulk requests' refresh parameter as above).
@@ -268,17 +269,38 @@ class EngineIndex(SearchBackend):
     def _adopt_leftover_relaxation(self) -> None:
         """A job killed half-way leaves the relaxed interval behind: the next job takes it over, so its
         end restores the normal one."""
+        if BULK_REFRESH_INTERVAL in self._refresh_intervals():
+            log.info("a killed harvest left the refresh interval relaxed; this job restores it when it ends")
+            with self._lock:
+                self._relaxed = True
+
+    def settle(self) -> bool:
+        """Put back the normal refresh interval a killed job left relaxed (not while this process runs a
+        bulk load; the caller checks that no other process does)."""
+        with self._lock:
+            if self._bulk_jobs:
+                return False
+        if BULK_REFRESH_INTERVAL not in self._refresh_intervals():
+            return False
+        try:
+            self._set_refresh_interval(REFRESH_INTERVAL)
+            self._client().call("POST", f"/{self.alias}/_refresh")  # what the killed job wrote: searchable now
+        except (EngineError, BackendUnavailable) as exc:
+            log.warning("could not put back the refresh interval a killed harvest left relaxed: %s", exc)
+            return False
+        log.info(
+            "put back the refresh interval (%s) a killed harvest left at %s", REFRESH_INTERVAL, BULK_REFRESH_INTERVAL
+        )
+        return True
+
+    def _refresh_intervals(self) -> set[str | None]:
         try:
             found = self._client().call(
                 "GET", f"/{self.alias}/_settings/index.refresh_interval", params={"flat_settings": "true"}
             )
         except (EngineError, BackendUnavailable):
-            return
-        intervals = {v.get("settings", {}).get("index.refresh_interval") for v in found.values()}
-        if BULK_REFRESH_INTERVAL in intervals:
-            log.info("a killed harvest left the refresh interval relaxed; this job restores it when it ends")
-            with self._lock:
-                self._relaxed = True
+            return set()
+        return {v.get("settings", {}).get("index.refresh_interval") for v in found.values()}
 
     def _relax_during_bulk(self) -> None:
         """From a bulk job's second batch on, refresh every 30 s (one batch alone is not worth two

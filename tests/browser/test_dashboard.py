@@ -104,3 +104,16 @@ def test_freshness_and_additions_are_drawn(desktop: Watched, live_site: LiveSite
     )
     assert added == sum(1 for _ in live_site.services.store.iter_records())  # all harvested in the last 30 days
     desktop.assert_clean()
+
+
+def test_a_failing_source_is_flagged_with_its_next_try(desktop: Watched, live_site: LiveSite) -> None:
+    source = _api(live_site, desktop, "/api/v1/sources/broken")
+    assert (source["failing"], source["consecutive_failures"]) == (True, 3)
+    desktop.goto("/source/broken")
+    notice = desktop.page.locator("#source-failing")
+    assert notice.is_visible()
+    assert "the last 3 harvests failed in a row" in notice.inner_text()
+    desktop.goto("/source")
+    flag = desktop.page.locator("tr", has_text="A broken catalog").locator(".pill.tone-bad", has_text="failing")
+    assert flag.inner_text() == "failing (3 in a row)"
+    desktop.assert_clean()

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -125,7 +126,12 @@ def test_unknown_things_name_what_is_known(env: dict[str, str]) -> None:
     assert "--all" in output
     code, output = run("source", "add", "y", "https://example.gov/", "--schedule", "often")
     assert code == 1
+    assert "'often' is not a schedule" in output
     assert "ISO 8601" in output
+    assert "cron" in output
+    code, output = run("source", "add", "y", "https://example.gov/", "--schedule", "0 0 30 2 *")
+    assert code == 1
+    assert "'0 0 30 2 *' is not a schedule" in output
     code, output = run("source", "add", "y", "https://example.gov/", "--option", "novalue")
     assert code == 1
     assert "KEY=VALUE" in output
@@ -154,13 +160,26 @@ def test_the_real_command_end_to_end(env: dict[str, str], http_server: LoopbackS
 def test_worker_once_harvests_what_is_due(env: dict[str, str], http_server: LoopbackServer) -> None:
     url = http_server.route("/cftc.json", Route(body=DATA / "datajson/gsa-harvester-dcatus.json"))
     run("source", "add", "scheduled", url, "--schedule", "PT6H")
-    run("source", "add", "manual", url)
+    run("source", "add", "manual", url, "--schedule", "off")
+    run("source", "add", "nightly", url)  # no schedule given: nightly, at a time taken from its name
     code, output = run("worker", "--once")
     assert code == 0, output
     assert "scheduled: succeeded" in output
+    assert "nightly: succeeded" in output  # never harvested: due at once
     assert "manual" not in output
     code, output = run("worker", "--once")
-    assert "harvested 0 due source(s)" in output  # not due again for six hours
+    assert "harvested 0 due source(s)" in output  # not due again for six hours, or until tonight
+    by_name = {item["name"]: item for item in json.loads(run("source", "list", "--json")[1])}
+    assert by_name["manual"]["schedule"] is None
+    minute, hour, *every_day = by_name["nightly"]["schedule"].split()
+    assert every_day == ["*", "*", "*"]
+    assert 1 <= int(hour) <= 5
+    assert 0 <= int(minute) <= 59
+    planned = datetime.fromisoformat(by_name["nightly"]["next_run_at"])
+    assert (planned.hour, planned.minute) == (int(hour), int(minute))
+    assert timedelta(0) < planned - datetime.now(UTC) <= timedelta(days=1)
+    started = datetime.fromisoformat(by_name["scheduled"]["last_job"]["started_at"])
+    assert datetime.fromisoformat(by_name["scheduled"]["next_run_at"]) == started + timedelta(hours=6)
 
 
 def test_serve_demo_as_a_real_process(tmp_path: Path) -> None:
@@ -244,7 +263,7 @@ def test_source_list_fits_80_columns_and_json_carries_everything(
     long_url = http_server.route("/" + "long-path/" * 12 + "data.json", Route(body=b"not json", status=500))
     good = http_server.route("/cftc.json", Route(body=DATA / "datajson/gsa-harvester-dcatus.json"))
     run("source", "add", "a-source-with-a-long-name", long_url, "--schedule", "PT6H", "--no-check")  # it answers 500
-    run("source", "add", "cftc", good)
+    run("source", "add", "cftc", good, "--schedule", "off")
     run("harvest", "a-source-with-a-long-name")
     run("harvest", "cftc")
     result = CliRunner().invoke(main, ["source", "list"], env={"COLUMNS": "80"}, terminal_width=80)

@@ -28,13 +28,19 @@ def test_doctor_finds_what_the_index_lacks(tmp_path: Path, http_server: Loopback
     services = build_services(settings)
     add_source(services, "cftc", http_server.route("/d.json", Route(body=DATA / "datajson/gsa-harvester-dcatus.json")))
     services.runner.harvest("cftc")
-    assert [f.ok for f in diagnose(settings)] == [True, True, True, True]
+    assert [(f.name, f.ok) for f in diagnose(settings)] == [
+        ("database", True),
+        ("search", True),
+        ("index vs store", True),
+        ("harvest jobs", True),
+        ("schedules", True),
+    ]
     gone = next(services.store.iter_records()).id
     services.index.remove([gone])
     services.close()
 
     findings = diagnose(settings)
-    assert [f.ok for f in findings] == [True, True, False, True]
+    assert [f.ok for f in findings] == [True, True, False, True, True]
     assert findings[2].summary.endswith("1 missing, 0 extra, 0 stale")
     assert findings[2].details == (f"missing from the index: {gone}",)
     assert "nutmeg reindex" in (findings[2].next_step or "")

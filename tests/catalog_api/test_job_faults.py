@@ -35,6 +35,7 @@ from catalog_api.services import Services, build_services
 from harvesters import registry
 from harvesters.base import HarvestItem, HarvestRun, HarvestState
 from harvesters.datajson import DataJsonHarvester
+from index.schedules import record_run
 from index.store import Conflict, NewSource, Store
 from index.tables import records
 from tests.conftest import make_settings
@@ -149,7 +150,7 @@ def test_a_crashing_source_fails_its_job_and_the_next_source_is_harvested(
     boom = {"identifier": "explode-me", "title": "A record that trips a bug"}
     exploding.body = _catalog(10, extra=[boom])  # the same first ten records, then the bug
     for source in services.store.list_sources():  # all due for the worker
-        services.store.save_harvest_state(source.id, last_job_at=datetime.now(UTC) - timedelta(hours=2))
+        record_run(services.store, source.id, datetime.now(UTC) - timedelta(minutes=1), 0)
 
     with caplog.at_level(logging.ERROR, logger="nutmeg"):
         code, output = _cli(*command)

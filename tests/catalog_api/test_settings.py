@@ -45,3 +45,10 @@ def test_the_cli_reports_bad_configuration_with_a_next_step(monkeypatch: pytest.
     assert result.exit_code == 1
     assert "NUTMEG_HARVEST_MAX_SHRINK=" in result.output
     assert "next:" in result.output
+
+
+def test_a_bad_default_schedule_is_named() -> None:
+    assert Settings(_env_file=None, schedule_default="PT12H").schedule_default == "PT12H"  # type: ignore[call-arg]
+    assert Settings(_env_file=None, schedule_default="off").schedule_default == "off"  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match="'often' is not a schedule"):
+        Settings(_env_file=None, schedule_default="often")  # type: ignore[call-arg]

@@ -7,12 +7,15 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
+from catalog_api.jobs import owner
 from index.search import engine_dsl as dsl
 from index.search.base import BackendUnavailable, OrderBy, SearchDoc, SearchQuery
 from index.search.engine import EngineIndex, EngineOptions, open_engine
@@ -223,6 +226,70 @@ def test_the_job_after_a_killed_one_restores_the_refresh_interval(opensearch_nod
     assert _refresh_interval(opensearch_node, alias) == "1s"
     assert writer.search(SearchQuery()).total == 200
     writer.close()
+
+
+def _kill_mid_job(node: OpenSearchNode, alias: str) -> None:
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_MID_JOB, node.url, alias], cwd=ROOT, check=False, timeout=120
+    )
+    assert killed.returncode == -signal.SIGKILL
+    assert _refresh_interval(node, alias) == "30s"  # left behind
+
+
+def test_a_killed_jobs_refresh_interval_is_put_back_at_the_next_start_when_no_job_runs(
+    opensearch_node: OpenSearchNode, alias: str, tmp_path: Path
+) -> None:
+    """No new job needed: a worker's start and ``nutmeg doctor`` (like ``harvest`` and ``serve`` at
+    theirs) put the interval back — but not while a live job may have relaxed it on purpose."""
+    from click.testing import CliRunner
+    from fastapi.testclient import TestClient
+
+    from catalog_api.app import create_app
+    from catalog_api.cli import main
+    from catalog_api.doctor import diagnose
+    from catalog_api.jobs import settle_engine
+    from catalog_api.services import build_services
+    from catalog_api.worker import Worker
+    from index.store import NewSource
+    from tests.conftest import make_settings
+
+    _kill_mid_job(opensearch_node, alias)
+    settings = make_settings(
+        database_url=f"sqlite:///{tmp_path}/s.db", search_url=opensearch_node.url, search_index=alias
+    )
+    services = build_services(settings)
+    now = datetime.now(UTC)
+    source = services.store.add_source(NewSource("s", "datajson", "https://example.gov/data.json"), now)
+    live = services.store.start_job(source.id, now, owner=owner())  # this process: alive
+    assert not settle_engine(services.store, services.index, now, timedelta(seconds=120))
+    assert _refresh_interval(opensearch_node, alias) == "30s"  # a live job may be loading
+
+    services.store.end_running_job(live, "failed", "test", now)
+    assert Worker(services, []).start() == [
+        "put back the search engine's refresh interval a killed harvest left relaxed"
+    ]
+    assert _refresh_interval(opensearch_node, alias) == "1s"
+    assert services.index.search(SearchQuery()).total == 200  # everything the killed job wrote is searchable
+    services.close()
+
+    _kill_mid_job(opensearch_node, alias)
+    findings = {f.name: f for f in diagnose(settings)}
+    assert findings["search settings"].summary == "put back the refresh interval a killed harvest left relaxed"
+    assert _refresh_interval(opensearch_node, alias) == "1s"
+    assert "search settings" not in {f.name for f in diagnose(settings)}  # once is enough
+
+    _kill_mid_job(opensearch_node, alias)
+    with TestClient(create_app(settings)):  # `nutmeg serve`: at start, beside warming the index
+        deadline = time.monotonic() + 30
+        while _refresh_interval(opensearch_node, alias) != "1s" and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert _refresh_interval(opensearch_node, alias) == "1s"
+
+    _kill_mid_job(opensearch_node, alias)
+    environment = {"NUTMEG_DATABASE_URL": settings.database_url, "NUTMEG_SEARCH_URL": opensearch_node.url}
+    harvested = CliRunner().invoke(main, ["harvest", "nowhere"], env={**environment, "NUTMEG_SEARCH_INDEX": alias})
+    assert "put back the search engine's refresh interval a killed harvest left relaxed" in harvested.output
+    assert _refresh_interval(opensearch_node, alias) == "1s"
 
 
 def test_nothing_listening_is_unavailable(caplog: pytest.LogCaptureFixture) -> None:

@@ -44,7 +44,8 @@ SOURCES: tuple[SiteSource, ...] = (
     SiteSource(
         "invalid", "gsa-harvester-dcatus_multiple_invalid.json", "A catalog with invalid records", None, None, (1,)
     ),
-    SiteSource("broken", "pod-dashboard-baddata.json", "A broken catalog", "Widget Services", "PT1H", (5, 0.5)),
+    # three failed runs in a row: flagged failing (NUTMEG_SCHEDULE_FLAG_AFTER)
+    SiteSource("broken", "pod-dashboard-baddata.json", "A broken catalog", "Widget Services", "PT1H", (5, 2, 0.5)),
     # a web page where a catalog should be: its job's note quotes the page's first lines
     SiteSource("agency-page", "extruct-CreativeWork.001.html", "An agency's web page", None, None, (2,), "html"),
 )

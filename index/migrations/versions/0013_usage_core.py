@@ -2,7 +2,7 @@
 organizations that rely on them.
 
 Revision ID: 0013
-Revises: 0008
+Revises: 0009
 Create Date: 2026-11-28
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from index.tables import UTCDateTime
 
 revision = "0013"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -230,3 +230,37 @@ def test_removing_a_source_needs_an_admin(gov: Gov) -> None:
     assert removed.json() == {"removed": "cftc", "records": 7}
     assert gov.client.get("/api/v1/sources/cftc").status_code == 404
     assert gov.search_ids() == {gov.published}
+
+
+def test_source_api_takes_cron_and_iso_schedules_and_refuses_bad_ones(gov: Gov) -> None:
+    url = serve_file(gov.server, "datajson/gsa-harvester-dcatus.json", "/scheduled.json")
+
+    def add(name: str, **fields: Any) -> Any:
+        return gov.call("POST", "/api/v1/sources", "dot-publisher", json={"name": name, "url": url, **fields})
+
+    nightly = add("nightly").json()  # none given: nightly, at a minute of its own between 01:00 and 05:59 UTC
+    minute, hour, *every_day = nightly["schedule"].split()
+    assert (every_day, 1 <= int(hour) <= 5, 0 <= int(minute) <= 59) == (["*", "*", "*"], True, True)
+    assert nightly["next_run_at"] is not None  # never harvested: due now
+    assert (nightly["consecutive_failures"], nightly["failing"]) == (0, False)
+    assert add("cron", schedule="30 2 * * 1-5").json()["schedule"] == "30 2 * * 1-5"
+    assert add("iso", schedule="r/2026-01-01T02:00:00Z/p1d").json()["schedule"] == "R/2026-01-01T02:00:00Z/P1D"
+    assert add("manual", schedule="off").json()["schedule"] is None
+
+    before = snapshot(gov.services)
+    for bad, says in (("0 0 30 2 *", "is not a schedule"), ("R5/P1D", "a run count needs a start")):
+        refused = add("bad", schedule=bad)
+        assert refused.status_code == 400
+        assert refused.json()["error"]["fields"] == [
+            {"field": "schedule", "message": refused.json()["error"]["message"]}
+        ]
+        assert says in refused.json()["error"]["message"]
+    assert snapshot(gov.services) == before
+
+    changed = gov.call("PATCH", "/api/v1/sources/cron", "dot-publisher", json={"schedule": "PT6H"})
+    assert changed.json()["schedule"] == "PT6H"
+    off = gov.call("PATCH", "/api/v1/sources/cron", "dot-publisher", json={"schedule": "off"})
+    assert (off.json()["schedule"], off.json()["next_run_at"]) == (None, None)
+    bad_change = gov.call("PATCH", "/api/v1/sources/cron", "dot-publisher", json={"schedule": "often"})
+    assert bad_change.status_code == 400
+    assert bad_change.json()["error"]["fields"][0]["field"] == "schedule"

@@ -97,9 +97,9 @@ def test_harvests_per_day_match_every_sources_jobs(site: Site, board: Node) -> N
         for rect in column.find_all("rect"):
             drawn[(column.get("data-day"), rect.get("data-series"))] += int(rect.get("data-value"))
     assert drawn == expected
-    assert sum(expected.values()) == 13  # every job of tests/support/site.py
+    assert sum(expected.values()) == 14  # every job of tests/support/site.py
     assert expected[(min(d for d, _ in expected), "ok")] == 1  # philadelphia's first harvest, 20 days ago
-    assert sum(v for (_, tone), v in expected.items() if tone == "bad") == 3  # broken twice, agency-page once
+    assert sum(v for (_, tone), v in expected.items() if tone == "bad") == 4  # broken 3 times, agency-page once
 
 
 def test_additions_and_newest_match_the_store(site: Site, board: Node) -> None:
@@ -119,7 +119,7 @@ def test_every_chart_has_its_numbers_as_text(board: Node) -> None:
     assert len(board.find_all("details", class_="numbers")) == 5  # harvests, additions, freshness, quality, uses
     harvests = board.find("svg", id="harvests")
     assert harvests.get("role") == "img"
-    assert harvests.find("desc").text() == "13 harvest jobs in the last 30 days, 3 failures."
+    assert harvests.find("desc").text() == "14 harvest jobs in the last 30 days, 4 failures."
 
 
 def test_freshness_states_match_the_api_facet(site: Site, board: Node) -> None:

@@ -25,9 +25,11 @@ def test_the_list_shows_every_source_and_its_health(site: Site) -> None:
         row = rows[f"/source/{source['name']}"]
         assert _number(row[2]) == source["datasets"]
         jobs: Any = site.api(f"/api/v1/sources/{source['name']}/jobs")
-        assert row[3].text() == jobs["results"][0]["status"].capitalize()
+        flag = f" failing ({source['consecutive_failures']} in a row)" if source["failing"] else ""
+        assert row[3].text() == jobs["results"][0]["status"].capitalize() + flag
     assert rows["/source/healthdata"][6].text() == "every 6 hours"
     assert rows["/source/seattle"][7].text() == "on demand"
+    assert "failing (3 in a row)" in rows["/source/broken"][3].text()  # three failed runs in a row
 
 
 def test_the_history_has_every_job_with_its_counts(site: Site) -> None:
