@@ -53,7 +53,7 @@ SORT_LABELS: dict[str, str] = {
     "modified": "Last modified",
     "title": "Title A–Z",
     "quality": "Quality score",
-    "popular": "Most used (30 days)",
+    "popular": "Most used",
 }
 assert set(FACET_LABELS) == {*FACETS, *DERIVED_FACETS, "collection"}, "every facet of the index has a label"
 assert set(SORT_LABELS) == set(SORTS), "every sort of the index has a label"
