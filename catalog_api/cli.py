@@ -559,6 +559,7 @@ def reindex() -> None:
 
     from rich.progress import Progress
 
+    from index.annotations import annotated
     from index.duplicates import merged_away
     from index.quality import keep_today
     from index.search.base import BackendUnavailable
@@ -580,9 +581,9 @@ def reindex() -> None:
                     sent.append((row.id, row.content_hash))
                     rows.append(replace(row, dataset=merged[row.id]) if row.id in merged else row)
                     if len(rows) == 500:
-                        yield from _docs_with_links(built, rows)
+                        yield from annotated(built.store, list(_docs_with_links(built, rows)))
                         rows = []
-                yield from _docs_with_links(built, rows)
+                yield from annotated(built.store, list(_docs_with_links(built, rows)))
 
             started = time.monotonic()
             try:
@@ -800,6 +801,16 @@ def _governance_commands() -> None:
 
 
 _governance_commands()
+
+
+def _attention_commands() -> None:
+    from catalog_api.attention_cli import core, usage  # imports only click at load time
+
+    main.add_command(core)
+    main.add_command(usage)
+
+
+_attention_commands()
 
 
 def _duplicates_commands() -> None:

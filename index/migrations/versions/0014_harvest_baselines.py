@@ -1,7 +1,7 @@
 """Unchanged bodies: the digest of each source's last complete harvest's body (issue 16).
 
 Revision ID: 0014
-Revises: 0009
+Revises: 0013
 Create Date: 2026-11-28
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0009"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
