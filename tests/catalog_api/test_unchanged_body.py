@@ -10,11 +10,14 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import delete
 
 from catalog_api.app import create_app
 from catalog_api.services import Services
 from index.baselines import baseline
 from index.governance import update_source, withdraw_record
+from index.quality import history
+from index.tables import quality_daily
 from tests.conftest import DATA, add_source
 from tests.support.httpserver import LoopbackServer, Route
 
@@ -222,3 +225,18 @@ def test_a_paged_dcat_catalog_is_always_read_whole(services: Services, http_serv
     catalog.pages["2"] = catalog.pages["2"].replace(b"Dataset 4 description", b"Dataset 4, revised")
     again = services.runner.harvest("paged", full=True)
     assert (again.status, again.updated) == ("succeeded", 1)
+
+
+def test_an_unchanged_job_keeps_the_days_quality_history_once(
+    services: Services, http_server: LoopbackServer, source: str
+) -> None:
+    """The first job of a day keeps the day's quality averages, unchanged or not; later unchanged jobs
+    leave them (they changed nothing the averages are computed from)."""
+    _serve(http_server, _catalog())
+    services.runner.harvest(source)
+    kept = history(services.store, f"source:{source}")
+    assert len(kept) == 1
+    with services.store.engine.begin() as connection:
+        connection.execute(delete(quality_daily))
+    assert services.runner.harvest(source).status == "unchanged"
+    assert history(services.store, f"source:{source}") == kept
