@@ -6,7 +6,9 @@ streamed to a spooled temporary file while a SHA-256 digest of it is taken (in m
 ``SPOOL_BYTES``, on disk beyond: never held whole), and compared with the digest the runner keeps from
 the source's last complete harvest (``index/baselines.py``). When they are equal the harvester sets
 ``run.same_body`` and yields nothing; the runner ends the job as ``unchanged`` with that harvest's counts
-and errors. When they differ, the records are read from the spool as before.
+and errors. When they differ, the records are read from the spool. With no digest to compare with (a
+first harvest, or the one after a failure) the body is parsed as it arrives, as before, and hashed on
+the way (:class:`Hashing`).
 
 The digest starts from a key the runner derives from everything besides the body that shapes the
 records (the mapping version, the source's kind, URL, options, credentials and federal flag, the field
@@ -84,6 +86,26 @@ class SpooledBody:
         while chunk := self._spool.read(CHUNK):
             self._fetched.check_time()
             yield chunk
+
+
+class Hashing:
+    """The body's chunks as they arrive, hashed on the way (nothing to compare with yet: the parser reads
+    them straight from the connection, and the digest is there for the next harvest)."""
+
+    def __init__(self, check: BodyCheck, fetched: Fetched) -> None:
+        self._digest = body_digest(check, fetched)
+        self._chunks = fetched.iter_bytes(CHUNK)
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._chunks:
+            self._digest.update(chunk)
+            yield chunk
+
+    def finish(self) -> str:
+        """The digest of the whole body (what the parser left unread is read and hashed first)."""
+        for chunk in self._chunks:
+            self._digest.update(chunk)
+        return self._digest.hexdigest()
 
 
 @contextmanager

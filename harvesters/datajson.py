@@ -32,7 +32,7 @@ from harvesters.base import (
     canonical_json,
     content_hash,
 )
-from harvesters.bodydigest import spooled
+from harvesters.bodydigest import Hashing, spooled
 from harvesters.datajson_forms import (
     Record,
     describes_catalog_itself,
@@ -89,11 +89,14 @@ class DataJsonHarvester(Harvester):
     parallel_safe: ClassVar[bool] = True
 
     def records(self, state: HarvestState, run: HarvestRun) -> Iterator[HarvestItem]:
-        if state.body is None:  # streamed straight from the connection
+        if state.body is None or state.body.previous is None:  # nothing to compare with: parsed as it arrives
             with self._open(state, run) as fetched:
-                if fetched is not None:
-                    yield from self._read(fetched, fetched.iter_bytes(), run)
-                    run.complete = True
+                if fetched is None:
+                    return
+                hashing = Hashing(state.body, fetched) if state.body is not None else None
+                yield from self._read(fetched, iter(hashing) if hashing else fetched.iter_bytes(), run)
+                run.body_digest = hashing.finish() if hashing is not None else None
+            run.complete = True
             return
         with ExitStack() as stack:
             with self._open(state, run) as fetched:
