@@ -105,7 +105,10 @@ def normalize_text(value: object) -> str:
     """Lower-case ASCII words: accents, punctuation and spacing do not make two titles differ."""
     if not isinstance(value, str):
         return ""
-    text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii").lower()
+    if value.isascii():  # NFKD and dropping non-ASCII leave an ASCII text as it is
+        text = value.lower()
+    else:
+        text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii").lower()
     return " ".join(_WORD.findall(text))
 
 
