@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from catalog_api.harvesting import HarvestReport
     from catalog_api.services import Services
     from catalog_api.settings import Settings
+    from index.rows import SourceReads, SourceRow
     from index.store import Store
 
 
@@ -212,8 +213,10 @@ def _options(fields: dict[str, Any]) -> dict[str, Any]:
 def source_list(as_json: bool) -> None:
     """List registered sources: datasets, last harvest, last success and failure, schedule."""
     settings = load_settings()
-    with opened_store(settings) as store:
-        summaries = [_source_summary(store, row, settings.schedule_flag_after) for row in store.list_sources()]
+    summaries = _read_lightly(settings)
+    if summaries is None:
+        with opened_store(settings) as store:
+            summaries = _source_summaries(store, settings.schedule_flag_after)
     if as_json:
         out.print_json(json.dumps(summaries), indent=2)
         return
@@ -223,7 +226,27 @@ def source_list(as_json: bool) -> None:
     out.print(_sources_table(summaries))
 
 
-def _source_summary(store: Store, row: Any, flag_after: int) -> dict[str, Any]:
+def _read_lightly(settings: Settings) -> list[dict[str, Any]] | None:
+    """The summaries read through the standard library's sqlite3 (no SQLAlchemy: start-up time), or None
+    when the store must be opened the usual way (not SQLite, missing, needs migrating, read failed)."""
+    from index.sqlite_reader import ReadError, open_reader
+
+    reader = open_reader(settings.database_url)
+    if reader is None:
+        return None
+    try:
+        return _source_summaries(reader, settings.schedule_flag_after)
+    except ReadError:
+        return None
+    finally:
+        reader.close()
+
+
+def _source_summaries(store: SourceReads, flag_after: int) -> list[dict[str, Any]]:
+    return [_source_summary(store, row, flag_after) for row in store.list_sources()]
+
+
+def _source_summary(store: SourceReads, row: SourceRow, flag_after: int) -> dict[str, Any]:
     """Everything the CLI knows of a source, as JSON-ready values (``--json`` prints exactly this)."""
     from catalog_api.web.health import next_run, source_health
 
