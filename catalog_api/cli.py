@@ -604,8 +604,15 @@ _ENGINE_DOWN_HINT = "start it (`nutmeg doctor` shows what is wrong), then run th
 @main.command()
 def migrate() -> None:
     """Bring the store's schema to the newest version (deployments run it once before the API starts)."""
-    with opened_store():
-        pass
+    from index.sqlite_reader import open_reader
+
+    settings = load_settings()
+    reader = open_reader(settings.database_url)  # an SQLite store already there: checked without SQLAlchemy
+    if reader is not None:
+        reader.close()
+    else:
+        with opened_store(settings):
+            pass
     out.print("the store's schema is up to date")
 
 
