@@ -14,13 +14,11 @@ import json
 import logging
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import replace
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -703,6 +701,8 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
     ensure_port_free(host, port)
     if demo:
         _exit_cleanly_on_sigterm()
+        import tempfile  # here: start-up time of the light commands
+
         with tempfile.TemporaryDirectory(prefix="nutmeg-demo-") as folder:  # removed on every exit
             _serve_demo(host, port, Path(folder))
         return
@@ -761,6 +761,8 @@ def _run_server(app: Any, host: str, port: int, workers: int) -> None:
 
 
 def demo_root() -> Path:
+    from importlib import resources  # here: start-up time of the light commands
+
     return Path(str(resources.files("catalog_api") / "demo"))
 
 
