@@ -185,7 +185,7 @@ def test_the_reader_converts_every_typed_column() -> None:
         assert known == expected, attribute
 
 
-def test_source_list_imports_no_heavy_library(filled: tuple[Store, str], tmp_path: Path) -> None:
+def test_source_list_and_migrate_import_no_heavy_library(filled: tuple[Store, str], tmp_path: Path) -> None:
     _store, url = filled
     script = (
         "import sys\nfrom catalog_api.cli import main\n"
@@ -194,9 +194,13 @@ def test_source_list_imports_no_heavy_library(filled: tuple[Store, str], tmp_pat
         "print(' '.join(sorted({m.split('.')[0] for m in sys.modules} & set(heavy))) or '-', file=sys.stderr)"
     )
     env = {**os.environ, "NUTMEG_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
-    for args in (["source", "list"], ["source", "list", "--json"]):
+    for args, says in (
+        (["source", "list"], "never"),
+        (["source", "list", "--json"], "never"),
+        (["migrate"], "up to date"),
+    ):
         done = subprocess.run(
             [sys.executable, "-c", script, *args], env=env, cwd=tmp_path, capture_output=True, text=True, check=True
         )
-        assert "never" in done.stdout
+        assert says in done.stdout
         assert done.stderr.strip().splitlines()[-1] == "-", done.stderr
