@@ -497,15 +497,34 @@ def worker(once: bool, interval: float | None) -> None:
             for result in results:
                 _say_task(result)
             out.print(f"harvested {len(runner.harvested)} due source(s)")
+            _wait_for_background(runner.tasks)
             return
         out.print("worker started: sources are harvested when their schedule is due (Ctrl-C stops)")
         runner.run_forever(interval or settings.worker_poll_seconds, say=_say_task)
+
+
+def _wait_for_background(tasks: Any) -> None:
+    """Before ``worker --once`` exits: wait for the work its tasks started in the background (link checks)."""
+    for task in tasks:
+        wait = getattr(task.run, "wait", None)
+        said = wait() if wait is not None else None
+        if said:
+            out.print(f"{task.name}: {said}")
 
 
 def _say_task(result: Any) -> None:
     """A worker task's line (each harvest printed its own report already)."""
     if result.message and result.task != "harvests":
         out.print(f"{result.task}: {result.message}")
+
+
+def _docs_with_links(built: Services, rows: list[Any]) -> Iterator[Any]:
+    """Search documents of ``rows``, scored with their links' states (one query for the lot)."""
+    from index.documents import doc_from_row
+    from index.linkchecks import link_states_of
+
+    links = link_states_of(built.store, (r.dataset for r in rows))
+    return (doc_from_row(r, links) for r in rows)
 
 
 @job.command("errors")
@@ -561,7 +580,7 @@ def reindex() -> None:
 
     from rich.progress import Progress
 
-    from index.documents import doc_from_row
+    from index.annotations import annotated
     from index.duplicates import merged_away
     from index.quality import keep_today
     from index.search.base import BackendUnavailable
@@ -574,13 +593,18 @@ def reindex() -> None:
             task = progress.add_task("reindexing", total=total)
 
             def docs() -> Iterator[Any]:
+                rows: list[Any] = []
                 for n, row in enumerate(built.store.iter_records(live=True), 1):
                     if n % 500 == 0:
                         progress.update(task, completed=n)
                     if row.id in hidden:  # merged into another source's listing of the same dataset
                         continue
                     sent.append((row.id, row.content_hash))
-                    yield doc_from_row(replace(row, dataset=merged[row.id]) if row.id in merged else row)
+                    rows.append(replace(row, dataset=merged[row.id]) if row.id in merged else row)
+                    if len(rows) == 500:
+                        yield from annotated(built.store, list(_docs_with_links(built, rows)))
+                        rows = []
+                yield from annotated(built.store, list(_docs_with_links(built, rows)))
 
             started = time.monotonic()
             try:
@@ -811,6 +835,16 @@ def _governance_commands() -> None:
 _governance_commands()
 
 
+def _attention_commands() -> None:
+    from catalog_api.attention_cli import core, usage  # imports only click at load time
+
+    main.add_command(core)
+    main.add_command(usage)
+
+
+_attention_commands()
+
+
 def _duplicates_commands() -> None:
     from catalog_api.duplicates_cli import duplicates  # imports this module: registered after it
 
@@ -829,6 +863,15 @@ def _check_group() -> click.Group:
     group = click.Group("check", help="Check, now, what the catalog's datasets point at (links, data files).")
     main.add_command(group)
     return group
+
+
+def _link_check_commands() -> None:
+    from catalog_api.linkcheck.cli import links  # imports this module only when the command runs
+
+    _check_group().add_command(links)
+
+
+_link_check_commands()
 
 
 def _preview_commands() -> None:

@@ -28,9 +28,12 @@ def hit_freshness(summary: Mapping[str, Any], now: datetime) -> State:
     return state(_moment(at.get("due_at")), _moment(at.get("stale_at")), now)
 
 
-def record_judgement(row: RecordRow, now: datetime) -> tuple[State, dict[str, Any]]:
-    """A stored record's freshness at ``now`` and its quality (score, reasons, dimensions)."""
-    doc = doc_from_row(row)
+def record_judgement(
+    row: RecordRow, now: datetime, links: Mapping[str, str] | None = None
+) -> tuple[State, dict[str, Any]]:
+    """A stored record's freshness at ``now`` and its quality (score, reasons, dimensions); ``links``: URL →
+    the link checker's state (``index.linkchecks.link_states_of``)."""
+    doc = doc_from_row(row, links)
     return state(doc.due_at, doc.stale_at, now), dict(doc.summary.get("quality") or {})
 
 

@@ -22,6 +22,7 @@ from catalog_api.exporting import exportable
 from catalog_api.judging import hit_freshness
 from catalog_api.services import Services
 from index.governance import OrganizationRow
+from index.linkchecks import broken_links, last_run
 from index.quality import ProblemRow, averages, history, problem_rows
 from index.search.base import FRESHNESS_STATES, Average, Hit, OrderBy, SearchQuery
 from index.store import ExportRow, RecordRow
@@ -198,10 +199,28 @@ def organization_report(services: Services, org: OrganizationRow, now: datetime,
         stale_total=stale.total,
         lowest_scores=[_item(h, now) for h in lowest.hits],
         problems=problem_tally(services, organization_id=org.id),
-        broken_links=[],  # seam: the link checker (branch i13-links) fills this from its link statuses
-        broken_links_note=LINK_CHECKER,
+        broken_links=_broken_links(services, org),
+        broken_links_note=None if last_run(services.store) else LINK_CHECKER,
         quality_history=quality_history(services, f"publisher:{org.title}"),
     )
+
+
+def _broken_links(services: Services, org: OrganizationRow) -> list[dict[str, Any]]:
+    """The organization's links the link checker found broken (``index/linkchecks.py``), by dataset."""
+    return [
+        {
+            "dataset": link.title,
+            "id": link.record_id,
+            "distribution": link.position,
+            "field": link.field,
+            "url": link.url,
+            "status": link.status,
+            "http_status": link.http_status,
+            "checked_at": link.checked_at.isoformat() if link.checked_at else None,
+            "message": link.message,
+        }
+        for link in broken_links(services.store, organization_id=org.id)
+    ]
 
 
 def _list(filters: Mapping[str, tuple[str, ...]], now: datetime, limit: int, **narrowing: Any) -> SearchQuery:

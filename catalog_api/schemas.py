@@ -7,7 +7,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mappings.model import Dataset, RecordIssue
+from mappings.model import Dataset, Distribution, RecordIssue
 
 T = TypeVar("T")
 Freshness = Literal["fresh", "due", "stale", "unknown"]
@@ -112,12 +112,77 @@ class LocalEdit(Public):
     at: datetime | None = None
 
 
+class UsageFigures(Public):
+    """One kind of use: the last 30 days (today included, UTC) and all time."""
+
+    last_30_days: int = 0
+    all_time: int = 0
+
+
+class UsagePublic(Public):
+    """How often the dataset was used (docs/usage.md: what counts, and what does not)."""
+
+    views: UsageFigures = UsageFigures()
+    api: UsageFigures = UsageFigures()
+    downloads: UsageFigures = UsageFigures()
+
+
+class OrganizationRef(Public):
+    slug: str
+    title: str
+    url: str
+
+
+class CorePublic(Public):
+    """A core dataset: marked by an admin, with the organizations that rely on it."""
+
+    core: bool = True
+    note: str | None = None
+    marked_by: str
+    marked_at: datetime
+    used_by: list[OrganizationRef] = []
+
+
+# -- link checks (catalog_api/linkcheck) -------------------------------------------------------------
+
+
+class LinkStatusPublic(Public):
+    """What the link checker last found at a distribution's links: the worst of its downloadURL and
+    accessURL (broken, then redirected, then unchecked, then ok)."""
+
+    status: Literal["ok", "redirected", "broken", "unchecked"] = Field(
+        description="ok: answers; redirected: moved permanently (301/308), publish the new address; "
+        "broken: 4xx, 5xx, no answer or not a URL; unchecked: not checked (yet, or robots.txt forbids it)"
+    )
+    checked_at: datetime | None = Field(None, description="when it was last checked (UTC)")
+    http_status: int | None = Field(
+        None, description="the answer that decided the state (the 301/308 of a moved link); null: none"
+    )
+    url: str | None = Field(None, description="which of the distribution's links this describes")
+    final_url: str | None = Field(None, description="where its redirects end, if it is redirected")
+
+
+class DistributionPublic(Distribution):
+    link_status: LinkStatusPublic = Field(alias="link_status")
+
+
+class DatasetDetail(Dataset):
+    """The dataset's DCAT-US fields, each distribution with its ``link_status``."""
+
+    distribution: list[DistributionPublic] = Field(default_factory=list)  # type: ignore[assignment]  # narrower
+
+
+# ---------------------------------------------------------------------------------------------------
+
+
 class DatasetPublic(Public):
     id: str
     html_url: str
     api_url: str
-    dataset: Dataset
+    dataset: DatasetDetail
     catalog: CatalogInfo
+    usage: UsagePublic = UsagePublic()
+    core: CorePublic | None = None  # null: not a core dataset
     provenance: list[Provenance] = Field(default_factory=list, description="every source that lists it")
     collections: list[str] = Field(default_factory=list, description="slugs of the collections it is in now")
     freshness: Freshness = "unknown"

@@ -16,6 +16,7 @@ from harvesters import DEFAULT_USER_AGENT
 
 if TYPE_CHECKING:  # imported where used: the CLI's light commands load settings without httpx or jsonschema
     from harvesters.http import HttpPolicy, IPNetwork
+    from harvesters.linkcheck import LinkPolicy
     from index.duplicates import Policy as DuplicatePolicy
     from mappings.datajson import CatalogDefaults
     from mappings.validation import Profile
@@ -134,6 +135,27 @@ class Settings(BaseSettings):
     schedule_flag_after: int = Field(3, ge=1, description="failed runs in a row after which a source is flagged")
     worker_poll_seconds: float = Field(30.0, gt=0, description="how often `nutmeg worker` looks for due work")
 
+    # link checks (catalog_api/linkcheck): every downloadURL and accessURL, politely
+    link_checks: bool = Field(
+        True, description="the worker checks links every link_check_schedule (`nutmeg check links` runs regardless)"
+    )
+    link_check_schedule: str = Field(
+        "PT1H",
+        description="how often the worker looks for links due a check (ISO 8601 duration)",
+    )
+    link_check_interval: str = Field("P3D", description="a link is checked again once this long has passed (ISO 8601)")
+    link_check_timeout: float = Field(10.0, gt=0, description="seconds to wait for a link's connection or a read")
+    link_check_max_seconds: float = Field(30.0, gt=0, description="seconds one link's check may take in all")
+    link_check_max_redirects: int = Field(10, ge=0, description="redirects followed per link (each one recorded)")
+    link_check_workers: int = Field(8, ge=1, description="links checked at once (threads), across hosts")
+    link_check_host_concurrency: int = Field(2, ge=1, description="links of one host checked at once")
+    link_check_host_delay: float = Field(1.0, ge=0, description="seconds between two checks of one host")
+    link_check_max_crawl_delay: float = Field(
+        60.0, ge=0, description="the longest robots.txt Crawl-delay obeyed (seconds); longer ones are cut to it"
+    )
+    link_check_history: int = Field(20, ge=1, description="checks kept per link (older ones are dropped)")
+    link_check_batch: int = Field(200, ge=1, description="link results written per store transaction")
+
     # API
     max_per_page: int = Field(100, ge=1, description="largest page size of the search API")
     max_result_window: int = Field(10_000, ge=1, description="deepest page*per_page; use the cursor past it")
@@ -153,6 +175,12 @@ class Settings(BaseSettings):
     )
     secret_key_file: str | None = Field(
         None, description="where a generated secret key is kept (default: beside an SQLite store, else ./)"
+    )
+
+    # usage counting (catalog_api/usage.py, docs/usage.md): aggregates per dataset and day, nothing per visitor
+    usage_counting: bool = Field(True, description="count dataset page views, API requests and download clicks")
+    usage_flush_seconds: float = Field(
+        30.0, gt=0, le=3600, description="how often each server process stores its buffered usage counts"
     )
 
     # published outputs (DCAT catalog pages, sitemaps)
@@ -248,6 +276,14 @@ class Settings(BaseSettings):
             raise ValueError("must be at least 32 characters: python -c 'import secrets; print(secrets.token_hex())'")
         return value
 
+    @field_validator("link_check_schedule", "link_check_interval")
+    @classmethod
+    def _link_durations(cls, value: str) -> str:
+        from catalog_api.schedule import parse_interval
+
+        parse_interval(value)  # a ValueError names the value and the form wanted
+        return value
+
     @field_validator("job_stale_seconds")
     @classmethod
     def _stale_after_beats(cls, value: float, info: ValidationInfo) -> float:
@@ -338,6 +374,23 @@ class Settings(BaseSettings):
             host_delay=self.harvest_host_delay,
             user_agent=self.harvest_user_agent,
             file_root=Path(self.demo_root) if self.demo_root else None,
+        )
+
+    def link_policy(self) -> LinkPolicy:
+        from harvesters.linkcheck import LinkPolicy
+
+        harvest = self.http_policy()
+        return LinkPolicy(
+            timeout=self.link_check_timeout,
+            max_seconds=self.link_check_max_seconds,
+            max_redirects=self.link_check_max_redirects,
+            workers=self.link_check_workers,
+            host_concurrency=self.link_check_host_concurrency,
+            host_delay=self.link_check_host_delay,
+            max_crawl_delay=self.link_check_max_crawl_delay,
+            allow_private=harvest.allow_private,
+            allowed_networks=harvest.allowed_networks,
+            user_agent=self.harvest_user_agent,
         )
 
     def catalog_defaults(self) -> CatalogDefaults:

@@ -63,10 +63,15 @@ class TaskResult:
 def default_tasks(settings: Settings) -> list[PeriodicTask]:
     """The worker's tasks. A task of another module is one more line here, e.g.
     ``PeriodicTask("link checks", lambda w: run_link_checks(w.services), settings.link_check_schedule)``."""
-    return [
+    from catalog_api.linkcheck.runner import LinkCheckTask
+
+    tasks = [
         PeriodicTask("harvests", run_due_harvests),
         PeriodicTask("index catch-up", catch_up_index),
     ]
+    if settings.link_checks:  # every pass: it keeps its own schedule and runs in a thread of its own
+        tasks.append(PeriodicTask("link checks", LinkCheckTask()))
+    return tasks
 
 
 def after_harvest_hooks(settings: Settings) -> list[AfterHarvest]:

@@ -41,6 +41,7 @@ from rapidfuzz import fuzz
 from sqlalchemy import Connection, and_, case, delete, func, insert, select
 
 from index.documents import doc_from_row
+from index.linkchecks import link_states_of
 from index.search.base import SearchDoc
 from index.store import ExportRow, NotFound, RecordRow, Store
 from index.tables import duplicate_keys, duplicate_members, duplicate_splits, records, sources
@@ -664,7 +665,9 @@ def provenance(store: Store, ids: Sequence[str]) -> dict[str, list[dict[str, Any
 
 def search_docs(store: Store, ids: Sequence[str]) -> list[SearchDoc]:
     """The search documents of published records ``ids`` as stored, a group winner's with merged fields."""
-    return [doc_from_row(row) for row in merged_rows(store, store.get_records(list(ids))) if not row.withdrawn]
+    rows = [row for row in merged_rows(store, store.get_records(list(ids))) if not row.withdrawn]
+    links = link_states_of(store, (row.dataset for row in rows))  # a broken link costs quality points
+    return [doc_from_row(row, links) for row in rows]
 
 
 def published_exports(store: Store, batch: Sequence[ExportRow]) -> list[ExportRow]:

@@ -266,6 +266,75 @@ web_sessions = Table(
     Column("expires_at", UTCDateTime, nullable=False),
 )
 
+# -- link checks (index/linkchecks.py) ----------------------------------------------------------------
+# One row per distinct downloadURL/accessURL, its latest state and validators; which records use it; a
+# bounded history of checks per URL; and the checker's runs.
+
+link_targets = Table(
+    "link_targets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("url_hash", String(64), nullable=False, unique=True),  # sha256 of url: URLs are too long to index
+    Column("url", Text, nullable=False),
+    Column("host", String(255), nullable=False),
+    Column("allow_private", Boolean, nullable=False, default=False),  # a source using it may reach private hosts
+    Column("status", String(12), nullable=False, default="unchecked"),
+    Column("http_status", Integer),
+    Column("checked_at", UTCDateTime),
+    Column("final_url", Text),
+    Column("message", Text),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Index("ix_link_targets_checked_at", "checked_at"),
+)
+
+link_uses = Table(
+    "link_uses",
+    metadata,
+    Column("record_id", String(32), primary_key=True),
+    Column("position", Integer, primary_key=True),  # the distribution's place in the dataset, from 0
+    Column("field", String(12), primary_key=True),  # downloadURL or accessURL
+    Column("target_id", Integer, ForeignKey("link_targets.id", ondelete="CASCADE"), nullable=False),
+    Index("ix_link_uses_target", "target_id"),
+)
+
+link_records = Table(  # the content hash of each record whose links are in link_uses (what a sync compares)
+    "link_records",
+    metadata,
+    Column("record_id", String(32), primary_key=True),
+    Column("content_hash", String(64), nullable=False),
+)
+
+link_checks = Table(
+    "link_checks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("target_id", Integer, ForeignKey("link_targets.id", ondelete="CASCADE"), nullable=False),
+    Column("checked_at", UTCDateTime, nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("http_status", Integer),
+    Column("method", String(8)),
+    Column("final_url", Text),
+    Column("redirects", JSON, nullable=False),  # [{"status", "url"}] hop by hop
+    Column("not_modified", Boolean, nullable=False, default=False),
+    Column("message", Text),
+    Column("elapsed_ms", Integer),
+    Index("ix_link_checks_target", "target_id", "id"),
+)
+
+link_check_runs = Table(
+    "link_check_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("scope", Text),  # a source's name, or null for every link
+    Column("status", String(20), nullable=False),
+    Column("counts", JSON, nullable=False),
+    Column("heartbeat_at", UTCDateTime),  # a running pass's last sign of life (each batch written)
+    Column("running", Boolean, unique=True),  # true while under way, else null: one pass at a time, everywhere
+)
+
 # -- duplicates across sources (index/duplicates.py; migration 0011) ------------------------------------
 
 duplicate_keys = Table(
@@ -355,4 +424,35 @@ quality_daily = Table(
     Column("scope", String(300), primary_key=True),  # catalog, publisher:<title> or source:<name>
     Column("average", Float, nullable=False),
     Column("datasets", Integer, nullable=False),
+)
+
+# -- usage and core datasets (migration 0013) -------------------------------------------------------
+# Usage is counted per dataset, per UTC day and per kind ("view", "api", "download"): no address, user
+# agent, cookie or time of day is ever kept (index/usage.py). Plain columns without foreign keys: a
+# withdrawn or removed dataset keeps its history, and counting never waits on the records table.
+usage_daily = Table(
+    "usage_daily",
+    metadata,
+    Column("dataset_id", String(32), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("kind", String(10), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Index("ix_usage_daily_day", "day"),
+)
+
+core_datasets = Table(
+    "core_datasets",
+    metadata,
+    Column("dataset_id", String(32), primary_key=True),
+    Column("note", Text),
+    Column("marked_by", Text, nullable=False),
+    Column("marked_at", UTCDateTime, nullable=False),
+)
+
+core_users = Table(
+    "core_users",
+    metadata,
+    Column("dataset_id", String(32), ForeignKey("core_datasets.dataset_id", ondelete="CASCADE"), primary_key=True),
+    Column("organization_id", Integer, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_core_users_organization", "organization_id"),
 )

@@ -27,6 +27,9 @@ SHARED_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 def pytest_configure(config: pytest.Config) -> None:
     # harvest commands run inside the test process here: they must not lower the test run's priority
     os.environ.setdefault("NUTMEG_HARVEST_NICE", "0")
+    # the worker's link checks would try every distribution link of the fixture catalogs (real hosts):
+    # tests that want them turn them on, with links on loopback
+    os.environ.setdefault("NUTMEG_LINK_CHECKS", "0")
 
 
 @pytest.fixture(scope="session")
@@ -51,6 +54,7 @@ def make_settings(**overrides: Any) -> Settings:
         "harvest_timeout": 5.0,
         "harvest_workers": 1,
         "base_url": "http://catalog.test",
+        "usage_flush_seconds": 0.2,  # counted uses reach the store (file-backed ones) within a test's patience
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

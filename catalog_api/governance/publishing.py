@@ -29,6 +29,7 @@ from catalog_api.governance.auth import Forbidden, Principal
 from catalog_api.merging import rematch
 from catalog_api.preparing import PrepareContext, Prepared, apply_overrides, prepared_record, with_source_publisher
 from catalog_api.services import Services
+from index.annotations import annotated
 from index.documents import doc_from_row
 from index.governance import (
     Actor,
@@ -49,6 +50,7 @@ from index.governance import (
     withdraw_record,
 )
 from index.ids import record_id
+from index.linkchecks import link_states_of
 from index.search.base import BackendUnavailable
 from index.store import Conflict, NewSource, NotFound, RecordRow, SourceRow
 from mappings.model import Dataset, RecordIssue
@@ -146,7 +148,9 @@ def _store_and_index(services: Services, prepared: Prepared) -> None:
         services.store.write_records([], [write], now)
     else:
         services.store.write_records([write], [], now)
-    doc = doc_from_row(services.store.get_record(write.id))  # with the times the store just wrote
+    row = services.store.get_record(write.id)  # with the times the store just wrote
+    # and the dataset's link states, core flag and popularity
+    doc = annotated(services.store, [doc_from_row(row, link_states_of(services.store, [row.dataset]))])[0]
     try:
         services.index.index([doc])
     except BackendUnavailable as exc:

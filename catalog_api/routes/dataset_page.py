@@ -6,19 +6,30 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from catalog_api.attention import core_public, usage_public
 from catalog_api.collections import collections_of
 from catalog_api.deps import AcceptHeader, ServicesDep
 from catalog_api.errors import ApiError
 from catalog_api.judging import record_judgement
+from catalog_api.linkcheck.views import link_flags, statuses_of
 from catalog_api.negotiation import choose, split_extension
 from catalog_api.openapi import RDF_MEDIA, errors, media
 from catalog_api.representations import alternates, dataset_url, json_response, rdf_response
 from catalog_api.templating import templates
-from catalog_api.web.dataset_view import area_search, bbox_words, distributions, extent_map, other_forms
+from catalog_api.usage import count_use
+from catalog_api.web.dataset_view import (
+    area_search,
+    bbox_words,
+    distributions,
+    extent_map,
+    other_forms,
+    with_link_flags,
+)
 from catalog_api.web.preview_view import first_shown, previews_by_position
 from catalog_api.web.provenance import provenance
 from index.duplicates import dataset_of, merged_row
 from index.ids import id_from_slug, slug_path
+from index.linkchecks import link_states_of
 from index.previews import record_previews
 from mappings.model import Dataset
 from mappings.schemaorg import schema_org_dataset
@@ -63,16 +74,16 @@ def dataset_page(
             "available as text/html, application/json, text/turtle, "
             "application/ld+json, application/rdf+xml and application/n-triples",
         )
-    if fmt == "json":
-        return json_response(record)
     if fmt != "html":
-        return rdf_response(settings, record, fmt)
+        count_use(request, record.id, "api")  # the dataset's JSON and RDF forms are read by programs
+        return json_response(record) if fmt == "json" else rdf_response(settings, record, fmt)
     canonical = slug_path(record.title, record.id)
     if stem != canonical:
         return RedirectResponse(f"/dataset/{canonical}", status_code=301)
+    count_use(request, record.id, "view")
     dataset = Dataset.model_validate(record.dataset)
     page_url = dataset_url(settings, record)
-    freshness, quality = record_judgement(record, services.clock())
+    freshness, quality = record_judgement(record, services.clock(), link_states_of(services.store, [record.dataset]))
     context: dict[str, object] = {
         "freshness": freshness,
         "quality": quality,
@@ -82,13 +93,17 @@ def dataset_page(
         "alternates": alternates(settings, record),
         "jsonld": _script_json(schema_org_dataset(dataset, url=page_url)),
         "catalog_title": settings.catalog_title,
-        "distributions": distributions(dataset),
+        "distributions": with_link_flags(
+            distributions(dataset), link_flags(dataset, statuses_of(services.store, dataset))
+        ),
         "forms": other_forms(settings, record),
         "bbox": bbox_words(dataset),
         "extent_map": extent_map(dataset),
         "area_search": area_search(dataset),
         "source_title": services.store.get_source(record.source).title,
         "provenance": provenance(services, record),
+        "usage": usage_public(services, record.id),
+        "core": core_public(services, record.id),
         "in_collections": [(c.slug, c.title) for c in collections_of(services, record.id)],
     }
     context["previews"] = views = previews_by_position(record_previews(services.store, record.id))

@@ -35,6 +35,7 @@ from catalog_api.web.admin_view import admin_view, review_items
 from catalog_api.web.links import dataset_path
 from index.governance import OrganizationRow, get_organization, ownership
 from index.ids import id_from_slug
+from index.linkchecks import link_states_of
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -178,7 +179,7 @@ def _dataset_page(
 def _judged(services: Services, record_id: str) -> dict[str, Any]:
     """The record's full problem list and its quality, for its publisher (issue 13)."""
     row = services.store.get_record(record_id)
-    freshness, quality = record_judgement(row, services.clock())
+    freshness, quality = record_judgement(row, services.clock(), link_states_of(services.store, [row.dataset]))
     return {"problems": record_problems(services, row), "quality": quality, "freshness": freshness}
 
 

@@ -11,6 +11,7 @@ from catalog_api.deps import ServicesDep
 from catalog_api.templating import templates
 from catalog_api.web.health import source_health
 from catalog_api.web.source_view import SourceQuery, source_judged, source_page
+from index.linkchecks import link_counts_by_source
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -21,7 +22,8 @@ def sources(request: Request, services: ServicesDep) -> HTMLResponse:
     every = sorted(services.store.list_sources(), key=lambda s: (s.title or s.name).casefold())
     flag_after = services.settings.schedule_flag_after
     rows = [source_health(services.store, s, now, flag_after) for s in every]
-    return templates(request).TemplateResponse(request, "sources.html", {"sources": rows, "now": now})
+    context = {"sources": rows, "now": now, "link_counts": link_counts_by_source(services.store)}
+    return templates(request).TemplateResponse(request, "sources.html", context)
 
 
 @router.get("/source/{name}", response_class=HTMLResponse)

@@ -8,9 +8,11 @@ or ``data:``), and a contact email becomes a ``mailto:`` link only when it looks
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from urllib.parse import urlencode, urlsplit
 
+from catalog_api.linkcheck.views import LinkFlag
 from catalog_api.representations import alternates
 from catalog_api.settings import Settings
 from catalog_api.web.maps import MapView, box_map, box_words
@@ -65,6 +67,12 @@ class DistributionView:
     service: bool  # an API or map service rather than a file
     conforms_to: str | None
     described_by: str | None
+    link_flags: tuple[LinkFlag, ...] = ()  # its links the checker found broken or moved
+
+
+def with_link_flags(views: list[DistributionView], flags: Mapping[int, Sequence[LinkFlag]]) -> list[DistributionView]:
+    """The views with each distribution's flagged links (``flags``: position from 0 → its flags)."""
+    return [replace(v, link_flags=tuple(flags.get(i, ()))) for i, v in enumerate(views)]
 
 
 def distribution_view(dist: Distribution, position: int) -> DistributionView:

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from starlette.datastructures import QueryParams
 
 from catalog_api.errors import ApiError
+from catalog_api.linkcheck.views import LinkSummary, link_summary
 from catalog_api.reports import average_quality, problem_tally
 from catalog_api.services import Services
 from catalog_api.web.health import SourceHealth, source_health
@@ -82,6 +83,7 @@ class SourcePage:
     errors_total: int
     errors_prev: str | None
     errors_next: str | None
+    links: LinkSummary | None = None  # what the link checker found (catalog_api/linkcheck)
 
     @property
     def source(self) -> SourceRow:
@@ -111,6 +113,7 @@ def source_page(store: Store, source: SourceRow, query: SourceQuery, now: dateti
         errors_next=(
             query.url(name, errors_page=query.errors_page + 1) if query.errors_page * ERRORS_PER_PAGE < total else None
         ),
+        links=link_summary(store, source_id=source.id),
     )
 
 

@@ -81,6 +81,9 @@ class LoopbackServer:
         self.routes: dict[str, Route] = {}
         self.responders: dict[str, Responder] = {}
         self.requests: list[Seen] = []
+        self.in_flight = 0
+        self.peak_in_flight = 0  # the most requests the server was answering at once
+        self._count_lock = threading.Lock()
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -94,6 +97,9 @@ class LoopbackServer:
                 outer._handle(self)
 
             def do_POST(self) -> None:
+                outer._handle(self)
+
+            def do_HEAD(self) -> None:
                 outer._handle(self)
 
         self._server = _Server((host, 0), Handler)
@@ -127,6 +133,16 @@ class LoopbackServer:
     # -- serving ---------------------------------------------------------------------------------
 
     def _handle(self, handler: http.server.BaseHTTPRequestHandler) -> None:
+        with self._count_lock:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            self._answer(handler)
+        finally:
+            with self._count_lock:
+                self.in_flight -= 1
+
+    def _answer(self, handler: http.server.BaseHTTPRequestHandler) -> None:
         path = handler.path.split("?", 1)[0]
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length) if length else b""
