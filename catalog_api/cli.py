@@ -246,13 +246,13 @@ def _source_summaries(store: SourceReads, flag_after: int) -> list[dict[str, Any
 
 def _source_summary(store: SourceReads, row: SourceRow, flag_after: int) -> dict[str, Any]:
     """Everything the CLI knows of a source, as JSON-ready values (``--json`` prints exactly this)."""
-    from catalog_api.web.health import next_run, source_health
+    from catalog_api.web.health import source_health
 
     now = datetime.now(UTC)
     health = source_health(store, row, now, flag_after)
     failure = store.last_job_with_status(row.id, "failed")
     last = health.last_job
-    planned = next_run(row, now)
+    planned = health.next_run
     return {
         "name": row.name,
         "kind": row.kind,
