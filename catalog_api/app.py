@@ -22,6 +22,7 @@ from catalog_api.routes import (
     ckan_api,
     collection_pages,
     collections_api,
+    core,
     dataset_page,
     discovery,
     duplicates,
@@ -32,6 +33,7 @@ from catalog_api.routes import (
     publishing,
     reports,
     source_admin,
+    usage,
 )
 from catalog_api.routes.api_docs import install_api_docs
 from catalog_api.runtime import tune_collector
@@ -40,6 +42,7 @@ from catalog_api.services import Services, build_services
 from catalog_api.settings import Settings
 from catalog_api.strict_params import check_query_parameters
 from catalog_api.templating import make_templates
+from catalog_api.usage import UsageCounter
 from catalog_api.web.site import install_site
 
 log = logging.getLogger("nutmeg.app")
@@ -73,6 +76,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         warming.start()
         tune_collector()
         yield
+        if counter is not None:
+            counter.close()  # store what was counted since the last flush
         if owned:  # services handed in belong to the caller (the CLI, tests)
             services.close()
 
@@ -87,6 +92,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         dependencies=[Depends(check_query_parameters)],
     )
     app.state.services = services
+    counter = (
+        UsageCounter(services.store, services.index, settings.usage_flush_seconds) if settings.usage_counting else None
+    )
+    app.state.usage = counter
     app.state.templates = make_templates()
     errors.install(app)
     if settings.search_cache_entries:
@@ -109,6 +118,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(catalog_rdf.router)
     app.include_router(discovery.router)
     app.include_router(ckan_api.router)
+    app.include_router(usage.router)
+    app.include_router(core.router)
     app.include_router(collections_api.router)  # issue 14: collections
     app.include_router(collection_pages.router)
     app.include_router(collection_pages.pages)

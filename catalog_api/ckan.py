@@ -93,6 +93,7 @@ ORDERS: dict[str, str] = {
     "metadata_modified": "changed",
     "metadata_created": "created",
     "quality": "quality",  # issue 13: the metadata quality score
+    "views_recent": "popularity",  # CKAN's tracking sort: page views and downloads in the last 30 days
 }
 DEFAULT_SORT = "score desc, metadata_modified desc"
 EVERYTHING = AllOf(())
@@ -253,7 +254,11 @@ def _term(term: ckan_query.Term, directory: Directory) -> Clause:
         return Range(DATES[field_name], moment, moment)
     if field_name in CONSTANT:
         return EVERYTHING if value.lower() == CONSTANT[field_name] else NOTHING
-    known = [*NAMED, *MATCHED, *TEXT, "id", "name", *DATES, *CONSTANT]
+    if field_name == "core":  # this catalog's core datasets (core:true)
+        if value.lower() not in ("true", "false"):
+            raise query_error(f"core is true or false, not {value!r}")
+        return Match("core", value.lower())
+    known = [*NAMED, *MATCHED, *TEXT, "id", "name", *DATES, *CONSTANT, "core"]
     raise query_error(f"undefined field {field_name!r}; use one of: {', '.join(known)}")
 
 

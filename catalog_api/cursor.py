@@ -24,12 +24,13 @@ from index.search.base import SortKey
 MAC_BYTES = 16
 MAX_CURSOR_CHARS = 2048
 MAX_PAGE = 1_000_000_000
-# the first element of a sort key, by sort: a score, a time (None = undated) or a title
+# the first element of a sort key, by sort: a score, a time (None = undated), a title or a popularity
 _FIRST: dict[str, tuple[type, ...]] = {
     "relevance": (float, int),
     "modified": (float, int, type(None)),
     "title": (str,),
     "quality": (float, int, type(None)),  # a score; None = unscored
+    "popular": (int,),
 }
 
 

@@ -41,6 +41,7 @@ from harvesters.errors import LimitError, SourceError
 from harvesters.fieldcaps import FieldCaps
 from harvesters.http import HttpClient, Validators
 from harvesters.registry import get_harvester
+from index.annotations import annotated
 from index.duplicates import Regrouped, Written, regroup, search_docs, unpublished
 from index.governance import organization_by_id, overridden_records, publisher_map
 from index.ids import record_id
@@ -206,7 +207,7 @@ class HarvestRunner:
         ids = self.store.pending_index_ids()
         ids = sorted(set(ids) - unpublished(self.store, ids))  # merged into another source's dataset
         for start in range(0, len(ids), batch):
-            docs = search_docs(self.store, ids[start : start + batch])
+            docs = annotated(self.store, search_docs(self.store, ids[start : start + batch]))  # keep core, popularity
             self.index.index(docs)
             self.store.mark_indexed([(d.id, d.content_hash) for d in docs])
         return len(ids) + len(removals)
@@ -383,7 +384,7 @@ class _Job:
             return
         if not self.engine_down:
             try:
-                self.runner.index.index(docs)
+                self.runner.index.index(annotated(self.runner.store, docs))  # keep core flags and popularity
             except BackendUnavailable as exc:
                 self.engine_down = True
                 log.warning("search engine unavailable; records are stored and left for indexing later: %s", exc)

@@ -97,7 +97,7 @@ def _complete(path: str, operation: dict[str, Any], settings: Settings) -> None:
             alternatives.append(BLANK)  # an optional search parameter sent empty is not given (OpenSearch)
 
 
-BLANK = {"type": "string", "maxLength": 0}
+BLANK = {"type": "string", "pattern": "^\\s*$"}  # empty or only spaces: not given (blank_is_none)
 
 
 def _is_search(operation: dict[str, Any]) -> bool:

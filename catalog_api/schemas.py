@@ -112,6 +112,37 @@ class LocalEdit(Public):
     at: datetime | None = None
 
 
+class UsageFigures(Public):
+    """One kind of use: the last 30 days (today included, UTC) and all time."""
+
+    last_30_days: int = 0
+    all_time: int = 0
+
+
+class UsagePublic(Public):
+    """How often the dataset was used (docs/usage.md: what counts, and what does not)."""
+
+    views: UsageFigures = UsageFigures()
+    api: UsageFigures = UsageFigures()
+    downloads: UsageFigures = UsageFigures()
+
+
+class OrganizationRef(Public):
+    slug: str
+    title: str
+    url: str
+
+
+class CorePublic(Public):
+    """A core dataset: marked by an admin, with the organizations that rely on it."""
+
+    core: bool = True
+    note: str | None = None
+    marked_by: str
+    marked_at: datetime
+    used_by: list[OrganizationRef] = []
+
+
 # -- link checks (catalog_api/linkcheck) -------------------------------------------------------------
 
 
@@ -150,6 +181,8 @@ class DatasetPublic(Public):
     api_url: str
     dataset: DatasetDetail
     catalog: CatalogInfo
+    usage: UsagePublic = UsagePublic()
+    core: CorePublic | None = None  # null: not a core dataset
     provenance: list[Provenance] = Field(default_factory=list, description="every source that lists it")
     collections: list[str] = Field(default_factory=list, description="slugs of the collections it is in now")
     freshness: Freshness = "unknown"

@@ -36,6 +36,7 @@ class SearchParams:
     freshness: tuple[str, ...] = ()
     quality_min: int | None = None
     now: datetime | None = None  # the clock freshness is judged by (tests inject one)
+    core: bool | None = None  # core datasets only (True) or the others only (False)
 
     @property
     def effective_sort(self) -> Sort:
@@ -56,6 +57,7 @@ class SearchParams:
                 "tt": self.temporal_to.isoformat() if self.temporal_to else None,
                 "fr": sorted(self.freshness),
                 "qm": self.quality_min,
+                **({"c": self.core} if self.core is not None else {}),
             }
         )
 
@@ -122,6 +124,7 @@ def run_search(services: Services, params: SearchParams) -> SearchOutcome:
         freshness=params.freshness,
         quality_min=params.quality_min,
         now=params.now or services.clock(),
+        core=params.core,
     )
     result = _with_collections(services, params, query)
     next_cursor = None

@@ -73,7 +73,12 @@ async def search_params(
     quality_min: Annotated[  # 0 to 100, checked by run_search (a bound here would also apply to a blank's None)
         int | None, Given, Query(description="datasets with a metadata quality score at least this (0 to 100)")
     ] = None,
-    sort: Annotated[Literal["relevance", "modified", "title", "quality"] | None, Given, Query()] = None,
+    sort: Annotated[
+        Literal["relevance", "modified", "title", "quality", "popular"] | None,
+        Given,
+        Query(description="popular: most page views and downloads in the last 30 days first"),
+    ] = None,
+    core: Annotated[bool | None, Given, Query(description="true: core datasets only; false: the others")] = None,
     page: Annotated[int | None, Given, Query(description="page number, from 1")] = None,
     per_page: Annotated[int | None, Given, Query(description="results a page, from 1")] = None,
     cursor_: Annotated[str | None, Given, Query(alias="cursor")] = None,
@@ -102,6 +107,7 @@ async def search_params(
         page=1 if page is None else page,
         per_page=20 if per_page is None else per_page,
         cursor=cursor_,
+        core=core,
     )
 
 

@@ -177,6 +177,12 @@ class Settings(BaseSettings):
         None, description="where a generated secret key is kept (default: beside an SQLite store, else ./)"
     )
 
+    # usage counting (catalog_api/usage.py, docs/usage.md): aggregates per dataset and day, nothing per visitor
+    usage_counting: bool = Field(True, description="count dataset page views, API requests and download clicks")
+    usage_flush_seconds: float = Field(
+        30.0, gt=0, le=3600, description="how often each server process stores its buffered usage counts"
+    )
+
     # published outputs (DCAT catalog pages, sitemaps)
     catalog_page_size: int = Field(1000, ge=1, le=10_000, description="datasets per /catalog.{ttl,rdf,jsonld,nt} page")
     sitemap_size: int = Field(
@@ -216,6 +222,8 @@ class Settings(BaseSettings):
     @field_validator("duplicate_precedence")
     @classmethod
     def _precedence_fields(cls, value: list[PrecedenceSetting]) -> list[PrecedenceSetting]:
+        if not value:
+            return value  # nothing to check: the CLI's light commands start without the dataset model
         from mappings.model import Dataset
 
         known = {f.alias or name for name, f in Dataset.model_fields.items()}

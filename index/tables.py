@@ -425,3 +425,34 @@ quality_daily = Table(
     Column("average", Float, nullable=False),
     Column("datasets", Integer, nullable=False),
 )
+
+# -- usage and core datasets (migration 0013) -------------------------------------------------------
+# Usage is counted per dataset, per UTC day and per kind ("view", "api", "download"): no address, user
+# agent, cookie or time of day is ever kept (index/usage.py). Plain columns without foreign keys: a
+# withdrawn or removed dataset keeps its history, and counting never waits on the records table.
+usage_daily = Table(
+    "usage_daily",
+    metadata,
+    Column("dataset_id", String(32), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("kind", String(10), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Index("ix_usage_daily_day", "day"),
+)
+
+core_datasets = Table(
+    "core_datasets",
+    metadata,
+    Column("dataset_id", String(32), primary_key=True),
+    Column("note", Text),
+    Column("marked_by", Text, nullable=False),
+    Column("marked_at", UTCDateTime, nullable=False),
+)
+
+core_users = Table(
+    "core_users",
+    metadata,
+    Column("dataset_id", String(32), ForeignKey("core_datasets.dataset_id", ondelete="CASCADE"), primary_key=True),
+    Column("organization_id", Integer, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_core_users_organization", "organization_id"),
+)

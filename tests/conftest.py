@@ -54,6 +54,7 @@ def make_settings(**overrides: Any) -> Settings:
         "harvest_timeout": 5.0,
         "harvest_workers": 1,
         "base_url": "http://catalog.test",
+        "usage_flush_seconds": 0.2,  # counted uses reach the store (file-backed ones) within a test's patience
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -29,6 +29,7 @@ from catalog_api.governance.auth import Forbidden, Principal
 from catalog_api.merging import rematch
 from catalog_api.preparing import PrepareContext, Prepared, apply_overrides, prepared_record, with_source_publisher
 from catalog_api.services import Services
+from index.annotations import annotated
 from index.documents import doc_from_row
 from index.governance import (
     Actor,
@@ -148,7 +149,8 @@ def _store_and_index(services: Services, prepared: Prepared) -> None:
     else:
         services.store.write_records([write], [], now)
     row = services.store.get_record(write.id)  # with the times the store just wrote
-    doc = doc_from_row(row, link_states_of(services.store, [row.dataset]))
+    # and the dataset's link states, core flag and popularity
+    doc = annotated(services.store, [doc_from_row(row, link_states_of(services.store, [row.dataset]))])[0]
     try:
         services.index.index([doc])
     except BackendUnavailable as exc:

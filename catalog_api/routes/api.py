@@ -6,9 +6,10 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
+from catalog_api.attention import core_public, usage_public
 from catalog_api.collections import collections_of
 from catalog_api.deps import JobId, PageNumber, ServicesDep, SettingsDep, api_url, html_url
 from catalog_api.judging import hit_freshness, record_judgement
@@ -33,6 +34,7 @@ from catalog_api.search import SearchParams, run_search
 from catalog_api.search_params import SearchParamsDep
 from catalog_api.services import Services
 from catalog_api.settings import Settings
+from catalog_api.usage import count_use
 from catalog_api.web.provenance import local_edits
 from harvesters.credentials import redact_url
 from index.duplicates import dataset_of, merged_row, provenance
@@ -89,7 +91,7 @@ def _summary(
     summary="One dataset",
     responses={308: {"description": "the record was merged into another source's listing of the same dataset"}},
 )
-def get_dataset(dataset_id: str, services: ServicesDep) -> Response | DatasetPublic:
+def get_dataset(dataset_id: str, services: ServicesDep, request: Request) -> Response | DatasetPublic:
     record_id = id_from_slug(dataset_id) or dataset_id
     merged_into = dataset_of(services.store, record_id)
     if merged_into is not None:
@@ -97,7 +99,7 @@ def get_dataset(dataset_id: str, services: ServicesDep) -> Response | DatasetPub
     row = merged_row(services.store, services.store.get_record(record_id))
     settings = services.settings
     freshness, quality = record_judgement(row, services.clock(), link_states_of(services.store, [row.dataset]))
-    return DatasetPublic(
+    found = DatasetPublic(
         provenance=[Provenance(**p) for p in provenance(services.store, [row.id])[row.id]],
         id=row.id,
         html_url=html_url(settings, row.id, row.title),
@@ -116,10 +118,14 @@ def get_dataset(dataset_id: str, services: ServicesDep) -> Response | DatasetPub
             organization=row.organization,
             overrides=[LocalEdit(field=e.field, value=e.value, by=e.by, at=e.at) for e in local_edits(row.overrides)],
         ),
+        usage=usage_public(services, row.id),
+        core=core_public(services, row.id),
         collections=[c.slug for c in collections_of(services, row.id)],
         freshness=freshness,
         quality=Quality.model_validate(quality) if quality else None,
     )
+    count_use(request, row.id, "api")  # after reading the figures: an answer never waits for its own count
+    return found
 
 
 @router.get("/sources", response_model=Page[SourcePublic], summary="Registered sources")

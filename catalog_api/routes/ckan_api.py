@@ -15,6 +15,7 @@ from catalog_api import ckan
 from catalog_api.deps import ServicesDep
 from catalog_api.errors import ApiError
 from catalog_api.openapi import ckan_errors, errors
+from catalog_api.usage import count_use
 
 router = APIRouter(tags=["ckan"])
 
@@ -41,6 +42,9 @@ BODY = {
 DOCUMENTED_POST = {**DOCUMENTED, "openapi_extra": BODY}
 
 
+COUNTED = {"package_show": "id", "resource_show": "package_id"}  # action → the field naming the dataset
+
+
 @router.get("/api/3", summary="CKAN API version")
 def api_version() -> dict[str, int]:
     return {"version": ckan.API_VERSION}
@@ -60,6 +64,8 @@ async def action(action: Action, request: Request, services: ServicesDep) -> JSO
     except ApiError as exc:
         error = ckan.CkanError(exc.status if exc.status != 400 else 409, "Validation Error", exc.message)
         return _answer(error.status, {"help": help_url, "success": False, "error": error.body()})
+    if action in COUNTED and isinstance(result, dict):  # a dataset read through the CKAN API is an API request
+        count_use(request, str(result.get(COUNTED[action], "")), "api")
     return _answer(200, {"help": help_url, "success": True, "result": result})
 
 

@@ -6,6 +6,7 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from catalog_api.attention import core_public, usage_public
 from catalog_api.collections import collections_of
 from catalog_api.deps import AcceptHeader, ServicesDep
 from catalog_api.errors import ApiError
@@ -15,6 +16,7 @@ from catalog_api.negotiation import choose, split_extension
 from catalog_api.openapi import RDF_MEDIA, errors, media
 from catalog_api.representations import alternates, dataset_url, json_response, rdf_response
 from catalog_api.templating import templates
+from catalog_api.usage import count_use
 from catalog_api.web.dataset_view import (
     area_search,
     bbox_words,
@@ -72,13 +74,13 @@ def dataset_page(
             "available as text/html, application/json, text/turtle, "
             "application/ld+json, application/rdf+xml and application/n-triples",
         )
-    if fmt == "json":
-        return json_response(record)
     if fmt != "html":
-        return rdf_response(settings, record, fmt)
+        count_use(request, record.id, "api")  # the dataset's JSON and RDF forms are read by programs
+        return json_response(record) if fmt == "json" else rdf_response(settings, record, fmt)
     canonical = slug_path(record.title, record.id)
     if stem != canonical:
         return RedirectResponse(f"/dataset/{canonical}", status_code=301)
+    count_use(request, record.id, "view")
     dataset = Dataset.model_validate(record.dataset)
     page_url = dataset_url(settings, record)
     freshness, quality = record_judgement(record, services.clock(), link_states_of(services.store, [record.dataset]))
@@ -100,6 +102,8 @@ def dataset_page(
         "area_search": area_search(dataset),
         "source_title": services.store.get_source(record.source).title,
         "provenance": provenance(services, record),
+        "usage": usage_public(services, record.id),
+        "core": core_public(services, record.id),
         "in_collections": [(c.slug, c.title) for c in collections_of(services, record.id)],
     }
     context["previews"] = views = previews_by_position(record_previews(services.store, record.id))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse
 
 from catalog_api.deps import ServicesDep, api_url, html_url
@@ -21,6 +21,7 @@ from catalog_api.governance.schemas import (
 )
 from catalog_api.schemas import Page
 from catalog_api.services import Services
+from catalog_api.usage import count_use
 from index.governance import audit_entries, get_draft, get_organization, list_drafts, list_organizations
 from index.ids import id_from_slug
 
@@ -107,11 +108,13 @@ def delete_dataset(dataset_id: str, services: ServicesDep, principal: WriterDep)
 def dataset_history(
     dataset_id: str,
     services: ServicesDep,
+    request: Request,
     page: Annotated[int, Query(ge=1)] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Page[AuditEntry]:
     rid = _record_id(dataset_id)
     services.store.get_record(rid)
+    count_use(request, rid, "api")
     total, rows = audit_entries(services.store, record_id=rid, limit=per_page, offset=(page - 1) * per_page)
     slugs = _slugs(services)
     return Page[AuditEntry](results=[audit_public(r, slugs) for r in rows], total=total)

@@ -12,6 +12,7 @@ from catalog_api.services import Services
 from catalog_api.templating import templates
 from catalog_api.web.search_view import PER_PAGE, SearchState, failed_page, search_page
 from index.collections import list_collections
+from index.core import any_core, core_ids
 from index.search.base import SearchError, SearchQuery
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -23,7 +24,9 @@ def search(request: Request, services: ServicesDep) -> HTMLResponse:
     state = SearchState.from_query(request.query_params, max_pages)
     titles = {c.slug: c.title for c in services.collections.rows()}
     try:
-        page = search_page(state, run_search(services, state.params()), max_pages, titles)
+        outcome = run_search(services, state.params())
+        core = core_ids(services.store, [hit.id for hit in outcome.result.hits])  # their badges
+        page = search_page(state, outcome, max_pages, titles, core)
         status = 200
     except SearchError as exc:
         page, status = failed_page(state, f"Those words cannot be searched for as written: {exc}", titles), 400
@@ -33,6 +36,7 @@ def search(request: Request, services: ServicesDep) -> HTMLResponse:
         "is_home": is_home,
         "counts": home_counts(services) if is_home else None,
         "featured": featured_collections(services) if is_home else [],
+        "core_filter": state.core or any_core(services.store),  # offered once some dataset is core
     }
     return templates(request).TemplateResponse(request, "search.html", context, status_code=status)
 

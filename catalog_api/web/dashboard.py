@@ -19,6 +19,7 @@ from catalog_api.web.links import organization_path, search_path
 from index.search.base import FRESHNESS_STATES, SearchQuery
 from index.stats import NewRecord, additions, jobs_since, newest_records
 from index.store import JobRow
+from index.usage import Ranked, daily_totals, most_used
 
 TOP = 12
 DAYS = 30
@@ -30,6 +31,13 @@ HARVEST_SERIES: tuple[Series, ...] = (
     Series("bad", "Failed"),
 )
 ADDITION_SERIES: tuple[Series, ...] = (Series("added", "Datasets added"),)
+# keys are the stylesheet's existing series colours (the search page's size budget has no room for more)
+USAGE_SERIES: tuple[Series, ...] = (
+    Series("added", "Page views"),
+    Series("ok", "Downloads"),
+    Series("unknown", "API requests"),
+)
+USAGE_KINDS = {"added": "view", "ok": "download", "unknown": "api"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +55,8 @@ class Dashboard:
     harvests: ColumnChart
     additions: ColumnChart
     newest: list[NewRecord]
+    usage: ColumnChart | None = None  # uses per day by kind, last 30 days
+    most_used: list[Ranked] = field(default_factory=list)  # views and downloads, last 30 days
     # -- freshness against accrualPeriodicity and quality (issue 13)
     states: list[StackedRow] = field(default_factory=list)
     quality_by_publisher: BarChart | None = None
@@ -79,6 +89,8 @@ def build_dashboard(services: Services, now: datetime) -> Dashboard:
         harvests=harvest_chart(days, [job for _, job in jobs_since(services.store, _midnight(days[0]))]),
         additions=column_chart(days, ADDITION_SERIES, [[n] for n in additions(services.store, _bounds(days))]),
         newest=newest_records(services.store, NEWEST),
+        usage=usage_chart(services, now.date()),
+        most_used=most_used(services.store, now.date(), limit=TOP),
         **_judged(services, now, [name for name, _ in counts["publisher"][:TOP]], days),
     )
 
@@ -115,6 +127,13 @@ def _judged(services: Services, now: datetime, names: list[str], days: Sequence[
         "quality_days": column_chart(days, QUALITY_SERIES, [[v] for v in _carried(services, days)]),
         "quality_now": mean,
     }
+
+
+def usage_chart(services: Services, today: date) -> ColumnChart:
+    """Page views, downloads and API requests per day, the last 30 days (what the store holds)."""
+    totals = daily_totals(services.store, today, DAYS)
+    days = list(totals)
+    return column_chart(days, USAGE_SERIES, [[totals[d][USAGE_KINDS[s.key]] for s in USAGE_SERIES] for d in days])
 
 
 def _freshness_rows(services: Services, now: datetime, names: list[str]) -> list[StackedRow]:

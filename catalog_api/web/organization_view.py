@@ -16,9 +16,10 @@ from catalog_api.web.freshness import SERIES as FRESHNESS_SERIES
 from catalog_api.web.freshness import freshness
 from catalog_api.web.health import SourceHealth, source_health
 from catalog_api.web.judged_view import STATE_SERIES
-from catalog_api.web.links import organization_slug
+from catalog_api.web.links import dataset_path, organization_slug
 from catalog_api.web.organizations import Publisher
 from catalog_api.web.search_view import ResultView, result_view
+from index.core import ReliedOn, list_core, relied_on_by
 from index.governance import OrganizationRow, get_organization, organization_by_id
 from index.search.base import FRESHNESS_STATES, FacetCount
 from index.store import NotFound
@@ -39,6 +40,8 @@ class OrganizationPage:
     sources: list[SourceHealth]
     description: str | None = None
     parent_href: str | None = None  # the registered parent organization's page
+    core_published: list[CoreListed] = field(default_factory=list)  # its core datasets, each with its users
+    core_relied_on: list[ReliedOn] = field(default_factory=list)  # core datasets it relies on (registered only)
     links: LinkSummary | None = None  # a registered organization's links, as the link checker found them
     # -- freshness against accrualPeriodicity and quality (issue 13)
     states: StackedRow | None = None
@@ -68,6 +71,8 @@ def organization_page(
         freshness_series=FRESHNESS_SERIES,
         freshness=stacked_row(publisher.name, None, fresh.counts, FRESHNESS_SERIES) if fresh else None,
         sources=_sources(services, publisher, [f.value for f in result.facets.get("source", [])], registered, now),
+        core_published=core_published(services, publisher.name),
+        core_relied_on=relied_on_by(services.store, registered.id) if registered else [],
         links=link_summary(services.store, organization_id=registered.id) if registered else None,
         **_judged(services, publisher.name, now),
         report_href=f"/organization/{registered.slug}/report" if registered else None,
@@ -85,6 +90,31 @@ def _judged(services: Services, name: str, now: datetime) -> dict[str, Any]:
         "average_quality": mean.mean if mean else None,
         "source_quality": {k: f"{a.mean:.0f}" for k, a in by_source.items()},
     }
+
+
+@dataclass(frozen=True, slots=True)
+class CoreListed:
+    id: str
+    title: str
+    href: str
+    users: int
+
+
+def core_published(services: Services, publisher: str, limit: int = 100) -> list[CoreListed]:
+    """The publisher's core datasets, most relied on first, each with how many organizations rely on it."""
+    params = SearchParams(filters={"publisher": (publisher,)}, core=True, sort="title", per_page=limit, facets=())
+    hits = run_search(services, params).result.hits
+    users = {row.dataset_id: len(row.used_by) for row in list_core(services.store)}
+    listed = [
+        CoreListed(
+            h.id,
+            str(h.summary.get("title", h.id)),
+            dataset_path(str(h.summary.get("title", "")), h.id),
+            users.get(h.id, 0),
+        )
+        for h in hits
+    ]
+    return sorted(listed, key=lambda c: (-c.users, c.title.casefold()))
 
 
 def _parent(services: Services, record_id: str) -> str | None:

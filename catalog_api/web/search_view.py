@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import pairwise
@@ -53,6 +53,7 @@ SORT_LABELS: dict[str, str] = {
     "modified": "Last modified",
     "title": "Title A–Z",
     "quality": "Quality score",
+    "popular": "Most used",
 }
 assert set(FACET_LABELS) == {*FACETS, *DERIVED_FACETS, "collection"}, "every facet of the index has a label"
 assert set(SORT_LABELS) == set(SORTS), "every sort of the index has a label"
@@ -71,6 +72,7 @@ class SearchState:
     temporal_from: str = ""  # as typed: a year, a month or a day
     temporal_to: str = ""
     quality_min: int | None = None
+    core: bool = False  # core datasets only
 
     @classmethod
     def from_query(cls, query: QueryParams, max_pages: int) -> SearchState:
@@ -92,7 +94,10 @@ class SearchState:
         where = " ".join(query.get("bbox", "").split())[:200]
         when = {name: " ".join(query.get(name, "").split())[:40] for name in ("temporal_from", "temporal_to")}
         narrowed = {k: v for k, v in filters.items() if v}
-        state = cls(q, narrowed, cast(Sort | None, sort), page, expand, where, **when, quality_min=quality_min)
+        core = _core(query.get("core"))
+        state = cls(
+            q, narrowed, cast(Sort | None, sort), page, expand, where, **when, quality_min=quality_min, core=core
+        )
         state.where_when()  # a bad box or date is a 400 now, not when the search runs
         return state
 
@@ -124,6 +129,7 @@ class SearchState:
             page=self.page,
             per_page=per_page,
             facet_limit=limit,
+            core=True if self.core else None,
         )
 
     def pairs(self) -> list[tuple[str, str]]:
@@ -134,6 +140,7 @@ class SearchState:
         out += [(name, getattr(self, name)) for name in WHERE_WHEN if getattr(self, name)]
         if self.quality_min is not None:
             out.append(("quality_min", str(self.quality_min)))
+        out += [("core", "true")] if self.core else []
         if self.sort and self.sort != ("relevance" if self.q else "modified"):
             out.append(("sort", self.sort))
         if self.page > 1:
@@ -149,7 +156,14 @@ class SearchState:
     @property
     def narrowed(self) -> bool:
         """Any filter, area or period applied (words aside)."""
-        return bool(self.filters or self.bbox or self.temporal_from or self.temporal_to or self.quality_min is not None)
+        return bool(
+            self.filters
+            or self.bbox
+            or self.temporal_from
+            or self.temporal_to
+            or self.quality_min is not None
+            or self.core
+        )
 
     def url(self) -> str:
         pairs = self.pairs()
@@ -180,6 +194,15 @@ def _day(text: str, name: str, *, last: bool) -> datetime | None:
     if covered is None or covered[0] is None or covered[1] is None or covered[0].year < 1:
         raise ApiError(400, "bad_parameter", f"parameter '{name}' is no date: {DATE_HELP}")
     return covered[1] if last else covered[0]
+
+
+def _core(text: str | None) -> bool:
+    """``core=true`` keeps core datasets only; ``false`` or nothing, every dataset."""
+    if text is None or text.strip().lower() in ("", "false"):
+        return False
+    if text.strip().lower() == "true":
+        return True
+    raise ApiError(400, "bad_parameter", f"core must be true or false (got {text!r})")
 
 
 def _values(query: QueryParams, name: str) -> tuple[str, ...]:
@@ -268,6 +291,7 @@ class ResultView:
     formats: list[str]
     modified: str | None
     source: str
+    core: bool = False  # a core dataset: shown with its badge
     freshness: str = "unknown"
     quality: int | None = None
 
@@ -291,15 +315,19 @@ class SearchPage:
 
 
 def search_page(
-    state: SearchState, outcome: SearchOutcome, max_pages: int, titles: Mapping[str, str] | None = None
+    state: SearchState,
+    outcome: SearchOutcome,
+    max_pages: int,
+    titles: Mapping[str, str] | None = None,
+    core: Collection[str] = frozenset(),
 ) -> SearchPage:
-    """The page; ``titles`` names the collections by their slugs."""
+    """The page; ``titles`` names the collections by their slugs; ``core``: which results are core datasets."""
     result = outcome.result
     titles = titles or {}
     return SearchPage(
         state=state,
         total=result.total,
-        results=[result_view(hit.summary, outcome.now) for hit in result.hits],
+        results=[result_view(hit.summary, outcome.now, core=hit.id in core) for hit in result.hits],
         facets=[_facet(state, name, result.facets.get(name, []), result.total, titles) for name in FACET_LABELS],
         chips=chips(state, titles),
         pagination=pagination(state, result.total, max_pages),
@@ -322,7 +350,7 @@ def failed_page(state: SearchState, message: str, titles: Mapping[str, str] | No
     return SearchPage(state, 0, [], [], chips(state, titles or {}), None, sorts, "/", message, area_map(state))
 
 
-def result_view(data: Mapping[str, Any], now: datetime | None = None) -> ResultView:
+def result_view(data: Mapping[str, Any], now: datetime | None = None, *, core: bool = False) -> ResultView:
     publisher = data.get("publisher")
     quality = data.get("quality")
     return ResultView(
@@ -335,6 +363,7 @@ def result_view(data: Mapping[str, Any], now: datetime | None = None) -> ResultV
         formats=list(data.get("format") or []),
         modified=data.get("modified"),
         source=data["source"],
+        core=core,
         freshness=hit_freshness(data, now) if now is not None else "unknown",
         quality=int(quality["score"]) if isinstance(quality, Mapping) and "score" in quality else None,
     )
@@ -387,6 +416,8 @@ def chips(state: SearchState, titles: Mapping[str, str] | None = None) -> list[C
         ]
     if state.quality_min is not None:
         out.append(Chip("Quality", f"at least {state.quality_min}", state.changed(quality_min=None).url()))
+    if state.core:
+        out.append(Chip("Core datasets", "only", state.changed(core=False).url()))
     if state.bbox:
         out.append(Chip("Area", state.bbox, state.changed(bbox="").url()))
     if state.temporal_from or state.temporal_to:

@@ -21,7 +21,12 @@ Semantics shared by all backends (the conformance suite in ``tests/index/conform
 * ranking: a word found unstemmed in the title adds to the score (``parking`` ranks "Parking Meters"
   above "Parks"); identifiers and landing pages are searched too (weight 3).
 * sorts: ``relevance`` (score, then id), ``modified`` (newest first, undated last, then id), ``title``
-  (A→Z case-insensitively, then id). ``after`` continues strictly after a hit's ``sort_key``.
+  (A→Z case-insensitively, then id), ``popular`` (``popularity`` highest first, then id). ``after``
+  continues strictly after a hit's ``sort_key``.
+* ``core``: ``True`` keeps only core datasets, ``False`` only the others, ``None`` both; a ``where``
+  clause ``Match("core", "true")`` says the same. ``core`` and ``popularity`` are annotations the catalog
+  keeps beside the record (``index/annotations.py``): :meth:`SearchBackend.annotate` changes them in
+  batches without rewriting the documents' text.
 * ``order``: any sequence of :data:`ORDER_FIELDS` ascending or descending (missing values last in either
   direction, ties by id ascending); it replaces ``sort`` and pages by ``offset`` only. ``name`` is a
   dataset page's slug (``slugify(title)-id``), ``created``/``changed`` when the catalog first saw the
@@ -51,10 +56,20 @@ FACETS: tuple[str, ...] = ("publisher", "keyword", "theme", "format", "license",
 DERIVED_FACETS: tuple[str, ...] = ("freshness",)
 FRESHNESS_STATES: tuple[str, ...] = ("fresh", "due", "stale", "unknown")
 GROUPED_FACETS: tuple[str, ...] = ("keyword",)  # buckets group spellings that differ only in case
-SORTS: tuple[str, ...] = ("relevance", "modified", "title", "quality")
-Sort = Literal["relevance", "modified", "title", "quality"]
+SORTS: tuple[str, ...] = ("relevance", "modified", "title", "quality", "popular")
+Sort = Literal["relevance", "modified", "title", "quality", "popular"]
 SortKey = tuple[Any, ...]
-ORDER_FIELDS: tuple[str, ...] = ("score", "id", "name", "title", "modified", "created", "changed", "quality")
+ORDER_FIELDS: tuple[str, ...] = (
+    "score",
+    "id",
+    "name",
+    "title",
+    "modified",
+    "created",
+    "changed",
+    "quality",
+    "popularity",
+)
 DATE_FIELDS: tuple[str, ...] = ("modified", "created", "changed")
 TEXT_FIELDS: tuple[str, ...] = ("title", "description", "keyword", "publisher")
 Box = tuple[float, float, float, float]  # west, south, east, north (degrees; west > east wraps)
@@ -95,6 +110,9 @@ class SearchDoc:
     due_at: datetime | None = None  # when an expected update is late (None: freshness unknown)
     stale_at: datetime | None = None  # when a second one is
     quality: int | None = None  # metadata quality score, 0-100
+    # -- annotations (index/annotations.py): kept beside the record, changed by SearchBackend.annotate --
+    core: bool = False  # an admin marked it as a core dataset
+    popularity: int = 0  # page views and downloads in the last 30 days
 
     def date(self, name: str) -> datetime | None:
         """One of :data:`DATE_FIELDS`."""
@@ -186,6 +204,7 @@ class SearchQuery:
     facet_limit: int = 20
     where: Clause | None = None
     order: tuple[OrderBy, ...] = ()
+    core: bool | None = None  # True: core datasets only; False: the others only
     # -- freshness and quality (issue 13)
     freshness: tuple[str, ...] = ()  # any of these states at ``now``
     quality_min: int | None = None
@@ -201,10 +220,15 @@ class SearchQuery:
         return bool(self.freshness) or self.quality_min is not None
 
 
+MATCH_FIELDS: tuple[str, ...] = (*FACETS, "id", "core")  # ``core`` matches "true" or "false"
+
+
 def check_where(clause: Clause | None) -> None:
     """Raise :class:`SearchError` for a clause naming a field no backend has."""
-    if isinstance(clause, Match) and clause.field not in (*FACETS, "id"):
-        raise SearchError(f"cannot match on {clause.field!r}; known: {', '.join((*FACETS, 'id'))}")
+    if isinstance(clause, Match) and clause.field not in MATCH_FIELDS:
+        raise SearchError(f"cannot match on {clause.field!r}; known: {', '.join(MATCH_FIELDS)}")
+    if isinstance(clause, Match) and clause.field == "core" and clause.value.lower() not in ("true", "false"):
+        raise SearchError(f"core is true or false, not {clause.value!r}")
     if isinstance(clause, Range) and clause.field not in DATE_FIELDS:
         raise SearchError(f"cannot range over {clause.field!r}; known: {', '.join(DATE_FIELDS)}")
     if isinstance(clause, Words) and not set(clause.fields) <= set(TEXT_FIELDS):
@@ -220,6 +244,14 @@ def check_order(order: Sequence[OrderBy]) -> None:
     unknown = [o.field for o in order if o.field not in ORDER_FIELDS]
     if unknown:
         raise SearchError(f"cannot order by {unknown[0]!r}; known: {', '.join(ORDER_FIELDS)}")
+
+
+@dataclass(frozen=True, slots=True)
+class Annotation:
+    """What the catalog knows of a dataset beside its record, as the index holds it."""
+
+    core: bool = False
+    popularity: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,6 +353,11 @@ class SearchBackend(ABC):
 
     @abstractmethod
     def health(self) -> BackendHealth: ...
+
+    @abstractmethod
+    def annotate(self, values: Mapping[str, Annotation]) -> None:
+        """Set the annotations of indexed documents by id (unknown ids are ignored): one batch, without
+        rewriting the documents; a document indexed later takes the annotation its ``SearchDoc`` carries."""
 
     @abstractmethod
     def suggest(self, prefix: str, limit: int = 10) -> list[str]:

@@ -200,6 +200,7 @@ class Columns:
         self.dead_entries = 0
         self._orders: dict[str, IntArray] = {}
         self._lookups: dict[str, Any] = {}
+        self.annotations: dict[str, tuple[bool, int]] = {}  # id → (core, popularity), only non-default ones
 
     @property
     def size(self) -> int:
@@ -287,6 +288,8 @@ class Columns:
             alive = np.flatnonzero(self.alive)
             if sort == "title":
                 ordering = np.argsort(self.title_rank()[alive], kind="stable")
+            elif sort == "popular":
+                ordering = np.lexsort((self.id_rank()[alive], -self.popularity()[alive]))
             elif sort not in ("modified", "quality"):
                 ordering = np.argsort(self.id_rank()[alive], kind="stable")
             else:
@@ -326,6 +329,8 @@ class Columns:
             values = self.dates(item.field)[rows] if item.field != "quality" else self.judged[rows, 2]
             missing = np.isnan(values)
             return [sign * np.nan_to_num(values, nan=0.0), missing]
+        if item.field == "popularity":
+            return [sign * self.popularity()[rows]]
         ranks = {"id": self.id_rank, "title": self.title_only_rank, "name": self.name_rank}
         if item.field in ranks:
             return [sign * ranks[item.field]()[rows]]
@@ -338,11 +343,37 @@ class Columns:
             "id": self.ids[rowid],
             "name": self.names()[rowid],
             "title": self.titles[rowid],
+            "popularity": int(self.popularity()[rowid]),
         }
         for name in ("modified", "created", "changed", "quality"):
             value = self.dates(name)[rowid] if name != "quality" else self.judged[rowid, 2]
             values[name] = None if np.isnan(value) else float(value)
         return (*(values[o.field] for o in order), self.ids[rowid])
+
+    # -- annotations (core, popularity): by id, kept apart from the rows so a new rowid keeps them ----
+
+    def set_annotations(self, annotations: dict[str, tuple[bool, int]]) -> None:
+        self.annotations = annotations
+        self._orders.clear()
+        self._lookups.clear()
+
+    def popularity(self) -> IntArray:
+        """Each rowid's popularity (0 without one)."""
+        if "popularity" not in self._orders:
+            found = self.annotations
+            values = [found[i][1] if i is not None and i in found else 0 for i in self.ids]
+            self._orders["popularity"] = np.asarray(values, dtype=np.int64)
+        return self._orders["popularity"]
+
+    def core_mask(self) -> BoolArray:
+        """Core documents as a mask over rowids."""
+        if "core" not in self._lookups:
+            found = self.annotations
+            self._lookups["core"] = np.asarray(
+                [i is not None and i in found and found[i][0] for i in self.ids], dtype=bool
+            )
+        mask: BoolArray = self._lookups["core"]
+        return mask
 
     def names(self) -> list[str]:
         """Each rowid's dataset name (``slug-id``, as its page and the CKAN API name it)."""

@@ -20,7 +20,7 @@ import sqlite3
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from itertools import chain
@@ -33,6 +33,7 @@ import orjson
 from index.search.base import (
     DERIVED_FACETS,
     FACETS,
+    Annotation,
     AnyOf,
     BackendHealth,
     Box,
@@ -90,6 +91,9 @@ CREATE VIRTUAL TABLE IF NOT EXISTS fts_exact USING fts5(
 );
 CREATE TABLE IF NOT EXISTS removed (seq INTEGER PRIMARY KEY AUTOINCREMENT, rowid INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS annotations (
+    id TEXT PRIMARY KEY, core INTEGER NOT NULL DEFAULT 0, popularity INTEGER NOT NULL DEFAULT 0
+);
 """
 _FTS_COLUMNS = "title, keywords, description, publisher, identifiers"
 FTS_COLUMN = {"title": "title", "keyword": "keywords", "description": "description", "publisher": "publisher"}
@@ -113,6 +117,7 @@ class EmbeddedIndex(SearchBackend):
         self._max_rowid = 0
         self._removed_seq = 0
         self._data_version: int | None = None
+        self._annotated: str | None = None  # the annotations token the columns were loaded at
         self._fts_cache: OrderedDict[tuple[str, bool], tuple[IntArray, FloatArray]] = OrderedDict()
         self._written = False
         self._writes = 0  # this connection's own writes, which its data_version does not count
@@ -167,6 +172,7 @@ class EmbeddedIndex(SearchBackend):
             self._conn.execute("INSERT INTO fts(fts) VALUES ('delete-all')")
             self._conn.execute("INSERT INTO fts_exact(fts_exact) VALUES ('delete-all')")
             self._conn.execute("DELETE FROM removed")
+            self._conn.execute("DELETE FROM annotations")
             self._conn.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (uuid.uuid4().hex,))
             for batch in _batches(docs, _BATCH):
                 self._write(batch, replace=False)
@@ -200,11 +206,44 @@ class EmbeddedIndex(SearchBackend):
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [_row(d) for d in unique],
         )
+        self._write_annotations({d.id: Annotation(d.core, d.popularity) for d in unique})
         for table, columns in _FTS_TABLES:
             self._conn.execute(
                 f"INSERT INTO {table}(rowid, {columns}) SELECT rowid, {columns} FROM docs WHERE rowid > ?",
                 (before,),
             )
+
+    # -- annotations: a table by id beside the documents, loaded whole when its token changes ---------
+
+    def annotate(self, values: Mapping[str, Annotation]) -> None:
+        if not values:
+            return
+        with self._lock, self._transaction():
+            known = dict(values)
+            for start in range(0, len(known), _BATCH):
+                chunk = list(known)[start : start + _BATCH]
+                marks = ",".join("?" * len(chunk))
+                found = {i for (i,) in self._conn.execute(f"SELECT id FROM docs WHERE id IN ({marks})", chunk)}
+                self._write_annotations({i: known[i] for i in chunk if i in found})
+        self._written = True
+        self._writes += 1
+
+    def _write_annotations(self, values: Mapping[str, Annotation]) -> None:
+        """Keep the non-default annotations (others are deleted) and change the token other processes watch."""
+        kept = [(i, int(a.core), a.popularity) for i, a in values.items() if a != Annotation()]
+        dropped = [(i,) for i, a in values.items() if a == Annotation()]
+        self._conn.executemany("INSERT OR REPLACE INTO annotations (id, core, popularity) VALUES (?, ?, ?)", kept)
+        self._conn.executemany("DELETE FROM annotations WHERE id = ?", dropped)
+        self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('annotations', ?)", (uuid.uuid4().hex,))
+
+    def _load_annotations(self) -> None:
+        token = self._conn.execute("SELECT value FROM meta WHERE key = 'annotations'").fetchone()
+        token = token[0] if token else None
+        if token == self._annotated:
+            return
+        self._annotated = token
+        rows = self._conn.execute("SELECT id, core, popularity FROM annotations").fetchall()
+        self._columns.set_annotations({i: (bool(c), int(p)) for i, c, p in rows})
 
     def _sequence(self, table: str) -> int:
         row = self._conn.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)).fetchone()
@@ -258,6 +297,7 @@ class EmbeddedIndex(SearchBackend):
                 self._reload(generation)
             else:
                 self._catch_up()
+            self._load_annotations()
 
     def _needs_compaction(self) -> bool:
         columns = self._columns
@@ -265,6 +305,7 @@ class EmbeddedIndex(SearchBackend):
 
     def _reload(self, generation: str) -> None:
         self._columns = Columns()
+        self._annotated = None
         self._generation = generation
         self._max_rowid = 0
         self._removed_seq = self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM removed").fetchone()[0]
@@ -308,6 +349,8 @@ class EmbeddedIndex(SearchBackend):
             if query.where is not None:
                 check_where(query.where)
                 mask &= self._where(query.where)
+            if query.core is not None:
+                mask &= columns.core_mask() if query.core else ~columns.core_mask()
             if query.judged:
                 mask &= judged_mask(columns.judged, query)
             if query.bbox is not None:
@@ -320,6 +363,7 @@ class EmbeddedIndex(SearchBackend):
             everything = not worded and not query.filters and not dated and query.where is None and not placed
             everything = everything and not query.judged
             stored = tuple(f for f in query.facets if f not in DERIVED_FACETS)
+            everything = everything and query.core is None
             if everything:
                 tallies = {name: columns.tally_all(name) for name in stored}
             else:
@@ -387,6 +431,8 @@ class EmbeddedIndex(SearchBackend):
         if isinstance(clause, Match):
             if clause.field == "id":
                 return columns.id_mask(clause.value)
+            if clause.field == "core":
+                return columns.core_mask() if clause.value.lower() == "true" else ~columns.core_mask()
             column = columns.facets[clause.field]
             return column.matching_exactly(clause.value, size) if clause.exact else column.matching(clause.value, size)
         if isinstance(clause, Range):
@@ -599,6 +645,8 @@ def _sort_key(sort: str, columns: Columns, rowid: int, scores: FloatArray) -> So
     if sort == "modified":
         value = columns.modified[rowid]
         return (None if np.isnan(value) else float(value), id_)
+    if sort == "popular":
+        return (int(columns.popularity()[rowid]), id_)
     if sort == "quality":
         value = columns.judged[rowid, QUALITY]
         return (None if np.isnan(value) else float(value), id_)
@@ -612,4 +660,4 @@ def _comparable(sort: str, key: SortKey) -> tuple[Any, ...]:
     if sort in ("modified", "quality"):
         undated = key[0] is None
         return (undated, 0.0 if undated else -float(key[0]), str(key[1]))
-    return (-float(key[0]), str(key[1]))
+    return (-float(key[0]), str(key[1]))  # relevance and popular: highest first

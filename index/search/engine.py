@@ -46,6 +46,7 @@ from typing import Any
 from index.search import engine_dsl as dsl
 from index.search import judged
 from index.search.base import (
+    Annotation,
     BackendHealth,
     BackendUnavailable,
     SearchBackend,
@@ -327,6 +328,12 @@ class EngineIndex(SearchBackend):
                 lines = dsl.delete_actions(self.alias, ids[start : start + self.options.batch_docs])
                 _Writer(client, self.options, self.options.refresh, 1).send_lines(lines)
 
+    def annotate(self, values: Mapping[str, Annotation]) -> None:
+        if values:
+            self._dirty = True
+            lines = dsl.annotate_actions(self.alias, values)
+            _Writer(self._client(), self.options, self.options.refresh, 1).send_lines(lines)
+
     def rebuild(self, docs: Iterable[SearchDoc]) -> int:
         client = self._client()
         versions = self._versions(client)
@@ -524,7 +531,7 @@ def _refused(items: list[Item], response: Mapping[str, Any]) -> list[Item]:
         status = int(result.get("status", 0))
         if status == 429:
             retry.append(item)
-        elif status >= 300 and not (action == "delete" and status == 404):
+        elif status >= 300 and not (action in ("delete", "update") and status == 404):
             failures.append(f"{result.get('_id')}: {_item_reason(result)}")
     if failures:
         raise IndexingError(400, f"{len(failures)} documents refused, e.g. {failures[0]}")

@@ -18,6 +18,8 @@ facet fields        raw ``keyword`` (facet buckets are the exact value) + ``.fol
 ``temporal``        date_range (epoch milliseconds) of the coverage period; open ends left open
 ``identifiers``     standard-analysed text of the identifier and landing page (weight 3)
 ``hash``            the store's content hash (compared by ``nutmeg doctor``)
+``core``            boolean annotation (``core=true``), ``popularity`` long annotation (``sort=popular``):
+                    changed in place by partial updates (:func:`annotate_actions`)
 ``summary``         stored, not indexed: what a hit shows
 ==================  =========================================================================================
 """
@@ -33,6 +35,7 @@ from index.search import judged
 from index.search.base import (
     FACETS,
     GROUPED_FACETS,
+    Annotation,
     AnyOf,
     Box,
     Clause,
@@ -89,6 +92,9 @@ ADDED_PROPERTIES: dict[str, Any] = {
     "spatial": {"type": "geo_shape", "ignore_malformed": True},
     "temporal": {"type": "date_range", "format": "epoch_millis"},
     "identifiers": {"type": "text", "analyzer": "standard"},
+    # annotations (index/annotations.py), changed in place by partial updates
+    "core": {"type": "boolean"},
+    "popularity": {"type": "long"},
     **judged.PROPERTIES,  # due_at, stale_at, quality (issue 13)
 }
 
@@ -157,6 +163,7 @@ def document(doc: SearchDoc) -> dict[str, Any]:
         "changed": millis(doc.changed) if doc.changed is not None else None,
         "name": slug_path(doc.title, doc.id),
         "summary": dict(doc.summary),
+        **annotation_fields(Annotation(doc.core, doc.popularity)),
     }
     for name in FACETS:
         body[name] = list(doc.facet_values(name))
@@ -172,6 +179,25 @@ def document(doc: SearchDoc) -> dict[str, Any]:
         body["identifiers"] = " ".join(doc.identifiers)
     body |= judged.engine_fields(doc)
     return body
+
+
+def annotation_fields(annotation: Annotation) -> dict[str, Any]:
+    return {"core": annotation.core, "popularity": annotation.popularity}
+
+
+def annotate_actions(index: str, values: Mapping[str, Annotation]) -> list[dict[str, Any]]:
+    """Partial updates of the annotation fields only (a missing document answers 404, which is ignored)."""
+    lines: list[dict[str, Any]] = []
+    for id_, annotation in values.items():
+        lines.append({"update": {"_index": index, "_id": id_}})
+        lines.append({"doc": annotation_fields(annotation)})
+    return lines
+
+
+def _core(wanted: bool) -> dict[str, Any]:
+    """Core documents (``wanted``) or the others (documents indexed before the field existed included)."""
+    is_core = {"term": {"core": True}}
+    return is_core if wanted else {"bool": {"must_not": [is_core]}}
 
 
 def envelope(bbox: Box) -> dict[str, Any]:
@@ -230,6 +256,8 @@ def _query(query: SearchQuery) -> dict[str, Any]:
         check_where(query.where)
         filters.append(where_clause(query.where))
     filters += _where_and_when(query)
+    if query.core is not None:
+        filters.append(_core(query.core))
     filters += judged.engine_filters(query)
     if not (must or must_not or filters):
         return {"match_all": {}}
@@ -266,6 +294,8 @@ def where_clause(clause: Clause) -> dict[str, Any]:
     if isinstance(clause, Match):
         if clause.field == "id":
             return {"term": {"id": clause.value}}
+        if clause.field == "core":
+            return _core(clause.value.lower() == "true")
         if clause.exact:
             return {"term": {clause.field: " ".join(clause.value.split())}}
         return _filter(clause.field, clause.value)
@@ -345,6 +375,8 @@ def _sort(sort: str) -> list[Any]:
         return [{"title.sort": {"order": "asc", "missing": "_last"}}, {"id": "asc"}]
     if sort == "modified":
         return [{"modified": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
+    if sort == "popular":  # a document indexed before popularity existed counts as 0, as on the embedded index
+        return [{"popularity": {"order": "desc", "missing": 0, "unmapped_type": "long"}}, {"id": "asc"}]
     if sort == "quality":
         return [{"quality": {"order": "desc", "missing": "_last", "unmapped_type": "integer"}}, {"id": "asc"}]
     return [{"_score": "desc"}, {"id": "asc"}]
@@ -358,6 +390,7 @@ ORDER_SORT_FIELDS: dict[str, tuple[str, str]] = {
     "modified": ("modified", "date"),
     "created": ("created", "date"),
     "changed": ("changed", "date"),
+    "popularity": ("popularity", "long"),
     "quality": ("quality", "integer"),
 }
 
@@ -409,6 +442,8 @@ def search_after(sort: str, key: SortKey) -> list[Any]:
             return [MISSING_INT_DESC if first is None else round(float(first)), str(id_)]
         if sort == "title":
             return [str(first), str(id_)]
+        if sort == "popular":
+            return [int(first), str(id_)]
         return [float(first), str(id_)]
     except (TypeError, ValueError) as exc:
         raise SearchError(f"cursor {key!r} does not fit sort {sort!r}") from exc
@@ -423,6 +458,8 @@ def sort_key(sort: str, values: Sequence[Any]) -> SortKey:
         return (None if first is None or int(first) == MISSING_INT_DESC else float(first), id_)
     if sort == "title":
         return ("" if first is None else str(first), id_)
+    if sort == "popular":
+        return (0 if first is None else int(first), id_)
     return (float(first), id_)
 
 

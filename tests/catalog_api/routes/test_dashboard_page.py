@@ -116,7 +116,7 @@ def test_additions_and_newest_match_the_store(site: Site, board: Node) -> None:
 
 
 def test_every_chart_has_its_numbers_as_text(board: Node) -> None:
-    assert len(board.find_all("details", class_="numbers")) == 4
+    assert len(board.find_all("details", class_="numbers")) == 5  # harvests, additions, freshness, quality, uses
     harvests = board.find("svg", id="harvests")
     assert harvests.get("role") == "img"
     assert harvests.find("desc").text() == "14 harvest jobs in the last 30 days, 4 failures."

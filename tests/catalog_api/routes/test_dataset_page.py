@@ -40,15 +40,19 @@ def test_a_dataset_with_downloads(site: Site) -> None:
     assert page.find("h1").text() == "Data.gov Daily Sessions"
     record: Any = site.api(f"/api/v1/datasets/{result['id']}")
     dataset = record["dataset"]
-    # every distribution, with its format badge and a download link to where the source said it is
+    # every distribution, with its format badge and a download link (through the counting redirect) to
+    # where the source said it is
     resources = page.find("ul", class_="resources").find_all("li", class_="resource")
     assert len(resources) == len(dataset["distribution"])
-    for item, dist in zip(resources, dataset["distribution"], strict=True):
+    for n, (item, dist) in enumerate(zip(resources, dataset["distribution"], strict=True)):
         assert item.find("span", class_="badge").text() == "CSV"
         assert item.find("h3").text() == dist["title"]
         download = item.find("a", class_="button")
-        assert download.get("href") == dist["downloadURL"]
-        assert download.get("href") in site.catalog.files  # the loopback copy
+        assert download.get("href") == f"/datasets/{result['id']}/distributions/{n}/download"
+        followed = site.client.get(download.get("href"), follow_redirects=False)
+        assert followed.status_code == 303
+        assert followed.headers["location"] == dist["downloadURL"]
+        assert followed.headers["location"] in site.catalog.files  # the loopback copy
         assert download.get("rel") == "nofollow noopener"
     facts = _facts(page, "facts-heading")
     assert facts["Publisher"].find("a").get("href") == "/organization/general-services-administration"
