@@ -1,18 +1,24 @@
-"""The CLI's start-up benchmark: the wall time of each light command, run as a real process.
+"""The CLI's start-up benchmark: the wall time of each command, run as a real process.
 
     python -m benchmarks.cli                # each command 7 times, the median and the best
     python -m benchmarks.cli --importtime   # also the ten slowest imports of `nutmeg source list`
 
-Light commands (``--help``, ``source list``, ``source add``, ``migrate``) should start in 0.3 s or less:
-they import click, pydantic-settings and SQLAlchemy, never FastAPI, rdflib, httpx, alembic or numpy. Each
-command runs against a store of ten sources in a temporary folder (already migrated, as in a
-deployment). Wall-clock figures on a shared machine vary with its load (printed first): the best of the
-runs is the least disturbed one, and the CPU column (user + system, best run) hardly depends on it.
+The 0.3 s budget is for the light commands (marked "light"): ``--help``, ``--version``, ``source list``
+(table and ``--json``) and ``migrate`` on a store already migrated. They import click, rich and
+pydantic-settings (the one ``Settings``) and read an SQLite store through the standard library's
+``sqlite3`` (``index/sqlite_reader.py``): never SQLAlchemy, alembic, FastAPI, rdflib, httpx or numpy.
+``source add`` writes through the store (SQLAlchemy), so it is measured but not held to the budget:
+its floor is the second one. Each command runs against a store of ten sources in a temporary folder
+(already migrated, as in a deployment; each with the default nightly cron schedule, so ``source list``
+parses cron). Wall-clock figures on a shared machine vary with its load (printed first): the best of
+the runs is the least disturbed one, and the CPU column (user + system, best run) hardly depends on it,
+so a light command's row says whether each of its best wall and its CPU time is within the budget: on an
+idle machine the wall time is the CPU time plus a few milliseconds.
 
-The first row, "floor", is a bare ``python -c`` importing only the libraries a command that opens the
-store needs (click, rich, pydantic-settings, SQLAlchemy and its SQLite dialect): no Nutmeg code. What a
-store command takes beyond the floor is Nutmeg's own; the floor itself is the machine's and the
-libraries' (``import sqlalchemy`` builds most of SQLAlchemy Core whichever submodule is asked for).
+The "floor" rows are bare ``python -c`` runs importing only the libraries a command needs, no Nutmeg
+code: what a command takes beyond its floor is Nutmeg's own; the floor is the machine's and the
+libraries' (pydantic-settings alone is about half of the light floor; ``import sqlalchemy`` builds most
+of SQLAlchemy Core whichever submodule is asked for).
 """
 
 from __future__ import annotations
@@ -29,18 +35,26 @@ from pathlib import Path
 
 BUDGET = 0.3
 NUTMEG = [sys.executable, "-m", "catalog_api.cli"]
-FLOOR = [sys.executable, "-c", "import click, rich.console, pydantic_settings, sqlalchemy, sqlalchemy.dialects.sqlite"]
+LIGHT_LIBRARIES = "import click, rich.console, pydantic_settings, sqlite3"
+FLOORS = {
+    "floor: light commands": [sys.executable, "-c", LIGHT_LIBRARIES],
+    "floor: store writes": [sys.executable, "-c", f"{LIGHT_LIBRARIES}, sqlalchemy, sqlalchemy.dialects.sqlite"],
+}
 
-COMMANDS: dict[str, list[str]] = {
-    "nutmeg --help": ["--help"],
-    "nutmeg --version": ["--version"],
-    "nutmeg source --help": ["source", "--help"],
-    "nutmeg source list": ["source", "list"],
-    "nutmeg source list --json": ["source", "list", "--json"],
+# label -> (arguments, whether the budget applies)
+COMMANDS: dict[str, tuple[list[str], bool]] = {
+    "nutmeg --help": (["--help"], True),
+    "nutmeg --version": (["--version"], True),
+    "nutmeg source --help": (["source", "--help"], True),
+    "nutmeg source list": (["source", "list"], True),
+    "nutmeg source list --json": (["source", "list", "--json"], True),
+    "nutmeg harvest --help": (["harvest", "--help"], True),
+    "nutmeg migrate": (["migrate"], True),  # already migrated: a check
     # --no-check: this measures start-up, not the probe of the URL (which would leave the machine)
-    "nutmeg source add --no-check": ["source", "add", "bench-{n}", "https://data.example.gov/data.json", "--no-check"],
-    "nutmeg harvest --help": ["harvest", "--help"],
-    "nutmeg migrate": ["migrate"],
+    "nutmeg source add --no-check": (
+        ["source", "add", "bench-{n}", "https://data.example.gov/data.json", "--no-check"],
+        False,
+    ),
 }
 
 
@@ -70,10 +84,11 @@ def slowest_imports(env: dict[str, str], cwd: Path, count: int = 10) -> list[tup
 
 
 def report(label: str, runs: list[tuple[float, float]], note: str | None = None) -> None:
-    """One row: the median and best wall time and the best CPU time, against the budget."""
+    """One row: the median and best wall time and the best CPU time, against the budget (a light
+    command's) or with a note (a floor, or a command the budget is not for)."""
     walls = [wall for wall, _ in runs]
     best, cpu = min(walls), min(c for _, c in runs)
-    mark = note or ("ok" if best <= BUDGET else "OVER")
+    mark = note or f"light: {'ok' if best <= BUDGET else 'OVER'} (cpu {'ok' if cpu <= BUDGET else 'OVER'})"
     print(f"{label:<28} {statistics.median(walls):>7.3f}s {best:>7.3f}s {cpu:>7.3f}s  {mark}")
 
 
@@ -89,11 +104,12 @@ def main() -> None:
             run(["source", "add", f"seed-{n}", f"https://data{n}.example.gov/data.json", "--no-check"], env, cwd)
         print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (wall time suffers on a busy machine)")
         print(f"{'command':<28} {'median':>8} {'best':>8} {'cpu':>8}  (budget {BUDGET:.1f} s)")
-        report("floor (library imports)", [run([], env, cwd, FLOOR) for _ in range(args.repeat)], "no Nutmeg code")
+        for label, floor in FLOORS.items():
+            report(label, [run([], env, cwd, floor) for _ in range(args.repeat)], "no Nutmeg code")
         serial = iter(range(1_000_000))
-        for label, template in COMMANDS.items():
+        for label, (template, light) in COMMANDS.items():
             runs = [run([part.format(n=next(serial)) for part in template], env, cwd) for _ in range(args.repeat)]
-            report(label, runs)
+            report(label, runs, None if light else "writes the store: no budget")
         if args.importtime:
             print("\nslowest top-level imports of `nutmeg source list` (cumulative):")
             for micros, module in slowest_imports(env, cwd):

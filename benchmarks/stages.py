@@ -14,7 +14,9 @@ stage at a time, with the same functions the harvest runs (so nothing here is a 
 * mapping — graph → model (``dataset_from_graph``);
 * outputs — model → stored JSON, data.json form, data.gov's schema check, search document;
 * store write — ``Store.write_records`` in the runner's batches;
-* index write — ``EmbeddedIndex.index`` in the runner's batches.
+* matching — cross-source duplicate matching of each batch (``index.duplicates.regroup``: its keys
+  written and looked up; one source here, so no duplicates: the cost every record pays);
+* index write — ``EmbeddedIndex.index`` and ``Store.mark_indexed`` in the runner's batches.
 
 The garbage collector is tuned as a harvest tunes it (``fewer_collections``). The floor is a bare
 ``orjson.loads`` of the same file. Stages are CPU time of one core; the harvest spreads validate →
@@ -129,15 +131,22 @@ def _outputs(datasets: list[Any], hashed: list[tuple[bytes, str]], first: int) -
 
 
 def _write(stages: dict[str, float], prepared: list[Any], store: Any, index: Any, source_id: int) -> None:
+    from index.duplicates import Policy, Written, regroup
+
     now = datetime.now(UTC)
     writes = [p.write.__class__(**{**_fields(p.write), "source_id": source_id}) for p in prepared]
     for start in range(0, len(prepared), BATCH):
         chunk = writes[start : start + BATCH]
         timed(stages, "store write", lambda c=chunk: store.write_records(c, [], now))  # type: ignore[misc]
+        keys = [getattr(p, "keys", None) for p in prepared[start : start + BATCH]]  # the reference has none
+        written = [Written(w.id, w.source_id, w.dataset, k) for w, k in zip(chunk, keys, strict=True)]
+        timed(stages, "matching", lambda w=written: regroup(store, w, [], Policy(), now))  # type: ignore[misc]
     with index.bulk_load():
         for start in range(0, len(prepared), BATCH):
             docs = [p.doc for p in prepared[start : start + BATCH]]
             timed(stages, "index write", lambda d=docs: index.index(d))  # type: ignore[misc]
+            marks = [(d.id, d.content_hash) for d in docs]
+            timed(stages, "index write", lambda m=marks: store.mark_indexed(m))  # type: ignore[misc]
 
 
 def _fields(write: Any) -> dict[str, Any]:

@@ -14,13 +14,11 @@ import json
 import logging
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import replace
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +33,7 @@ if TYPE_CHECKING:
     from catalog_api.harvesting import HarvestReport
     from catalog_api.services import Services
     from catalog_api.settings import Settings
+    from index.rows import SourceReads, SourceRow
     from index.store import Store
 
 
@@ -212,8 +211,10 @@ def _options(fields: dict[str, Any]) -> dict[str, Any]:
 def source_list(as_json: bool) -> None:
     """List registered sources: datasets, last harvest, last success and failure, schedule."""
     settings = load_settings()
-    with opened_store(settings) as store:
-        summaries = [_source_summary(store, row, settings.schedule_flag_after) for row in store.list_sources()]
+    summaries = _read_lightly(settings)
+    if summaries is None:
+        with opened_store(settings) as store:
+            summaries = _source_summaries(store, settings.schedule_flag_after)
     if as_json:
         out.print_json(json.dumps(summaries), indent=2)
         return
@@ -223,15 +224,35 @@ def source_list(as_json: bool) -> None:
     out.print(_sources_table(summaries))
 
 
-def _source_summary(store: Store, row: Any, flag_after: int) -> dict[str, Any]:
+def _read_lightly(settings: Settings) -> list[dict[str, Any]] | None:
+    """The summaries read through the standard library's sqlite3 (no SQLAlchemy: start-up time), or None
+    when the store must be opened the usual way (not SQLite, missing, needs migrating, read failed)."""
+    from index.sqlite_reader import ReadError, open_reader
+
+    reader = open_reader(settings.database_url)
+    if reader is None:
+        return None
+    try:
+        return _source_summaries(reader, settings.schedule_flag_after)
+    except ReadError:
+        return None
+    finally:
+        reader.close()
+
+
+def _source_summaries(store: SourceReads, flag_after: int) -> list[dict[str, Any]]:
+    return [_source_summary(store, row, flag_after) for row in store.list_sources()]
+
+
+def _source_summary(store: SourceReads, row: SourceRow, flag_after: int) -> dict[str, Any]:
     """Everything the CLI knows of a source, as JSON-ready values (``--json`` prints exactly this)."""
-    from catalog_api.web.health import next_run, source_health
+    from catalog_api.web.health import source_health
 
     now = datetime.now(UTC)
     health = source_health(store, row, now, flag_after)
     failure = store.last_job_with_status(row.id, "failed")
     last = health.last_job
-    planned = next_run(row, now)
+    planned = health.next_run
     return {
         "name": row.name,
         "kind": row.kind,
@@ -605,8 +626,15 @@ _ENGINE_DOWN_HINT = "start it (`nutmeg doctor` shows what is wrong), then run th
 @main.command()
 def migrate() -> None:
     """Bring the store's schema to the newest version (deployments run it once before the API starts)."""
-    with opened_store():
-        pass
+    from index.sqlite_reader import open_reader
+
+    settings = load_settings()
+    reader = open_reader(settings.database_url)  # an SQLite store already there: checked without SQLAlchemy
+    if reader is not None:
+        reader.close()
+    else:
+        with opened_store(settings):
+            pass
     out.print("the store's schema is up to date")
 
 
@@ -697,6 +725,8 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
     ensure_port_free(host, port)
     if demo:
         _exit_cleanly_on_sigterm()
+        import tempfile  # here: start-up time of the light commands
+
         with tempfile.TemporaryDirectory(prefix="nutmeg-demo-") as folder:  # removed on every exit
             _serve_demo(host, port, Path(folder))
         return
@@ -755,6 +785,8 @@ def _run_server(app: Any, host: str, port: int, workers: int) -> None:
 
 
 def demo_root() -> Path:
+    from importlib import resources  # here: start-up time of the light commands
+
     return Path(str(resources.files("catalog_api") / "demo"))
 
 

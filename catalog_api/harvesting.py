@@ -361,7 +361,7 @@ class _Job:
         self.tally.updated += len(changed)
         for one in prepared:
             self._report_issues(one)
-        written = [Written(p.write.id, p.write.source_id, p.write.dataset) for p in prepared]
+        written = [Written(p.write.id, p.write.source_id, p.write.dataset, p.keys) for p in prepared]
         regrouped = regroup(self.runner.store, written, [], self.runner.settings.duplicate_policy(), now)
         self._index(self._merged([self._dated(p, now) for p in prepared], regrouped))
 

@@ -28,6 +28,7 @@ import orjson
 from harvesters.base import HarvestedRecord
 from harvesters.errors import RecordError
 from index.documents import search_doc
+from index.duplicates import Keys, keys_of
 from index.governance import match_organization
 from index.ids import record_id
 from index.search.base import SearchDoc
@@ -61,6 +62,7 @@ class Prepared:
     doc: SearchDoc
     issues: list[RecordIssue]
     existed: bool
+    keys: Keys | None = None  # the record's duplicate-matching keys, computed here (in the workers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +136,7 @@ def prepared_record(
     )
     owner = organization[1] if organization else None
     doc = search_doc(rid, ctx.source_name, content_hash, dataset, owner, problems[problems_key(ctx.profile)])
-    return Prepared(write, doc, issues, existed)
+    return Prepared(write, doc, issues, existed, keys_of(write.dataset))
 
 
 def with_source_publisher(dataset: Dataset, publisher: str | None, issues: list[RecordIssue]) -> Dataset:

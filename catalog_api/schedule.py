@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # the CLI parses schedules before it opens the store; keep this module light
     from dateutil.relativedelta import relativedelta
 
-    from index.store import SourceRow
+    from index.rows import SourceRow
 
 DEFAULT = "H H(1-5) * * *"  # nightly, at a time between 01:00 and 05:59 UTC taken from the source's name
 OFF_WORDS = frozenset({"off", "none", "manual", "never"})

@@ -222,6 +222,8 @@ class Settings(BaseSettings):
     @field_validator("duplicate_precedence")
     @classmethod
     def _precedence_fields(cls, value: list[PrecedenceSetting]) -> list[PrecedenceSetting]:
+        if not value:
+            return value  # nothing to check: the CLI's light commands start without the dataset model
         from mappings.model import Dataset
 
         known = {f.alias or name for name, f in Dataset.model_fields.items()}

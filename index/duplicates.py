@@ -57,6 +57,7 @@ _IN_BATCH = 500
 _WORD = re.compile(r"[a-z0-9]+")
 _NUMBER = re.compile(r"\d+")
 EMPTY: tuple[Any, ...] = (None, "", [], {})
+Keys = dict[str, str | None]  # blocking key -> the normalized title (for t: keys)
 
 HIDDEN = select(duplicate_members.c.record_id).where(duplicate_members.c.record_id != duplicate_members.c.dataset_id)
 """Ids of records merged into another record's dataset: never published on their own."""
@@ -84,6 +85,7 @@ class Written:
     id: str
     source_id: int
     dataset: Mapping[str, Any]
+    keys: Keys | None = None  # ``keys_of(dataset)`` when already computed (by a harvest's mapping workers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +105,10 @@ def normalize_text(value: object) -> str:
     """Lower-case ASCII words: accents, punctuation and spacing do not make two titles differ."""
     if not isinstance(value, str):
         return ""
-    text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii").lower()
+    if value.isascii():  # NFKD and dropping non-ASCII leave an ASCII text as it is
+        text = value.lower()
+    else:
+        text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii").lower()
     return " ".join(_WORD.findall(text))
 
 
@@ -158,9 +163,6 @@ def dataset_urls(dataset: Mapping[str, Any]) -> set[str]:
         if isinstance(dist, Mapping):
             found.update(normalize_url(dist.get(k)) for k in ("downloadURL", "accessURL"))
     return {u for u in found if u}
-
-
-Keys = dict[str, str | None]  # blocking key -> the normalized title (for t: keys)
 
 
 def keys_of(dataset: Mapping[str, Any]) -> Keys:
@@ -262,7 +264,7 @@ class _Matcher:
         old: dict[str, Keys] = defaultdict(dict)
         for k in self.keys_for(duplicate_keys.c.record_id, ids + list(gone)):
             old[k.record_id][k.key] = k.detail
-        fresh = [(w, keys_of(w.dataset)) for w in written]
+        fresh = [(w, keys_of(w.dataset) if w.keys is None else w.keys) for w in written]
         changed = [(w, keys) for w, keys in fresh if keys != old.get(w.id, {})]
         stale = [w.id for w, _ in changed] + [g for g in gone if g in old]
         for start in range(0, len(stale), _IN_BATCH):

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 
 from index.duplicates import HIDDEN
+from index.rows import ProblemCount as ProblemCount  # light, for the pages and the CLI
 from index.search.base import Average, BackendUnavailable, SearchBackend, SearchError, SearchQuery
 from index.store import ExportRow, Store
 from index.tables import quality_daily, records, sources
@@ -66,14 +67,6 @@ def problem_rows(
         if len(rows) < batch:
             return
         last = rows[-1].export.id
-
-
-@dataclass(frozen=True, slots=True)
-class ProblemCount:
-    """How many live records of a source carry problems, and how many problems they carry in all."""
-
-    records: int = 0
-    problems: int = 0
 
 
 def problem_count(store: Store, source_id: int) -> ProblemCount:

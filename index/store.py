@@ -6,7 +6,6 @@ search index is derived from this store and can always be rebuilt from it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +31,9 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
+from index.rows import JobRow as JobRow  # the row types live in index/rows.py (light: no SQLAlchemy)
+from index.rows import SourceRow as SourceRow
+from index.rows import job_row, newest_revisions, source_row
 from index.tables import harvest_jobs, organizations, record_errors, records, sources
 
 RUNNING = "running"
@@ -63,53 +65,6 @@ class NewSource:
     schedule: str | None = None
     credentials: Mapping[str, Any] | None = None
     organization_id: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SourceRow:
-    id: int
-    name: str
-    kind: str
-    url: str
-    title: str | None
-    description: str | None
-    publisher: str | None
-    options: dict[str, Any]
-    federal: bool
-    allow_private: bool
-    schedule: str | None
-    enabled: bool
-    created_at: datetime
-    etag: str | None
-    last_modified: str | None
-    bookmark: str | None
-    last_success_at: datetime | None
-    last_full_harvest_at: datetime | None
-    last_job_at: datetime | None
-    credentials: dict[str, Any] | None = field(default=None, repr=False)  # never printed
-    organization_id: int | None = None
-    next_run_at: datetime | None = None  # planned by the worker's schedule (index/schedules.py)
-    consecutive_failures: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class JobRow:
-    id: int
-    source_id: int
-    started_at: datetime
-    finished_at: datetime | None
-    status: str
-    listed: int
-    new: int
-    updated: int
-    unchanged: int
-    withdrawn: int
-    failed: int
-    skipped: int
-    message: str | None
-    stats: dict[str, Any]
-    owner: str | None = None
-    heartbeat_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,20 +191,6 @@ def _sqlite_pragmas(memory: bool) -> Any:
     return on_connect
 
 
-_REVISION_LINE = re.compile(r"^(down_revision|revision)\b[^=]*=\s*(.+)$", re.MULTILINE)
-
-
-def newest_revisions() -> set[str]:
-    """The head revisions of ``index/migrations/versions``: revisions no other migration builds on."""
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for path in (resources.files("index") / "migrations" / "versions").iterdir():
-        if path.name.endswith(".py"):
-            for key, value in _REVISION_LINE.findall(path.read_text("utf-8")):
-                (revisions if key == "revision" else parents).update(re.findall(r"[\"']([^\"']+)[\"']", value))
-    return revisions - parents
-
-
 class Store:
     """Typed access to the system of record."""
 
@@ -309,12 +250,12 @@ class Store:
             row = connection.execute(select(sources).where(sources.c.name == name)).mappings().first()
         if row is None:
             raise NotFound(f"no source named {name!r}")
-        return _source(row)
+        return source_row(row)
 
     def list_sources(self) -> list[SourceRow]:
         with self.engine.connect() as connection:
             rows = connection.execute(select(sources).order_by(sources.c.name)).mappings().all()
-        return [_source(r) for r in rows]
+        return [source_row(r) for r in rows]
 
     def remove_source(self, name: str) -> None:
         source = self.get_source(name)
@@ -375,7 +316,7 @@ class Store:
             .order_by(harvest_jobs.c.id)
         )
         with self.engine.connect() as connection:
-            return [(_job(r), r["source_name"]) for r in connection.execute(query).mappings()]
+            return [(job_row(r), r["source_name"]) for r in connection.execute(query).mappings()]
 
     def beat(self, job_id: int, now: datetime) -> bool:
         """A running job's sign of life; False when the job is no longer running (cancelled, or ended
@@ -430,7 +371,7 @@ class Store:
             .offset(offset)
         )
         with self.engine.connect() as connection:
-            return [_job(r) for r in connection.execute(query).mappings()]
+            return [job_row(r) for r in connection.execute(query).mappings()]
 
     def last_job_with_status(self, source_id: int, status: str) -> JobRow | None:
         """The newest of a source's jobs that ended with ``status`` (e.g. its last failure)."""
@@ -442,7 +383,7 @@ class Store:
         )
         with self.engine.connect() as connection:
             row = connection.execute(query).mappings().first()
-        return _job(row) if row is not None else None
+        return job_row(row) if row is not None else None
 
     def count_jobs(self, source_id: int) -> int:
         query = select(func.count()).select_from(harvest_jobs).where(harvest_jobs.c.source_id == source_id)
@@ -454,7 +395,7 @@ class Store:
             row = connection.execute(select(harvest_jobs).where(harvest_jobs.c.id == job_id)).mappings().first()
         if row is None:
             raise NotFound(f"no harvest job {job_id}")
-        return _job(row)
+        return job_row(row)
 
     # -- per-record errors -------------------------------------------------------------------------
 
@@ -499,6 +440,10 @@ class Store:
             rows = [_error(r) for r in connection.execute(query).mappings()]
         return total, rows
 
+    def error_count(self, job_id: int) -> int:
+        """How many problems job ``job_id`` logged."""
+        return self.list_errors(job_id=job_id, limit=0)[0]
+
     def error_kinds(self, job_id: int) -> list[tuple[str, str, int]]:
         """A job's problems counted by kind: ``(code, severity, count)``, the most frequent first."""
         count = func.count().label("n")
@@ -528,7 +473,10 @@ class Store:
         with self.engine.begin() as connection:
             if new:
                 rows = [_record_values(r, now) | {"first_seen": now} for r in new]
-                connection.execute(insert(records), rows)
+                if connection.dialect.name == "sqlite":
+                    _insert_rows(connection, rows)
+                else:
+                    connection.execute(insert(records), rows)
             if changed:
                 self._update_changed(connection, changed, now)
 
@@ -647,19 +595,15 @@ class Store:
         A hash is only recorded while it is still the record's current one: if the record changed after
         that version was sent to the index, it stays pending (see :meth:`pending_index_ids`).
         """
-        indexed = [{"key": i, "h": h} for i, h in pairs if h is not None]
-        removed = [{"key": i} for i, h in pairs if h is None]
-        current = (
-            update(records)
-            .where(records.c.id == bindparam("key"), records.c.content_hash == bindparam("h"))
-            .values(indexed_hash=bindparam("h"))
-        )
-        cleared = update(records).where(records.c.id == bindparam("key")).values(indexed_hash=None)
-        with self.engine.begin() as connection:
+        indexed = [(h, i, h) for i, h in pairs if h is not None]
+        removed = [(i,) for i, h in pairs if h is None]
+        with self.engine.begin() as connection:  # plain driver executemany: a harvest marks every record
+            mark = _mark(connection)
             if indexed:
-                connection.execute(current, indexed)
+                sql = f"UPDATE records SET indexed_hash = {mark} WHERE id = {mark} AND content_hash = {mark}"
+                connection.exec_driver_sql(sql, indexed)
             if removed:
-                connection.execute(cleared, removed)
+                connection.exec_driver_sql(f"UPDATE records SET indexed_hash = NULL WHERE id = {mark}", removed)
 
     def clear_indexed(self) -> None:
         with self.engine.begin() as connection:
@@ -709,6 +653,30 @@ _WRITE_COLUMNS = (
 )
 
 
+def _mark(connection: Connection) -> str:
+    """The driver's placeholder (qmark for sqlite3, format for psycopg)."""
+    return "?" if connection.dialect.paramstyle == "qmark" else "%s"
+
+
+def _insert_rows(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert records with the driver's ``executemany``, each value through its column type's own bind
+    processor (the same stored values as ``insert(records)``, without SQLAlchemy's per-row parameter
+    handling, which costs about as much as SQLite's own insert)."""
+    names = list(rows[0])
+    dialect = connection.dialect
+    processors = [records.c[name].type.bind_processor(dialect) for name in names]
+    mark = _mark(connection)
+    sql = f"INSERT INTO records ({', '.join(names)}) VALUES ({', '.join([mark] * len(names))})"
+    params = [
+        tuple(
+            value if process is None else process(value)
+            for process, value in zip(processors, row.values(), strict=True)
+        )
+        for row in rows
+    ]
+    connection.exec_driver_sql(sql, params)
+
+
 def _record_values(r: RecordWrite, now: datetime) -> dict[str, Any]:
     return {
         "id": r.id,
@@ -747,14 +715,6 @@ def _source_values(new: NewSource) -> dict[str, Any]:
         "credentials": dict(new.credentials) if new.credentials else None,
         "organization_id": new.organization_id,
     }
-
-
-def _source(row: RowMapping) -> SourceRow:
-    return SourceRow(**{k: row[k] for k in SourceRow.__slots__})
-
-
-def _job(row: RowMapping) -> JobRow:
-    return JobRow(**{k: row[k] for k in JobRow.__slots__})
 
 
 def _error_values(row: ErrorRow) -> dict[str, Any]:

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from catalog_api.governance.sourcecheck import SourceCheckError, check_kind, check_name, check_url, probe
-from catalog_api.merging import forget
 from catalog_api.schedule import ScheduleError, normalize
 from index.governance import OPERATOR, Actor, audit, field_diff, update_source
 from index.schedules import replan
@@ -172,6 +171,8 @@ def change(
 
 def remove(services: Services, name: str, actor: Actor = OPERATOR) -> int:
     """Remove a source and its records (they leave the index first); returns how many records."""
+    from catalog_api.merging import forget  # the app's own modules: not for `nutmeg source add`
+
     row = services.store.get_source(name)
     ids = [r.id for r in services.store.iter_records(live=None, source_id=row.id)]
     services.index.remove(ids)  # BackendUnavailable: nothing removed, the caller says so

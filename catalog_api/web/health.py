@@ -1,4 +1,7 @@
-"""How a source's harvests are going: its last job, last success, record errors and next run."""
+"""How a source's harvests are going: its last job, last success, record errors and next run.
+
+Light to import (no SQLAlchemy): ``nutmeg source list`` reads it through the SQLite light reader.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,7 @@ from datetime import datetime
 from typing import Literal
 
 from catalog_api.schedule import ScheduleError, parse, when_due
-from index.quality import ProblemCount, problem_count
-from index.store import JobRow, SourceRow, Store
+from index.rows import JobRow, ProblemCount, SourceReads, SourceRow
 
 Tone = Literal["ok", "warn", "bad", "info", "none"]
 
@@ -47,10 +49,11 @@ def next_run(source: SourceRow, now: datetime) -> NextRun:
         return NextRun(None, "disabled")
     if not source.schedule or source.kind == "api":
         return NextRun(None, "on demand")
-    try:
-        parse(source.schedule, source.name)
-    except ScheduleError:
-        return NextRun(None, f"unreadable schedule {source.schedule!r}")
+    if source.next_run_at is None:  # a planned run was planned from the schedule, read then: not again
+        try:
+            parse(source.schedule, source.name)
+        except ScheduleError:
+            return NextRun(None, f"unreadable schedule {source.schedule!r}")
     at = when_due(source, now)
     if at is None:
         return NextRun(None, "no run left")
@@ -79,15 +82,24 @@ class SourceHealth:
 
 
 def source_health(
-    store: Store, source: SourceRow, now: datetime, flag_after: int = 3, *, problems: bool = False
+    store: SourceReads, source: SourceRow, now: datetime, flag_after: int = 3, *, problems: bool = False
 ) -> SourceHealth:
     """A source's health; with ``problems``, also what its live records carry (it reads every record's
-    problems, so only the pages that show the count ask for it). ``flag_after``: failed runs in a row
-    that flag it (NUTMEG_SCHEDULE_FLAG_AFTER)."""
+    problems, so only the pages that show the count ask for it, from a :class:`index.store.Store`).
+    ``flag_after``: failed runs in a row that flag it (NUTMEG_SCHEDULE_FLAG_AFTER)."""
     jobs = store.list_jobs(source.id, limit=1)
     last = jobs[0] if jobs else None
-    errors = store.list_errors(job_id=last.id, limit=0)[0] if last else 0
-    found = problem_count(store, source.id) if problems else ProblemCount()
+    errors = store.error_count(last.id) if last else 0
+    found = _problems(store, source.id) if problems else ProblemCount()
     failing = source.consecutive_failures >= flag_after
     health = SourceHealth(source, store.live_count(source.id), last, errors, next_run(source, now), found)
     return replace(health, failing=failing)
+
+
+def _problems(store: SourceReads, source_id: int) -> ProblemCount:
+    from index.quality import problem_count  # reads records with SQLAlchemy: only the pages ask
+    from index.store import Store
+
+    if not isinstance(store, Store):
+        raise TypeError("a source's problem count reads the records through index.store.Store")
+    return problem_count(store, source_id)

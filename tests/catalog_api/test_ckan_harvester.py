@@ -58,9 +58,19 @@ def _document(relative: str) -> Any:
 
 
 def _upper_chicago() -> list[dict[str, Any]]:
-    """Some of Chicago's datasets again, as another source publishing as "CITY OF CHICAGO"."""
+    """Datasets shaped like Chicago's from another source publishing as "CITY OF CHICAGO"."""
     entries = [d for d in _document(CHICAGO) if d.get("identifier")][1 : UPPER + 1]
-    return [{**d, "identifier": f"upper-{d['identifier']}"} for d in entries]
+    # other datasets, not Chicago's listed again (those would be one dataset: duplicates are merged)
+    shared = ("accessURL", "downloadURL", "webService", "landingPage", "distribution")  # links name a dataset
+    return [
+        {
+            **{k: v for k, v in d.items() if k not in shared},
+            "identifier": f"upper-{d['identifier']}",
+            "title": f"Cook County register {n}",
+            "landingPage": f"https://registers.example.gov/{n}",
+        }
+        for n, d in enumerate(entries)
+    ]
 
 
 def _second_philly() -> tuple[dict[str, Any], set[str]]:

@@ -13,8 +13,12 @@ from fastapi.testclient import TestClient
 
 from catalog_api.app import create_app
 from catalog_api.exporting import ExportTally, datajson_chunks
+from catalog_api.merging import split_record
 from catalog_api.services import Services, build_services
 from catalog_api.settings import Settings
+from index.duplicates import dataset_of
+from index.governance import OPERATOR
+from index.ids import record_id
 from tests.conftest import DATA, harvest_file, make_settings
 from tests.support.dcatus import catalog_errors
 from tests.support.httpserver import LoopbackServer
@@ -151,8 +155,26 @@ def test_a_dataset_two_sources_list_is_published_once(filled: Services, http_ser
     tally = ExportTally()
     document = _export(filled, filled.settings, tally)
     identifiers = [d["identifier"] for d in document["dataset"]]
+    # the two listings of the county shapefile are one merged dataset: published once, nothing left out
     assert len(identifiers) == len(set(identifiers)) == filled.store.live_count() - 1
     assert "tl_2013_us_county.shp.xml" in identifiers
+    assert not [e for e in tally.excluded if e.problems[0].code == "duplicate"]
+
+
+def test_an_identifier_published_twice_after_a_split_is_left_out_once(
+    filled: Services, http_server: LoopbackServer
+) -> None:
+    harvest_file(filled, http_server, "datajson/ckanext-datajson-geospatial.data.json", name="state")
+    harvest_file(filled, http_server, "datajson/catalog.data.gov-harvest-source.data.json", name="federal")
+    dataset = dataset_of(filled.store, record_id("federal", "tl_2013_us_county.shp.xml"))
+    assert dataset is not None
+    merged = filled.store.get_record(dataset)
+    loser = "state" if merged.source == "federal" else "federal"
+    split_record(filled, dataset, loser, "tl_2013_us_county.shp.xml", OPERATOR)  # an admin: not one dataset
+    tally = ExportTally()
+    document = _export(filled, filled.settings, tally)
+    identifiers = [d["identifier"] for d in document["dataset"]]
+    assert len(identifiers) == len(set(identifiers)) == filled.store.live_count() - 1
     (duplicate,) = tally.excluded
     assert duplicate.problems[0].code == "duplicate"
     assert "tl_2013_us_county.shp.xml" in duplicate.problems[0].message

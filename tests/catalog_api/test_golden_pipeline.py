@@ -26,6 +26,7 @@ from catalog_api.services import Services, build_services
 from harvesters.base import canonical_json
 from harvesters.datajson import capped_json
 from harvesters.fieldcaps import FieldCaps, cap_record
+from index.duplicates import merged_away
 from index.ids import record_id
 from tests.conftest import DATA, harvest_file, make_settings
 from tests.support.httpserver import LoopbackServer
@@ -139,7 +140,8 @@ def test_data_json_is_the_same(clients: tuple[TestClient, TestClient]) -> None:
 def test_dcat_rdf_is_the_same(catalogs: tuple[Services, Services], clients: tuple[TestClient, TestClient]) -> None:
     reference, current = clients
     services = catalogs[1]
-    pages = -(-services.store.live_count() // services.settings.catalog_page_size)
+    published = services.store.live_count() - len(merged_away(services.store)[0])  # duplicates shown once
+    pages = -(-published // services.settings.catalog_page_size)
     for page in range(1, pages + 1):
         before = Graph().parse(data=_get(reference, "/catalog.ttl", page=page), format="turtle")
         after = Graph().parse(data=_get(current, "/catalog.ttl", page=page), format="turtle")

@@ -88,7 +88,13 @@ def _period(temporal: Any) -> tuple[datetime, datetime] | None:
 
 
 def records() -> list[dict[str, Any]]:
-    return [r for path in SOURCES.values() for r in datasets_of(path) if r.get("title")]
+    """Every titled record, a dataset two files list (by identifier) once: the catalog merges them."""
+    found: dict[str, dict[str, Any]] = {}
+    for number, path in enumerate(SOURCES.values()):
+        for index, record in enumerate(datasets_of(path)):
+            if record.get("title"):
+                found.setdefault(str(record.get("identifier") or f"{number}-{index}"), record)
+    return list(found.values())
 
 
 def in_area(box: Box) -> int:

@@ -68,3 +68,12 @@ def test_no_time_to_show(changes: dict[str, object], words: str) -> None:
 )
 def test_statuses(status: str | None, tone: str, words: str) -> None:
     assert (status_tone(status), status_words(status)) == (tone, words)
+
+
+def test_a_planned_run_is_shown_as_planned_without_reading_the_schedule_again() -> None:
+    """The worker runs a source at its planned time (``when_due``) whatever its schedule says now; the
+    overview says the same, and so needs no cron parser for a source that has run."""
+    planned = NOW + timedelta(hours=3)
+    for schedule in ("30 2 * * *", "whenever"):
+        run = next_run(replace(SOURCE, schedule=schedule, next_run_at=planned), NOW)
+        assert (run.at, run.words) == (planned, "")
