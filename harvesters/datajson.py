@@ -32,7 +32,7 @@ from harvesters.base import (
     canonical_json,
     content_hash,
 )
-from harvesters.bodydigest import Hashing, spooled
+from harvesters.bodydigest import BodyCheck, Hashing, spooled
 from harvesters.datajson_forms import (
     Record,
     describes_catalog_itself,
@@ -90,23 +90,30 @@ class DataJsonHarvester(Harvester):
 
     def records(self, state: HarvestState, run: HarvestRun) -> Iterator[HarvestItem]:
         if state.body is None or state.body.previous is None:  # nothing to compare with: parsed as it arrives
-            with self._open(state, run) as fetched:
-                if fetched is None:
-                    return
-                hashing = Hashing(state.body, fetched) if state.body is not None else None
-                yield from self._read(fetched, iter(hashing) if hashing else fetched.iter_bytes(), run)
-                run.body_digest = hashing.finish() if hashing is not None else None
-            run.complete = True
-            return
+            yield from self._streamed(state, run)
+        else:
+            yield from self._spooled(state, state.body, run)
+
+    def _streamed(self, state: HarvestState, run: HarvestRun) -> Iterator[HarvestItem]:
+        with self._open(state, run) as fetched:
+            if fetched is None:
+                return
+            hashing = Hashing(state.body, fetched) if state.body is not None else None
+            yield from self._read(fetched, iter(hashing) if hashing else fetched.iter_bytes(), run)
+            run.body_digest = hashing.finish() if hashing is not None else None
+        run.complete = True
+
+    def _spooled(self, state: HarvestState, check: BodyCheck, run: HarvestRun) -> Iterator[HarvestItem]:
+        """The body read to its end first; its records only when it is not the last complete harvest's."""
         with ExitStack() as stack:
             with self._open(state, run) as fetched:
                 if fetched is None:
                     return
                 _ = fetched.charset  # a body in a non-text "charset" is refused before it is spooled
-                spool = stack.enter_context(spooled(state.body, fetched))
+                spool = stack.enter_context(spooled(check, fetched))
             # the connection is closed and its host's slot free: the body is in the spool
             run.body_digest = spool.digest
-            if spool.digest == state.body.previous:
+            if spool.digest == check.previous:
                 run.same_body = True
                 return
             yield from self._read(fetched, spool.chunks(), run)
