@@ -92,8 +92,9 @@ def load() -> str:
     return f"load {os.getloadavg()[0]:.1f}"
 
 
-def measure(count: int, base: str, work: Path) -> dict[str, Any]:
-    """Every figure at ``count`` datasets (each step in a fresh process), printed as it is taken."""
+def measure(count: int, base: str, work: Path, *, harvest_only: bool = False) -> dict[str, Any]:
+    """Every figure at ``count`` datasets (each step in a fresh process), printed as it is taken; with
+    ``harvest_only``, the harvest, 304 and unchanged re-harvest figures only."""
     catalog = OUT / f"catalog-{count}.json"
     if not catalog.exists():
         write_catalog(catalog, count)
@@ -124,9 +125,17 @@ def measure(count: int, base: str, work: Path) -> dict[str, Any]:
     target = "≤ 2 s at 100k, ≤ 6 s at 300k"
     print(
         f"unchanged re-harvest (full fetch): {unchanged['seconds']:.2f} s  (target {target})  "
-        f"unchanged {unchanged['unchanged']:,}; CPU {unchanged['main_cpu']:.2f} s  floor parse {floor_s:.2f} s  "
+        f"{unchanged['status']}, unchanged {unchanged['unchanged']:,}; CPU {unchanged['main_cpu']:.2f} s  "
+        f"peak RSS {unchanged['rss_mb']:.0f} MB  floor parse {floor_s:.2f} s  "
         f"ratio {unchanged['seconds'] / floor_s:.1f}x  [{load()}]"
     )
+    read = figures["unchanged_read"] = child("harvest", database=database, url=url, full=True, forget_baseline=True)
+    print(
+        f"   the same body read again (no baseline: spooled, parsed, hashed, compared): {read['seconds']:.2f} s, "
+        f"CPU {read['main_cpu']:.2f} s, status {read['status']}  [{load()}]"
+    )
+    if harvest_only:
+        return figures
     search = figures["search"] = child("search", database=database, queries=QUERIES)
     print(
         f"search (20 queries with facets), cold: p50 {search['p50']:.2f} ms (target ≤ 3)  "
@@ -191,13 +200,17 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--scale", help="comma-separated sizes for the scaling table (e.g. 10000,100000,300000)")
     parser.add_argument("--no-stages", action="store_true", help="skip the stage table")
+    parser.add_argument("--harvest-only", action="store_true", help="the harvest figures only (no search, publishing)")
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     sizes = [int(n) for n in args.scale.split(",")] if args.scale else [args.count]
     server, base = serve(OUT)
     work = Path(tempfile.mkdtemp(prefix="nutmeg-bench-"))
     print(f"stores in {work}; catalogs served from {base}")
-    rows = [measure(count, base, work) for count in sizes]
+    rows = [measure(count, base, work, harvest_only=args.harvest_only) for count in sizes]
+    if args.harvest_only:
+        server.shutdown()
+        return
     if not args.no_stages:
         stage_table(min(sizes[-1], 100_000))
     if len(rows) > 1:

@@ -31,10 +31,16 @@ def settings(database: str) -> Settings:
     )
 
 
-def harvest(database: str, url: str, full: bool) -> dict[str, Any]:
+def harvest(database: str, url: str, full: bool, forget_baseline: bool = False) -> dict[str, Any]:
+    """One harvest job; ``forget_baseline``: read the body even when it is the last one's (the way an
+    unchanged body went before issue 16's digest, plus the spool)."""
     services = build_services(settings(database))
     with contextlib.suppress(Conflict):
         services.store.add_source(NewSource("bench", "datajson", url), datetime.now(UTC))
+    if forget_baseline:
+        from index.baselines import clear_baseline
+
+        clear_baseline(services.store, services.store.get_source("bench").id)
     started, main_before, workers_before = time.perf_counter(), _cpu(SELF), _cpu(CHILDREN)
     report = services.runner.harvest("bench", full=full)
     seconds = time.perf_counter() - started

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from catalog_api.baselines import body_check, body_key, carried_over, keep_baseline
 from catalog_api.jobs import Heartbeat, JobCancelled, StuckJob, owner, plan_next, reap, settle_engine
 from catalog_api.preparing import (
     Failed,
@@ -42,10 +43,11 @@ from harvesters.fieldcaps import FieldCaps
 from harvesters.http import HttpClient, Validators
 from harvesters.registry import get_harvester
 from index.annotations import annotated
+from index.baselines import Baseline
 from index.duplicates import Regrouped, Written, regroup, search_docs, unpublished
 from index.governance import organization_by_id, overridden_records, publisher_map
 from index.ids import record_id
-from index.quality import keep_today
+from index.quality import history, keep_today
 from index.search.base import BackendUnavailable, SearchBackend, SearchDoc
 from index.store import ErrorRow, JobOutcome, NotFound, RecordState, SourceRow, Store
 
@@ -144,13 +146,15 @@ class HarvestRunner:
             on_start(job_id)
         heartbeat = Heartbeat(self.store, job_id, self.settings.job_heartbeat_seconds, self._clock)
         job = _Job(self, source, job_id, HarvestRun(), _Tally(), progress, harvester_class.parallel_safe, heartbeat)
+        check, job.baseline = body_check(self.store, source, self._body_key(source))
         try:
             with heartbeat.running(), self._http_factory(source.allow_private) as http, fewer_collections():
                 with self.index.bulk_load():
                     http.authorize(source.url, SourceCredentials.from_json(source.credentials).resolve())
                     harvester = harvester_class(_config(source, self.settings), http)
                     full_every = timedelta(days=self.settings.harvest_full_every_days)
-                    job.consume(harvester.records(_state(source, full, full_every, self._clock()), job.run))
+                    state = replace(_state(source, full, full_every, self._clock()), body=check)
+                    job.consume(harvester.records(state, job.run))
                 outcome = job.conclude(accept_shrink)
         except JobCancelled:
             outcome = job.stopped()
@@ -167,9 +171,25 @@ class HarvestRunner:
             self._plan(source, job_started, "failed")
             raise
         self.store.finish_job(job_id, outcome, self._clock())
+        keep_baseline(self.store, source, job_id, outcome, job.run, job.baseline)
         self._plan(source, job_started, outcome.status)
-        keep_today(self.store, self.index, self._clock())  # the daily quality history (issue 13)
+        self._keep_history(outcome.status)
         return _report(source.name, job_id, outcome, time.monotonic() - started)
+
+    def _keep_history(self, status: str) -> None:
+        """The daily quality history (issue 13), after every job that may have changed the index: a job
+        that ended unchanged (a 304, the same body) changed nothing in it, so today's history, once kept,
+        stands (recomputing it loads every document's columns: ~6 s at 100k)."""
+        now = self._clock()
+        if status == "unchanged" and history(self.store, "catalog", since=now.date()):
+            return
+        keep_today(self.store, self.index, now)
+
+    def _body_key(self, source: SourceRow) -> bytes:
+        """What a body's digest starts from (catalog_api/baselines.py): the source as harvested, and the
+        settings that shape its records."""
+        limits = {"profile": str(self.settings.profile), "max_records": self.settings.harvest_max_records}
+        return body_key(source, _config(source, self.settings), limits)
 
     @property
     def clock(self) -> Callable[[], datetime]:
@@ -238,6 +258,7 @@ class _Job:
         self._by_locator: dict[str, RecordState] | None = None
         self.pending: list[tuple[HarvestedRecord, RecordState | None]] = []
         self.engine_down = False  # after one failure, the rest of the job leaves indexing to the catch-up
+        self.baseline: Baseline | None = None  # the source's last complete harvest's body (baselines.py)
         self.caught_up = 0
         settings = runner.settings
         context = PrepareContext(
@@ -422,6 +443,9 @@ class _Job:
         if self.run.not_modified:
             store.save_harvest_state(self.source.id, last_success_at=now, last_full_harvest_at=now, last_job_at=now)
             return self.outcome("unchanged", "not modified since the last harvest (HTTP 304)")
+        if self.run.same_body and self.baseline is not None:  # the same bytes as the last complete harvest
+            self._save_state(now, full=True)
+            return carried_over(store, self.baseline, self.job_id, self.run)
         if not self.run.complete:
             return self.failed("the harvest ended before the source's listing was complete")
         if self.run.incremental:

@@ -19,6 +19,7 @@ import orjson
 from rdflib import Graph
 from rdflib.term import Node
 
+from harvesters.bodydigest import BodyCheck
 from harvesters.fieldcaps import FieldCaps
 from harvesters.http import HttpClient, Validators
 from mappings.model import RecordIssue
@@ -56,6 +57,7 @@ class HarvestState:
     validators: Validators | None = None
     bookmark: str | None = None
     full: bool = True
+    body: BodyCheck | None = None  # the last complete harvest's body digest (harvesters/bodydigest.py)
 
 
 @dataclass
@@ -70,6 +72,8 @@ class HarvestRun:
     listed: int = 0
     stats: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    body_digest: str | None = None  # the digest of the one body the whole listing came from, if it did
+    same_body: bool = False  # that body is byte-for-byte the last complete harvest's: nothing was read
 
 
 @dataclass(frozen=True, slots=True)

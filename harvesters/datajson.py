@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator, Mapping
-from contextlib import suppress
+from contextlib import ExitStack, contextmanager, suppress
 from enum import StrEnum
 from functools import partial
 from typing import Any, ClassVar
@@ -32,6 +32,7 @@ from harvesters.base import (
     canonical_json,
     content_hash,
 )
+from harvesters.bodydigest import BodyCheck, Hashing, spooled
 from harvesters.datajson_forms import (
     Record,
     describes_catalog_itself,
@@ -88,20 +89,53 @@ class DataJsonHarvester(Harvester):
     parallel_safe: ClassVar[bool] = True
 
     def records(self, state: HarvestState, run: HarvestRun) -> Iterator[HarvestItem]:
+        if state.body is None or state.body.previous is None:  # nothing to compare with: parsed as it arrives
+            yield from self._streamed(state, run)
+        else:
+            yield from self._spooled(state, state.body, run)
+
+    def _streamed(self, state: HarvestState, run: HarvestRun) -> Iterator[HarvestItem]:
+        with self._open(state, run) as fetched:
+            if fetched is None:
+                return
+            hashing = Hashing(state.body, fetched) if state.body is not None else None
+            yield from self._read(fetched, iter(hashing) if hashing else fetched.iter_bytes(), run)
+            run.body_digest = hashing.finish() if hashing is not None else None
+        run.complete = True
+
+    def _spooled(self, state: HarvestState, check: BodyCheck, run: HarvestRun) -> Iterator[HarvestItem]:
+        """The body read to its end first; its records only when it is not the last complete harvest's."""
+        with ExitStack() as stack:
+            with self._open(state, run) as fetched:
+                if fetched is None:
+                    return
+                _ = fetched.charset  # a body in a non-text "charset" is refused before it is spooled
+                spool = stack.enter_context(spooled(check, fetched))
+            # the connection is closed and its host's slot free: the body is in the spool
+            run.body_digest = spool.digest
+            if spool.digest == check.previous:
+                run.same_body = True
+                return
+            yield from self._read(fetched, spool.chunks(), run)
+        run.complete = True
+
+    @contextmanager
+    def _open(self, state: HarvestState, run: HarvestRun) -> Iterator[Fetched | None]:
+        """The response to read (None after a 304)."""
         headers = {"Accept": ACCEPT}
         with self.http.open(self.source.url, headers=headers, validators=state.validators) as fetched:
             if fetched.not_modified:
                 run.not_modified = True
+                yield None
                 return
             run.validators = fetched.validators
-            yield from self._read(fetched, run)
-        run.complete = True
+            yield fetched
 
-    def _read(self, fetched: Fetched, run: HarvestRun) -> Iterator[HarvestItem]:
+    def _read(self, fetched: Fetched, chunks: Iterator[bytes], run: HarvestRun) -> Iterator[HarvestItem]:
         caps = self.source.caps
         # strings far over every field cap are cut while streaming (the margin lets the record say so)
         longest = max(caps.max_field_bytes, caps.max_spatial_bytes) + 1024
-        stream = JsonByteStream(fetched.iter_bytes(), encoding=fetched.charset, max_string=longest)
+        stream = JsonByteStream(chunks, encoding=fetched.charset, max_string=longest)
         first = stream.first_byte()
         if first not in (b"{", b"["):
             raise ParseError(_not_json_message(fetched, stream.head))

@@ -16,6 +16,7 @@ from urllib.parse import urljoin
 from rdflib import Graph
 
 from harvesters.base import Harvester, HarvestItem, HarvestRun, HarvestState, OptionSpec, SkippedRecord
+from harvesters.bodydigest import BodyCheck, same_body
 from harvesters.errors import ParseError
 from harvesters.http import Validators
 from harvesters.paging import Paginator
@@ -43,9 +44,8 @@ class DcatHarvester(Harvester):
         first_validators: Validators | None = None
         while not pages.finished:
             conditional = state.validators if pages.pages == 1 else None
-            loaded = self._page(pages.current, conditional, run)
+            loaded = self._page(pages.current, conditional, run, state.body if pages.pages == 1 else None)
             if loaded is None:
-                run.not_modified = True
                 return
             graph, validators, notes = loaded
             first_validators = first_validators or validators
@@ -56,13 +56,18 @@ class DcatHarvester(Harvester):
             pages.advance(next_page(graph, pages.current))
         run.stats["pages"] = pages.pages
         run.validators = first_validators if pages.pages == 1 else None
+        run.body_digest = run.body_digest if pages.pages == 1 else None  # one body only
         run.complete = True
 
     def _page(
-        self, url: str, validators: Validators | None, run: HarvestRun
+        self, url: str, validators: Validators | None, run: HarvestRun, check: BodyCheck | None
     ) -> tuple[Graph, Validators, list[str]] | None:
+        """The page as a graph; None after a 304 or for the same body as the last complete harvest's."""
         fetched, body = self.http.get_bytes(url, headers={"Accept": RDF_ACCEPT}, validators=validators)
         if fetched.not_modified:
+            run.not_modified = True
+            return None
+        if same_body(check, fetched, body, run):  # only a one-page catalog leaves a digest to compare with
             return None
         fmt = self.source.options.get("format") or rdf_format(fetched.content_type, fetched.url, body[:512])
         if fmt not in FORMATS:

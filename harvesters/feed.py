@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from harvesters.base import Harvester, HarvestItem, HarvestRun, HarvestState, OptionSpec, SkippedRecord
+from harvesters.bodydigest import same_body
 from harvesters.errors import ParseError
 from harvesters.feedparse import Feed, Item, iso, parse_feed
 from harvesters.http import Fetched
@@ -36,6 +37,8 @@ class _FeedSource(Harvester):
         run.stats.update({"http_status": fetched.status, "latency_ms": round(fetched.elapsed * 1000, 1)})
         if fetched.not_modified:
             run.not_modified = True
+            return None
+        if same_body(state.body, fetched, body, run):  # liveness is recorded; the rest is the last harvest's
             return None
         options = self.source.options
         feed = parse_feed(

@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterator
-from typing import ClassVar
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import extruct
@@ -22,6 +22,7 @@ import lxml.html
 from lxml import etree
 
 from harvesters.base import Harvester, HarvestItem, HarvestRun, HarvestState, OptionSpec, SkippedRecord
+from harvesters.bodydigest import same_body
 from harvesters.errors import FetchError, FetchTimeout, ParseError
 from harvesters.fieldcaps import FieldCaps
 from harvesters.rdfsource import harvested, parse_rdf, rdf_records
@@ -71,7 +72,7 @@ class HtmlHarvester(Harvester):
     def _page(
         self, url: str, run: HarvestRun, *, first: bool, state: HarvestState
     ) -> tuple[list[HarvestItem], list[str]] | None:
-        validators = state.validators if first and int(self.source.options.get("max_pages", 1)) <= 1 else None
+        validators = state.validators if first and limit_one(self.source.options) else None
         try:
             fetched, body = self.http.get_bytes(url, headers={"Accept": "text/html"}, validators=validators)
         except FetchTimeout:
@@ -84,11 +85,18 @@ class HtmlHarvester(Harvester):
         if fetched.not_modified:
             run.not_modified = True
             return None
+        if first and same_body(state.body if limit_one(self.source.options) else None, fetched, body, run):
+            return None
         if first:
             run.validators = fetched.validators
         tree = _html(body, fetched.url)
         items = _marked_up(body, fetched.url, run, self.source.caps) or _link_page(tree, fetched.url, self.source.caps)
         return items, _same_site_pages(tree, fetched.url)
+
+
+def limit_one(options: Mapping[str, Any]) -> bool:
+    """True when only the source's own page is read (then its body is the whole harvest's)."""
+    return int(options.get("max_pages", 1)) <= 1
 
 
 def _html(body: bytes, url: str) -> etree._Element:

@@ -429,6 +429,10 @@ class Fetched:
     def _check_limits(self) -> None:
         if self.bytes_read > (self._limit or self._policy.max_bytes):
             raise ResponseTooLarge(f"{self.url} is larger than the {self._limit_words()}", url=self.url)
+        self.check_time()
+
+    def check_time(self) -> None:
+        """:class:`FetchTimeout` once the job's time budget is spent (for work on a body already read)."""
         if time.monotonic() > self._deadline:
             raise out_of_time(self._policy, self.url)
 

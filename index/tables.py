@@ -456,3 +456,15 @@ core_users = Table(
     Column("organization_id", Integer, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True),
     Index("ix_core_users_organization", "organization_id"),
 )
+
+# -- unchanged bodies (issue 16; index/baselines.py) ---------------------------------------------------
+# The digest of the body of each source's last complete harvest, the job that read it and how many live
+# records it left: a later full fetch of the same bytes ends as that job did, without reading them.
+harvest_baselines = Table(
+    "harvest_baselines",
+    metadata,
+    Column("source_id", Integer, ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True),
+    Column("job_id", Integer, ForeignKey("harvest_jobs.id", ondelete="CASCADE"), nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("live", Integer, nullable=False),  # the source's live records when the job ended
+)

@@ -37,6 +37,8 @@ class Scenario:
     paged: ClassVar[bool] = True
     options: ClassVar[dict[str, Any]] = {}
     content_type: ClassVar[str] = "application/octet-stream"
+    # a complete, non-incremental listing read from one body: the same body again ends ``unchanged``
+    one_body: ClassVar[bool] = False
 
     def __init__(self, server: LoopbackServer) -> None:
         self.server = server
@@ -124,7 +126,8 @@ class HarvesterContract:
         first = harvest()
         before = {r.id: (r.content_hash, r.last_changed) for r in services.store.iter_records()}
         again = harvest(full=True)
-        assert again.status == "succeeded", again.message
+        # the same body as the last complete harvest is not read again (catalog_api/baselines.py)
+        assert again.status == ("unchanged" if scenario.one_body else "succeeded"), again.message
         assert (again.new, again.updated, again.withdrawn, again.failed) == (0, 0, 0, 0)
         assert again.unchanged == first.new
         assert {r.id: (r.content_hash, r.last_changed) for r in services.store.iter_records()} == before

@@ -47,6 +47,7 @@ class FileScenario(Scenario):
 
 class IncidentFeed(FileScenario):
     kind = "feed"
+    one_body = True
     content_type = "application/xml"
     options: ClassVar[dict[str, Any]] = INCIDENTS
 

@@ -34,6 +34,7 @@ LINK_PAGE = b"""<!doctype html><html><head><title>Road Safety Data</title>
 class DatasetSite(Scenario):
     kind = "html"
     paged = False
+    one_body = True
     content_type = "text/html"
 
     def __init__(self, server: LoopbackServer) -> None:
