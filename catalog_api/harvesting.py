@@ -171,8 +171,8 @@ class HarvestRunner:
             self._plan(source, job_started, "failed")
             raise
         self.store.finish_job(job_id, outcome, self._clock())
+        self._plan(source, job_started, outcome.status)  # at once: a worker stopped now leaves it planned
         keep_baseline(self.store, source, job_id, outcome, job.run, job.baseline)
-        self._plan(source, job_started, outcome.status)
         self._keep_history(outcome.status)
         return _report(source.name, job_id, outcome, time.monotonic() - started)
 

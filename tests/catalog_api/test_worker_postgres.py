@@ -101,8 +101,10 @@ def test_two_workers_share_the_sources_and_never_harvest_one_twice(
 
 
 def _finished(store: Store, ids: dict[int, str], name: str) -> bool:
+    """A job of the source ended and its next run is planned (the worker's last step for it)."""
     source_id = next(i for i, n in ids.items() if n == name)
-    return any(j.finished_at is not None for j in store.list_jobs(source_id))
+    ended = any(j.finished_at is not None for j in store.list_jobs(source_id))
+    return ended and store.get_source(name).next_run_at is not None
 
 
 def _running(store: Store) -> set[str]:
