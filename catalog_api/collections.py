@@ -22,7 +22,7 @@ from catalog_api.services import Services
 from catalog_api.settings import Settings
 from index.collections import CollectionRow, membership
 from index.search.base import AllOf, AnyOf, Clause, FacetCount, Match, OrderBy, SearchBackend, SearchQuery
-from index.store import ExportRow, Store
+from index.store import EXPORT_COLUMNS, ExportRow, Store
 from index.tables import records, sources
 from mappings.catalog_rdf import CatalogDescription, describe_catalog, publish_dataset
 from mappings.graphs import record_graph
@@ -137,15 +137,7 @@ def collection_datajson(
 
 def _export_batches(store: Store, ids: Sequence[str], batch: int = 500) -> Iterator[list[ExportRow]]:
     """The live records among ``ids`` as ``Store.iter_export_rows`` gives them, in id order."""
-    columns = (
-        records.c.id,
-        records.c.original_identifier,
-        records.c.title,
-        sources.c.name,
-        records.c.datajson,
-        records.c.export_problems,
-        records.c.last_changed,
-    )
+    columns = EXPORT_COLUMNS
     for start in range(0, len(ids), batch):
         query = (
             select(*columns)

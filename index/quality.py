@@ -21,7 +21,7 @@ from sqlalchemy import delete, insert, select
 from index.duplicates import HIDDEN
 from index.rows import ProblemCount as ProblemCount  # light, for the pages and the CLI
 from index.search.base import Average, BackendUnavailable, SearchBackend, SearchError, SearchQuery
-from index.store import ExportRow, Store
+from index.store import EXPORT_COLUMNS, ExportRow, Store
 from index.tables import quality_daily, records, sources
 from mappings.problems import distinct
 
@@ -41,16 +41,7 @@ def problem_rows(
     store: Store, *, source_id: int | None = None, organization_id: int | None = None, batch: int = 1000
 ) -> Iterator[list[ProblemRow]]:
     """Live records of a source or an organization (or all), in id order, a batch at a time."""
-    columns = (
-        records.c.id,
-        records.c.original_identifier,
-        records.c.title,
-        sources.c.name,
-        records.c.datajson,
-        records.c.export_problems,
-        records.c.last_changed,
-        records.c.issues,
-    )
+    columns = (*EXPORT_COLUMNS, records.c.issues)
     last = ""
     while True:
         query = select(*columns).join(sources, sources.c.id == records.c.source_id)

@@ -146,6 +146,18 @@ class ExportRow:
     last_changed: datetime
 
 
+# the columns an ExportRow is made of, in its fields' order
+EXPORT_COLUMNS = (
+    records.c.id,
+    records.c.original_identifier,
+    records.c.title,
+    sources.c.name,
+    records.c.datajson,
+    records.c.export_problems,
+    records.c.last_changed,
+)
+
+
 @dataclass(frozen=True, slots=True)
 class ErrorRow:
     job_id: int
@@ -556,15 +568,7 @@ class Store:
 
     def iter_export_rows(self, *, batch: int = 2000) -> Iterator[list[ExportRow]]:
         """Live records' precomputed data.json objects, in id order, a batch at a time."""
-        columns = (
-            records.c.id,
-            records.c.original_identifier,
-            records.c.title,
-            sources.c.name,
-            records.c.datajson,
-            records.c.export_problems,
-            records.c.last_changed,
-        )
+        columns = EXPORT_COLUMNS
         last = ""
         while True:
             query = (
